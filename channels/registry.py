@@ -1,0 +1,64 @@
+"""Loads the channel adapters named in ``settings.HUB_CHANNELS``."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from .base import PRODUCT_FIELDS, BaseChannel
+
+
+def _load(key: str, config: object) -> BaseChannel:
+    if not isinstance(config, dict) or "BACKEND" not in config:
+        raise ImproperlyConfigured(
+            f"HUB_CHANNELS[{key!r}] must be a dict with a 'BACKEND' dotted path."
+        )
+    path = config["BACKEND"]
+    try:
+        backend = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"HUB_CHANNELS[{key!r}]: cannot import BACKEND {path!r}: {exc}"
+        ) from exc
+    if not (isinstance(backend, type) and issubclass(backend, BaseChannel)):
+        raise ImproperlyConfigured(
+            f"HUB_CHANNELS[{key!r}]: BACKEND {path!r} is not a subclass of "
+            "channels.base.BaseChannel."
+        )
+    unknown = sorted(
+        {field for fields in backend.required_fields.values() for field in fields}
+        - set(PRODUCT_FIELDS)
+    )
+    if unknown:
+        raise ImproperlyConfigured(
+            f"HUB_CHANNELS[{key!r}]: {path} requires unknown product field(s) "
+            f"{', '.join(unknown)}."
+        )
+    return backend(key, config.get("OPTIONS", {}))
+
+
+@cache
+def get_channels() -> dict[str, BaseChannel]:
+    """Every configured channel, by its settings key, in settings order."""
+    configured = getattr(settings, "HUB_CHANNELS", {})
+    if not isinstance(configured, dict):
+        raise ImproperlyConfigured("HUB_CHANNELS must be a dict of channel key to config.")
+    return {key: _load(key, config) for key, config in configured.items()}
+
+
+def get_channel(key: str) -> BaseChannel:
+    try:
+        return get_channels()[key]
+    except KeyError:
+        raise KeyError(f"No channel {key!r} in HUB_CHANNELS.") from None
+
+
+@receiver(setting_changed)
+def _reset_on_settings_change(*, setting: str, **kwargs: object) -> None:
+    if setting == "HUB_CHANNELS":
+        get_channels.cache_clear()

@@ -1,0 +1,370 @@
+"""Media-neutral product content, audience messages, the category tree and the review task."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.fields import RichTextField
+from wagtail.models import (
+    DraftStateMixin,
+    GroupApprovalTask,
+    LockableMixin,
+    Orderable,
+    PreviewableMixin,
+    RevisionMixin,
+    TranslatableMixin,
+    WorkflowMixin,
+)
+from wagtail.search import index
+
+from .taxonomy import Availability, BuyingRole, JourneyPhase
+from .validators import validate_etim_class, validate_etim_feature, validate_gtin, validate_sku
+
+# Long texts go to e-mail, print and marketplaces alike: structure and emphasis only,
+# nothing that a channel cannot render (no embeds, no images, no raw HTML).
+RICH_TEXT_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "link"]
+
+# Fields the ERP owns. Editors see them read-only, and publishing an older revision keeps
+# the ERP's current values instead of restoring stale prices.
+ERP_FIELDS = ("price", "currency", "availability", "lead_time_days", "erp_updated_at")
+
+
+class Category(index.Indexed, models.Model):
+    """A node of the product category tree (adjacency list; the tree is small)."""
+
+    name = models.CharField(_("name (German)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    sort_order = models.PositiveIntegerField(default=0)
+
+    search_fields = [index.SearchField("name"), index.SearchField("name_en")]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return " / ".join(node.name for node in self.ancestors_and_self())
+
+    def label(self, locale: str) -> str:
+        return (self.name_en or self.name) if locale == "en" else self.name
+
+    def ancestors_and_self(self) -> list[Category]:
+        chain, node, seen = [], self, set()
+        while node is not None and node.pk not in seen:
+            seen.add(node.pk)
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    def clean(self) -> None:
+        node = self.parent
+        while node is not None:
+            if self.pk is not None and node.pk == self.pk:
+                raise ValidationError({"parent": _("A category cannot be inside itself.")})
+            node = node.parent
+
+
+class ReviewTask(GroupApprovalTask):
+    """A group approval step whose "Request changes" always carries a comment."""
+
+    class Meta:
+        verbose_name = _("review task")
+        verbose_name_plural = _("review tasks")
+
+    def get_form_for_action(self, action: str):
+        if action == "reject":
+            from .forms import RejectWithCommentForm
+
+            return RejectWithCommentForm
+        return super().get_form_for_action(action)
+
+    def on_action(self, task_state, user, action_name, **kwargs):
+        # The admin's modal enforces the comment; a hand-made POST must not skip it.
+        if action_name == "reject" and not (kwargs.get("comment") or "").strip():
+            raise PermissionDenied("Requesting changes needs a comment for the editor.")
+        return super().on_action(task_state, user, action_name, **kwargs)
+
+    @classmethod
+    def get_description(cls):
+        return _("Members of the chosen groups approve, or request changes with a comment")
+
+
+class ContentModel(
+    WorkflowMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    TranslatableMixin,
+    PreviewableMixin,
+    index.Indexed,
+    ClusterableModel,
+):
+    """What products and audience messages share: drafts, locks, revisions, approval, locales."""
+
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta(TranslatableMixin.Meta):
+        abstract = True
+
+
+class Product(ContentModel):
+    sku = models.CharField(_("SKU"), max_length=64, validators=[validate_sku])
+    gtin = models.CharField(_("GTIN"), max_length=14, blank=True, validators=[validate_gtin])
+    brand = models.CharField(_("brand"), max_length=100, blank=True)
+    manufacturer_part_number = models.CharField(
+        _("manufacturer part number"), max_length=64, blank=True
+    )
+    name = models.CharField(_("name"), max_length=200)
+    short_text = models.CharField(_("short text"), max_length=400, blank=True)
+    long_text = RichTextField(_("long text"), blank=True, features=RICH_TEXT_FEATURES)
+    etim_class = models.CharField(
+        _("ETIM class"), max_length=8, blank=True, validators=[validate_etim_class]
+    )
+    categories = ParentalManyToManyField(
+        Category, blank=True, related_name="products", verbose_name=_("categories")
+    )
+
+    # Owned by the ERP: read-only in the admin.
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    availability = models.CharField(
+        _("availability"), max_length=20, choices=Availability.choices, blank=True
+    )
+    lead_time_days = models.PositiveIntegerField(_("lead time (days)"), null=True, blank=True)
+    erp_updated_at = models.DateTimeField(_("ERP updated at"), null=True, blank=True)
+
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="product",
+        for_concrete_model=False,
+    )
+    revisions = GenericRelation(
+        "wagtailcore.Revision",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="product",
+        for_concrete_model=False,
+    )
+
+    search_fields = [
+        index.SearchField("name"),
+        index.SearchField("sku"),
+        index.SearchField("brand"),
+        index.SearchField("short_text"),
+        index.AutocompleteField("name"),
+        index.AutocompleteField("sku"),
+        index.FilterField("locale"),
+        index.FilterField("live"),
+        index.FilterField("sku"),
+        index.FilterField("translation_key"),
+    ]
+
+    class Meta(ContentModel.Meta):
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku", "locale_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sku", "locale"], name="content_product_unique_sku_per_locale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.sku:
+            taken = Product.objects.filter(sku=self.sku)
+            if self.translation_key:
+                taken = taken.exclude(translation_key=self.translation_key)
+            if taken.exists():
+                raise ValidationError(
+                    {"sku": _("SKU %(sku)s is already used by another product.")},
+                    params={"sku": self.sku},
+                )
+
+    def with_content_json(self, content):
+        obj = super().with_content_json(content)
+        for field in ERP_FIELDS:
+            setattr(obj, field, getattr(self, field))
+        return obj
+
+    def get_preview_template(self, request, mode_name):
+        return "content/product_preview.html"
+
+
+class ProductFeature(Orderable):
+    """One technical feature row, in the editor's order."""
+
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="features")
+    name = models.CharField(_("name"), max_length=100)
+    value = models.CharField(_("value"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    etim_feature = models.CharField(
+        _("ETIM feature"), max_length=8, blank=True, validators=[validate_etim_feature]
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("feature")
+        verbose_name_plural = _("features")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.value} {self.unit}".strip()
+
+
+class ProductImage(Orderable):
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ForeignKey(
+        "wagtailimages.Image", on_delete=models.CASCADE, related_name="+", verbose_name=_("image")
+    )
+    alt_text = models.CharField(
+        _("alt text"), max_length=250, help_text=_("What the image shows, for screen readers.")
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+
+class ProductDocument(Orderable):
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="documents")
+    document = models.ForeignKey(
+        "wagtaildocs.Document",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    label = models.CharField(
+        _("label"), max_length=100, blank=True, help_text=_("For example: data sheet")
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+
+class AudienceMessage(ContentModel):
+    """A message for one buying-centre role and/or journey phase, optionally about a product.
+
+    Blank role or phase means "any". At most one message is live per
+    (product, role, phase, locale): campaigns pick the most specific one.
+    """
+
+    headline = models.CharField(_("headline"), max_length=150)
+    body = RichTextField(_("body"), features=RICH_TEXT_FEATURES)
+    role = models.CharField(
+        _("buying-centre role"), max_length=20, choices=BuyingRole.choices, blank=True
+    )
+    phase = models.CharField(
+        _("journey phase"), max_length=20, choices=JourneyPhase.choices, blank=True
+    )
+    product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("product"),
+    )
+    cta_label = models.CharField(_("call-to-action label"), max_length=60, blank=True)
+    cta_url = models.URLField(_("call-to-action URL"), blank=True)
+
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="audience_message",
+        for_concrete_model=False,
+    )
+    revisions = GenericRelation(
+        "wagtailcore.Revision",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="audience_message",
+        for_concrete_model=False,
+    )
+
+    search_fields = [
+        index.SearchField("headline"),
+        index.AutocompleteField("headline"),
+        index.FilterField("locale"),
+        index.FilterField("live"),
+        index.FilterField("role"),
+        index.FilterField("phase"),
+    ]
+
+    class Meta(ContentModel.Meta):
+        verbose_name = _("audience message")
+        verbose_name_plural = _("audience messages")
+        ordering = ["headline"]
+        constraints = [
+            models.UniqueConstraint(
+                Coalesce("product", Value(0)),
+                "role",
+                "phase",
+                "locale",
+                condition=Q(live=True),
+                name="content_message_one_live_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def clean(self) -> None:
+        super().clean()
+        if bool(self.cta_label) != bool(self.cta_url):
+            field = "cta_url" if self.cta_label else "cta_label"
+            raise ValidationError({field: _("A call to action needs both a label and a URL.")})
+        if self.product_id and self.locale_id and self.product.locale_id != self.locale_id:
+            # Point at the product's version in this message's language when there is one.
+            translated = self.product.get_translation_or_none(self.locale)
+            if translated is not None:
+                self.product = translated
+        rival = self.live_rival()
+        if rival is not None:
+            raise ValidationError(
+                _(
+                    "“%(rival)s” is already live for this product, role, phase and language. "
+                    "Edit that message, or unpublish it first."
+                ),
+                params={"rival": rival.headline},
+                code="slot_taken",
+            )
+
+    def live_rival(self) -> AudienceMessage | None:
+        """Another live message in the same (product, role, phase, locale) slot, if any."""
+        if not self.locale_id:
+            return None
+        rivals = AudienceMessage.objects.filter(
+            live=True, role=self.role, phase=self.phase, locale_id=self.locale_id
+        )
+        if self.product_id:
+            rivals = rivals.filter(product__translation_key=self.product.translation_key)
+        else:
+            rivals = rivals.filter(product__isnull=True)
+        if self.pk:
+            rivals = rivals.exclude(pk=self.pk)
+        return rivals.first()
+
+    def get_preview_template(self, request, mode_name):
+        return "content/message_preview.html"

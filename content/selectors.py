@@ -1,0 +1,227 @@
+"""Reads of product content: completeness per channel and locale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from wagtail.models import Locale
+
+from channels.base import BaseChannel
+from channels.registry import get_channels
+
+from .models import Product, ProductDocument, ProductFeature, ProductImage
+
+
+def _blank_text(value: object) -> bool:
+    return not (value or "").strip()
+
+
+# An emptied rich text editor leaves an empty paragraph behind.
+EMPTY_RICH_TEXT = ("", "<p></p>")
+
+
+def _blank_rich_text(value: object) -> bool:
+    return (value or "").strip() in EMPTY_RICH_TEXT
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """How to tell that a required product field is missing, in SQL and on an object.
+
+    The SQL form filters listings ("incomplete for channel X"); the object form judges a
+    draft that only exists as a revision. Tests hold the two to the same answer.
+    """
+
+    label: str
+    missing_q: Callable[[], Q]
+    is_missing: Callable[[Product], bool]
+
+
+def _text(field: str, label: str) -> FieldCheck:
+    return FieldCheck(
+        label,
+        lambda: Q(**{field: ""}),
+        lambda product: _blank_text(getattr(product, field)),
+    )
+
+
+def _nullable(field: str, label: str) -> FieldCheck:
+    return FieldCheck(
+        label,
+        lambda: Q(**{f"{field}__isnull": True}),
+        lambda product: _is_none(getattr(product, field)),
+    )
+
+
+def _child_rows(model, relation: str, label: str) -> FieldCheck:
+    return FieldCheck(
+        label,
+        lambda: ~Exists(model.objects.filter(product=OuterRef("pk"))),
+        lambda product: not list(getattr(product, relation).all()),
+    )
+
+
+FIELD_CHECKS: dict[str, FieldCheck] = {
+    "sku": _text("sku", "SKU"),
+    "gtin": _text("gtin", "GTIN"),
+    "brand": _text("brand", "brand"),
+    "manufacturer_part_number": _text("manufacturer_part_number", "manufacturer part number"),
+    "name": _text("name", "name"),
+    "short_text": _text("short_text", "short text"),
+    "long_text": FieldCheck(
+        "long text",
+        lambda: Q(long_text__in=EMPTY_RICH_TEXT),
+        lambda product: _blank_rich_text(product.long_text),
+    ),
+    "etim_class": _text("etim_class", "ETIM class"),
+    "features": _child_rows(ProductFeature, "features", "features"),
+    "categories": FieldCheck(
+        "categories",
+        lambda: ~Exists(
+            Product.categories.through.objects.filter(product=OuterRef("pk"))
+        ),
+        lambda product: not list(product.categories.all()),
+    ),
+    "images": _child_rows(ProductImage, "images", "images"),
+    "documents": _child_rows(ProductDocument, "documents", "documents"),
+    "price": _nullable("price", "price"),
+    "availability": _text("availability", "availability"),
+    "lead_time_days": _nullable("lead_time_days", "lead time"),
+}
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How complete one product is for one channel in one locale."""
+
+    channel_key: str
+    channel_name: str
+    locale: str
+    required: tuple[str, ...]
+    missing: tuple[str, ...]
+    translated: bool = True
+
+    @property
+    def percent(self) -> int:
+        if not self.translated:
+            return 0
+        if not self.required:
+            return 100
+        return (len(self.required) - len(self.missing)) * 100 // len(self.required)
+
+    @property
+    def complete(self) -> bool:
+        return self.translated and not self.missing
+
+    @property
+    def missing_labels(self) -> list[str]:
+        if not self.translated:
+            return ["translation"]
+        return [FIELD_CHECKS[field].label for field in self.missing]
+
+
+def _missing_fields(product: Product, channel: BaseChannel, locale: str) -> tuple[str, ...]:
+    # Rows annotated by products_with_completeness() answer without further queries.
+    missing = []
+    for field in channel.required_fields_for(locale):
+        flag = getattr(product, f"missing_{field}", None)
+        if flag is None:
+            flag = FIELD_CHECKS[field].is_missing(product)
+        if flag:
+            missing.append(field)
+    return tuple(missing)
+
+
+def product_completeness(product: Product) -> list[Completeness]:
+    """Completeness of this product version, in its own locale, for every channel."""
+    locale = product.locale.language_code
+    return [
+        Completeness(
+            channel_key=key,
+            channel_name=channel.name,
+            locale=locale,
+            required=channel.required_fields_for(locale),
+            missing=_missing_fields(product, channel, locale),
+        )
+        for key, channel in get_channels().items()
+    ]
+
+
+def product_completeness_matrix(product: Product) -> list[Completeness]:
+    """Completeness for every channel x content locale.
+
+    ``product`` (possibly an unsaved draft from a revision) stands for its own locale; the
+    other locales are judged on their latest version, and a missing translation is 0 %.
+    """
+    results: list[Completeness] = []
+    translations = {product.locale_id: product}
+    if product.pk:
+        for other in Product.objects.filter(translation_key=product.translation_key).exclude(
+            pk=product.pk
+        ):
+            translations[other.locale_id] = other.get_latest_revision_as_object()
+    for locale in Locale.objects.order_by("pk"):
+        version = translations.get(locale.pk)
+        if version is None:
+            results.extend(
+                Completeness(
+                    channel_key=key,
+                    channel_name=channel.name,
+                    locale=locale.language_code,
+                    required=channel.required_fields_for(locale.language_code),
+                    missing=(),
+                    translated=False,
+                )
+                for key, channel in get_channels().items()
+            )
+        else:
+            results.extend(product_completeness(version))
+    return results
+
+
+def _required_anywhere() -> set[str]:
+    return {
+        field
+        for channel in get_channels().values()
+        for fields in channel.required_fields.values()
+        for field in fields
+    }
+
+
+def products_with_completeness(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Annotate ``missing_<field>`` flags so a page of products needs no query per row."""
+    return queryset.select_related("locale").annotate(
+        **{
+            f"missing_{field}": ExpressionWrapper(
+                FIELD_CHECKS[field].missing_q(), output_field=BooleanField()
+            )
+            for field in sorted(_required_anywhere())
+        }
+    )
+
+
+def products_incomplete_for(queryset: QuerySet[Product], channel_key: str) -> QuerySet[Product]:
+    """Products missing at least one field ``channel_key`` requires in their own locale."""
+    channel = get_channels()[channel_key]
+    condition = Q()
+    for locale in Locale.objects.all():
+        fields = channel.required_fields_for(locale.language_code)
+        if not fields:
+            continue
+        missing_any = Q()
+        for field in fields:
+            missing_any |= FIELD_CHECKS[field].missing_q()
+        condition |= Q(locale=locale) & missing_any
+    if not condition:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+def channel_choices() -> Iterable[tuple[str, str]]:
+    return [(key, channel.name) for key, channel in get_channels().items()]

@@ -1,0 +1,28 @@
+"""The buying centre and the customer journey, defined once and used by every app."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BuyingRole(models.TextChoices):
+    USER = "user", _("User")
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    BUYER = "buyer", _("Buyer / recommender")
+    INFLUENCER = "influencer", _("Influencer")
+    APPROVER = "approver", _("Approver")
+
+
+class JourneyPhase(models.TextChoices):
+    AWARENESS = "awareness", _("Awareness")
+    CONSIDERATION = "consideration", _("Consideration")
+    TRANSACTION = "transaction", _("Transaction")
+    EXPERIENCE = "experience", _("Experience")
+    LOYALTY = "loyalty", _("Loyalty")
+
+
+class Availability(models.TextChoices):
+    IN_STOCK = "in_stock", _("In stock")
+    LOW_STOCK = "low_stock", _("Low stock")
+    OUT_OF_STOCK = "out_of_stock", _("Out of stock")
+    ON_REQUEST = "on_request", _("On request")
+    DISCONTINUED = "discontinued", _("Discontinued")

@@ -1,0 +1,219 @@
+"""Admin registration for products, audience messages and categories."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.admin.ui.tables import Column, LiveStatusTagColumn, LocaleColumn, UpdatedAtColumn
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import AudienceMessage, Category, Product
+from .panels import CompletenessPanel
+from .selectors import (
+    channel_choices,
+    product_completeness,
+    products_incomplete_for,
+    products_with_completeness,
+)
+from .taxonomy import BuyingRole, JourneyPhase
+
+
+class CompletenessColumn(Column):
+    cell_template_name = "content/completeness_cell.html"
+
+    def get_value(self, instance):
+        return product_completeness(instance)
+
+
+class ProductFilterSet(WagtailFilterSet):
+    incomplete_for = django_filters.ChoiceFilter(
+        label=_("Incomplete for channel"),
+        choices=channel_choices,
+        method="filter_incomplete_for",
+        empty_label=_("Any"),
+    )
+    live = django_filters.BooleanFilter(label=_("Live"))
+    categories = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.all()
+    )
+
+    class Meta:
+        model = Product
+        fields = ["incomplete_for", "live", "categories"]
+
+    def filter_incomplete_for(self, queryset, name, value):
+        return products_incomplete_for(queryset, value) if value else queryset
+
+
+class ProductViewSet(SnippetViewSet):
+    model = Product
+    icon = "tag"
+    menu_label = _("Products")
+    menu_order = 100
+    filterset_class = ProductFilterSet
+    list_per_page = 50
+    list_display = [
+        "name",
+        "sku",
+        LocaleColumn(),
+        LiveStatusTagColumn(),
+        CompletenessColumn("completeness", label=_("Completeness")),
+        UpdatedAtColumn(),
+    ]
+    list_export = ["sku", "gtin", "name", "brand", "live", "updated_at"]
+    inspect_view_enabled = True
+
+    def get_queryset(self, request):
+        return products_with_completeness(Product.objects.all())
+
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    CompletenessPanel(heading=_("Completeness per channel")),
+                    FieldRowPanel([FieldPanel("sku"), FieldPanel("gtin")]),
+                    FieldRowPanel([FieldPanel("brand"), FieldPanel("manufacturer_part_number")]),
+                    FieldPanel("name"),
+                    FieldPanel("short_text"),
+                    FieldPanel("long_text"),
+                ],
+                heading=_("Content"),
+            ),
+            ObjectList(
+                [
+                    FieldPanel("etim_class"),
+                    InlinePanel(
+                        "features",
+                        heading=_("Technical features"),
+                        label=_("Feature"),
+                        panels=[
+                            FieldRowPanel(
+                                [
+                                    FieldPanel("name"),
+                                    FieldPanel("value"),
+                                    FieldPanel("unit"),
+                                    FieldPanel("etim_feature"),
+                                ]
+                            )
+                        ],
+                    ),
+                ],
+                heading=_("Features"),
+            ),
+            ObjectList(
+                [
+                    FieldPanel("categories", widget=forms.CheckboxSelectMultiple),
+                    InlinePanel(
+                        "images",
+                        heading=_("Images"),
+                        label=_("Image"),
+                        panels=[FieldPanel("image"), FieldPanel("alt_text")],
+                    ),
+                    InlinePanel(
+                        "documents",
+                        heading=_("Documents"),
+                        label=_("Document"),
+                        panels=[FieldPanel("document"), FieldPanel("label")],
+                    ),
+                ],
+                heading=_("Categories and media"),
+            ),
+            ObjectList(
+                [
+                    MultiFieldPanel(
+                        [
+                            FieldRowPanel(
+                                [
+                                    FieldPanel("price", read_only=True),
+                                    FieldPanel("currency", read_only=True),
+                                ]
+                            ),
+                            FieldRowPanel(
+                                [
+                                    FieldPanel("availability", read_only=True),
+                                    FieldPanel("lead_time_days", read_only=True),
+                                ]
+                            ),
+                            FieldPanel("erp_updated_at", read_only=True),
+                        ],
+                        heading=_("Imported from the ERP (read-only)"),
+                    )
+                ],
+                heading=_("ERP"),
+            ),
+        ]
+    )
+
+
+class AudienceMessageFilterSet(WagtailFilterSet):
+    role = django_filters.ChoiceFilter(choices=BuyingRole.choices, label=_("Role"))
+    phase = django_filters.ChoiceFilter(choices=JourneyPhase.choices, label=_("Phase"))
+    live = django_filters.BooleanFilter(label=_("Live"))
+
+    class Meta:
+        model = AudienceMessage
+        fields = ["role", "phase", "live"]
+
+
+class AudienceMessageViewSet(SnippetViewSet):
+    model = AudienceMessage
+    icon = "openquote"
+    menu_label = _("Audience messages")
+    menu_order = 200
+    filterset_class = AudienceMessageFilterSet
+    list_display = [
+        "headline",
+        "role",
+        "phase",
+        "product",
+        LocaleColumn(),
+        LiveStatusTagColumn(),
+        UpdatedAtColumn(),
+    ]
+    panels = [
+        FieldPanel("headline"),
+        FieldRowPanel([FieldPanel("role"), FieldPanel("phase")]),
+        FieldPanel("product"),
+        FieldPanel("body"),
+        FieldRowPanel([FieldPanel("cta_label"), FieldPanel("cta_url")]),
+    ]
+
+    def get_queryset(self, request):
+        return AudienceMessage.objects.select_related("product", "locale")
+
+
+class CategoryViewSet(SnippetViewSet):
+    model = Category
+    icon = "folder-open-inverse"
+    menu_label = _("Categories")
+    menu_order = 300
+    list_display = ["__str__", "slug", "sort_order"]
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("name_en")]),
+        FieldPanel("slug"),
+        FieldPanel("parent"),
+        FieldPanel("sort_order"),
+    ]
+
+    def get_queryset(self, request):
+        return Category.objects.select_related("parent__parent__parent")
+
+
+class ContentViewSetGroup(SnippetViewSetGroup):
+    items = (ProductViewSet, AudienceMessageViewSet, CategoryViewSet)
+    menu_icon = "doc-full-inverse"
+    menu_label = _("Content")
+    menu_name = "content"
+    menu_order = 200
+
+
+register_snippet(ContentViewSetGroup)

@@ -1,0 +1,52 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.factories import UserFactory
+
+GROUPS = (
+    "Editors",
+    "Product data reviewers",
+    "Legal reviewers",
+    "Marketing approvers",
+    "Campaign managers",
+    "Channel integrators",
+)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*group_names: str, **kwargs):
+        return UserFactory(groups=list(group_names), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("Editors", username="editor")
+
+
+@pytest.fixture
+def product_reviewer(make_user):
+    return make_user("Product data reviewers", username="productreviewer")
+
+
+@pytest.fixture
+def legal_reviewer(make_user):
+    return make_user("Legal reviewers", username="legalreviewer")
+
+
+@pytest.fixture
+def marketing_approver(make_user):
+    return make_user("Marketing approvers", username="marketingapprover")
+
+
+@pytest.fixture
+def reviewers(product_reviewer, legal_reviewer, marketing_approver):
+    """The three reviewers in workflow order."""
+    return [product_reviewer, legal_reviewer, marketing_approver]
+
+
+@pytest.fixture
+def groups(db):
+    return {group.name: group for group in Group.objects.filter(name__in=GROUPS)}

@@ -1,0 +1,123 @@
+"""factory_boy factories for the hub's models."""
+
+import io
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.images import ImageFile
+from PIL import Image as PILImage
+from wagtail.images.models import Image
+from wagtail.models import Locale
+
+from content.models import AudienceMessage, Category, Product, ProductFeature, ProductImage
+
+
+def locale(code: str = "de") -> Locale:
+    return Locale.objects.get(language_code=code)
+
+
+def png_bytes(width: int = 64, height: int = 48, colour: str = "steelblue") -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (width, height), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.django.Password("secret-password")
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*(Group.objects.get(name=name) for name in extracted))
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"Kategorie {n}")
+    name_en = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class ImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Image
+
+    title = factory.Sequence(lambda n: f"Image {n}")
+    file = factory.LazyFunction(lambda: ImageFile(io.BytesIO(png_bytes()), name="product.png"))
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A product row in German. Not live unless ``live=True`` is passed."""
+
+    class Meta:
+        model = Product
+
+    locale = factory.LazyFunction(locale)
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    gtin = "4006381333931"
+    brand = "Hubwerk"
+    manufacturer_part_number = factory.Sequence(lambda n: f"MPN-{n}")
+    name = factory.Sequence(lambda n: f"Produkt {n}")
+    short_text = "Kurztext"
+    long_text = "<p>Langtext</p>"
+    live = False
+    price = Decimal("19.90")
+    availability = "in_stock"
+
+
+class ProductFeatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductFeature
+
+    product = factory.SubFactory(ProductFactory)
+    name = "Gewicht"
+    value = "12"
+    unit = "kg"
+
+
+class ProductImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductImage
+
+    product = factory.SubFactory(ProductFactory)
+    image = factory.SubFactory(ImageFactory)
+    alt_text = "Produktfoto"
+
+
+class AudienceMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AudienceMessage
+
+    locale = factory.LazyFunction(locale)
+    headline = factory.Sequence(lambda n: f"Botschaft {n}")
+    body = "<p>Text</p>"
+    live = False
+
+
+def rich_text_json(*paragraphs: str) -> str:
+    """What the Draftail editor posts for plain paragraphs."""
+    import json
+
+    blocks = [
+        {
+            "key": f"k{index}",
+            "type": "unstyled",
+            "depth": 0,
+            "text": text,
+            "inlineStyleRanges": [],
+            "entityRanges": [],
+            "data": {},
+        }
+        for index, text in enumerate(paragraphs)
+    ]
+    return json.dumps({"blocks": blocks, "entityMap": {}})
