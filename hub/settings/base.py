@@ -214,5 +214,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Wagtail's background tasks (search index, reference index) log every run.
+        "django_tasks": {"level": "WARNING"},
     },
 }
