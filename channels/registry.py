@@ -36,8 +36,7 @@ def _load(key: str, config: object) -> BaseChannel:
     )
     if unknown:
         raise ImproperlyConfigured(
-            f"HUB_CHANNELS[{key!r}]: {path} requires unknown product field(s) "
-            f"{', '.join(unknown)}."
+            f"HUB_CHANNELS[{key!r}]: {path} requires unknown product field(s) {', '.join(unknown)}."
         )
     return backend(key, config.get("OPTIONS", {}))
 

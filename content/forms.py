@@ -4,7 +4,7 @@ from wagtail.admin.forms.workflows import TaskStateCommentForm
 
 
 class RejectWithCommentForm(TaskStateCommentForm):
-    """"Request changes" in the content approval workflow: the editor must learn why."""
+    """ "Request changes" in the content approval workflow: the editor must learn why."""
 
     comment = forms.CharField(
         label=_("Comment"),

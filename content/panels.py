@@ -19,5 +19,7 @@ class CompletenessPanel(Panel):
             context["rows"] = [
                 (locale, list(cells)) for locale, cells in groupby(matrix, key=lambda c: c.locale)
             ]
-            context["channels"] = [cell.channel_name for cell in context["rows"][0][1]] if matrix else []
+            context["channels"] = (
+                [cell.channel_name for cell in context["rows"][0][1]] if matrix else []
+            )
             return context

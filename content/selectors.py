@@ -83,9 +83,7 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
     "features": _child_rows(ProductFeature, "features", "features"),
     "categories": FieldCheck(
         "categories",
-        lambda: ~Exists(
-            Product.categories.through.objects.filter(product=OuterRef("pk"))
-        ),
+        lambda: ~Exists(Product.categories.through.objects.filter(product=OuterRef("pk"))),
         lambda product: not list(product.categories.all()),
     ),
     "images": _child_rows(ProductImage, "images", "images"),

@@ -24,8 +24,13 @@ def content_save_draft(*, obj: ContentModel, user) -> Revision:
             obj.live = False
         obj.save()
     revision = obj.save_revision(user=user, log_action=False)
-    log(instance=obj, action="wagtail.create" if is_new else "wagtail.edit", user=user,
-        revision=revision, content_changed=True)
+    log(
+        instance=obj,
+        action="wagtail.create" if is_new else "wagtail.edit",
+        user=user,
+        revision=revision,
+        content_changed=True,
+    )
     return revision
 
 
@@ -34,7 +39,9 @@ def content_submit(*, obj: ContentModel, user) -> WorkflowState:
     """Save ``obj`` as a draft and start its approval workflow at the first step."""
     workflow = obj.get_workflow()
     if workflow is None:
-        raise WorkflowNotConfigured(f"No approval workflow is assigned to {obj._meta.verbose_name}.")
+        raise WorkflowNotConfigured(
+            f"No approval workflow is assigned to {obj._meta.verbose_name}."
+        )
     content_save_draft(obj=obj, user=user)
     return workflow.start(obj, user)
 

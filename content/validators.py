@@ -9,7 +9,9 @@ GTIN_LENGTHS = (8, 12, 13, 14)
 
 def gtin_check_digit(body: str) -> int:
     """The GS1 check digit for ``body`` (all digits of a GTIN but the last)."""
-    total = sum(int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(body)))
+    total = sum(
+        int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(body))
+    )
     return (10 - total % 10) % 10
 
 

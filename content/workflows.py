@@ -1,7 +1,6 @@
 """What happens when the content approval workflow finishes."""
 
 
-
 def publish_approved_revision(workflow_state, user=None) -> None:
     """Publish exactly the revision the reviewers approved.
 
@@ -18,5 +17,7 @@ def publish_approved_revision(workflow_state, user=None) -> None:
         .order_by("-finished_at", "-pk")
         .first()
     )
-    revision = task_state.revision if task_state else workflow_state.content_object.get_latest_revision()
+    revision = (
+        task_state.revision if task_state else workflow_state.content_object.get_latest_revision()
+    )
     revision.publish(user=user, skip_permission_checks=True)

@@ -14,186 +14,589 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0098_apitoken'),
-        ('wagtaildocs', '0014_alter_document_file_size'),
-        ('wagtailimages', '0027_image_description'),
+        ("wagtailcore", "0098_apitoken"),
+        ("wagtaildocs", "0014_alter_document_file_size"),
+        ("wagtailimages", "0027_image_description"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReviewTask',
+            name="ReviewTask",
             fields=[
-                ('groupapprovaltask_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.groupapprovaltask')),
+                (
+                    "groupapprovaltask_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.groupapprovaltask",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review task',
-                'verbose_name_plural': 'review tasks',
+                "verbose_name": "review task",
+                "verbose_name_plural": "review tasks",
             },
-            bases=('wagtailcore.groupapprovaltask',),
+            bases=("wagtailcore.groupapprovaltask",),
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name (German)')),
-                ('name_en', models.CharField(blank=True, max_length=100, verbose_name='name (English)')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('sort_order', models.PositiveIntegerField(default=0)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='content.category', verbose_name='parent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name (German)")),
+                (
+                    "name_en",
+                    models.CharField(blank=True, max_length=100, verbose_name="name (English)"),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("sort_order", models.PositiveIntegerField(default=0)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="content.category",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'category',
-                'verbose_name_plural': 'categories',
-                'ordering': ['sort_order', 'name'],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+                "ordering": ["sort_order", "name"],
             },
             bases=(modelsearch.index.Indexed, models.Model),
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('translation_key', models.UUIDField(default=uuid.uuid4, editable=False)),
-                ('live', models.BooleanField(default=True, editable=False, verbose_name='live')),
-                ('has_unpublished_changes', models.BooleanField(default=False, editable=False, verbose_name='has unpublished changes')),
-                ('first_published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='first published at')),
-                ('last_published_at', models.DateTimeField(editable=False, null=True, verbose_name='last published at')),
-                ('go_live_at', models.DateTimeField(blank=True, null=True, verbose_name='go live date/time')),
-                ('expire_at', models.DateTimeField(blank=True, null=True, verbose_name='expiry date/time')),
-                ('expired', models.BooleanField(default=False, editable=False, verbose_name='expired')),
-                ('locked', models.BooleanField(default=False, editable=False, verbose_name='locked')),
-                ('locked_at', models.DateTimeField(editable=False, null=True, verbose_name='locked at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('sku', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._/-]*$', "A SKU uses letters, digits, '.', '_', '/' and '-', and starts with a letter or digit.", code='sku')], verbose_name='SKU')),
-                ('gtin', models.CharField(blank=True, max_length=14, validators=[content.validators.validate_gtin], verbose_name='GTIN')),
-                ('brand', models.CharField(blank=True, max_length=100, verbose_name='brand')),
-                ('manufacturer_part_number', models.CharField(blank=True, max_length=64, verbose_name='manufacturer part number')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('short_text', models.CharField(blank=True, max_length=400, verbose_name='short text')),
-                ('long_text', wagtail.fields.RichTextField(blank=True, verbose_name='long text')),
-                ('etim_class', models.CharField(blank=True, max_length=8, validators=[django.core.validators.RegexValidator('^EC\\d{6}$', 'An ETIM class code looks like EC000123.', code='etim_class')], verbose_name='ETIM class')),
-                ('price', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='price')),
-                ('currency', models.CharField(default='EUR', max_length=3, verbose_name='currency')),
-                ('availability', models.CharField(blank=True, choices=[('in_stock', 'In stock'), ('low_stock', 'Low stock'), ('out_of_stock', 'Out of stock'), ('on_request', 'On request'), ('discontinued', 'Discontinued')], max_length=20, verbose_name='availability')),
-                ('lead_time_days', models.PositiveIntegerField(blank=True, null=True, verbose_name='lead time (days)')),
-                ('erp_updated_at', models.DateTimeField(blank=True, null=True, verbose_name='ERP updated at')),
-                ('categories', modelcluster.fields.ParentalManyToManyField(blank=True, related_name='products', to='content.category', verbose_name='categories')),
-                ('latest_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='latest revision')),
-                ('live_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='live revision')),
-                ('locale', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wagtailcore.locale', verbose_name='locale')),
-                ('locked_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='locked_%(class)ss', to=settings.AUTH_USER_MODEL, verbose_name='locked by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("translation_key", models.UUIDField(default=uuid.uuid4, editable=False)),
+                ("live", models.BooleanField(default=True, editable=False, verbose_name="live")),
+                (
+                    "has_unpublished_changes",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="has unpublished changes"
+                    ),
+                ),
+                (
+                    "first_published_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="first published at"
+                    ),
+                ),
+                (
+                    "last_published_at",
+                    models.DateTimeField(
+                        editable=False, null=True, verbose_name="last published at"
+                    ),
+                ),
+                (
+                    "go_live_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="go live date/time"),
+                ),
+                (
+                    "expire_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiry date/time"),
+                ),
+                (
+                    "expired",
+                    models.BooleanField(default=False, editable=False, verbose_name="expired"),
+                ),
+                (
+                    "locked",
+                    models.BooleanField(default=False, editable=False, verbose_name="locked"),
+                ),
+                (
+                    "locked_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="locked at"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "sku",
+                    models.CharField(
+                        max_length=64,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+                                "A SKU uses letters, digits, '.', '_', '/' and '-', and starts with a letter or digit.",
+                                code="sku",
+                            )
+                        ],
+                        verbose_name="SKU",
+                    ),
+                ),
+                (
+                    "gtin",
+                    models.CharField(
+                        blank=True,
+                        max_length=14,
+                        validators=[content.validators.validate_gtin],
+                        verbose_name="GTIN",
+                    ),
+                ),
+                ("brand", models.CharField(blank=True, max_length=100, verbose_name="brand")),
+                (
+                    "manufacturer_part_number",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="manufacturer part number"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "short_text",
+                    models.CharField(blank=True, max_length=400, verbose_name="short text"),
+                ),
+                ("long_text", wagtail.fields.RichTextField(blank=True, verbose_name="long text")),
+                (
+                    "etim_class",
+                    models.CharField(
+                        blank=True,
+                        max_length=8,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^EC\\d{6}$",
+                                "An ETIM class code looks like EC000123.",
+                                code="etim_class",
+                            )
+                        ],
+                        verbose_name="ETIM class",
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="price"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="EUR", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "availability",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("in_stock", "In stock"),
+                            ("low_stock", "Low stock"),
+                            ("out_of_stock", "Out of stock"),
+                            ("on_request", "On request"),
+                            ("discontinued", "Discontinued"),
+                        ],
+                        max_length=20,
+                        verbose_name="availability",
+                    ),
+                ),
+                (
+                    "lead_time_days",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="lead time (days)"
+                    ),
+                ),
+                (
+                    "erp_updated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="ERP updated at"),
+                ),
+                (
+                    "categories",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        related_name="products",
+                        to="content.category",
+                        verbose_name="categories",
+                    ),
+                ),
+                (
+                    "latest_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="latest revision",
+                    ),
+                ),
+                (
+                    "live_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="live revision",
+                    ),
+                ),
+                (
+                    "locale",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="wagtailcore.locale",
+                        verbose_name="locale",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locked_%(class)ss",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="locked by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ['sku', 'locale_id'],
-                'abstract': False,
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ["sku", "locale_id"],
+                "abstract": False,
             },
-            bases=(wagtail.models.preview.PreviewableMixin, modelsearch.index.Indexed, models.Model),
+            bases=(
+                wagtail.models.preview.PreviewableMixin,
+                modelsearch.index.Indexed,
+                models.Model,
+            ),
         ),
         migrations.CreateModel(
-            name='AudienceMessage',
+            name="AudienceMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('translation_key', models.UUIDField(default=uuid.uuid4, editable=False)),
-                ('live', models.BooleanField(default=True, editable=False, verbose_name='live')),
-                ('has_unpublished_changes', models.BooleanField(default=False, editable=False, verbose_name='has unpublished changes')),
-                ('first_published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='first published at')),
-                ('last_published_at', models.DateTimeField(editable=False, null=True, verbose_name='last published at')),
-                ('go_live_at', models.DateTimeField(blank=True, null=True, verbose_name='go live date/time')),
-                ('expire_at', models.DateTimeField(blank=True, null=True, verbose_name='expiry date/time')),
-                ('expired', models.BooleanField(default=False, editable=False, verbose_name='expired')),
-                ('locked', models.BooleanField(default=False, editable=False, verbose_name='locked')),
-                ('locked_at', models.DateTimeField(editable=False, null=True, verbose_name='locked at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('headline', models.CharField(max_length=150, verbose_name='headline')),
-                ('body', wagtail.fields.RichTextField(verbose_name='body')),
-                ('role', models.CharField(blank=True, choices=[('user', 'User'), ('decision_maker', 'Decision maker'), ('buyer', 'Buyer / recommender'), ('influencer', 'Influencer'), ('approver', 'Approver')], max_length=20, verbose_name='buying-centre role')),
-                ('phase', models.CharField(blank=True, choices=[('awareness', 'Awareness'), ('consideration', 'Consideration'), ('transaction', 'Transaction'), ('experience', 'Experience'), ('loyalty', 'Loyalty')], max_length=20, verbose_name='journey phase')),
-                ('cta_label', models.CharField(blank=True, max_length=60, verbose_name='call-to-action label')),
-                ('cta_url', models.URLField(blank=True, verbose_name='call-to-action URL')),
-                ('latest_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='latest revision')),
-                ('live_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='live revision')),
-                ('locale', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wagtailcore.locale', verbose_name='locale')),
-                ('locked_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='locked_%(class)ss', to=settings.AUTH_USER_MODEL, verbose_name='locked by')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='content.product', verbose_name='product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("translation_key", models.UUIDField(default=uuid.uuid4, editable=False)),
+                ("live", models.BooleanField(default=True, editable=False, verbose_name="live")),
+                (
+                    "has_unpublished_changes",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="has unpublished changes"
+                    ),
+                ),
+                (
+                    "first_published_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="first published at"
+                    ),
+                ),
+                (
+                    "last_published_at",
+                    models.DateTimeField(
+                        editable=False, null=True, verbose_name="last published at"
+                    ),
+                ),
+                (
+                    "go_live_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="go live date/time"),
+                ),
+                (
+                    "expire_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiry date/time"),
+                ),
+                (
+                    "expired",
+                    models.BooleanField(default=False, editable=False, verbose_name="expired"),
+                ),
+                (
+                    "locked",
+                    models.BooleanField(default=False, editable=False, verbose_name="locked"),
+                ),
+                (
+                    "locked_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="locked at"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                ("headline", models.CharField(max_length=150, verbose_name="headline")),
+                ("body", wagtail.fields.RichTextField(verbose_name="body")),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("user", "User"),
+                            ("decision_maker", "Decision maker"),
+                            ("buyer", "Buyer / recommender"),
+                            ("influencer", "Influencer"),
+                            ("approver", "Approver"),
+                        ],
+                        max_length=20,
+                        verbose_name="buying-centre role",
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("awareness", "Awareness"),
+                            ("consideration", "Consideration"),
+                            ("transaction", "Transaction"),
+                            ("experience", "Experience"),
+                            ("loyalty", "Loyalty"),
+                        ],
+                        max_length=20,
+                        verbose_name="journey phase",
+                    ),
+                ),
+                (
+                    "cta_label",
+                    models.CharField(
+                        blank=True, max_length=60, verbose_name="call-to-action label"
+                    ),
+                ),
+                ("cta_url", models.URLField(blank=True, verbose_name="call-to-action URL")),
+                (
+                    "latest_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="latest revision",
+                    ),
+                ),
+                (
+                    "live_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="live revision",
+                    ),
+                ),
+                (
+                    "locale",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="wagtailcore.locale",
+                        verbose_name="locale",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locked_%(class)ss",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="locked by",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="content.product",
+                        verbose_name="product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audience message',
-                'verbose_name_plural': 'audience messages',
-                'ordering': ['headline'],
-                'abstract': False,
+                "verbose_name": "audience message",
+                "verbose_name_plural": "audience messages",
+                "ordering": ["headline"],
+                "abstract": False,
             },
-            bases=(wagtail.models.preview.PreviewableMixin, modelsearch.index.Indexed, models.Model),
+            bases=(
+                wagtail.models.preview.PreviewableMixin,
+                modelsearch.index.Indexed,
+                models.Model,
+            ),
         ),
         migrations.CreateModel(
-            name='ProductDocument',
+            name="ProductDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('label', models.CharField(blank=True, help_text='For example: data sheet', max_length=100, verbose_name='label')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='wagtaildocs.document', verbose_name='document')),
-                ('product', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='content.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True,
+                        help_text="For example: data sheet",
+                        max_length=100,
+                        verbose_name="label",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="wagtaildocs.document",
+                        verbose_name="document",
+                    ),
+                ),
+                (
+                    "product",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="content.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document',
-                'verbose_name_plural': 'documents',
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "verbose_name": "document",
+                "verbose_name_plural": "documents",
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ProductFeature',
+            name="ProductFeature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('value', models.CharField(max_length=200, verbose_name='value')),
-                ('unit', models.CharField(blank=True, max_length=20, verbose_name='unit')),
-                ('etim_feature', models.CharField(blank=True, max_length=8, validators=[django.core.validators.RegexValidator('^EF\\d{6}$', 'An ETIM feature code looks like EF000123.', code='etim_feature')], verbose_name='ETIM feature')),
-                ('product', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='features', to='content.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("value", models.CharField(max_length=200, verbose_name="value")),
+                ("unit", models.CharField(blank=True, max_length=20, verbose_name="unit")),
+                (
+                    "etim_feature",
+                    models.CharField(
+                        blank=True,
+                        max_length=8,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^EF\\d{6}$",
+                                "An ETIM feature code looks like EF000123.",
+                                code="etim_feature",
+                            )
+                        ],
+                        verbose_name="ETIM feature",
+                    ),
+                ),
+                (
+                    "product",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="features",
+                        to="content.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'feature',
-                'verbose_name_plural': 'features',
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "verbose_name": "feature",
+                "verbose_name_plural": "features",
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ProductImage',
+            name="ProductImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('alt_text', models.CharField(help_text='What the image shows, for screen readers.', max_length=250, verbose_name='alt text')),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='wagtailimages.image', verbose_name='image')),
-                ('product', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='content.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                (
+                    "alt_text",
+                    models.CharField(
+                        help_text="What the image shows, for screen readers.",
+                        max_length=250,
+                        verbose_name="alt text",
+                    ),
+                ),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="wagtailimages.image",
+                        verbose_name="image",
+                    ),
+                ),
+                (
+                    "product",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="images",
+                        to="content.product",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'image',
-                'verbose_name_plural': 'images',
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "verbose_name": "image",
+                "verbose_name_plural": "images",
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(fields=('sku', 'locale'), name='content_product_unique_sku_per_locale'),
+            model_name="product",
+            constraint=models.UniqueConstraint(
+                fields=("sku", "locale"), name="content_product_unique_sku_per_locale"
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='product',
-            unique_together={('translation_key', 'locale')},
+            name="product",
+            unique_together={("translation_key", "locale")},
         ),
         migrations.AddConstraint(
-            model_name='audiencemessage',
-            constraint=models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('product', models.Value(0)), models.F('role'), models.F('phase'), models.F('locale'), condition=models.Q(('live', True)), name='content_message_one_live_per_slot'),
+            model_name="audiencemessage",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.comparison.Coalesce("product", models.Value(0)),
+                models.F("role"),
+                models.F("phase"),
+                models.F("locale"),
+                condition=models.Q(("live", True)),
+                name="content_message_one_live_per_slot",
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='audiencemessage',
-            unique_together={('translation_key', 'locale')},
+            name="audiencemessage",
+            unique_together={("translation_key", "locale")},
         ),
     ]

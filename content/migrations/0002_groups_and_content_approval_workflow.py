@@ -124,7 +124,13 @@ def create_groups_and_workflow(apps, schema_editor):
     WorkflowContentType = apps.get_model("wagtailcore", "WorkflowContentType")
     ReviewTask = apps.get_model("content", "ReviewTask")
 
-    for app_label in ("content", "wagtailadmin", "wagtailimages", "wagtaildocs", "simple_translation"):
+    for app_label in (
+        "content",
+        "wagtailadmin",
+        "wagtailimages",
+        "wagtaildocs",
+        "simple_translation",
+    ):
         # The historical app config has no models module; create_permissions only asks
         # whether there is one.
         app_config = apps.get_app_config(app_label)

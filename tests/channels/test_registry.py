@@ -60,7 +60,10 @@ def test_options_reach_the_adapter(settings):
     ids=["unimportable", "not-a-channel", "no-backend", "not-a-dict", "unknown-field"],
 )
 def test_misconfigured_channel_names_the_bad_entry(settings, config, message):
-    settings.HUB_CHANNELS = {"webshop": {"BACKEND": "channels.webshop.WebshopChannel"}, "bad": config}
+    settings.HUB_CHANNELS = {
+        "webshop": {"BACKEND": "channels.webshop.WebshopChannel"},
+        "bad": config,
+    }
 
     with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
         get_channels()

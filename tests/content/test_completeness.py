@@ -197,9 +197,7 @@ def test_edit_view_shows_completeness_of_the_draft_being_edited(admin_client, ad
     draft.short_text = ""
     content_save_draft(obj=draft, user=admin_user)
 
-    response = admin_client.get(
-        reverse("wagtailsnippets_content_product:edit", args=(product.pk,))
-    )
+    response = admin_client.get(reverse("wagtailsnippets_content_product:edit", args=(product.pk,)))
 
     html = response.content.decode()
     panel = html[html.index("data-hub-completeness") :]

@@ -1,0 +1,106 @@
+"""Helpers for tests that drive the admin's snippet views: URLs, outcomes, workflow steps."""
+
+from __future__ import annotations
+
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from wagtail.models import ModelLogEntry, TaskState
+
+from content.models import AudienceMessage, ContentModel, Product
+from content.services import content_approve, content_save_draft, content_submit
+from tests.factories import AudienceMessageFactory, ProductFactory
+
+# The review steps of the "Content approval" workflow, in order, with the group of each.
+STEPS = (
+    ("Product data review", "Product data reviewers"),
+    ("Legal review", "Legal reviewers"),
+    ("Marketing approval", "Marketing approvers"),
+)
+
+PERMISSION_DENIED_MESSAGE = "Sorry, you do not have permission to access this area."
+
+MODELS = {"product": Product, "message": AudienceMessage}
+
+
+def admin_url(model: str, name: str, *args, **kwargs) -> str:
+    """The URL of a snippet view, e.g. ``admin_url("product", "edit", pk)``."""
+    return reverse(
+        f"wagtailsnippets_content_{MODELS[model]._meta.model_name}:{name}",
+        args=args or None,
+        kwargs=kwargs or None,
+    )
+
+
+def outcome(response) -> str:
+    """What the user sees, in one word.
+
+    ``ok``: the page (200). ``login``: sent to the login form. ``denied``: sent to the
+    dashboard with Wagtail's permission error, or a 403. ``missing``: 404. ``redirect``: any
+    other redirect (a form that was accepted).
+    """
+    if response.status_code == 200:
+        return "ok"
+    if response.status_code == 403:
+        return "denied"
+    if response.status_code == 404:
+        return "missing"
+    if response.status_code == 302:
+        if response.url.startswith(reverse("wagtailadmin_login")):
+            return "login"
+        errors = [
+            str(message)
+            for message in get_messages(response.wsgi_request)
+            if message.level_tag == "error"
+        ]
+        if response.url == reverse("wagtailadmin_home") and PERMISSION_DENIED_MESSAGE in errors:
+            return "denied"
+        return "redirect"
+    return f"status {response.status_code}"
+
+
+def error_messages(response) -> list[str]:
+    return [
+        str(message)
+        for message in get_messages(response.wsgi_request)
+        if message.level_tag == "error"
+    ]
+
+
+def make_draft(model: str, user, **fields) -> ContentModel:
+    """A saved draft with one revision, as the admin or content_save_draft leaves it."""
+    factory = ProductFactory if model == "product" else AudienceMessageFactory
+    obj = factory.build(**fields)
+    content_save_draft(obj=obj, user=user)
+    return obj
+
+
+def make_live(model: str, user, **fields) -> ContentModel:
+    """A live item, published directly (as a superuser could)."""
+    obj = make_draft(model, user, **fields)
+    obj.get_latest_revision().publish(user=user, skip_permission_checks=True)
+    return reload(obj)
+
+
+def reload(obj: ContentModel) -> ContentModel:
+    return type(obj).objects.get(pk=obj.pk)
+
+
+def submit_and_approve(obj: ContentModel, editor, reviewers, steps: int) -> ContentModel:
+    """Submit ``obj`` and approve its first ``steps`` review steps through the services."""
+    content_submit(obj=obj, user=editor)
+    for reviewer in reviewers[:steps]:
+        content_approve(obj=reload(obj), user=reviewer)
+    return reload(obj)
+
+
+def current_task_state(obj: ContentModel) -> TaskState:
+    return reload(obj).current_workflow_task_state
+
+
+def log_actions(obj: ContentModel) -> list[str]:
+    """The audit log of ``obj``, oldest first, as action names."""
+    return list(
+        ModelLogEntry.objects.for_instance(obj).order_by("timestamp", "pk").values_list(
+            "action", flat=True
+        )
+    )
