@@ -122,6 +122,23 @@ class ContentModel(
     class Meta(TranslatableMixin.Meta):
         abstract = True
 
+    def copy_for_translation(self, locale, exclude_fields=None):
+        """A copy in ``locale`` that starts as an unapproved draft.
+
+        Wagtail copies every field, ``live`` included, so translating a live item would
+        otherwise publish the translation without review.
+        """
+        translated = super().copy_for_translation(locale, exclude_fields=exclude_fields)
+        translated.live = False
+        translated.has_unpublished_changes = True
+        translated.first_published_at = None
+        translated.last_published_at = None
+        translated.live_revision = None
+        translated.locked = False
+        translated.locked_by = None
+        translated.locked_at = None
+        return translated
+
 
 class Product(ContentModel):
     sku = models.CharField(_("SKU"), max_length=64, validators=[validate_sku])
