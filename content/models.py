@@ -198,6 +198,9 @@ class Product(ContentModel):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["sku", "locale_id"]
+        # Withdrawing is not publishing: approvers may take content off the channels
+        # without being able to put anything on them around the workflow.
+        permissions = [("unpublish_product", "Can withdraw (unpublish) product")]
         constraints = [
             models.UniqueConstraint(
                 fields=["sku", "locale"], name="content_product_unique_sku_per_locale"
@@ -333,6 +336,7 @@ class AudienceMessage(ContentModel):
         verbose_name = _("audience message")
         verbose_name_plural = _("audience messages")
         ordering = ["headline"]
+        permissions = [("unpublish_audiencemessage", "Can withdraw (unpublish) audience message")]
         constraints = [
             models.UniqueConstraint(
                 Coalesce("product", Value(0)),

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import (
     FieldPanel,
@@ -13,7 +14,9 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.admin.ui.tables import Column, LiveStatusTagColumn, LocaleColumn, UpdatedAtColumn
+from wagtail.snippets.action_menu import UnpublishMenuItem
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.permissions import get_permission_name
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import AudienceMessage, Category, Product
@@ -25,6 +28,7 @@ from .selectors import (
     products_with_completeness,
 )
 from .taxonomy import BuyingRole, JourneyPhase
+from .views import WithdrawView
 
 
 class CompletenessColumn(Column):
@@ -54,8 +58,34 @@ class ProductFilterSet(WagtailFilterSet):
         return products_incomplete_for(queryset, value) if value else queryset
 
 
+class WithdrawMenuItem(UnpublishMenuItem):
+    """ "Unpublish" in the edit view's menu for users who may withdraw but not publish."""
+
+    name = "action-withdraw"
+
+    def is_shown(self, context):
+        model = context["model"]
+        user = context["request"].user
+        if context.get("locked_for_user") or context["view"] != "edit":
+            return False
+        return (
+            context["instance"].live
+            and user.has_perm(get_permission_name("unpublish", model))
+            # Users with "publish" already see Wagtail's own Unpublish item.
+            and not user.has_perm(get_permission_name("publish", model))
+        )
+
+
+@hooks.register("register_snippet_action_menu_item")
+def register_withdraw_menu_item(model):
+    if model in (Product, AudienceMessage):
+        return WithdrawMenuItem(order=50)
+    return None
+
+
 class ProductViewSet(SnippetViewSet):
     model = Product
+    unpublish_view_class = WithdrawView
     icon = "tag"
     menu_label = _("Products")
     menu_order = 100
@@ -166,6 +196,7 @@ class AudienceMessageFilterSet(WagtailFilterSet):
 
 class AudienceMessageViewSet(SnippetViewSet):
     model = AudienceMessage
+    unpublish_view_class = WithdrawView
     icon = "openquote"
     menu_label = _("Audience messages")
     menu_order = 200

@@ -2,7 +2,7 @@
 
 Editors write and submit; each review group approves its own step and may correct content
 (which sends the item back through review); nobody but a superuser holds "publish", so only
-the workflow makes content live.
+the workflow makes content live. Marketing approvers may withdraw (unpublish) live content.
 """
 
 from django.conf import settings
@@ -38,8 +38,8 @@ GROUP_PERMISSIONS = {
     ],
     "Marketing approvers": [
         ACCESS_ADMIN,
-        *_content("product", "change", "view"),
-        *_content("audiencemessage", "change", "view"),
+        *_content("product", "change", "view", "unpublish"),
+        *_content("audiencemessage", "change", "view", "unpublish"),
         *_content("category", "view"),
     ],
     "Campaign managers": [
