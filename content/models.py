@@ -18,6 +18,7 @@ from wagtail.models import (
     Orderable,
     PreviewableMixin,
     RevisionMixin,
+    Task,
     TranslatableMixin,
     WorkflowMixin,
 )
@@ -98,7 +99,26 @@ class ReviewTask(GroupApprovalTask):
         # The admin's modal enforces the comment; a hand-made POST must not skip it.
         if action_name == "reject" and not (kwargs.get("comment") or "").strip():
             raise PermissionDenied("Requesting changes needs a comment for the editor.")
+        if action_name == "approve" and self._is_last_step(task_state):
+            blockers = task_state.revision.as_object().publish_blockers()
+            if blockers:
+                # Approving would publish, and publishing cannot succeed: hand the item back
+                # to its editor with the reason instead of failing the approver's request.
+                comment = " ".join([str(_("Not published:")), *map(str, blockers)])
+                task_state.reject(user=user, comment=comment)
+                return None
         return super().on_action(task_state, user, action_name, **kwargs)
+
+    @staticmethod
+    def _is_last_step(task_state) -> bool:
+        last = (
+            Task.objects.filter(
+                workflow_tasks__workflow=task_state.workflow_state.workflow_id, active=True
+            )
+            .order_by("-workflow_tasks__sort_order")
+            .first()
+        )
+        return last is not None and last.pk == task_state.task_id
 
     @classmethod
     def get_description(cls):
@@ -121,6 +141,10 @@ class ContentModel(
 
     class Meta(TranslatableMixin.Meta):
         abstract = True
+
+    def publish_blockers(self) -> list[str]:
+        """Why this version cannot go live now; empty when it can."""
+        return []
 
     def copy_for_translation(self, locale, exclude_fields=None):
         """A copy in ``locale`` that starts as an unapproved draft.
@@ -250,6 +274,12 @@ class ProductFeature(Orderable):
     def __str__(self) -> str:
         return f"{self.name}: {self.value} {self.unit}".strip()
 
+    def clean(self) -> None:
+        # Drafts skip required-field checks, but a nameless feature row is never useful
+        # and would count as "has features" for completeness.
+        if not (self.name or "").strip():
+            raise ValidationError({"name": _("A feature needs a name.")})
+
 
 class ProductImage(Orderable):
     product = ParentalKey(Product, on_delete=models.CASCADE, related_name="images")
@@ -361,16 +391,21 @@ class AudienceMessage(ContentModel):
             translated = self.product.get_translation_or_none(self.locale)
             if translated is not None:
                 self.product = translated
+        blockers = self.publish_blockers()
+        if blockers:
+            raise ValidationError(blockers, code="slot_taken")
+
+    def publish_blockers(self) -> list[str]:
         rival = self.live_rival()
-        if rival is not None:
-            raise ValidationError(
-                _(
-                    "“%(rival)s” is already live for this product, role, phase and language. "
-                    "Edit that message, or unpublish it first."
-                ),
-                params={"rival": rival.headline},
-                code="slot_taken",
+        if rival is None:
+            return []
+        return [
+            _(
+                "“%(rival)s” is already live for this product, role, phase and language. "
+                "Edit that message, or unpublish it first."
             )
+            % {"rival": rival.headline}
+        ]
 
     def live_rival(self) -> AudienceMessage | None:
         """Another live message in the same (product, role, phase, locale) slot, if any."""

@@ -28,7 +28,7 @@ from .selectors import (
     products_with_completeness,
 )
 from .taxonomy import BuyingRole, JourneyPhase
-from .views import WithdrawView
+from .views import ContentEditView, WithdrawView
 
 
 class CompletenessColumn(Column):
@@ -85,6 +85,7 @@ def register_withdraw_menu_item(model):
 
 class ProductViewSet(SnippetViewSet):
     model = Product
+    edit_view_class = ContentEditView
     unpublish_view_class = WithdrawView
     icon = "tag"
     menu_label = _("Products")
@@ -94,10 +95,10 @@ class ProductViewSet(SnippetViewSet):
     list_display = [
         "name",
         "sku",
-        LocaleColumn(),
-        LiveStatusTagColumn(),
+        LocaleColumn(label=_("Language")),
+        LiveStatusTagColumn(label=_("Status")),
         CompletenessColumn("completeness", label=_("Completeness")),
-        UpdatedAtColumn(),
+        UpdatedAtColumn(label=_("Updated")),
     ]
     list_export = ["sku", "gtin", "name", "brand", "live", "updated_at"]
     inspect_view_enabled = True
@@ -196,7 +197,9 @@ class AudienceMessageFilterSet(WagtailFilterSet):
 
 class AudienceMessageViewSet(SnippetViewSet):
     model = AudienceMessage
+    edit_view_class = ContentEditView
     unpublish_view_class = WithdrawView
+    inspect_view_enabled = True
     icon = "openquote"
     menu_label = _("Audience messages")
     menu_order = 200
@@ -206,9 +209,9 @@ class AudienceMessageViewSet(SnippetViewSet):
         "role",
         "phase",
         "product",
-        LocaleColumn(),
-        LiveStatusTagColumn(),
-        UpdatedAtColumn(),
+        LocaleColumn(label=_("Language")),
+        LiveStatusTagColumn(label=_("Status")),
+        UpdatedAtColumn(label=_("Updated")),
     ]
     panels = [
         FieldPanel("headline"),

@@ -17,8 +17,6 @@ STEPS = (
     ("Marketing approval", "Marketing approvers"),
 )
 
-PERMISSION_DENIED_MESSAGE = "Sorry, you do not have permission to access this area."
-
 MODELS = {"product": Product, "message": AudienceMessage}
 
 
@@ -47,12 +45,9 @@ def outcome(response) -> str:
     if response.status_code == 302:
         if response.url.startswith(reverse("wagtailadmin_login")):
             return "login"
-        errors = [
-            str(message)
-            for message in get_messages(response.wsgi_request)
-            if message.level_tag == "error"
-        ]
-        if response.url == reverse("wagtailadmin_home") and PERMISSION_DENIED_MESSAGE in errors:
+        # Wagtail's permission_denied(): back to the dashboard with an error message (its
+        # text is translated into the user's admin language).
+        if response.url == reverse("wagtailadmin_home") and error_messages(response):
             return "denied"
         return "redirect"
     return f"status {response.status_code}"
@@ -100,7 +95,19 @@ def current_task_state(obj: ContentModel) -> TaskState:
 def log_actions(obj: ContentModel) -> list[str]:
     """The audit log of ``obj``, oldest first, as action names."""
     return list(
-        ModelLogEntry.objects.for_instance(obj).order_by("timestamp", "pk").values_list(
-            "action", flat=True
-        )
+        ModelLogEntry.objects.for_instance(obj)
+        .order_by("timestamp", "pk")
+        .values_list("action", flat=True)
+    )
+
+
+def model_key(obj: ContentModel) -> str:
+    return "product" if isinstance(obj, Product) else "message"
+
+
+def workflow_action(client, obj: ContentModel, action: str, **data: str):
+    """POST a workflow action on the current step, as the admin's modal does."""
+    task_state = current_task_state(obj)
+    return client.post(
+        admin_url(model_key(obj), "workflow_action", obj.pk, action, task_state.pk), data
     )

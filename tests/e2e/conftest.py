@@ -4,6 +4,9 @@ Playwright's sync API keeps an asyncio loop running in the main thread while a b
 open, so Django's async-safety check would refuse every ORM call the test body makes.
 ``DJANGO_ALLOW_ASYNC_UNSAFE`` switches that check off, for the e2e tests only: the variable
 is set while the Playwright driver runs and removed again afterwards.
+
+The data must be committed for the live server's thread to see it: the tests are
+transactional (``django_db(transaction=True)``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def _allow_async_unsafe_orm(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def browser(chromium_executable: Path, _allow_async_unsafe_orm: None):
     # Imported here so that collecting the other test packages never needs Playwright.
+    from django.db import connections
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)
@@ -56,6 +60,10 @@ def browser(chromium_executable: Path, _allow_async_unsafe_orm: None):
             yield browser
         finally:
             browser.close()
+            # While Playwright's loop runs, Django keeps this thread's connections apart
+            # (asgiref's Local turns into a context variable), so the test body got its own
+            # connections: close them, or PostgreSQL cannot drop the test database later.
+            connections.close_all()
 
 
 @pytest.fixture(scope="session")
@@ -89,11 +97,12 @@ def browser_problems() -> BrowserProblems:
 
 @pytest.fixture
 def admin_session(browser, live_server, browser_problems):
-    """``admin_session(username, label)``: a new browser context logged in to the admin.
+    """``admin_session(username)``: a new browser context logged in to the admin.
 
     Each call is a fresh context (cookies, storage), like a different person's browser.
     Requests to anything but the live server are refused (avatars from gravatar.com), so
-    the test never waits on the network. Returns the page, on the admin dashboard.
+    the test never waits on the network. Returns the page, on the admin dashboard, after
+    checking that the admin's CSS and JavaScript loaded.
     """
     from playwright.sync_api import Page, Route, expect
 
@@ -125,8 +134,7 @@ def admin_session(browser, live_server, browser_problems):
 
         page.on("response", on_response)
 
-    def open_session(username: str, label: str | None = None) -> Page:
-        label = label or username
+    def open_session(username: str) -> Page:
         context = browser.new_context(
             base_url=live_server.url,
             locale="en-US",
@@ -137,13 +145,16 @@ def admin_session(browser, live_server, browser_problems):
         context.route("**/*", only_live_server)
         contexts.append(context)
         page = context.new_page()
-        watch(page, label)
+        watch(page, username)
 
         page.goto("/admin/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         expect(page).to_have_url(re.compile(r"/admin/$"))
+        # The sidebar is rendered by the admin's JavaScript; .w-sr-only comes from its CSS.
+        expect(page.get_by_role("navigation", name="Main menu")).to_be_visible()
+        expect(page.locator(".w-sr-only").first).to_have_css("position", "absolute")
         return page
 
     yield open_session
@@ -154,14 +165,17 @@ def admin_session(browser, live_server, browser_problems):
 
 @pytest.fixture
 def shoot(screenshot_dir: Path, request) -> Callable:
-    """``shoot(page, "step-name")`` saves a numbered full-page screenshot for this test."""
-    test_name = re.sub(r"\W+", "_", request.node.name).strip("_")
+    """``shoot(page, "step-name")`` saves screenshots/<test>/<NN>-<step-name>.png."""
+    folder = screenshot_dir / re.sub(r"\W+", "_", request.node.name).strip("_")
+    if folder.exists():
+        for old in folder.glob("*.png"):
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
     counter = iter(range(1, 1000))
 
     def take(page, step: str) -> Path:
-        path = screenshot_dir / f"{test_name}-{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        path = folder / f"{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path))
         return path
 
     return take
-
