@@ -43,7 +43,11 @@ def content_submit(*, obj: ContentModel, user) -> WorkflowState:
             f"No approval workflow is assigned to {obj._meta.verbose_name}."
         )
     content_save_draft(obj=obj, user=user)
-    return workflow.start(obj, user)
+    # After "Request changes", a resubmission goes through every step again.
+    current = obj.current_workflow_state
+    if current is not None and current.status == WorkflowState.STATUS_NEEDS_CHANGES:
+        current.cancel(user=user)
+    return workflow.start(type(obj).objects.get(pk=obj.pk), user)
 
 
 def _current_task(obj: ContentModel, user):

@@ -453,3 +453,17 @@ def test_approving_a_message_whose_slot_was_taken_meanwhile_is_refused_cleanly(
     returned = reload(second).workflow_states.get(status=WorkflowState.STATUS_NEEDS_CHANGES)
     comment = returned.current_task_state.comment
     assert comment.startswith("Not published: “Erste” is already live")
+
+
+def test_resubmission_through_the_service_starts_again_at_the_first_step(
+    submitted_product, editor, reviewers
+):
+    content_approve(obj=reload(submitted_product), user=reviewers[0])
+    content_reject(obj=reload(submitted_product), user=reviewers[1], comment="Claim belegen")
+    product = reload(submitted_product)
+    product.short_text = "Belegt laut Prüfbericht"
+
+    state = content_submit(obj=product, user=editor)
+
+    assert state.current_task_state.task.name == STEPS[0][0]
+    assert state.current_task_state.revision == reload(product).latest_revision
