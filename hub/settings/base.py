@@ -216,5 +216,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Wagtail's background tasks (search index, reference index) log every run.
         "django_tasks": {"level": "WARNING"},
+        # WeasyPrint reports every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

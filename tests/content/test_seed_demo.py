@@ -1,0 +1,246 @@
+import io
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Max
+from wagtail.documents.models import Document
+from wagtail.images.models import Image
+from wagtail.models import ModelLogEntry, Revision, TaskState, WorkflowState
+from wagtail.users.models import UserProfile
+
+from content.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_USERS
+from content.models import AudienceMessage, Category, Product
+from content.taxonomy import BuyingRole, JourneyPhase
+from content.validators import validate_gtin
+
+pytestmark = pytest.mark.django_db
+
+REVIEW_STEPS = ("Product data review", "Legal review", "Marketing approval")
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module; the outer transaction is rolled back afterwards."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        output = io.StringIO()
+        call_command("seed_demo", stdout=output)
+        yield output.getvalue()
+        transaction.set_rollback(True)
+
+
+def _products(language_code: str):
+    return Product.objects.filter(locale__language_code=language_code)
+
+
+def _snapshot() -> dict:
+    return {
+        "users": get_user_model().objects.count(),
+        "categories": Category.objects.count(),
+        "products": Product.objects.count(),
+        "last product change": Product.objects.aggregate(Max("updated_at")),
+        "revisions": Revision.objects.count(),
+        "workflow states": WorkflowState.objects.count(),
+        "task states": TaskState.objects.count(),
+        "log entries": ModelLogEntry.objects.count(),
+        "images": Image.objects.count(),
+        "documents": Document.objects.count(),
+        "messages": AudienceMessage.objects.count(),
+    }
+
+
+def test_seeds_sixty_german_products_in_five_categories(seeded):
+    german = _products("de")
+
+    skus = list(german.values_list("sku", flat=True))
+
+    assert len(skus) == 60
+    assert len(set(skus)) == 60
+    assert Category.objects.filter(parent=None).count() == 5
+    assert all(count == 12 for count in Counter(sku[:6] for sku in skus).values())
+    assert "Demo data: created" in seeded
+
+
+def test_german_products_have_valid_identifiers_features_and_media(seeded):
+    german = list(_products("de").prefetch_related("features", "images", "documents"))
+
+    gtins = [product.gtin for product in german if product.gtin]
+
+    for gtin in gtins:
+        validate_gtin(gtin)
+    assert 0 < len(gtins) < len(german)
+    assert all(3 <= len(product.features.all()) <= 6 for product in german)
+    assert all(product.long_text.startswith("<p>") for product in german)
+    assert all(product.brand and product.manufacturer_part_number for product in german)
+    with_images = [product for product in german if product.images.all()]
+    assert 0 < len(with_images) < len(german)
+    assert all(row.alt_text for product in with_images for row in product.images.all())
+    assert 0 < sum(bool(product.documents.all()) for product in german) < len(german)
+    assert any(product.price is None for product in german)
+
+
+def test_most_products_have_an_english_translation_with_their_own_content(seeded):
+    german = _products("de").get(sku="HW-ELW-0004")
+
+    english = _products("en").get(sku="HW-ELW-0004")
+
+    assert 40 <= _products("en").count() < 60
+    assert english.translation_key == german.translation_key
+    assert english.name.startswith("Angle grinder")
+    assert [f.name for f in english.features.all()] == [
+        "Rated input",
+        "Disc diameter",
+        "No-load speed",
+        "Spindle thread",
+        "Weight",
+    ]
+    assert [f.value for f in english.features.all()][-1] == "1.9"
+    assert [f.value for f in german.features.all()][-1] == "1,9"
+    assert [row.image_id for row in english.images.all()] == [
+        row.image_id for row in german.images.all()
+    ]
+    assert english.images.first().alt_text.startswith("Product photo")
+    assert list(english.categories.all()) == list(german.categories.all())
+    assert english.price == german.price
+    assert english.live
+    assert english.live_revision.object_id == str(english.pk)
+
+
+@pytest.mark.parametrize(("username", "password", "role"), DEMO_LOGINS)
+def test_demo_user_logs_in_to_the_english_admin(seeded, client, username, password, role):
+    user = get_user_model().objects.get(username=username)
+
+    logged_in = client.login(username=username, password=password)
+    response = client.get("/admin/")
+
+    assert logged_in
+    assert password == DEMO_PASSWORD
+    assert response.status_code == 200
+    assert UserProfile.get_for_user(user).preferred_language == "en"
+    assert user.email == f"{username}@example.com"
+
+
+def test_there_is_one_demo_user_per_group_and_a_superuser(seeded):
+    users = get_user_model().objects.filter(username__in=[spec.username for spec in DEMO_USERS])
+
+    groups = {user.username: [group.name for group in user.groups.all()] for user in users}
+
+    assert groups == {spec.username: [spec.group] if spec.group else [] for spec in DEMO_USERS}
+    assert users.get(username="admin").is_superuser
+
+
+def test_every_review_step_has_products_waiting(seeded):
+    waiting = WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS)
+
+    steps = Counter(state.current_task_state.task.name for state in waiting)
+    open_tasks = Counter(
+        TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS).values_list(
+            "task__name", flat=True
+        )
+    )
+
+    assert all(steps[step] >= 2 for step in REVIEW_STEPS)
+    assert all(open_tasks[step] >= 2 for step in REVIEW_STEPS)
+    waiting_products = [
+        int(state.object_id) for state in waiting if state.content_type.model == "product"
+    ]
+    assert not Product.objects.filter(pk__in=waiting_products, live=True).exists()
+
+
+def test_rejected_items_carry_the_reviewers_comment(seeded):
+    rejected = TaskState.objects.filter(status=TaskState.STATUS_REJECTED)
+
+    states = WorkflowState.objects.filter(status=WorkflowState.STATUS_NEEDS_CHANGES)
+
+    assert rejected.count() >= 2
+    assert all(task_state.comment.strip() for task_state in rejected)
+    assert {task_state.task.name for task_state in rejected} >= set(REVIEW_STEPS[:2])
+    assert states.count() == rejected.count()
+
+
+def test_most_products_are_live_some_are_drafts_and_one_has_a_newer_draft(seeded):
+    german = _products("de")
+
+    edited = german.filter(live=True, has_unpublished_changes=True).first()
+    drafts = german.filter(live=False).exclude(
+        pk__in=[int(pk) for pk in WorkflowState.objects.values_list("object_id", flat=True)]
+    )
+
+    assert german.filter(live=True).count() > german.count() // 2
+    assert drafts.exists()
+    assert edited is not None
+    assert edited.get_latest_revision_as_object().short_text != edited.short_text
+    assert edited.live_revision != edited.latest_revision
+
+
+def test_a_live_product_has_the_audit_trail_of_the_admin(seeded):
+    product = _products("de").get(sku="HW-BEF-0001")
+
+    actions = Counter(ModelLogEntry.objects.for_instance(product).values_list("action", flat=True))
+
+    assert actions == {
+        "wagtail.create": 1,
+        "wagtail.workflow.start": 1,
+        "wagtail.workflow.approve": 3,
+        "wagtail.publish": 1,
+    }
+    assert product.revisions.count() == 1
+
+
+def test_audience_messages_cover_every_role_and_phase_in_both_languages(seeded):
+    live = AudienceMessage.objects.filter(live=True).select_related("product", "locale")
+
+    slots = Counter(
+        (
+            message.product.translation_key if message.product else None,
+            message.role,
+            message.phase,
+            message.locale_id,
+        )
+        for message in live
+    )
+
+    assert {message.role for message in live} >= set(BuyingRole.values)
+    assert {message.phase for message in live} >= set(JourneyPhase.values)
+    assert {message.locale.language_code for message in live} == {"de", "en"}
+    assert any(message.product for message in live)
+    assert all(
+        message.product.locale_id == message.locale_id for message in live if message.product
+    )
+    assert max(slots.values()) == 1
+    assert AudienceMessage.objects.filter(
+        live=False, workflow_states__status=WorkflowState.STATUS_IN_PROGRESS
+    ).exists()
+
+
+def test_editor_sees_the_seeded_products_in_the_admin(seeded, client):
+    edited = _products("de").filter(live=True, has_unpublished_changes=True).first()
+    client.force_login(get_user_model().objects.get(username="editor"))
+
+    listing = client.get("/admin/snippets/content/product/")
+    editing = client.get(f"/admin/snippets/content/product/edit/{edited.pk}/")
+
+    assert listing.status_code == 200
+    assert editing.status_code == 200
+
+
+def test_second_run_changes_nothing(seeded):
+    before = _snapshot()
+    output = io.StringIO()
+
+    call_command("seed_demo", stdout=output)
+
+    assert _snapshot() == before
+    assert "nothing to do" in output.getvalue()
+
+
+def test_logins_option_only_prints_the_logins(django_assert_num_queries):
+    output = io.StringIO()
+
+    with django_assert_num_queries(0):
+        call_command("seed_demo", "--logins", stdout=output)
+
+    assert all(username in output.getvalue() for username, _password, _role in DEMO_LOGINS)
+    assert DEMO_PASSWORD in output.getvalue()
