@@ -76,6 +76,12 @@ class WithdrawMenuItem(UnpublishMenuItem):
         )
 
 
+@hooks.register("construct_main_menu")
+def hide_page_explorer(request, menu_items):
+    # The hub keeps content in snippets; Wagtail's page tree has nothing in it.
+    menu_items[:] = [item for item in menu_items if item.name != "explorer"]
+
+
 @hooks.register("register_snippet_action_menu_item")
 def register_withdraw_menu_item(model):
     if model in (Product, AudienceMessage):

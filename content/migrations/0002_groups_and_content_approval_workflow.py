@@ -149,6 +149,10 @@ def create_groups_and_workflow(apps, schema_editor):
     # Wagtail's starter groups would let editors delete images used by live products, and
     # its "Moderators" workflow has nothing to moderate here: the hub's groups replace them.
     Workflow.objects.filter(name="Moderators approval").delete()
+    # The hub has no pages: Wagtail's starter page permissions for Editors go too.
+    apps.get_model("wagtailcore", "GroupPagePermission").objects.filter(
+        group__name__in=GROUP_PERMISSIONS
+    ).delete()
     apps.get_model("wagtailcore", "Task").objects.filter(name="Moderators approval").delete()
     Group.objects.filter(name="Moderators").delete()
 

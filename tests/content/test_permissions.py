@@ -17,7 +17,8 @@ only; Campaign managers and Channel integrators only read; Marketing approvers m
 from __future__ import annotations
 
 import pytest
-from wagtail.models import ModelLogEntry, Revision, TaskState
+from django.urls import reverse
+from wagtail.models import GroupPagePermission, ModelLogEntry, Revision, TaskState
 
 from content.models import AudienceMessage, Product
 from tests.admin_flow import (
@@ -488,3 +489,21 @@ def test_editor_cannot_approve_own_submission(client, editor, reviewers):
         .filter(action="wagtail.workflow.approve")
         .exists()
     )
+
+
+@pytest.mark.parametrize("group", [g for g in WHO if g != ANONYMOUS])
+def test_main_menu_has_no_page_explorer(client, make_user, group):
+    client.force_login(make_user(group))
+
+    response = client.get(reverse("wagtailadmin_home"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "explorer" not in response.content.decode()
+    assert not GroupPagePermission.objects.filter(group__name=group).exists()
+
+
+def test_main_menu_has_no_page_explorer_even_for_superusers(admin_client):
+    response = admin_client.get(reverse("wagtailadmin_home"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "explorer" not in response.content.decode()
