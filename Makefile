@@ -36,10 +36,10 @@ run: demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho start --port $(PORT) --procfile Procfile
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=hub.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 e2e: install
-	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=hub.settings.test $(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
