@@ -51,6 +51,7 @@ class Category(index.Indexed, models.Model):
         verbose_name=_("parent"),
     )
     sort_order = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     search_fields = [index.SearchField("name"), index.SearchField("name_en")]
 

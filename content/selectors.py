@@ -204,8 +204,7 @@ def products_with_completeness(queryset: QuerySet[Product]) -> QuerySet[Product]
     )
 
 
-def products_incomplete_for(queryset: QuerySet[Product], channel_key: str) -> QuerySet[Product]:
-    """Products missing at least one field ``channel_key`` requires in their own locale."""
+def _incomplete_condition(channel_key: str) -> Q:
     channel = get_channels()[channel_key]
     condition = Q()
     for locale in Locale.objects.all():
@@ -216,9 +215,19 @@ def products_incomplete_for(queryset: QuerySet[Product], channel_key: str) -> Qu
         for field in fields:
             missing_any |= FIELD_CHECKS[field].missing_q()
         condition |= Q(locale=locale) & missing_any
-    if not condition:
-        return queryset.none()
-    return queryset.filter(condition)
+    return condition
+
+
+def products_incomplete_for(queryset: QuerySet[Product], channel_key: str) -> QuerySet[Product]:
+    """Products missing at least one field ``channel_key`` requires in their own locale."""
+    condition = _incomplete_condition(channel_key)
+    return queryset.filter(condition) if condition else queryset.none()
+
+
+def products_complete_for(queryset: QuerySet[Product], channel_key: str) -> QuerySet[Product]:
+    """Products with every field ``channel_key`` requires in their own locale."""
+    condition = _incomplete_condition(channel_key)
+    return queryset.exclude(condition) if condition else queryset
 
 
 def channel_choices() -> Iterable[tuple[str, str]]:

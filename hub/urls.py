@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from hub.api import api
+
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
@@ -13,6 +15,7 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "ninja",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hub.middleware.ApiGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -195,6 +197,13 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif"]
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
     "default": {"WIDGET": "content.widgets.RichTextArea"},
 }
+
+# Content API
+HUB_API_RATE_LIMIT = env("HUB_API_RATE_LIMIT", default="1200/min")
+HUB_API_RENDITION_SPECS = env.list(
+    "HUB_API_RENDITION_SPECS",
+    default=["fill-400x400", "fill-800x600", "max-800x800", "max-1600x1600", "format-webp"],
+)
 
 # Channels: adapters loaded by dotted path (channels/registry.py).
 HUB_CHANNELS = {

@@ -1,0 +1,624 @@
+"""Content delivery routes: only live, approved content ever leaves through here.
+
+The database row of a live product or message is its approved version (drafts live in
+revisions), so every route reads rows with ``live=True`` and nothing else.
+
+Responses are built as plain dicts and encoded once with orjson: the schemas below
+document them in OpenAPI, and the test suite checks real responses against that schema.
+Conditional requests are answered from a cheap fingerprint query before any object is
+loaded, so a 304 costs one or two small queries and no serialisation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from django.conf import settings
+from django.core import signing
+from django.db.models import Max, Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date, quote_etag
+from ninja import Field, Query, Router, Schema
+from wagtail.documents.models import Document
+from wagtail.images.models import Image
+from wagtail.rich_text import expand_db_html
+
+from channels.models import Scope
+from channels.registry import get_channels
+from hub.api import PROBLEMS, ApiClientAuth, ApiProblem, Problem, bad_parameter
+
+from .models import (
+    AudienceMessage,
+    Category,
+    Product,
+    ProductDocument,
+    ProductFeature,
+    ProductImage,
+)
+from .selectors import products_complete_for
+from .taxonomy import BuyingRole, JourneyPhase
+
+router = Router(auth=ApiClientAuth(Scope.CONTENT_READ), tags=["content"])
+
+CURSOR_SALT = "hub.api.cursor"
+CACHE_CONTROL = "private, max-age=0, must-revalidate"
+PRODUCT_FIELDS = (
+    "sku",
+    "locale",
+    "gtin",
+    "brand",
+    "manufacturer_part_number",
+    "name",
+    "short_text",
+    "long_text",
+    "etim_class",
+    "features",
+    "categories",
+    "images",
+    "documents",
+    "price",
+    "currency",
+    "availability",
+    "lead_time_days",
+    "updated_at",
+)
+
+
+# --- schemas (documentation and validation of inputs) -----------------------------------
+
+
+class Feature(Schema):
+    name: str
+    value: str
+    unit: str
+    etim_feature: str
+
+
+class CategoryRef(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class ImageRef(Schema):
+    id: int
+    alt: str
+    width: int
+    height: int
+    url: str
+
+
+class DocumentRef(Schema):
+    id: int
+    title: str
+    label: str
+    url: str
+
+
+class ProductOut(Schema):
+    """A live product in one language. With ``fields=``, only the fields asked for."""
+
+    sku: str | None = None
+    locale: str | None = None
+    gtin: str | None = None
+    brand: str | None = None
+    manufacturer_part_number: str | None = None
+    name: str | None = None
+    short_text: str | None = None
+    long_text: str | None = Field(None, description="HTML")
+    etim_class: str | None = None
+    features: list[Feature] | None = None
+    categories: list[CategoryRef] | None = None
+    images: list[ImageRef] | None = None
+    documents: list[DocumentRef] | None = None
+    price: str | None = Field(None, description="Decimal as a string, e.g. '19.90'")
+    currency: str | None = None
+    availability: str | None = None
+    lead_time_days: int | None = None
+    updated_at: datetime | None = None
+
+
+class ProductPage(Schema):
+    items: list[ProductOut]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page.")
+
+
+class ProductListQuery(Schema):
+    locale: str | None = Field(None, description="Language code, e.g. de or en.")
+    category: str | None = Field(None, description="Category slug; includes its subtree.")
+    updated_since: datetime | None = Field(None, description="Only products changed after.")
+    complete_for: str | None = Field(None, description="A channel key from HUB_CHANNELS.")
+    q: str | None = Field(None, max_length=100, description="Text search in name, SKU, texts.")
+    fields: str | None = Field(None, description="Comma-separated product fields to return.")
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class ProductDetailQuery(Schema):
+    locale: str = "de"
+    fields: str | None = None
+
+
+class MessageOut(Schema):
+    id: int
+    locale: str
+    headline: str
+    body: str = Field(description="HTML")
+    role: BuyingRole | Literal[""]
+    phase: JourneyPhase | Literal[""]
+    product_sku: str | None
+    cta_label: str
+    cta_url: str
+    updated_at: datetime
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None = None
+
+
+class MessageListQuery(Schema):
+    locale: str | None = None
+    role: BuyingRole | None = None
+    phase: JourneyPhase | None = None
+    product: str | None = Field(None, description="SKU of the product the message is about.")
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class CategoryNode(Schema):
+    id: int
+    slug: str
+    name: str
+    name_en: str
+    children: list[CategoryNode]
+
+
+class RenditionOut(Schema):
+    spec: str
+    url: str
+    width: int
+    height: int
+
+
+class ImageOut(Schema):
+    id: int
+    title: str
+    width: int
+    height: int
+    url: str
+    rendition: RenditionOut | None = None
+
+
+class ImageQuery(Schema):
+    spec: str | None = Field(None, description="One of the allowed rendition specs.")
+
+
+class DocumentOut(Schema):
+    id: int
+    title: str
+    file_size: int | None
+    url: str
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _check_parameters(request: HttpRequest, schema: type[Schema]) -> None:
+    unknown = sorted(set(request.GET) - set(schema.model_fields))
+    if unknown:
+        raise ApiProblem(
+            400,
+            f"Unknown query parameter(s): {', '.join(unknown)}.",
+            errors=[
+                {"name": name, "location": "query", "detail": "Unknown parameter."}
+                for name in unknown
+            ],
+        )
+
+
+def _absolute(request: HttpRequest, url: str) -> str:
+    return url if "://" in url else request.build_absolute_uri(url)
+
+
+def _encode_cursor(last_pk: int) -> str:
+    return signing.dumps({"after": last_pk}, salt=CURSOR_SALT, compress=False)
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(signing.loads(cursor, salt=CURSOR_SALT)["after"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise bad_parameter("cursor", "Not a cursor this API issued.") from None
+
+
+def _fields(fields: str | None) -> tuple[str, ...]:
+    if not fields:
+        return PRODUCT_FIELDS
+    asked = tuple(dict.fromkeys(part.strip() for part in fields.split(",") if part.strip()))
+    unknown = [name for name in asked if name not in PRODUCT_FIELDS]
+    if unknown:
+        raise bad_parameter(
+            "fields", f"Unknown field(s) {', '.join(unknown)}; known: {', '.join(PRODUCT_FIELDS)}."
+        )
+    return asked or PRODUCT_FIELDS
+
+
+def _etag(*parts: Any) -> str:
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).digest()
+    return quote_etag(base64.urlsafe_b64encode(digest).decode().rstrip("="))
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    presented = request.headers.get("If-None-Match", "")
+    candidates = {tag.strip().removeprefix("W/") for tag in presented.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+def _conditional_headers(response: HttpResponse, etag: str, last_modified) -> HttpResponse:
+    response["ETag"] = etag
+    response["Cache-Control"] = CACHE_CONTROL
+    response["Vary"] = "Authorization, Accept-Encoding"
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified.timestamp())
+    return response
+
+
+def _json(request: HttpRequest, data: Any, etag: str, last_modified) -> HttpResponse:
+    if _not_modified(request, etag):
+        return _conditional_headers(HttpResponse(status=304), etag, last_modified)
+    response = HttpResponse(orjson.dumps(data), content_type="application/json")
+    return _conditional_headers(response, etag, last_modified)
+
+
+def _categories_version():
+    return Category.objects.aggregate(at=Max("updated_at"))["at"]
+
+
+def _locale_filter(queryset: QuerySet, locale: str | None) -> QuerySet:
+    if locale is None:
+        return queryset
+    if locale not in dict(settings.WAGTAIL_CONTENT_LANGUAGES):
+        raise bad_parameter(
+            "locale",
+            f"Unknown language {locale!r}; "
+            f"use one of {', '.join(dict(settings.WAGTAIL_CONTENT_LANGUAGES))}.",
+        )
+    return queryset.filter(locale__language_code=locale)
+
+
+def _category_subtree(slug: str) -> list[int]:
+    nodes = list(Category.objects.values_list("pk", "parent_id", "slug"))
+    root = next((pk for pk, _parent, node_slug in nodes if node_slug == slug), None)
+    if root is None:
+        raise bad_parameter("category", f"No category with slug {slug!r}.")
+    children: dict[int | None, list[int]] = {}
+    for pk, parent, _slug in nodes:
+        children.setdefault(parent, []).append(pk)
+    subtree, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        subtree.append(node)
+        stack.extend(children.get(node, []))
+    return subtree
+
+
+# --- serialisation ------------------------------------------------------------------------
+
+
+def live_products() -> QuerySet[Product]:
+    return Product.objects.filter(live=True)
+
+
+def _with_relations(queryset: QuerySet[Product], fields: tuple[str, ...]) -> QuerySet[Product]:
+    prefetches = []
+    if "features" in fields:
+        prefetches.append(
+            Prefetch("features", queryset=ProductFeature.objects.order_by("sort_order", "pk"))
+        )
+    if "categories" in fields:
+        prefetches.append(Prefetch("categories", queryset=Category.objects.order_by("pk")))
+    if "images" in fields:
+        prefetches.append(
+            Prefetch(
+                "images",
+                queryset=ProductImage.objects.select_related("image").order_by("sort_order", "pk"),
+            )
+        )
+    if "documents" in fields:
+        prefetches.append(
+            Prefetch(
+                "documents",
+                queryset=ProductDocument.objects.select_related("document").order_by(
+                    "sort_order", "pk"
+                ),
+            )
+        )
+    return queryset.select_related("locale").prefetch_related(*prefetches)
+
+
+def serialise_product(request: HttpRequest, product: Product, fields: tuple[str, ...]) -> dict:
+    locale = product.locale.language_code
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field == "locale":
+            out[field] = locale
+        elif field == "long_text":
+            out[field] = expand_db_html(product.long_text) if product.long_text else ""
+        elif field == "features":
+            out[field] = [
+                {"name": f.name, "value": f.value, "unit": f.unit, "etim_feature": f.etim_feature}
+                for f in product.features.all()
+            ]
+        elif field == "categories":
+            out[field] = [
+                {"id": c.pk, "slug": c.slug, "name": c.label(locale)}
+                for c in product.categories.all()
+            ]
+        elif field == "images":
+            out[field] = [
+                {
+                    "id": item.image_id,
+                    "alt": item.alt_text,
+                    "width": item.image.width,
+                    "height": item.image.height,
+                    "url": _absolute(request, item.image.file.url),
+                }
+                for item in product.images.all()
+            ]
+        elif field == "documents":
+            out[field] = [
+                {
+                    "id": item.document_id,
+                    "title": item.document.title,
+                    "label": item.label,
+                    "url": _absolute(request, item.document.url),
+                }
+                for item in product.documents.all()
+            ]
+        elif field == "price":
+            out[field] = None if product.price is None else str(product.price)
+        elif field == "updated_at":
+            out[field] = product.updated_at.isoformat()
+        else:
+            out[field] = getattr(product, field)
+    return out
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/products",
+    response={200: ProductPage, 304: None, **PROBLEMS},
+    summary="List live products",
+    operation_id="list_products",
+)
+def list_products(request: HttpRequest, filters: Query[ProductListQuery]):
+    """Live products, oldest first, in pages that stay stable while content changes."""
+    _check_parameters(request, ProductListQuery)
+    fields = _fields(filters.fields)
+    queryset = _locale_filter(live_products(), filters.locale)
+    if filters.category:
+        queryset = queryset.filter(categories__in=_category_subtree(filters.category)).distinct()
+    if filters.updated_since:
+        queryset = queryset.filter(updated_at__gt=filters.updated_since)
+    if filters.complete_for:
+        if filters.complete_for not in get_channels():
+            raise bad_parameter(
+                "complete_for",
+                f"Unknown channel {filters.complete_for!r}; "
+                f"use one of {', '.join(get_channels())}.",
+            )
+        queryset = products_complete_for(queryset, filters.complete_for)
+    if filters.q:
+        queryset = queryset.filter(
+            Q(name__icontains=filters.q)
+            | Q(sku__icontains=filters.q)
+            | Q(short_text__icontains=filters.q)
+        )
+    after = _decode_cursor(filters.cursor)
+    keys = list(
+        queryset.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "updated_at")[: filters.limit + 1]
+    )
+    has_more = len(keys) > filters.limit
+    keys = keys[: filters.limit]
+    categories_at = _categories_version() if "categories" in fields else None
+    etag = _etag("products", request.GET.urlencode(), keys, categories_at)
+    last_modified = max((at for _pk, at in keys), default=None)
+    if _not_modified(request, etag):
+        return _json(request, None, etag, last_modified)
+    products = {
+        p.pk: p
+        for p in _with_relations(Product.objects.filter(pk__in=[k for k, _ in keys]), fields)
+    }
+    items = [serialise_product(request, products[pk], fields) for pk, _at in keys if pk in products]
+    next_cursor = _encode_cursor(keys[-1][0]) if has_more and keys else None
+    return _json(request, {"items": items, "next_cursor": next_cursor}, etag, last_modified)
+
+
+@router.get(
+    "/products/{path:sku}",
+    response={200: ProductOut, 304: None, 404: Problem, **PROBLEMS},
+    summary="One live product by SKU",
+    operation_id="get_product",
+)
+def get_product(request: HttpRequest, sku: str, params: Query[ProductDetailQuery]):
+    """The live version of a product in one language (``locale``, default de)."""
+    _check_parameters(request, ProductDetailQuery)
+    fields = _fields(params.fields)
+    queryset = _locale_filter(live_products(), params.locale)
+    key = queryset.filter(sku=sku).values_list("pk", "updated_at").first()
+    if key is None:
+        raise ApiProblem(404, f"No live product with SKU {sku!r} in {params.locale!r}.")
+    categories_at = _categories_version() if "categories" in fields else None
+    etag = _etag("product", key, params.fields, categories_at)
+    if _not_modified(request, etag):
+        return _json(request, None, etag, key[1])
+    product = _with_relations(Product.objects.filter(pk=key[0]), fields).get()
+    return _json(request, serialise_product(request, product, fields), etag, key[1])
+
+
+@router.get(
+    "/messages",
+    response={200: MessagePage, 304: None, **PROBLEMS},
+    summary="List live audience messages",
+    operation_id="list_messages",
+)
+def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
+    """Live messages; a blank role or phase means the message addresses any."""
+    _check_parameters(request, MessageListQuery)
+    queryset = _locale_filter(
+        AudienceMessage.objects.filter(live=True).filter(
+            Q(product__isnull=True) | Q(product__live=True)
+        ),
+        filters.locale,
+    )
+    if filters.role:
+        queryset = queryset.filter(role=filters.role)
+    if filters.phase:
+        queryset = queryset.filter(phase=filters.phase)
+    if filters.product:
+        translation_keys = Product.objects.filter(sku=filters.product).values("translation_key")
+        queryset = queryset.filter(product__translation_key__in=translation_keys)
+    after = _decode_cursor(filters.cursor)
+    keys = list(
+        queryset.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "updated_at")[: filters.limit + 1]
+    )
+    has_more = len(keys) > filters.limit
+    keys = keys[: filters.limit]
+    etag = _etag("messages", request.GET.urlencode(), keys)
+    last_modified = max((at for _pk, at in keys), default=None)
+    if _not_modified(request, etag):
+        return _json(request, None, etag, last_modified)
+    messages = AudienceMessage.objects.filter(pk__in=[k for k, _ in keys]).select_related(
+        "locale", "product"
+    )
+    items = [
+        {
+            "id": m.pk,
+            "locale": m.locale.language_code,
+            "headline": m.headline,
+            "body": expand_db_html(m.body),
+            "role": m.role,
+            "phase": m.phase,
+            "product_sku": m.product.sku if m.product_id else None,
+            "cta_label": m.cta_label,
+            "cta_url": m.cta_url,
+            "updated_at": m.updated_at.isoformat(),
+        }
+        for m in sorted(messages, key=lambda m: m.pk)
+    ]
+    next_cursor = _encode_cursor(keys[-1][0]) if has_more and keys else None
+    return _json(request, {"items": items, "next_cursor": next_cursor}, etag, last_modified)
+
+
+@router.get(
+    "/categories",
+    response={200: list[CategoryNode], 304: None, **PROBLEMS},
+    summary="The category tree",
+    operation_id="list_categories",
+)
+def list_categories(request: HttpRequest):
+    _check_parameters(request, Schema)
+    nodes = list(Category.objects.order_by("sort_order", "name", "pk"))
+    version = _categories_version()
+    etag = _etag("categories", len(nodes), version)
+    if _not_modified(request, etag):
+        return _json(request, None, etag, version)
+    by_parent: dict[int | None, list[Category]] = {}
+    for node in nodes:
+        by_parent.setdefault(node.parent_id, []).append(node)
+
+    def tree(parent_id: int | None) -> list[dict]:
+        return [
+            {
+                "id": node.pk,
+                "slug": node.slug,
+                "name": node.name,
+                "name_en": node.name_en,
+                "children": tree(node.pk),
+            }
+            for node in by_parent.get(parent_id, [])
+        ]
+
+    return _json(request, tree(None), etag, version)
+
+
+def _published_image(image_id: int) -> Image:
+    image = Image.objects.filter(
+        pk=image_id,
+        pk__in=ProductImage.objects.filter(product__live=True).values("image_id"),
+    ).first()
+    if image is None:
+        raise ApiProblem(404, f"No image {image_id} on a live product.")
+    return image
+
+
+@router.get(
+    "/images/{image_id}",
+    response={200: ImageOut, 304: None, 404: Problem, **PROBLEMS},
+    summary="An image of a live product, optionally as a rendition",
+    operation_id="get_image",
+)
+def get_image(request: HttpRequest, image_id: int, params: Query[ImageQuery]):
+    """``spec`` picks a rendition from the allowed set (``HUB_API_RENDITION_SPECS``)."""
+    _check_parameters(request, ImageQuery)
+    allowed = settings.HUB_API_RENDITION_SPECS
+    if params.spec is not None and params.spec not in allowed:
+        raise bad_parameter("spec", f"Not an allowed rendition; use one of {', '.join(allowed)}.")
+    image = _published_image(image_id)
+    etag = _etag("image", image.pk, image.file_hash, image.file.name, params.spec)
+    if _not_modified(request, etag):
+        return _json(request, None, etag, image.created_at)
+    data: dict[str, Any] = {
+        "id": image.pk,
+        "title": image.title,
+        "width": image.width,
+        "height": image.height,
+        "url": _absolute(request, image.file.url),
+        "rendition": None,
+    }
+    if params.spec:
+        rendition = image.get_rendition(params.spec)
+        data["rendition"] = {
+            "spec": params.spec,
+            "url": _absolute(request, rendition.url),
+            "width": rendition.width,
+            "height": rendition.height,
+        }
+    return _json(request, data, etag, image.created_at)
+
+
+@router.get(
+    "/documents/{document_id}",
+    response={200: DocumentOut, 304: None, 404: Problem, **PROBLEMS},
+    summary="A document (e.g. a data sheet) of a live product",
+    operation_id="get_document",
+)
+def get_document(request: HttpRequest, document_id: int):
+    _check_parameters(request, Schema)
+    document = Document.objects.filter(
+        pk=document_id,
+        pk__in=ProductDocument.objects.filter(product__live=True).values("document_id"),
+    ).first()
+    if document is None:
+        raise ApiProblem(404, f"No document {document_id} on a live product.")
+    etag = _etag("document", document.pk, document.file_hash, document.file.name)
+    data = {
+        "id": document.pk,
+        "title": document.title,
+        "file_size": document.file_size,
+        "url": _absolute(request, document.url),
+    }
+    return _json(request, data, etag, document.created_at)

@@ -1,0 +1,222 @@
+"""The HTTP API root: authentication by channel API client, errors as problem+json.
+
+Every error answers ``application/problem+json`` (RFC 9457) with the parameter or field at
+fault, never an HTML page or a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.renderers import BaseRenderer
+from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
+from pydantic import Field
+
+from channels.models import ApiClient, hash_token
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemItem(Schema):
+    name: str = Field(description="The query parameter, path parameter or field at fault.")
+    location: str = Field(description="Where it was: query, path, header or body.")
+    detail: str
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemItem] | None = None
+
+
+# What every authenticated route may answer besides its success.
+PROBLEMS: dict[int, Any] = {400: Problem, 401: Problem, 403: Problem, 429: Problem}
+
+
+class ApiProblem(Exception):
+    """Raise from a route to answer with problem details."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def bad_parameter(name: str, detail: str, *, location: str = "query") -> ApiProblem:
+    return ApiProblem(
+        400,
+        f"{name}: {detail}",
+        errors=[{"name": name, "location": location, "detail": detail}],
+    )
+
+
+def problem_response(
+    request: HttpRequest,
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "instance": request.path,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = HttpResponse(orjson.dumps(body), status=status, content_type=PROBLEM_JSON)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+class ORJSONRenderer(BaseRenderer):
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=str)
+
+
+class ApiClientAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` of an active API client holding ``scope``."""
+
+    openapi_description = "A channel API client's token, issued once in the admin."
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
+        client = ApiClient.objects.filter(token_hash=hash_token(token), is_active=True).first()
+        if client is None:
+            return None
+        if not client.has_scope(self.scope):
+            raise AuthorizationError(message=f"This API client lacks the scope {self.scope}.")
+        client.touch()
+        return client
+
+
+class ClientRateThrottle(SimpleRateThrottle):
+    """Requests per API client, counted in the cache (Redis in production)."""
+
+    scope = "api-client"
+
+    def __init__(self) -> None:
+        super().__init__(rate=settings.HUB_API_RATE_LIMIT)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        # Read the rate on each request, so an operator's change applies without a restart.
+        self.rate = settings.HUB_API_RATE_LIMIT
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        client = getattr(request, "auth", None)
+        if client is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client.pk}
+
+
+def _location_and_name(loc: list[Any]) -> tuple[str, str]:
+    parts = [str(part) for part in loc]
+    location = parts[0] if parts else "query"
+    # ninja nests query schemas under their argument name: skip it.
+    names = [part for part in parts[1:] if part not in {"query", "filters", "params"}]
+    return location, ".".join(names) or location
+
+
+def _validation_errors(exc: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors:
+        location, name = _location_and_name(list(error.get("loc", [])))
+        errors.append({"name": name, "location": location, "detail": error.get("msg", "")})
+    return errors
+
+
+api = NinjaAPI(
+    title="Content & Campaign Hub API",
+    version="1",
+    description=(
+        "Approved, live product content and audience messages for channel systems. "
+        "Authenticate with `Authorization: Bearer <token>` of an API client. Errors are "
+        "`application/problem+json` (RFC 9457)."
+    ),
+    urls_namespace="api-v1",
+    renderer=ORJSONRenderer(),
+    throttle=[ClientRateThrottle()],
+)
+
+
+@api.exception_handler(ApiProblem)
+def _on_problem(request, exc: ApiProblem):
+    return problem_response(request, exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
+
+
+@api.exception_handler(ValidationError)
+def _on_validation_error(request, exc: ValidationError):
+    errors = _validation_errors(exc)
+    detail = "; ".join(f"{e['name']}: {e['detail']}" for e in errors) or "Invalid request."
+    return problem_response(request, 400, detail, errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _on_authentication_error(request, exc):
+    return problem_response(
+        request,
+        401,
+        "Send a valid API client token as 'Authorization: Bearer <token>'.",
+        headers={"WWW-Authenticate": 'Bearer realm="hub"'},
+    )
+
+
+@api.exception_handler(Http404)
+def _on_not_found(request, exc):
+    return problem_response(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def _on_http_error(request, exc: HttpError):
+    return problem_response(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Exception)
+def _on_unexpected(request, exc):
+    logger.exception("api.unexpected_error path=%s", request.path)
+    return problem_response(request, 500, "The hub could not answer this request.")
+
+
+def register_routers() -> None:
+    from content.api import router as content_router
+
+    api.add_router("/", content_router)
+
+
+register_routers()
