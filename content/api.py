@@ -391,6 +391,28 @@ def serialise_product(request: HttpRequest, product: Product, fields: tuple[str,
     return out
 
 
+def live_messages() -> QuerySet[AudienceMessage]:
+    """Live messages that are free-standing or about a live product."""
+    return AudienceMessage.objects.filter(live=True).filter(
+        Q(product__isnull=True) | Q(product__live=True)
+    )
+
+
+def serialise_message(message: AudienceMessage) -> dict:
+    return {
+        "id": message.pk,
+        "locale": message.locale.language_code,
+        "headline": message.headline,
+        "body": expand_db_html(message.body),
+        "role": message.role,
+        "phase": message.phase,
+        "product_sku": message.product.sku if message.product_id else None,
+        "cta_label": message.cta_label,
+        "cta_url": message.cta_url,
+        "updated_at": message.updated_at.isoformat(),
+    }
+
+
 # --- routes -------------------------------------------------------------------------------
 
 
@@ -476,12 +498,7 @@ def get_product(request: HttpRequest, sku: str, params: Query[ProductDetailQuery
 def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
     """Live messages; a blank role or phase means the message addresses any."""
     _check_parameters(request, MessageListQuery)
-    queryset = _locale_filter(
-        AudienceMessage.objects.filter(live=True).filter(
-            Q(product__isnull=True) | Q(product__live=True)
-        ),
-        filters.locale,
-    )
+    queryset = _locale_filter(live_messages(), filters.locale)
     if filters.role:
         queryset = queryset.filter(role=filters.role)
     if filters.phase:
@@ -504,23 +521,27 @@ def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
     messages = AudienceMessage.objects.filter(pk__in=[k for k, _ in keys]).select_related(
         "locale", "product"
     )
-    items = [
-        {
-            "id": m.pk,
-            "locale": m.locale.language_code,
-            "headline": m.headline,
-            "body": expand_db_html(m.body),
-            "role": m.role,
-            "phase": m.phase,
-            "product_sku": m.product.sku if m.product_id else None,
-            "cta_label": m.cta_label,
-            "cta_url": m.cta_url,
-            "updated_at": m.updated_at.isoformat(),
-        }
-        for m in sorted(messages, key=lambda m: m.pk)
-    ]
+    items = [serialise_message(m) for m in sorted(messages, key=lambda m: m.pk)]
     next_cursor = _encode_cursor(keys[-1][0]) if has_more and keys else None
     return _json(request, {"items": items, "next_cursor": next_cursor}, etag, last_modified)
+
+
+@router.get(
+    "/messages/{message_id}",
+    response={200: MessageOut, 304: None, 404: Problem, **PROBLEMS},
+    summary="One live audience message",
+    operation_id="get_message",
+)
+def get_message(request: HttpRequest, message_id: int):
+    _check_parameters(request, Schema)
+    key = live_messages().filter(pk=message_id).values_list("pk", "updated_at").first()
+    if key is None:
+        raise ApiProblem(404, f"No live message {message_id}.")
+    etag = _etag("message", key)
+    if _not_modified(request, etag):
+        return _json(request, None, etag, key[1])
+    message = AudienceMessage.objects.select_related("locale", "product").get(pk=key[0])
+    return _json(request, serialise_message(message), etag, key[1])
 
 
 @router.get(

@@ -180,6 +180,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "content.tasks.publish_scheduled_content",
         "schedule": env.float("HUB_PUBLISH_SCHEDULED_EVERY", default=60.0),
     },
+    "retry-due-webhooks": {"task": "channels.tasks.retry_due_webhooks", "schedule": 60.0},
 }
 
 # Wagtail
@@ -204,6 +205,14 @@ HUB_API_RENDITION_SPECS = env.list(
     "HUB_API_RENDITION_SPECS",
     default=["fill-400x400", "fill-800x600", "max-800x800", "max-1600x1600", "format-webp"],
 )
+
+# Outgoing webhooks (channels/webhooks.py): (connect, read) timeouts in seconds. Private,
+# loopback and link-local destinations are refused unless allowed (an on-premises receiver).
+HUB_WEBHOOKS_TIMEOUT = (
+    env.float("HUB_WEBHOOKS_CONNECT_TIMEOUT", default=5.0),
+    env.float("HUB_WEBHOOKS_READ_TIMEOUT", default=10.0),
+)
+HUB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("HUB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # Channels: adapters loaded by dotted path (channels/registry.py).
 HUB_CHANNELS = {
