@@ -17,9 +17,10 @@ def main() -> int:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from bench import completeness
+    from bench import api, completeness
 
     completeness.run()
+    api.run()
     return 0
 
 

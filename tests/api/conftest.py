@@ -1,17 +1,38 @@
 import pytest
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from wagtail.documents.models import Document
 
 from channels.models import ApiClient, Scope
-from content.models import Product
+from content.models import Product, ProductDocument
 from content.services import content_approve, content_submit
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """The throttle counts in the cache, which outlives a test's database transaction."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
-def api_client_with_token(db):
+def make_api_client(db):
+    """An API client and its token; content:read unless other scopes are given."""
+
+    def make(name="Webshop", *, scopes=(Scope.CONTENT_READ,), is_active=True):
+        client = ApiClient(name=name, channel="webshop", scopes=list(scopes), is_active=is_active)
+        token = client.issue_token()
+        client.save()
+        return client, token
+
+    return make
+
+
+@pytest.fixture
+def api_client_with_token(make_api_client):
     """An active webshop API client with content:read, and its token."""
-    client = ApiClient(name="Webshop", channel="webshop", scopes=[Scope.CONTENT_READ])
-    token = client.issue_token()
-    client.save()
-    return client, token
+    return make_api_client()
 
 
 @pytest.fixture
@@ -20,14 +41,24 @@ def token(api_client_with_token):
 
 
 @pytest.fixture
-def api(client, token):
+def api_as(client):
+    """GET an API path with a given bearer token (or none)."""
+
+    def get(token, path, data=None, **headers):
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client.get(f"/api/v1{path}", data, **headers)
+
+    return get
+
+
+@pytest.fixture
+def api(api_as, token):
     """Django's test client, authenticated as the API client."""
 
     class Api:
         def get(self, path, data=None, **headers):
-            return client.get(
-                f"/api/v1{path}", data, HTTP_AUTHORIZATION=f"Bearer {token}", **headers
-            )
+            return api_as(token, path, data, **headers)
 
     return Api()
 
@@ -48,10 +79,52 @@ def publish(editor, reviewers):
 
 
 @pytest.fixture
-def live_product(publish):
+def make_document(db):
+    def make(title="Datenblatt"):
+        return Document.objects.create(
+            title=title, file=ContentFile(b"%PDF-1.4 data sheet", name="datasheet.pdf")
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_draft(make_document):
+    """A never-published product with a feature, an image and a document."""
     from tests.factories import ProductFactory, ProductFeatureFactory, ProductImageFactory
 
-    product = ProductFactory(sku="API-1", name="Schraube")
-    ProductFeatureFactory(product=product, name="Länge", value="12", unit="mm")
-    ProductImageFactory(product=product, alt_text="Schraube")
-    return publish(Product.objects.get(pk=product.pk))
+    def make(**fields):
+        product = ProductFactory(**fields)
+        ProductFeatureFactory(product=product, name="Länge", value="12", unit="mm")
+        ProductImageFactory(product=product, alt_text=product.name)
+        ProductDocument.objects.create(
+            product=product, document=make_document(), label="Datenblatt"
+        )
+        return Product.objects.get(pk=product.pk)
+
+    return make
+
+
+@pytest.fixture
+def live_product(publish, make_draft):
+    return publish(make_draft(sku="API-1", name="Schraube"))
+
+
+@pytest.fixture
+def withdraw(marketing_approver):
+    """Withdraw (unpublish) a live item the way a marketing approver does, in the admin."""
+    from django.test import Client
+    from django.urls import reverse
+
+    admin = Client()
+    admin.force_login(marketing_approver)
+
+    def withdraw_(obj):
+        url_name = f"wagtailsnippets_content_{obj._meta.model_name}:unpublish"
+        response = admin.post(reverse(url_name, args=(obj.pk,)))
+        assert response.status_code == 302
+        obj = type(obj).objects.get(pk=obj.pk)
+        assert not obj.live
+        return obj
+
+    return withdraw_

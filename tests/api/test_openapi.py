@@ -1,0 +1,56 @@
+"""The API describes itself: OpenAPI JSON and Swagger UI, served without a token."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {
+    "/api/v1/products": "list_products",
+    "/api/v1/products/{sku}": "get_product",
+    "/api/v1/messages": "list_messages",
+    "/api/v1/messages/{message_id}": "get_message",
+    "/api/v1/categories": "list_categories",
+    "/api/v1/images/{image_id}": "get_image",
+    "/api/v1/documents/{document_id}": "get_document",
+}
+
+
+def test_the_schema_is_served_without_a_token(client):
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_the_schema_lists_every_route(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    documented = {path: operations["get"]["operationId"] for path, operations in paths.items()}
+    assert OPERATIONS.items() <= documented.items()
+
+
+def test_every_route_requires_the_bearer_scheme(client):
+    schema = client.get("/api/v1/openapi.json").json()
+
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes == {
+        "ApiClientAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A channel API client's token, issued once in the admin.",
+        }
+    }
+    assert all(
+        operations["get"]["security"] == [{"ApiClientAuth": []}]
+        for operations in schema["paths"].values()
+    )
+
+
+def test_the_docs_are_swagger_from_our_own_static_files(client):
+    response = client.get("/api/v1/docs")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "swagger-ui-bundle.js" in html
+    assert "/static/" in html
+    assert not any(cdn in html for cdn in ("cdn.", "unpkg", "jsdelivr", "cdnjs"))
