@@ -14,15 +14,16 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from django.conf import settings
 from django.core import signing
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date, quote_etag
 from ninja import Field, Query, Router, Schema
+from pydantic import AwareDatetime, BeforeValidator
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
 from wagtail.rich_text import expand_db_html
@@ -66,9 +67,31 @@ PRODUCT_FIELDS = (
     "lead_time_days",
     "updated_at",
 )
+_ONE_FIELD = "(?:" + "|".join(PRODUCT_FIELDS) + ")"
+FIELDS_PATTERN = f"^{_ONE_FIELD}(?:,{_ONE_FIELD})*$"
 
 
 # --- schemas (documentation and validation of inputs) -----------------------------------
+
+# Closed sets, from settings, so the schema tells clients every value the API accepts.
+LocaleCode = Literal[tuple(code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES)]
+ChannelKey = Literal[tuple(settings.HUB_CHANNELS)]
+RenditionSpec = Literal[tuple(settings.HUB_API_RENDITION_SPECS)]
+
+
+def _iso_8601(value: Any) -> Any:
+    # pydantic would read "0.5" as a Unix timestamp; the API promises ISO 8601 only.
+    if isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                "an ISO 8601 date-time with a time zone, e.g. 2026-11-23T10:00:00Z"
+            ) from None
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
 
 
 class Feature(Schema):
@@ -128,19 +151,35 @@ class ProductPage(Schema):
 
 
 class ProductListQuery(Schema):
-    locale: str | None = Field(None, description="Language code, e.g. de or en.")
-    category: str | None = Field(None, description="Category slug; includes its subtree.")
-    updated_since: datetime | None = Field(None, description="Only products changed after.")
-    complete_for: str | None = Field(None, description="A channel key from HUB_CHANNELS.")
+    locale: LocaleCode | None = Field(None, description="Language code.")
+    category: str | None = Field(
+        None, description="Category slug; includes its subtree. An unknown slug is a 400."
+    )
+    updated_since: IsoDateTime | None = Field(
+        None, description="Only products changed after this ISO 8601 date-time."
+    )
+    complete_for: ChannelKey | None = Field(
+        None, description="Only products complete for this channel."
+    )
     q: str | None = Field(None, max_length=100, description="Text search in name, SKU, texts.")
-    fields: str | None = Field(None, description="Comma-separated product fields to return.")
-    cursor: str | None = None
+    fields: str | None = Field(
+        None,
+        description="Comma-separated product fields to return.",
+        # Documented for clients; checked in the view, which names the unknown field.
+        json_schema_extra={"pattern": FIELDS_PATTERN},
+    )
+    cursor: str | None = Field(None, description="The next_cursor of the previous page.")
     limit: int = Field(50, ge=1, le=200)
 
 
 class ProductDetailQuery(Schema):
-    locale: str = "de"
-    fields: str | None = None
+    locale: LocaleCode = settings.LANGUAGE_CODE
+    fields: str | None = Field(
+        None,
+        description="Comma-separated product fields to return.",
+        # Documented for clients; checked in the view, which names the unknown field.
+        json_schema_extra={"pattern": FIELDS_PATTERN},
+    )
 
 
 class MessageOut(Schema):
@@ -162,7 +201,7 @@ class MessagePage(Schema):
 
 
 class MessageListQuery(Schema):
-    locale: str | None = None
+    locale: LocaleCode | None = None
     role: BuyingRole | None = None
     phase: JourneyPhase | None = None
     product: str | None = Field(None, description="SKU of the product the message is about.")
@@ -195,7 +234,7 @@ class ImageOut(Schema):
 
 
 class ImageQuery(Schema):
-    spec: str | None = Field(None, description="One of the allowed rendition specs.")
+    spec: RenditionSpec | None = Field(None, description="An allowed rendition.")
 
 
 class DocumentOut(Schema):
@@ -552,11 +591,12 @@ def get_message(request: HttpRequest, message_id: int):
 )
 def list_categories(request: HttpRequest):
     _check_parameters(request, Schema)
-    nodes = list(Category.objects.order_by("sort_order", "name", "pk"))
-    version = _categories_version()
-    etag = _etag("categories", len(nodes), version)
+    summary = Category.objects.aggregate(count=Count("pk"), at=Max("updated_at"))
+    version = summary["at"]
+    etag = _etag("categories", summary["count"], version)
     if _not_modified(request, etag):
         return _json(request, None, etag, version)
+    nodes = list(Category.objects.order_by("sort_order", "name", "pk"))
     by_parent: dict[int | None, list[Category]] = {}
     for node in nodes:
         by_parent.setdefault(node.parent_id, []).append(node)

@@ -161,7 +161,20 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, str]]:
     return errors
 
 
-api = NinjaAPI(
+class HubAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any):
+        """The schema, with error answers documented as the problem+json they are."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content")
+                    if int(status) >= 400 and content and "application/json" in content:
+                        response["content"] = {PROBLEM_JSON: content.pop("application/json")}
+        return schema
+
+
+api = HubAPI(
     title="Content & Campaign Hub API",
     version="1",
     description=(
