@@ -14,15 +14,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import CharField, Count, Max, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
 from ninja import Field, Query, Router, Schema
 from pydantic import AwareDatetime, BeforeValidator
@@ -322,6 +324,23 @@ def _categories_version():
     return Category.objects.aggregate(at=Max("updated_at"))["at"]
 
 
+# A page's fingerprint is read as text: parsing a hundred timestamps would cost more than
+# the rest of a 304. Only the latest is parsed, for Last-Modified.
+_UPDATED_AT = Cast("updated_at", output_field=CharField())
+_CATEGORIES_AT = Subquery(
+    Category.objects.order_by("-updated_at").annotate(at=_UPDATED_AT).values("at")[:1]
+)
+
+
+def _latest(keys: list[tuple[int, str]]):
+    latest = max((at for _pk, at in keys), default=None)
+    if not latest:
+        return None
+    moment = parse_datetime(latest.replace(" ", "T"))
+    # SQLite keeps UTC without an offset; PostgreSQL says +00.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _locale_filter(queryset: QuerySet, locale: str | None) -> QuerySet:
     if locale is None:
         return queryset
@@ -516,16 +535,20 @@ def list_products(request: HttpRequest, filters: Query[ProductListQuery]):
             | Q(short_text__icontains=filters.q)
         )
     after = _decode_cursor(filters.cursor)
-    keys = list(
-        queryset.filter(pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", "updated_at")[: filters.limit + 1]
+    page = queryset.filter(pk__gt=after).order_by("pk")
+    if "categories" in fields:
+        # Category names are part of the answer: their version rides along in this query.
+        page = page.annotate(categories_at=_CATEGORIES_AT)
+    rows = list(
+        page.values_list("pk", _UPDATED_AT, "categories_at" if "categories" in fields else "pk")[
+            : filters.limit + 1
+        ]
     )
-    has_more = len(keys) > filters.limit
-    keys = keys[: filters.limit]
-    categories_at = _categories_version() if "categories" in fields else None
-    etag = _etag("products", request.GET.urlencode(), keys, categories_at)
-    last_modified = max((at for _pk, at in keys), default=None)
+    has_more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    keys = [(pk, at) for pk, at, _version in rows]
+    etag = _etag("products", request.GET.urlencode(), rows)
+    last_modified = _latest(keys)
     if _not_modified(request, etag):
         return _json(request, None, etag, last_modified)
     items = serialise_products(request, [pk for pk, _at in keys], fields)
@@ -576,12 +599,12 @@ def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
     keys = list(
         queryset.filter(pk__gt=after)
         .order_by("pk")
-        .values_list("pk", "updated_at")[: filters.limit + 1]
+        .values_list("pk", _UPDATED_AT)[: filters.limit + 1]
     )
     has_more = len(keys) > filters.limit
     keys = keys[: filters.limit]
     etag = _etag("messages", request.GET.urlencode(), keys)
-    last_modified = max((at for _pk, at in keys), default=None)
+    last_modified = _latest(keys)
     if _not_modified(request, etag):
         return _json(request, None, etag, last_modified)
     messages = AudienceMessage.objects.filter(pk__in=[k for k, _ in keys]).select_related(

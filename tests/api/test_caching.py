@@ -159,3 +159,12 @@ def test_a_list_is_not_gzipped_for_a_client_that_does_not_accept_it(api, content
     response = api.get("/products")
 
     assert not response.has_header("Content-Encoding")
+
+
+def test_last_modified_is_the_latest_change_of_the_page(api, live_product):
+    from django.utils.http import parse_http_date
+
+    response = api.get("/products")
+
+    stamp = parse_http_date(response["Last-Modified"])
+    assert stamp == int(live_product.updated_at.timestamp())

@@ -66,6 +66,3 @@ def test_a_list_page_takes_at_most_eight_queries(api, catalogue, django_assert_m
     # client, keys, category version, products, features, categories, images, documents
     with django_assert_max_num_queries(8):
         api.get("/products")
-
-
-
