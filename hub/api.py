@@ -115,7 +115,15 @@ class ApiClientAuth(HttpBearer):
         self.scope = scope
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
-        client = ApiClient.objects.filter(token_hash=hash_token(token), is_active=True).first()
+        # One indexed lookup, no ordering: this runs on every request, 304s included.
+        client = next(
+            iter(
+                ApiClient.objects.filter(token_hash=hash_token(token), is_active=True).order_by()[
+                    :1
+                ]
+            ),
+            None,
+        )
         if client is None:
             return None
         if not client.has_scope(self.scope):
