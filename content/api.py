@@ -281,6 +281,25 @@ def _decode_cursor(cursor: str | None) -> int:
         raise bad_parameter("cursor", "Not a cursor this API issued.") from None
 
 
+def _keyset_page(
+    queryset: QuerySet, cursor: str | None, limit: int, *extra: str
+) -> tuple[list[tuple], str | None]:
+    """One page of (pk, updated_at as text, *extra) rows after the cursor, and the next cursor.
+
+    Keyed on the primary key: edits while a client pages neither repeat nor skip rows.
+    """
+    after = _decode_cursor(cursor)
+    rows = list(
+        queryset.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", _UPDATED_AT, *extra)[: limit + 1]
+    )
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, _encode_cursor(rows[-1][0])
+    return rows, None
+
+
 def _fields(fields: str | None) -> tuple[str, ...]:
     if not fields:
         return PRODUCT_FIELDS
@@ -534,25 +553,17 @@ def list_products(request: HttpRequest, filters: Query[ProductListQuery]):
             | Q(sku__icontains=filters.q)
             | Q(short_text__icontains=filters.q)
         )
-    after = _decode_cursor(filters.cursor)
-    page = queryset.filter(pk__gt=after).order_by("pk")
     if "categories" in fields:
         # Category names are part of the answer: their version rides along in this query.
-        page = page.annotate(categories_at=_CATEGORIES_AT)
-    rows = list(
-        page.values_list("pk", _UPDATED_AT, "categories_at" if "categories" in fields else "pk")[
-            : filters.limit + 1
-        ]
-    )
-    has_more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
+        queryset = queryset.annotate(categories_at=_CATEGORIES_AT)
+    version = "categories_at" if "categories" in fields else "pk"
+    rows, next_cursor = _keyset_page(queryset, filters.cursor, filters.limit, version)
     keys = [(pk, at) for pk, at, _version in rows]
     etag = _etag("products", request.GET.urlencode(), rows)
     last_modified = _latest(keys)
     if _not_modified(request, etag):
         return _json(request, None, etag, last_modified)
     items = serialise_products(request, [pk for pk, _at in keys], fields)
-    next_cursor = _encode_cursor(keys[-1][0]) if has_more and keys else None
     return _json(request, {"items": items, "next_cursor": next_cursor}, etag, last_modified)
 
 
@@ -595,14 +606,7 @@ def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
     if filters.product:
         translation_keys = Product.objects.filter(sku=filters.product).values("translation_key")
         queryset = queryset.filter(product__translation_key__in=translation_keys)
-    after = _decode_cursor(filters.cursor)
-    keys = list(
-        queryset.filter(pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", _UPDATED_AT)[: filters.limit + 1]
-    )
-    has_more = len(keys) > filters.limit
-    keys = keys[: filters.limit]
+    keys, next_cursor = _keyset_page(queryset, filters.cursor, filters.limit)
     etag = _etag("messages", request.GET.urlencode(), keys)
     last_modified = _latest(keys)
     if _not_modified(request, etag):
@@ -611,7 +615,6 @@ def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
         "locale", "product"
     )
     items = [serialise_message(m) for m in sorted(messages, key=lambda m: m.pk)]
-    next_cursor = _encode_cursor(keys[-1][0]) if has_more and keys else None
     return _json(request, {"items": items, "next_cursor": next_cursor}, etag, last_modified)
 
 

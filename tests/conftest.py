@@ -50,3 +50,20 @@ def reviewers(product_reviewer, legal_reviewer, marketing_approver):
 @pytest.fixture
 def groups(db):
     return {group.name: group for group in Group.objects.filter(name__in=GROUPS)}
+
+
+@pytest.fixture
+def publish(editor, reviewers):
+    """Take an item through the whole approval workflow and return its row afterwards.
+
+    The row is live unless the item carries a future go-live date.
+    """
+    from content.services import content_approve, content_submit
+
+    def publish_(obj):
+        content_submit(obj=obj, user=editor)
+        for reviewer in reviewers:
+            content_approve(obj=type(obj).objects.get(pk=obj.pk), user=reviewer)
+        return type(obj).objects.get(pk=obj.pk)
+
+    return publish_

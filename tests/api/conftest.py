@@ -5,7 +5,6 @@ from wagtail.documents.models import Document
 
 from channels.models import ApiClient, Scope
 from content.models import Product, ProductDocument
-from content.services import content_approve, content_submit
 
 
 @pytest.fixture(autouse=True)
@@ -61,21 +60,6 @@ def api(api_as, token):
             return api_as(token, path, data, **headers)
 
     return Api()
-
-
-@pytest.fixture
-def publish(editor, reviewers):
-    """Take an item through the whole workflow and return its live row."""
-
-    def publish_(obj):
-        content_submit(obj=obj, user=editor)
-        for reviewer in reviewers:
-            content_approve(obj=type(obj).objects.get(pk=obj.pk), user=reviewer)
-        live = type(obj).objects.get(pk=obj.pk)
-        assert live.live
-        return live
-
-    return publish_
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from standardwebhooks import Webhook
 
 from channels.models import WebhookEndpoint
-from content.services import content_approve, content_submit
 
 
 @dataclass(frozen=True)
@@ -106,16 +105,3 @@ def endpoint(db, receiver, allow_private_networks):
         url=f"{receiver.url}/hooks",
         events=["product.published", "product.unpublished"],
     )
-
-
-@pytest.fixture
-def publish(editor, reviewers):
-    """Take an item through the whole approval workflow and return its live row."""
-
-    def publish_(obj):
-        content_submit(obj=obj, user=editor)
-        for reviewer in reviewers:
-            content_approve(obj=type(obj).objects.get(pk=obj.pk), user=reviewer)
-        return type(obj).objects.get(pk=obj.pk)
-
-    return publish_
