@@ -34,7 +34,9 @@ from wagtail.images.models import Image
 from wagtail.models import Locale
 from wagtail.rich_text import expand_db_html
 
+import hub.api  # noqa: F401 - the API root loads content.api; import it first
 from channels.models import ApiClient, Scope, hash_token
+from content.api import PRODUCT_FIELDS
 from content.models import Category, Product, ProductDocument, ProductFeature, ProductImage
 
 PRODUCTS = 10_000
@@ -133,26 +135,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = [
-            "sku",
-            "locale",
-            "gtin",
-            "brand",
-            "manufacturer_part_number",
-            "name",
-            "short_text",
-            "long_text",
-            "etim_class",
-            "features",
-            "categories",
-            "images",
-            "documents",
-            "price",
-            "currency",
-            "availability",
-            "lead_time_days",
-            "updated_at",
-        ]
+        fields = list(PRODUCT_FIELDS)  # the same fields as ours
 
 
 class ProductCursorPagination(pagination.CursorPagination):
