@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from django.conf import settings
 from django.core import signing
-from django.db.models import CharField, Count, Max, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, Max, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -280,23 +280,27 @@ def _decode_cursor(cursor: str | None) -> int:
         raise bad_parameter("cursor", "Not a cursor this API issued.") from None
 
 
+# A page's fingerprint is read as text: parsing a hundred timestamps would cost more than
+# the rest of a 304. Only the latest is parsed, for Last-Modified.
+_UPDATED_AT = Cast("updated_at", output_field=CharField())
+
+
 def _keyset_page(
-    queryset: QuerySet, cursor: str | None, limit: int, *extra: str
-) -> tuple[list[tuple], str | None]:
-    """One page of (pk, updated_at as text, *extra) rows after the cursor, and the next cursor.
+    queryset: QuerySet, cursor: str | None, limit: int
+) -> tuple[list[tuple[int, str]], bool]:
+    """One page of (pk, updated_at as text) rows after the cursor, and whether more follow.
 
     Keyed on the primary key: edits while a client pages neither repeat nor skip rows.
     """
     after = _decode_cursor(cursor)
     rows = list(
-        queryset.filter(pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", _UPDATED_AT, *extra)[: limit + 1]
+        queryset.filter(pk__gt=after).order_by("pk").values_list("pk", _UPDATED_AT)[: limit + 1]
     )
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, _encode_cursor(rows[-1][0])
-    return rows, None
+    return rows[:limit], len(rows) > limit
+
+
+def _next_cursor(keys: list[tuple[int, str]], more: bool) -> str | None:
+    return _encode_cursor(keys[-1][0]) if more else None
 
 
 def _fields(fields: str | None) -> tuple[str, ...]:
@@ -336,18 +340,6 @@ def _json(request: HttpRequest, data: Any, etag: str, last_modified) -> HttpResp
         return _conditional_headers(HttpResponse(status=304), etag, last_modified)
     response = HttpResponse(orjson.dumps(data), content_type="application/json")
     return _conditional_headers(response, etag, last_modified)
-
-
-def _categories_version():
-    return Category.objects.aggregate(at=Max("updated_at"))["at"]
-
-
-# A page's fingerprint is read as text: parsing a hundred timestamps would cost more than
-# the rest of a 304. Only the latest is parsed, for Last-Modified.
-_UPDATED_AT = Cast("updated_at", output_field=CharField())
-_CATEGORIES_AT = Subquery(
-    Category.objects.order_by("-updated_at").annotate(at=_UPDATED_AT).values("at")[:1]
-)
 
 
 def _latest(keys: list[tuple[int, str]]):
@@ -539,18 +531,16 @@ def list_products(request: HttpRequest, filters: Query[ProductListQuery]):
             | Q(sku__icontains=filters.q)
             | Q(short_text__icontains=filters.q)
         )
-    if "categories" in fields:
-        # Category names are part of the answer: their version rides along in this query.
-        queryset = queryset.annotate(categories_at=_CATEGORIES_AT)
-    version = "categories_at" if "categories" in fields else "pk"
-    rows, next_cursor = _keyset_page(queryset, filters.cursor, filters.limit, version)
-    keys = [(pk, at) for pk, at, _version in rows]
-    etag = _etag("products", request.GET.urlencode(), rows)
+    # A category rename moves its products' updated_at: the rows alone are the version.
+    keys, more = _keyset_page(queryset, filters.cursor, filters.limit)
+    # Whether a next page exists is part of the answer (next_cursor), so of its version.
+    etag = _etag("products", request.GET.urlencode(), keys, more)
     last_modified = _latest(keys)
     if _not_modified(request, etag):
         return _json(request, None, etag, last_modified)
     items = serialise_products(request, [pk for pk, _at in keys], fields)
-    return _json(request, {"items": items, "next_cursor": next_cursor}, etag, last_modified)
+    page = {"items": items, "next_cursor": _next_cursor(keys, more)}
+    return _json(request, page, etag, last_modified)
 
 
 @router.get(
@@ -567,8 +557,7 @@ def get_product(request: HttpRequest, sku: str, params: Query[ProductDetailQuery
     key = queryset.filter(sku=sku).values_list("pk", "updated_at").first()
     if key is None:
         raise ApiProblem(404, f"No live product with SKU {sku!r} in {params.locale!r}.")
-    categories_at = _categories_version() if "categories" in fields else None
-    etag = _etag("product", key, params.fields, categories_at)
+    etag = _etag("product", key, params.fields)
     if _not_modified(request, etag):
         return _json(request, None, etag, key[1])
     (item,) = serialise_products(request, [key[0]], fields)
@@ -592,8 +581,8 @@ def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
     if filters.product:
         translation_keys = Product.objects.filter(sku=filters.product).values("translation_key")
         queryset = queryset.filter(product__translation_key__in=translation_keys)
-    keys, next_cursor = _keyset_page(queryset, filters.cursor, filters.limit)
-    etag = _etag("messages", request.GET.urlencode(), keys)
+    keys, more = _keyset_page(queryset, filters.cursor, filters.limit)
+    etag = _etag("messages", request.GET.urlencode(), keys, more)
     last_modified = _latest(keys)
     if _not_modified(request, etag):
         return _json(request, None, etag, last_modified)
@@ -601,7 +590,8 @@ def list_messages(request: HttpRequest, filters: Query[MessageListQuery]):
         "locale", "product"
     )
     items = [serialise_message(m) for m in sorted(messages, key=lambda m: m.pk)]
-    return _json(request, {"items": items, "next_cursor": next_cursor}, etag, last_modified)
+    page = {"items": items, "next_cursor": _next_cursor(keys, more)}
+    return _json(request, page, etag, last_modified)
 
 
 @router.get(

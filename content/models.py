@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -62,6 +63,22 @@ class Category(index.Indexed, models.Model):
 
     def __str__(self) -> str:
         return " / ".join(node.name for node in self.ancestors_and_self())
+
+    # A product's API answer names its categories, so renaming or deleting a category
+    # changes the product: its updated_at moves with it. ETags, Last-Modified and
+    # ``updated_since`` then need nothing but the product rows.
+    def save(self, *args, **kwargs) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.touch_products()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            self.touch_products()
+            return super().delete(*args, **kwargs)
+
+    def touch_products(self) -> None:
+        Product.objects.filter(categories=self).update(updated_at=timezone.now())
 
     def label(self, locale: str) -> str:
         return (self.name_en or self.name) if locale == "en" else self.name

@@ -105,3 +105,16 @@ def test_a_message_cursor_pages_messages(api, publish):
 
     assert [item["id"] for item in first["items"] + second["items"]] == [m.pk for m in messages]
     assert second["next_cursor"] is None
+
+
+def test_a_full_last_page_changes_its_etag_when_a_next_page_appears(
+    api, publish, make_draft, five_live
+):
+    last_page = api.get("/products", {"limit": 5})
+    publish(make_draft(sku="PAGE-5"))
+
+    response = api.get("/products", {"limit": 5}, HTTP_IF_NONE_MATCH=last_page["ETag"])
+
+    assert last_page.json()["next_cursor"] is None
+    assert response.status_code == 200
+    assert response.json()["next_cursor"] is not None

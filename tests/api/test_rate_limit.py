@@ -1,6 +1,9 @@
 """Each API client has its own request budget (HUB_API_RATE_LIMIT)."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +52,17 @@ def test_a_changed_limit_applies_without_a_restart(api, settings):
     response = api.get("/products")
 
     assert response.status_code == 429
+
+
+def test_the_budget_is_full_again_when_the_minute_is_over(api, three_a_minute):
+    start = datetime(2026, 11, 23, 10, 0, 5, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            api.get("/products")
+        refused = api.get("/products")
+    with time_machine.travel(start + timedelta(seconds=55), tick=False):
+        allowed = api.get("/products")
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "55"
+    assert allowed.status_code == 200
