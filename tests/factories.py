@@ -7,10 +7,22 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
+from django.utils import timezone
 from PIL import Image as PILImage
 from wagtail.images.models import Image
 from wagtail.models import Locale
 
+from campaigns.models import (
+    Account,
+    ConsentState,
+    Contact,
+    Event,
+    EventKind,
+    Order,
+    OrderLine,
+    OrderSource,
+    Segment,
+)
 from content.models import AudienceMessage, Category, Product, ProductFeature, ProductImage
 
 
@@ -121,3 +133,77 @@ def rich_text_json(*paragraphs: str) -> str:
         for index, text in enumerate(paragraphs)
     ]
     return json.dumps({"blocks": blocks, "entityMap": {}})
+
+
+# --- audience ------------------------------------------------------------------------------
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Muster Maschinenbau {n} GmbH")
+    customer_number = factory.Sequence(lambda n: f"K{n:06d}")
+    industry = "Maschinenbau"
+    country = "DE"
+    size_class = "medium"
+    price_group = "A"
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    """A consented (double opt-in confirmed) contact unless told otherwise."""
+
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    email = factory.Sequence(lambda n: f"kontakt{n}@example.com")
+    salutation = "ms"
+    first_name = "Erika"
+    last_name = factory.Sequence(lambda n: f"Mustermann{n}")
+    language = "de"
+    role = "buyer"
+    phase = "awareness"
+    consent = ConsentState.CONFIRMED
+    consent_changed_at = factory.LazyFunction(timezone.now)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    contact = factory.SubFactory(ContactFactory)
+    account = factory.LazyAttribute(lambda event: event.contact.account if event.contact else None)
+    kind = EventKind.PRODUCT_VIEW
+    occurred_at = factory.LazyFunction(timezone.now)
+    source = "test"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    source = OrderSource.ERP
+    external_id = factory.Sequence(lambda n: f"A{n:07d}")
+    contact = factory.SubFactory(ContactFactory)
+    account = factory.LazyAttribute(lambda order: order.contact.account if order.contact else None)
+    ordered_at = factory.LazyFunction(timezone.now)
+    revenue = Decimal("100.00")
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n}")
+    quantity = Decimal("1")
+    unit_price = Decimal("100.00")
+    line_total = factory.LazyAttribute(lambda line: line.quantity * line.unit_price)
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Segment
+
+    name = factory.Sequence(lambda n: f"Segment {n}")

@@ -1,0 +1,56 @@
+"""Who the customers are, what they did, and whom a campaign addresses.
+
+One module per part; import models from here (``from campaigns.models import Contact``).
+"""
+
+from .activity import Event, EventKind, Order, OrderLine, OrderSource
+from .audience import (
+    Account,
+    ConsentKind,
+    ConsentRecord,
+    ConsentState,
+    Contact,
+    PhaseChange,
+    Salutation,
+    SizeClass,
+    Suppression,
+    SuppressionReason,
+    email_hash,
+    normalise_email,
+)
+from .campaign import Campaign
+from .imports import ImportJob, ImportKind, ImportStatus
+from .journey import JourneyRule
+from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
+from .sync import SyncState
+
+__all__ = [
+    "Account",
+    "Campaign",
+    "ConsentKind",
+    "ConsentRecord",
+    "ConsentState",
+    "Contact",
+    "Event",
+    "EventKind",
+    "ImportJob",
+    "ImportKind",
+    "ImportStatus",
+    "JourneyRule",
+    "Order",
+    "OrderLine",
+    "OrderSource",
+    "PhaseChange",
+    "Salutation",
+    "Segment",
+    "SegmentKind",
+    "SegmentMember",
+    "SegmentSnapshot",
+    "SizeClass",
+    "SnapshotMember",
+    "Suppression",
+    "SuppressionReason",
+    "SyncState",
+    "email_hash",
+    "normalise_email",
+]

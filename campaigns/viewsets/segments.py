@@ -1,0 +1,1 @@
+"""Segments and journey rules in the admin."""
