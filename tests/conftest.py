@@ -42,6 +42,16 @@ def marketing_approver(make_user):
 
 
 @pytest.fixture
+def campaign_manager(make_user):
+    return make_user("Campaign managers", username="campaigns")
+
+
+@pytest.fixture
+def integrator(make_user):
+    return make_user("Channel integrators", username="integrator")
+
+
+@pytest.fixture
 def reviewers(product_reviewer, legal_reviewer, marketing_approver):
     """The three reviewers in workflow order."""
     return [product_reviewer, legal_reviewer, marketing_approver]

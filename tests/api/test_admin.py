@@ -14,11 +14,6 @@ TOKEN = re.compile(r"hub_[A-Za-z0-9_-]{43}")
 
 
 @pytest.fixture
-def integrator(make_user):
-    return make_user("Channel integrators", username="integrator")
-
-
-@pytest.fixture
 def admin(client, integrator):
     client.force_login(integrator)
     return client

@@ -7,11 +7,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def integrator(make_user):
-    return make_user("Channel integrators")
-
-
-@pytest.fixture
 def shop_client():
     client = ApiClient(name="Shop", channel="webshop", scopes=[Scope.CONTENT_READ])
     token = client.issue_token()

@@ -11,11 +11,6 @@ from tests.factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def integrator(make_user):
-    return make_user("Channel integrators", username="integrator")
-
-
 def endpoint_post(**fields):
     data = {
         "name": "Webshop",
