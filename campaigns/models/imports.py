@@ -31,6 +31,12 @@ class ImportJob(models.Model):
     mapping = models.JSONField(
         _("column mapping"), default=dict, blank=True, help_text=_("Field -> column header.")
     )
+    options = models.JSONField(
+        _("options"),
+        default=dict,
+        blank=True,
+        help_text=_("How to read the file: e.g. the key to upsert by, delimiter, sheet."),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )
