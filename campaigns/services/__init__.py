@@ -1,0 +1,1 @@
+"""Every write to the audience, one module per area (consent, privacy, events, segments, ...)."""
