@@ -173,7 +173,7 @@ def _pool(scheme: str, host: str, address: str, port: int, timeout: urllib3.Time
             server_hostname=host,
             assert_hostname=host,
             cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
+            ca_certs=settings.HUB_WEBHOOKS_CA_BUNDLE or certifi.where(),
         )
     return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
 

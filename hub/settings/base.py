@@ -214,6 +214,9 @@ HUB_WEBHOOKS_TIMEOUT = (
     env.float("HUB_WEBHOOKS_READ_TIMEOUT", default=10.0),
 )
 HUB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("HUB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+# Certificates that HTTPS receivers are verified against: certifi's public CAs unless a PEM
+# bundle is given (an in-house CA for on-premises receivers).
+HUB_WEBHOOKS_CA_BUNDLE = env.str("HUB_WEBHOOKS_CA_BUNDLE", default="") or None
 
 # Channels: adapters loaded by dotted path (channels/registry.py).
 HUB_CHANNELS = {

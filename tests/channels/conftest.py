@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 from standardwebhooks import Webhook
 
 from channels.models import WebhookEndpoint
@@ -30,7 +32,7 @@ class Receiver:
     until the test ends).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
         self.requests: list[Received] = []
         self.queue: list = []
         self.default = 200
@@ -65,8 +67,10 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def answer(self, *behaviours) -> None:
@@ -89,6 +93,32 @@ class Receiver:
 def receiver():
     with Receiver() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def certificate_authority():
+    """An in-house CA, as an on-premises receiver's certificate would come from."""
+    return trustme.CA()
+
+
+def tls_context(authority: trustme.CA, *hostnames: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert(*hostnames).configure_cert(context)
+    return context
+
+
+@pytest.fixture
+def https_receiver(certificate_authority):
+    """A receiver on https://localhost with a certificate from the in-house CA."""
+    with Receiver(tls=tls_context(certificate_authority, "localhost"), host="localhost") as running:
+        yield running
+
+
+@pytest.fixture
+def trust_the_authority(settings, certificate_authority, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    certificate_authority.cert_pem.write_to_path(str(bundle))
+    settings.HUB_WEBHOOKS_CA_BUNDLE = str(bundle)
 
 
 @pytest.fixture

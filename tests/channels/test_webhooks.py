@@ -14,6 +14,7 @@ from channels.services import MAX_ATTEMPTS, RETRY_DELAYS
 from channels.tasks import deliver_webhook, retry_due_webhooks
 from content.models import Product
 from content.tasks import publish_scheduled_content
+from tests.channels.conftest import Receiver, tls_context
 from tests.factories import AudienceMessageFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -317,6 +318,65 @@ def test_a_closed_port_is_recorded_as_a_connection_failure(
     attempt = WebhookAttempt.objects.get()
     assert attempt.status_code is None
     assert attempt.error.startswith("Could not connect")
+
+
+# --- HTTPS ---------------------------------------------------------------------------------
+
+
+def https_endpoint(receiver) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        name="Webshop (TLS)", url=f"{receiver.url}/hooks", events=["product.published"]
+    )
+
+
+def test_an_https_receiver_with_a_trusted_certificate_gets_a_verifiable_webhook(
+    https_receiver,
+    trust_the_authority,
+    allow_private_networks,
+    publish,
+    django_capture_on_commit_callbacks,
+):
+    endpoint = https_endpoint(https_receiver)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(ProductFactory(sku="TLS-1"))
+
+    assert https_receiver.url.startswith("https://localhost:")
+    assert https_receiver.requests[0].verified(endpoint.secret)["data"]["sku"] == "TLS-1"
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.SUCCEEDED
+
+
+def test_an_https_receiver_with_an_untrusted_certificate_gets_nothing(
+    https_receiver, allow_private_networks, publish, django_capture_on_commit_callbacks
+):
+    https_endpoint(https_receiver)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(ProductFactory())
+
+    assert https_receiver.requests == []
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.error.startswith("TLS error")
+    assert "CERTIFICATE_VERIFY_FAILED" in attempt.error
+
+
+def test_a_certificate_for_another_host_is_refused(
+    certificate_authority,
+    trust_the_authority,
+    allow_private_networks,
+    publish,
+    django_capture_on_commit_callbacks,
+):
+    # The hub connects to the checked address but still verifies the name in the URL.
+    tls = tls_context(certificate_authority, "webshop.example.com")
+    with Receiver(tls=tls, host="localhost") as impostor:
+        https_endpoint(impostor)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(ProductFactory())
+
+    assert impostor.requests == []
+    assert "TLS error" in WebhookAttempt.objects.get().error
 
 
 # --- the SSRF guard ------------------------------------------------------------------------
