@@ -45,6 +45,7 @@ from wagtail.models import Locale, TaskState, WorkflowState
 from wagtail.signals import task_submitted, workflow_approved, workflow_rejected, workflow_submitted
 from wagtail.users.models import UserProfile
 
+from campaigns.demo import AudienceSeeder
 from content.models import (
     AudienceMessage,
     Category,
@@ -1504,6 +1505,9 @@ class Seeder:
             self.seed_products(spec=spec, index=index, categories=categories)
         for spec in MESSAGES:
             self.seed_message(spec=spec)
+        audience = AudienceSeeder(now=self.now)
+        audience.run()
+        self.created.update(audience.created)
 
     # Users
 
