@@ -17,10 +17,14 @@ def main() -> int:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from bench import api, completeness
+    from bench import api, completeness, imports, segments
 
     completeness.run()
     api.run()
+    imports.run()
+    # PostgreSQL only, in a database and a process of its own (skipped, saying how to run
+    # it, where no PostgreSQL server answers).
+    segments.run_in_subprocess()
     return 0
 
 

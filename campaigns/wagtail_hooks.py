@@ -4,9 +4,22 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 
-from .viewsets.audience import AccountViewSet, ContactViewSet
+from .viewsets.activity import EventViewSet, OrderViewSet
+from .viewsets.audience import AccountViewSet, ContactViewSet, SuppressionViewSet
+from .viewsets.imports import ImportJobViewSet
+from .viewsets.journey import JourneyRuleViewSet
+from .viewsets.segments import SegmentViewSet
 
-AUDIENCE_VIEWSETS = [AccountViewSet, ContactViewSet]
+AUDIENCE_VIEWSETS = [
+    AccountViewSet,
+    ContactViewSet,
+    SuppressionViewSet,
+    SegmentViewSet,
+    JourneyRuleViewSet,
+    EventViewSet,
+    OrderViewSet,
+    ImportJobViewSet,
+]
 
 
 class AudienceViewSetGroup(ViewSetGroup):
@@ -20,3 +33,20 @@ class AudienceViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_audience_viewsets():
     return AudienceViewSetGroup()
+
+
+@hooks.register("register_log_actions")
+def register_contact_log_actions(actions):
+    # Titles are "Contact #<id>", never the address: these entries outlive an erasure.
+    actions.register_action(
+        "campaigns.contact.export", _("Export personal data"), _("Personal data exported (GDPR)")
+    )
+    actions.register_action(
+        "campaigns.contact.erase", _("Erase personal data"), _("Contact erased (GDPR)")
+    )
+    actions.register_action(
+        "campaigns.contact.phase", _("Change journey phase"), _("Journey phase changed by hand")
+    )
+    actions.register_action(
+        "campaigns.contact.suppress", _("Suppress address"), _("Address suppressed by hand")
+    )

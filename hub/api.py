@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -171,8 +172,8 @@ class ClientRateThrottle(SimpleRateThrottle):
 def _location_and_name(loc: list[Any]) -> tuple[str, str]:
     parts = [str(part) for part in loc]
     location = parts[0] if parts else "query"
-    # ninja nests query schemas under their argument name: skip it.
-    names = [part for part in parts[1:] if part not in {"query", "filters", "params"}]
+    # ninja nests query and body schemas under their argument name: skip it.
+    names = [part for part in parts[1:] if part not in {"query", "filters", "params", "batch"}]
     return location, ".".join(names) or location
 
 
@@ -223,6 +224,12 @@ def _on_validation_error(request, exc: ValidationError):
     return problem_response(request, 400, detail, errors=errors)
 
 
+@api.exception_handler(RequestDataTooBig)
+def _on_too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem_response(request, 413, f"The request body exceeds {limit} bytes.")
+
+
 @api.exception_handler(AuthenticationError)
 def _on_authentication_error(request, exc):
     return problem_response(
@@ -250,9 +257,11 @@ def _on_unexpected(request, exc):
 
 
 def register_routers() -> None:
+    from campaigns.api import router as activity_router
     from content.api import router as content_router
 
     api.add_router("/", content_router)
+    api.add_router("/", activity_router)
 
 
 register_routers()

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from campaigns import urls as consent_urls
 from hub.api import api
 
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("consent/", include(consent_urls)),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 

@@ -1,1 +1,168 @@
-"""Events and orders in the admin: read-only, they are facts reported by other systems."""
+"""Events and orders in the admin: read-only, they are facts reported by other systems.
+
+Listing and inspecting only: no add, edit, copy, delete or history views exist, so the
+admin cannot change what a webshop, an ERP or the tracking reported.
+"""
+
+import django_filters
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.views.generic import InspectView
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from campaigns.models import Event, Order
+
+
+class ReadOnlyViewSet(ModelViewSet):
+    """A model viewset with an index and an inspect view, guarded by the view permission."""
+
+    copy_view_enabled = False
+    inspect_view_enabled = True
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            add_url_name=None,
+            edit_url_name=None,
+            delete_url_name=None,
+            history_url_name=None,
+            usage_url_name=None,
+            **kwargs,
+        )
+
+    def get_permissions_to_register(self):
+        content_type = ContentType.objects.get_for_model(self.model)
+        return Permission.objects.filter(
+            content_type=content_type, codename=f"view_{self.model._meta.model_name}"
+        )
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("inspect/<str:pk>/", self.inspect_view, name="inspect"),
+        ]
+
+
+class EventFilterSet(WagtailFilterSet):
+    occurred_at = django_filters.DateFromToRangeFilter(
+        label=_("Occurred"), widget=DateRangePickerWidget
+    )
+
+    class Meta:
+        model = Event
+        fields = ["kind", "source", "occurred_at"]
+
+
+class EventInspectView(InspectView):
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Event.objects.select_related("contact", "account", "campaign", "category"), pk=self.pk
+        )
+
+
+class EventViewSet(ReadOnlyViewSet):
+    model = Event
+    icon = "history"
+    menu_label = _("Events")
+    filterset_class = EventFilterSet
+    inspect_view_class = EventInspectView
+    list_display = [
+        TitleColumn(
+            "kind",
+            label=_("What"),
+            accessor="get_kind_display",
+            sort_key="kind",
+            url_name="event:inspect",
+        ),
+        DateColumn("occurred_at", label=_("Occurred"), sort_key="occurred_at"),
+        Column("contact", label=_("Contact")),
+        Column("sku", label=_("SKU")),
+        Column("campaign", label=_("Campaign")),
+        Column("source", label=_("Reported by")),
+    ]
+    search_fields = ["sku", "idempotency_key"]
+    inspect_view_fields = [
+        "kind",
+        "occurred_at",
+        "contact",
+        "account",
+        "sku",
+        "category",
+        "campaign",
+        "value",
+        "data",
+        "source",
+        "idempotency_key",
+        "received_at",
+    ]
+
+    def get_queryset(self, request):
+        return Event.objects.select_related("contact", "campaign")
+
+
+class OrderFilterSet(WagtailFilterSet):
+    ordered_at = django_filters.DateFromToRangeFilter(
+        label=_("Ordered"), widget=DateRangePickerWidget
+    )
+
+    class Meta:
+        model = Order
+        fields = ["source", "currency", "ordered_at"]
+
+
+class OrderInspectView(InspectView):
+    template_name = "campaigns/order_inspect.html"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Order.objects.select_related("contact", "account", "campaign"), pk=self.pk
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["lines"] = self.object.lines.all()
+        return context
+
+
+class OrderViewSet(ReadOnlyViewSet):
+    model = Order
+    icon = "tasks"
+    menu_label = _("Orders")
+    filterset_class = OrderFilterSet
+    inspect_view_class = OrderInspectView
+    list_display = [
+        TitleColumn(
+            "external_id",
+            label=_("Order number"),
+            sort_key="external_id",
+            url_name="order:inspect",
+        ),
+        DateColumn("ordered_at", label=_("Ordered"), sort_key="ordered_at"),
+        Column("account", label=_("Account")),
+        Column("contact", label=_("Contact")),
+        Column("revenue", label=_("Revenue"), sort_key="revenue"),
+        Column("currency", label=_("Currency")),
+        Column("campaign", label=_("Campaign")),
+        Column("source", label=_("Source"), accessor="get_source_display"),
+    ]
+    search_fields = ["external_id"]
+    inspect_view_fields = [
+        "external_id",
+        "source",
+        "ordered_at",
+        "account",
+        "contact",
+        "campaign",
+        "currency",
+        "revenue",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self, request):
+        return Order.objects.select_related("account", "contact", "campaign")

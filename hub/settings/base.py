@@ -7,6 +7,7 @@ console e-mail. ``production.py`` refuses to start on those defaults where they 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -182,6 +183,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("HUB_PUBLISH_SCHEDULED_EVERY", default=60.0),
     },
     "retry-due-webhooks": {"task": "channels.tasks.retry_due_webhooks", "schedule": 60.0},
+    # Both do nothing (one log line) until HUB_CRM / HUB_ERP_IMPORT_LOCATION are set; a run
+    # not started before the next one is due is dropped, so a stopped worker finds no backlog.
+    "crm-sync": {
+        "task": "campaigns.tasks.sync_crm",
+        "schedule": env.float("HUB_CRM_SYNC_EVERY", default=900.0),
+        "options": {"expires": env.float("HUB_CRM_SYNC_EVERY", default=900.0)},
+    },
+    # Events move contacts at once; time-based moves wait for the nightly run.
+    "journey-nightly": {
+        "task": "campaigns.tasks.journey_evaluate_all",
+        "schedule": crontab(hour=env.int("HUB_JOURNEY_NIGHTLY_HOUR", default=2), minute=30),
+    },
+    "erp-import": {
+        "task": "campaigns.tasks.import_erp_files",
+        "schedule": env.float("HUB_ERP_IMPORT_EVERY", default=300.0),
+        "options": {"expires": env.float("HUB_ERP_IMPORT_EVERY", default=300.0)},
+    },
 }
 
 # Wagtail
@@ -200,6 +218,11 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
     "default": {"WIDGET": "content.widgets.RichTextArea"},
 }
 
+# Consent: how long a double opt-in confirmation link stays valid, in seconds (7 days).
+HUB_CONSENT_CONFIRM_MAX_AGE = env.int("HUB_CONSENT_CONFIRM_MAX_AGE", default=7 * 24 * 3600)
+# Reverse proxies whose X-Forwarded-For is believed when recording a client's IP as evidence.
+HUB_TRUSTED_PROXIES = env.list("HUB_TRUSTED_PROXIES", default=[])
+
 # Content API
 HUB_API_RATE_LIMIT = env("HUB_API_RATE_LIMIT", default="1200/min")
 HUB_API_RENDITION_SPECS = env.list(
@@ -217,6 +240,32 @@ HUB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("HUB_WEBHOOKS_ALLOW_PRIVATE_NETWO
 # Certificates that HTTPS receivers are verified against: certifi's public CAs unless a PEM
 # bundle is given (an in-house CA for on-premises receivers).
 HUB_WEBHOOKS_CA_BUNDLE = env.str("HUB_WEBHOOKS_CA_BUNDLE", default="") or None
+
+# CRM sync (campaigns/crm/): backends by key, loaded by dotted path like the channels.
+# Salesforce is configured when SALESFORCE_URL (the org's My Domain URL) is set.
+HUB_CRM = {}
+if env("SALESFORCE_URL", default=""):
+    HUB_CRM["salesforce"] = {
+        "BACKEND": "campaigns.crm.salesforce.SalesforceBackend",
+        "OPTIONS": {
+            "INSTANCE_URL": env("SALESFORCE_URL"),
+            "CLIENT_ID": env("SALESFORCE_CLIENT_ID", default=""),
+            "CLIENT_SECRET": env("SALESFORCE_CLIENT_SECRET", default=""),
+            "API_VERSION": env("SALESFORCE_API_VERSION", default="62.0"),
+            "KINDS": env.list("SALESFORCE_SYNC", default=["accounts", "contacts", "orders"]),
+            "TIMEOUT": (
+                env.float("SALESFORCE_CONNECT_TIMEOUT", default=5.0),
+                env.float("SALESFORCE_READ_TIMEOUT", default=60.0),
+            ),
+        },
+    }
+
+# ERP file drop (campaigns/erp.py): "" (off), a folder, or s3://bucket/prefix. S3 uses the
+# usual AWS_* credentials; the endpoint URL is for S3-compatible stores.
+HUB_ERP_IMPORT_LOCATION = env("HUB_ERP_IMPORT_LOCATION", default="")
+HUB_ERP_IMPORT_S3_ENDPOINT_URL = env(
+    "HUB_ERP_IMPORT_S3_ENDPOINT_URL", default=env("AWS_S3_ENDPOINT_URL", default="")
+)
 
 # Channels: adapters loaded by dotted path (channels/registry.py).
 HUB_CHANNELS = {

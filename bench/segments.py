@@ -1,0 +1,443 @@
+"""Segment counts on PostgreSQL: 1M contacts, 200k accounts, 10M events, 400k orders.
+
+The data is generated in Python and streamed with COPY into a database of its own
+(``hub_bench_segments``, dropped afterwards) on the server named by ``BENCH_POSTGRES_URL``
+(default: the local server). Five representative segments are counted through
+``segment_contacts()`` (consent and suppressions applied), best of several runs after a
+warm-up. The baseline evaluates the same rules in plain Python (``evaluate_rules``) over the
+loaded rows of a subset of the contacts, and is scaled up to all of them; both answers are
+checked against each other on that subset.
+
+Run alone: ``python -m bench.segments``; ``make bench`` runs it in its own process.
+Scale down for a quick try with ``BENCH_SEGMENTS_SCALE=0.05``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+DATABASE = "hub_bench_segments"
+SCALE = float(os.environ.get("BENCH_SEGMENTS_SCALE", "1"))
+CONTACTS = int(1_000_000 * SCALE)
+ACCOUNTS = int(200_000 * SCALE)
+EVENTS = int(10_000_000 * SCALE)
+ORDERS = int(400_000 * SCALE)
+SKUS = 5_000
+SUBSET = max(1, CONTACTS // 20)  # the Python baseline loads every 20th contact's rows
+RUNS = 7
+GOAL_MS = 100
+CHUNK = 200_000
+
+INDUSTRIES = ["Maschinenbau", "Chemie", "Bau", "Automotive", "Elektro", "Lebensmittel",
+              "Medizintechnik", "Logistik", "Handel", "Energie", "Holz", "Kunststoff"]  # fmt: skip
+COUNTRIES = ["DE", "DE", "DE", "AT", "CH", "NL", "FR", "IT", "PL", "CZ"]
+SIZES = ["micro", "small", "medium", "large", "enterprise"]
+ROLES = ["", "user", "decision_maker", "buyer", "influencer", "approver"]
+PHASES = ["awareness", "consideration", "transaction", "experience", "loyalty"]
+CONSENT = ["confirmed"] * 14 + ["none"] * 3 + ["pending"] * 2 + ["revoked"]
+KINDS = (
+    ["product_view"] * 45 + ["email_open"] * 25 + ["email_click"] * 10 + ["category_click"] * 8
+    + ["cart_abandoned"] * 3 + ["order"] * 3 + ["unsubscribe", "bounce", "survey_answer"] * 2
+)  # fmt: skip
+
+SEGMENTS = {
+    "role+phase": {
+        "op": "and",
+        "rules": [
+            {"field": "role", "operator": "in", "value": ["decision_maker", "buyer"]},
+            {"field": "phase", "operator": "in", "value": ["consideration"]},
+        ],
+    },
+    "viewed, not bought (30 days)": {
+        "op": "and",
+        "rules": [{"field": "viewed_not_bought", "operator": "is", "value": {"within_days": 30}}],
+    },
+    "cart abandoned, no order (14 days)": {
+        "op": "and",
+        "rules": [
+            {
+                "field": "cart_abandoned_without_order",
+                "operator": "is",
+                "value": {"within_days": 14},
+            }
+        ],
+    },
+    "revenue 1,000-5,000 (365 days)": {
+        "op": "and",
+        "rules": [
+            {
+                "field": "revenue",
+                "operator": "between",
+                "value": {"value": [1000, 5000], "within_days": 365},
+            }
+        ],
+    },
+    "nested OR": {
+        "op": "or",
+        "rules": [
+            {
+                "op": "and",
+                "rules": [
+                    {"field": "role", "operator": "in", "value": ["decision_maker"]},
+                    {"field": "account.country", "operator": "in", "value": ["DE", "AT"]},
+                ],
+            },
+            {
+                "op": "and",
+                "rules": [
+                    {
+                        "field": "event",
+                        "operator": "has",
+                        "value": {"kind": "email_click", "min_count": 3, "within_days": 30},
+                    },
+                    {"field": "account.size_class", "operator": "not_in", "value": ["micro"]},
+                ],
+            },
+            {
+                "op": "and",
+                "rules": [
+                    {"field": "last_order", "operator": "within_days", "value": 90},
+                    {"field": "order_count", "operator": "gte", "value": {"value": 2}},
+                ],
+            },
+        ],
+    },
+}
+
+# Indexes the segment queries use beyond the model's own. Each one is listed in the
+# report as a model change to make (campaigns/models/activity.py).
+EXTRA_INDEXES = [
+    # product views / carts / clicks in a window, answered from the index alone
+    "CREATE INDEX bench_event_kind_at_cover ON campaigns_event (kind, occurred_at) "
+    "INCLUDE (contact_id, sku)",
+    # role + phase of reachable contacts, with the hash the suppression check needs
+    "CREATE INDEX bench_contact_role_phase_reachable ON campaigns_contact (role, phase) "
+    "INCLUDE (email_hash) WHERE consent = 'confirmed'",
+    # orders in a window summed per contact, from the index alone
+    "CREATE INDEX bench_order_at_cover ON campaigns_order (ordered_at) "
+    "INCLUDE (contact_id, revenue)",
+]
+
+
+def _server_url() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_server_url(), autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def run_in_subprocess() -> None:
+    """What ``make bench`` calls: the benchmark in a process of its own, on PostgreSQL."""
+    import psycopg
+
+    try:
+        psycopg.connect(_server_url(), connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        print(
+            f"segments: SKIPPED - no PostgreSQL at {_server_url()} ({error.__class__.__name__}). "
+            "Start PostgreSQL or set BENCH_POSTGRES_URL, then run `python -m bench.segments`."
+        )
+        return
+    subprocess.run([sys.executable, "-m", "bench.segments"], check=True)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def _copy(cursor, table: str, columns: str, rows) -> None:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        buffer = []
+        for row in rows:
+            buffer.append(row)
+            if len(buffer) >= CHUNK:
+                copy.write("".join(buffer))
+                buffer.clear()
+        if buffer:
+            copy.write("".join(buffer))
+
+
+def _moments(now: dt.datetime, days: int) -> list[str]:
+    """One text timestamp per minute back from now: picked at random, formatted once."""
+    return [
+        (now - dt.timedelta(minutes=minute)).strftime("%Y-%m-%d %H:%M:00+00")
+        for minute in range(days * 24 * 60)
+    ]
+
+
+def _generate(raw, now: dt.datetime) -> dict[str, float]:
+    """Fill the tables with COPY; return the seconds each part took."""
+    rng = random.Random(5)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S+00")
+    year = _moments(now, 365)
+    two_years = _moments(now, 730)
+    skus = [f"SKU-{number:05d}" for number in range(SKUS)]
+    timings = {}
+    with raw.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        tables = ["account", "contact", "event", "order", "orderline", "suppression"]
+        saved = _drop_indexes_and_keys(cursor, [f"campaigns_{table}" for table in tables])
+
+        started = time.perf_counter()
+        _copy(
+            cursor,
+            "campaigns_account",
+            "id, name, industry, country, size_class, price_group, created_at, updated_at",
+            (
+                f"{pk}\tAccount {pk}\t{rng.choice(INDUSTRIES)}\t{rng.choice(COUNTRIES)}\t"
+                f"{rng.choice(SIZES)}\t{rng.choice('ABCD')}\t{stamp}\t{stamp}\n"
+                for pk in range(1, ACCOUNTS + 1)
+            ),
+        )
+        emails = {pk: f"c{pk}@bench.example" for pk in range(1, CONTACTS + 1)}
+        _copy(
+            cursor,
+            "campaigns_contact",
+            "id, account_id, email, email_hash, salutation, first_name, last_name, language, "
+            "role, phase, consent, timezone, created_at, updated_at",
+            (
+                f"{pk}\t{rng.randint(1, ACCOUNTS) if rng.random() > 0.05 else chr(92) + 'N'}\t"
+                f"{emails[pk]}\t{hashlib.sha256(emails[pk].encode()).hexdigest()}\t\tVor\tNach{pk}\t"
+                f"{'de' if rng.random() < 0.7 else 'en'}\t{rng.choice(ROLES)}\t"
+                f"{rng.choice(PHASES)}\t{rng.choice(CONSENT)}\t\t{stamp}\t{stamp}\n"
+                for pk in range(1, CONTACTS + 1)
+            ),
+        )
+        _copy(
+            cursor,
+            "campaigns_suppression",
+            "email_hash, reason, source, created_at",
+            (
+                f"{hashlib.sha256(emails[pk].encode()).hexdigest()}\thard_bounce\tbench\t{stamp}\n"
+                for pk in sorted(rng.sample(range(1, CONTACTS + 1), CONTACTS // 100))
+            ),
+        )
+        timings["accounts, contacts, suppressions"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        contact_ids = range(1, CONTACTS + 1)
+        kinds = KINDS
+        _copy(
+            cursor,
+            "campaigns_event",
+            "contact_id, kind, occurred_at, sku, data, source, idempotency_key, received_at",
+            (
+                f"{contact}\t{kind}\t{moment}\t"
+                f"{sku if kind in ('product_view', 'cart_abandoned', 'category_click') else ''}"
+                f"\t{{}}\tbench\t\t{stamp}\n"
+                for contact, kind, moment, sku in zip(
+                    rng.choices(contact_ids, k=EVENTS),
+                    rng.choices(kinds, k=EVENTS),
+                    rng.choices(year, k=EVENTS),
+                    rng.choices(skus, k=EVENTS),
+                    strict=True,
+                )
+            ),
+        )
+        timings["events"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        _copy(
+            cursor,
+            "campaigns_order",
+            "id, source, external_id, contact_id, ordered_at, currency, revenue, "
+            "created_at, updated_at",
+            (
+                f"{pk}\terp\tB{pk:08d}\t{contact}\t{moment}\tEUR\t"
+                f"{min(rng.lognormvariate(6.5, 1.1), 99_999):.2f}\t{stamp}\t{stamp}\n"
+                for pk, contact, moment in zip(
+                    range(1, ORDERS + 1),
+                    rng.choices(contact_ids, k=ORDERS),
+                    rng.choices(two_years, k=ORDERS),
+                    strict=True,
+                )
+            ),
+        )
+        _copy(
+            cursor,
+            "campaigns_orderline",
+            "order_id, sku, quantity, unit_price, line_total",
+            (
+                f"{order}\t{sku}\t1\t10.00\t10.00\n"
+                for order in range(1, ORDERS + 1)
+                for sku in rng.sample(skus, rng.randint(1, 3))
+            ),
+        )
+        timings["orders and lines"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        _restore_indexes_and_keys(cursor, saved)
+        for statement in EXTRA_INDEXES:
+            cursor.execute(statement)
+        for table in tables:  # our own table names, not input
+            sequence = f"pg_get_serial_sequence('campaigns_{table}', 'id')"
+            cursor.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM campaigns_{table}))")  # noqa: S608
+        # Django keeps the connection in autocommit, as VACUUM needs.
+        cursor.execute("VACUUM ANALYZE")
+    timings["indexes, keys, VACUUM ANALYZE"] = time.perf_counter() - started
+    return timings
+
+
+def _drop_indexes_and_keys(cursor, tables: list[str]) -> list[str]:
+    """Drop secondary indexes and foreign keys before COPY; return the SQL to remake them."""
+    remake = []
+    for table in tables:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        for name, definition in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            remake.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            [table],
+        )
+        for name, definition in cursor.fetchall():
+            cursor.execute(f"DROP INDEX {name}")
+            remake.insert(0, definition)
+    return remake
+
+
+def _restore_indexes_and_keys(cursor, remake: list[str]) -> None:
+    for statement in remake:
+        cursor.execute(statement)
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def _best_ms(function, runs: int = RUNS) -> tuple[float, float]:
+    function()  # warm-up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times) * 1000, statistics.median(times) * 1000
+
+
+def _python_baseline(now: dt.datetime):
+    from django.db.models.functions import Mod
+
+    from campaigns.models import Contact, Suppression
+    from campaigns.segments import load_catalogue, load_contact_facts
+
+    subset = Contact.objects.annotate(every=Mod("pk", 20)).filter(every=0)
+    started = time.perf_counter()
+    facts = load_contact_facts(subset)
+    catalogue = load_catalogue()
+    suppressed = set(Suppression.objects.values_list("email_hash", flat=True))
+    hashes = dict(subset.values_list("pk", "email_hash"))
+    reachable = {
+        fact.pk
+        for fact in facts
+        if fact.consent == "confirmed" and hashes[fact.pk] not in suppressed
+    }
+    load_seconds = time.perf_counter() - started
+    return subset, facts, catalogue, reachable, load_seconds
+
+
+def run() -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from campaigns.models import Segment
+    from campaigns.segments import evaluate_many, segment_contacts
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    print(
+        f"segments on PostgreSQL: {CONTACTS:,} contacts, {ACCOUNTS:,} accounts, "
+        f"{EVENTS:,} events, {ORDERS:,} orders (COPY into {DATABASE})"
+    )
+    connection.ensure_connection()
+    timings = _generate(connection.connection, now)
+    print("  load: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items()))
+    with connection.cursor() as cursor:
+        # JIT compiles each query for ~50-100 ms; for sub-100 ms counts it only costs.
+        cursor.execute("SET jit = off")
+        cursor.execute("SET work_mem = '64MB'")
+    print("  session: jit = off, work_mem = 64MB; extra indexes: " + "; ".join(
+        statement.split(" ON ")[0].removeprefix("CREATE INDEX ") for statement in EXTRA_INDEXES
+    ))  # fmt: skip
+
+    print(f"  load average before counting: {_load()}")
+    subset, facts, catalogue, reachable, load_seconds = _python_baseline(now)
+    scale = CONTACTS / len(facts)
+    print(
+        f"  python baseline: rows of every 20th contact ({len(facts):,}) loaded in "
+        f"{load_seconds:.1f} s (not counted); its time is scaled x{scale:.0f} to all contacts"
+    )
+    print(
+        f"  {'segment':<36} {'count':>9} {'ours ms':>8} {'(median)':>8} "
+        f"{'python ms':>10} {'ratio':>7}  goal < {GOAL_MS} ms"
+    )
+    for name, rules in SEGMENTS.items():
+        segment = Segment(name=name, rules=rules)
+        count = segment_contacts(segment, now=now).count()
+        best, median = _best_ms(lambda s=segment: segment_contacts(s, now=now).count())
+
+        started = time.perf_counter()
+        in_python = evaluate_many(rules, facts, now=now, catalogue=catalogue) & reachable
+        python_ms = (time.perf_counter() - started) * 1000 * scale
+        in_sql = set(
+            segment_contacts(segment, now=now)
+            .filter(pk__in=subset.values("pk"))
+            .values_list("pk", flat=True)
+        )
+        assert in_sql == in_python, f"{name}: SQL and Python disagree on the subset"
+        print(
+            f"  {name:<36} {count:>9,} {best:>8.1f} {median:>8.1f} {python_ms:>10.0f} "
+            f"{python_ms / best:>6.0f}x  {'met' if best < GOAL_MS else 'MISSED'}"
+        )
+    print(f"  load average after counting: {_load()}")
+
+
+def _load() -> str:
+    # The counts are CPU-bound: a busy machine slows them down; say how busy it was.
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
+
+
+def main() -> int:
+    _admin(f"DROP DATABASE IF EXISTS {DATABASE}")
+    _admin(f"CREATE DATABASE {DATABASE}")
+    try:
+        os.environ["DATABASE_URL"] = _with_database(_server_url(), DATABASE)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings.dev")
+        os.environ["DEBUG"] = "false"
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0, interactive=False)
+        run()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

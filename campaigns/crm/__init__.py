@@ -1,0 +1,1 @@
+"""Reading accounts, contacts and won deals from a CRM: the contract and its backends."""

@@ -1,0 +1,875 @@
+"""The segment rule language: validation, the SQL compiler and a plain-Python evaluator.
+
+A rule tree is JSON, the same for segments (``Segment.rules``) and journey rules
+(``JourneyRule.conditions``)::
+
+    group:     {"op": "and" | "or", "rules": [node, ...], "negate": false}
+    condition: {"field": "role", "operator": "in", "value": ["buyer", "user"]}
+
+An empty "and" group matches every contact, an empty "or" group none. Fields and their
+operators come from one allow-list (``FIELDS``); anything else is a ``ValidationError``
+naming the place in the tree, e.g. ``rules[1].rules[0].operator: 'like' is not allowed for
+field 'role'; use in, not_in``. Nothing from the tree reaches SQL except as a parameter.
+
+``compile_rules`` turns a tree into one ``Q`` over ``Contact`` built from ``Exists`` and
+``pk IN (subquery)`` terms, so ``.count()`` is one SQL query. ``evaluate_rules`` answers the
+same question for one contact's facts in plain Python; it is written separately from the
+compiler on purpose: the property test holds the two to the same answers.
+
+Conditions (``D`` days are counted back from ``now``; a window includes its start):
+
+- ``role``, ``phase``, ``language``, ``consent``: ``in`` / ``not_in`` a list of choices.
+- ``account.industry``, ``account.country``, ``account.size_class``,
+  ``account.price_group``: ``in`` / ``not_in`` a list of strings. A contact without an
+  account never matches ``in`` and always matches ``not_in``.
+- ``event``: ``has`` / ``has_not`` with ``{"kind", "min_count" (1), "within_days", "sku",
+  "category"}``: at least (``has``) or fewer than (``has_not``) ``min_count`` events of that
+  kind. ``category`` is a category slug and includes its subtree: an event matches when its
+  category is in the subtree or its SKU is a product in the subtree.
+- ``order_count``, ``revenue``: ``gte`` / ``lte`` / ``between`` with ``{"value": n or
+  [lo, hi], "within_days"}``, over the contact's orders (none count as 0).
+- ``last_order``: ``before`` / ``after`` an ISO date (the day itself excluded, in
+  ``TIME_ZONE``), ``within_days`` / ``not_within_days`` N. All need at least one order.
+- ``cart_abandoned_without_order``: ``is`` with ``{"within_days"}``: a cart was abandoned
+  (in the window) and the contact placed no order at or after that moment.
+- ``viewed_not_bought``: ``is`` with ``{"within_days", "sku", "category"}``: a product
+  viewed in the window that no order of the contact placed since the window's start contains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from content.taxonomy import BuyingRole, JourneyPhase
+
+from .models import (
+    Account,
+    ConsentState,
+    Contact,
+    Event,
+    EventKind,
+    Order,
+    OrderLine,
+    Segment,
+    SegmentKind,
+    SegmentMember,
+    SizeClass,
+    Suppression,
+)
+
+MAX_DEPTH = 6
+MAX_CONDITIONS = 100
+MAX_DAYS = 36_500
+
+
+class RuleError(Exception):
+    """One problem at one place of the tree; collected into a ValidationError."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+# --- value validators: take the raw JSON value and a path, return the cleaned value ------------
+
+
+def _choices(choices: Iterable[tuple[str, Any]]) -> Callable[[Any, str], list[str]]:
+    allowed = [value for value, _label in choices if value]
+
+    def clean(value: Any, path: str) -> list[str]:
+        if not isinstance(value, list) or not value:
+            raise RuleError(path, "give a non-empty list")
+        for index, item in enumerate(value):
+            if item not in allowed:
+                raise RuleError(f"{path}[{index}]", f"{item!r} is not one of {', '.join(allowed)}")
+        return sorted(set(value))
+
+    return clean
+
+
+def _strings(*, upper: bool = False, length: int | None = None) -> Callable[[Any, str], list]:
+    def clean(value: Any, path: str) -> list[str]:
+        if not isinstance(value, list) or not value:
+            raise RuleError(path, "give a non-empty list")
+        cleaned = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise RuleError(f"{path}[{index}]", "give a non-empty text")
+            item = item.strip().upper() if upper else item.strip()
+            if length is not None and len(item) != length:
+                raise RuleError(f"{path}[{index}]", f"{item!r} must have {length} letters")
+            cleaned.append(item)
+        return sorted(set(cleaned))
+
+    return clean
+
+
+def _int(value: Any, path: str, *, minimum: int, maximum: int = 10**9) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RuleError(path, f"give a whole number, not {value!r}")
+    if not minimum <= value <= maximum:
+        raise RuleError(path, f"must be between {minimum} and {maximum}")
+    return value
+
+
+def _days(value: Any, path: str) -> int:
+    return _int(value, path, minimum=1, maximum=MAX_DAYS)
+
+
+def _text(value: Any, path: str, max_length: int = 100) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise RuleError(path, f"give a text of 1 to {max_length} characters")
+    return value.strip()
+
+
+def _category(value: Any, path: str) -> str:
+    from content.models import Category
+
+    slug = _text(value, path)
+    if not Category.objects.filter(slug=slug).exists():
+        raise RuleError(path, f"no category with slug {slug!r}")
+    return slug
+
+
+def _object(value: Any, path: str, keys: dict[str, tuple[bool, Callable]]) -> dict:
+    """A JSON object with known keys: (required, cleaner) each; unknown keys are errors."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise RuleError(path, "give an object")
+    unknown = sorted(set(value) - set(keys))
+    if unknown:
+        raise RuleError(
+            _join(path, unknown[0]), f"unknown key; use {', '.join(sorted(keys)) or 'none'}"
+        )
+    cleaned = {}
+    for key, (required, cleaner) in keys.items():
+        if value.get(key) is None:
+            if required:
+                raise RuleError(_join(path, key), "is required")
+            continue
+        cleaned[key] = cleaner(value[key], _join(path, key))
+    return cleaned
+
+
+def _event_kind(value: Any, path: str) -> str:
+    if value not in EventKind.values:
+        raise RuleError(path, f"{value!r} is not one of {', '.join(EventKind.values)}")
+    return value
+
+
+def _clean_event(value: Any, path: str) -> dict:
+    cleaned = _object(
+        value,
+        path,
+        {
+            "kind": (True, _event_kind),
+            "min_count": (False, lambda v, p: _int(v, p, minimum=1, maximum=10_000)),
+            "within_days": (False, _days),
+            "sku": (False, _text),
+            "category": (False, _category),
+        },
+    )
+    cleaned.setdefault("min_count", 1)
+    return cleaned
+
+
+def _number(kind: str) -> Callable[[Any, str], int | str]:
+    def clean(value: Any, path: str):
+        if kind == "count":
+            return _int(value, path, minimum=0)
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise RuleError(path, f"give an amount, not {value!r}")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise RuleError(path, f"give an amount, not {value!r}") from None
+        if not amount.is_finite():
+            raise RuleError(path, "give a finite amount")
+        return str(amount.quantize(Decimal("0.01")))
+
+    return clean
+
+
+def _aggregate_value(kind: str, operator: str) -> Callable[[Any, str], dict]:
+    number = _number(kind)
+
+    def bounds(value: Any, path: str):
+        if operator != "between":
+            return number(value, path)
+        if not isinstance(value, list) or len(value) != 2:
+            raise RuleError(path, "give [lowest, highest]")
+        low, high = number(value[0], f"{path}[0]"), number(value[1], f"{path}[1]")
+        if Decimal(low) > Decimal(high):
+            raise RuleError(path, "the lowest must not be above the highest")
+        return [low, high]
+
+    def clean(value: Any, path: str) -> dict:
+        return _object(value, path, {"value": (True, bounds), "within_days": (False, _days)})
+
+    return clean
+
+
+def _date(value: Any, path: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise RuleError(path, f"give a date as YYYY-MM-DD, not {value!r}") from None
+
+
+def day_start(date: str | dt.date) -> dt.datetime:
+    """The first moment of a calendar day in the hub's time zone."""
+    if isinstance(date, str):
+        date = dt.date.fromisoformat(date)
+    return dt.datetime.combine(date, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+# --- the compiler: one Q over Contact per condition -------------------------------------------
+
+
+@dataclass
+class CompileContext:
+    now: dt.datetime
+    _subtrees: dict[str, list[int]] = field(default_factory=dict)
+
+    def since(self, days: int) -> dt.datetime:
+        return self.now - dt.timedelta(days=days)
+
+    def category_subtree(self, slug: str) -> list[int]:
+        if slug not in self._subtrees:
+            from content.models import Category
+
+            rows = list(Category.objects.values_list("pk", "parent_id", "slug"))
+            children: dict[int | None, list[int]] = {}
+            for pk, parent, _slug in rows:
+                children.setdefault(parent, []).append(pk)
+            stack = [pk for pk, _parent, node_slug in rows if node_slug == slug]
+            subtree = []
+            while stack:
+                node = stack.pop()
+                subtree.append(node)
+                stack.extend(children.get(node, []))
+            self._subtrees[slug] = subtree
+        return self._subtrees[slug]
+
+
+def _choice_q(column: str) -> dict[str, Callable]:
+    return {
+        "in": lambda value, ctx: Q(**{f"{column}__in": value}),
+        "not_in": lambda value, ctx: ~Q(**{f"{column}__in": value}),
+    }
+
+
+def _account_q(column: str) -> dict[str, Callable]:
+    # Exists keeps the logic two-valued: contacts without an account are simply "not in".
+    def in_(value, ctx):
+        return Q(
+            Exists(Account.objects.filter(pk=OuterRef("account_id"), **{f"{column}__in": value}))
+        )
+
+    return {"in": in_, "not_in": lambda value, ctx: ~in_(value, ctx)}
+
+
+def _event_match(value: dict, ctx: CompileContext, *, kind: str | None = None) -> Q:
+    """The events a condition is about, as a filter over Event."""
+    q = Q(kind=kind or value["kind"])
+    if "within_days" in value:
+        q &= Q(occurred_at__gte=ctx.since(value["within_days"]))
+    if "sku" in value:
+        q &= Q(sku=value["sku"])
+    if "category" in value:
+        from content.models import Product
+
+        subtree = ctx.category_subtree(value["category"])
+        in_category = Product.categories.through.objects.filter(category_id__in=subtree)
+        q &= Q(category_id__in=subtree) | Q(sku__in=in_category.values("product__sku"))
+    return q
+
+
+def _event_has(value: dict, ctx: CompileContext) -> Q:
+    events = Event.objects.filter(_event_match(value, ctx)).order_by()
+    if value["min_count"] == 1:
+        return Q(Exists(events.filter(contact=OuterRef("pk"))))
+    counted = (
+        events.filter(contact__isnull=False)
+        .values("contact_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=value["min_count"])
+        .values("contact_id")
+    )
+    return Q(pk__in=counted)
+
+
+def _aggregate_q(kind: str, operator: str) -> Callable[[dict, CompileContext], Q]:
+    aggregate = Count("pk") if kind == "count" else Sum("revenue")
+
+    def compile_(value: dict, ctx: CompileContext) -> Q:
+        bound = value["value"]
+        if operator == "gte":
+            having = Q(total__gte=bound)
+            zero_matches = Decimal(bound) <= 0
+        elif operator == "lte":
+            having = Q(total__lte=bound)
+            zero_matches = Decimal(bound) >= 0
+        else:
+            having = Q(total__gte=bound[0], total__lte=bound[1])
+            zero_matches = Decimal(bound[0]) <= 0 <= Decimal(bound[1])
+        orders = Order.objects.filter(contact__isnull=False).order_by()
+        if "within_days" in value:
+            orders = orders.filter(ordered_at__gte=ctx.since(value["within_days"]))
+        totals = orders.values("contact_id").annotate(total=aggregate)
+        # A contact without orders has a total of 0 and no group: when 0 satisfies the
+        # condition, exclude the contacts whose total fails it instead of listing matches.
+        if zero_matches:
+            return ~Q(pk__in=totals.filter(~having).values("contact_id"))
+        return Q(pk__in=totals.filter(having).values("contact_id"))
+
+    return compile_
+
+
+def _orders_since(moment: dt.datetime | None = None) -> Q:
+    orders = Order.objects.filter(contact=OuterRef("pk"))
+    if moment is not None:
+        orders = orders.filter(ordered_at__gte=moment)
+    return Q(Exists(orders))
+
+
+def _cart_abandoned_without_order(value: dict, ctx: CompileContext) -> Q:
+    carts = Event.objects.filter(_event_match(value, ctx, kind=EventKind.CART_ABANDONED))
+    later_order = Order.objects.filter(
+        contact=OuterRef("contact_id"), ordered_at__gte=OuterRef("occurred_at")
+    )
+    return Q(Exists(carts.filter(contact=OuterRef("pk")).filter(~Exists(later_order))))
+
+
+def _viewed_not_bought(value: dict, ctx: CompileContext) -> Q:
+    since = ctx.since(value["within_days"])
+    views = Event.objects.filter(_event_match(value, ctx, kind=EventKind.PRODUCT_VIEW)).exclude(
+        sku=""
+    )
+    bought = OrderLine.objects.filter(
+        order__contact=OuterRef("contact_id"), order__ordered_at__gte=since, sku=OuterRef("sku")
+    )
+    return Q(Exists(views.filter(contact=OuterRef("pk")).filter(~Exists(bought))))
+
+
+# --- the allow-list -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operator:
+    label: str
+    clean: Callable[[Any, str], Any]
+    compile: Callable[[Any, CompileContext], Q]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    label: str
+    operators: dict[str, Operator]
+    # What the admin's rule editor offers as the value: "choices", "strings", "event", ...
+    widget: str
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+def _choice_field(label: str, column: str, choices) -> FieldSpec:
+    clean = _choices(choices)
+    q = _choice_q(column)
+    return FieldSpec(
+        label,
+        {
+            "in": Operator(_("is one of"), clean, q["in"]),
+            "not_in": Operator(_("is none of"), clean, q["not_in"]),
+        },
+        "choices",
+        tuple((value, name) for value, name in choices if value),
+    )
+
+
+def _account_field(label: str, column: str, clean, choices=()) -> FieldSpec:
+    q = _account_q(column)
+    return FieldSpec(
+        label,
+        {
+            "in": Operator(_("is one of"), clean, q["in"]),
+            "not_in": Operator(_("is none of"), clean, q["not_in"]),
+        },
+        "choices" if choices else "strings",
+        tuple((value, name) for value, name in choices if value),
+    )
+
+
+def _aggregate_field(label: str, kind: str) -> FieldSpec:
+    return FieldSpec(
+        label,
+        {
+            operator: Operator(text, _aggregate_value(kind, operator), _aggregate_q(kind, operator))
+            for operator, text in (
+                ("gte", _("at least")),
+                ("lte", _("at most")),
+                ("between", _("between")),
+            )
+        },
+        kind,
+    )
+
+
+def _no_order_since(days_or_date: Callable[[Any, CompileContext], dt.datetime]) -> Callable:
+    return lambda value, ctx: _orders_since() & ~_orders_since(days_or_date(value, ctx))
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "role": _choice_field(_("Buying-centre role"), "role", BuyingRole.choices),
+    "phase": _choice_field(_("Journey phase"), "phase", JourneyPhase.choices),
+    "language": _choice_field(_("Language"), "language", settings.LANGUAGES),
+    "consent": _choice_field(_("Consent"), "consent", ConsentState.choices),
+    "account.industry": _account_field(_("Account industry"), "industry", _strings()),
+    "account.country": _account_field(
+        _("Account country"), "country", _strings(upper=True, length=2)
+    ),
+    "account.size_class": _account_field(
+        _("Account size"), "size_class", _choices(SizeClass.choices), SizeClass.choices
+    ),
+    "account.price_group": _account_field(_("Account price group"), "price_group", _strings()),
+    "event": FieldSpec(
+        _("Event"),
+        {
+            "has": Operator(_("has"), _clean_event, _event_has),
+            "has_not": Operator(_("has not"), _clean_event, lambda v, ctx: ~_event_has(v, ctx)),
+        },
+        "event",
+        tuple(EventKind.choices),
+    ),
+    "order_count": _aggregate_field(_("Number of orders"), "count"),
+    "revenue": _aggregate_field(_("Revenue"), "revenue"),
+    "last_order": FieldSpec(
+        _("Last order"),
+        {
+            "before": Operator(
+                _("before"),
+                _date,
+                _no_order_since(lambda value, ctx: day_start(value)),
+            ),
+            "after": Operator(
+                _("after"),
+                _date,
+                lambda value, ctx: _orders_since(
+                    day_start(dt.date.fromisoformat(value) + dt.timedelta(days=1))
+                ),
+            ),
+            "within_days": Operator(
+                _("within the last days"), _days, lambda value, ctx: _orders_since(ctx.since(value))
+            ),
+            "not_within_days": Operator(
+                _("not within the last days"),
+                _days,
+                _no_order_since(lambda value, ctx: ctx.since(value)),
+            ),
+        },
+        "last_order",
+    ),
+    "cart_abandoned_without_order": FieldSpec(
+        _("Cart abandoned, no order since"),
+        {
+            "is": Operator(
+                _("is true"),
+                lambda value, path: _object(value, path, {"within_days": (False, _days)}),
+                _cart_abandoned_without_order,
+            )
+        },
+        "window",
+    ),
+    "viewed_not_bought": FieldSpec(
+        _("Viewed a product but did not buy it"),
+        {
+            "is": Operator(
+                _("is true"),
+                lambda value, path: _object(
+                    value,
+                    path,
+                    {
+                        "within_days": (True, _days),
+                        "sku": (False, _text),
+                        "category": (False, _category),
+                    },
+                ),
+                _viewed_not_bought,
+            )
+        },
+        "viewed",
+    ),
+}
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _clean_node(node: Any, path: str, depth: int, counter: list[int]) -> dict:
+    if not isinstance(node, dict):
+        raise RuleError(path, "give a group or a condition (an object)")
+    if "field" in node or "operator" in node:
+        return _clean_condition(node, path, counter)
+    return _clean_group(node, path, depth, counter)
+
+
+def _clean_group(node: dict, path: str, depth: int, counter: list[int]) -> dict:
+    unknown = sorted(set(node) - {"op", "rules", "negate"})
+    if unknown:
+        raise RuleError(_join(path, unknown[0]), "unknown key; a group has op, rules, negate")
+    op = node.get("op", "and")
+    if op not in ("and", "or"):
+        raise RuleError(_join(path, "op"), f"{op!r} is not allowed; use and, or")
+    if depth > MAX_DEPTH:
+        raise RuleError(path, f"groups nest at most {MAX_DEPTH} deep")
+    children = node.get("rules", [])
+    if not isinstance(children, list):
+        raise RuleError(_join(path, "rules"), "give a list")
+    negate = node.get("negate", False)
+    if not isinstance(negate, bool):
+        raise RuleError(_join(path, "negate"), "give true or false")
+    cleaned = {
+        "op": op,
+        "rules": [
+            _clean_node(child, f"{_join(path, 'rules')}[{index}]", depth + 1, counter)
+            for index, child in enumerate(children)
+        ],
+    }
+    if negate:
+        cleaned["negate"] = True
+    return cleaned
+
+
+def _clean_condition(node: dict, path: str, counter: list[int]) -> dict:
+    unknown = sorted(set(node) - {"field", "operator", "value"})
+    if unknown:
+        raise RuleError(
+            _join(path, unknown[0]), "unknown key; a condition has field, operator, value"
+        )
+    counter[0] += 1
+    if counter[0] > MAX_CONDITIONS:
+        raise RuleError(path, f"a tree holds at most {MAX_CONDITIONS} conditions")
+    name = node.get("field")
+    spec = FIELDS.get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise RuleError(_join(path, "field"), f"{name!r} is not allowed; use {', '.join(FIELDS)}")
+    operator = node.get("operator")
+    if not isinstance(operator, str) or operator not in spec.operators:
+        raise RuleError(
+            _join(path, "operator"),
+            f"{operator!r} is not allowed for field {name!r}; use {', '.join(spec.operators)}",
+        )
+    value = spec.operators[operator].clean(node.get("value"), _join(path, "value"))
+    return {"field": name, "operator": operator, "value": value}
+
+
+def clean_rules(rules: Any) -> dict:
+    """The rule tree validated and normalised (defaults filled, lists sorted).
+
+    Raises a ValidationError whose message names the place in the tree at fault.
+    """
+    if rules in (None, {}):
+        rules = {"op": "and", "rules": []}
+    try:
+        return _clean_node(rules, "", 1, [0])
+    except RuleError as error:
+        raise ValidationError(str(error), code="invalid_rule") from None
+
+
+def compile_rules(rules: Any, *, now: dt.datetime) -> Q:
+    """A filter over Contact matching exactly the contacts the rule tree describes."""
+    return _compile_node(clean_rules(rules), CompileContext(now=now))
+
+
+def _compile_node(node: dict, ctx: CompileContext) -> Q:
+    if "field" in node:
+        operator = FIELDS[node["field"]].operators[node["operator"]]
+        q = operator.compile(node["value"], ctx)
+    elif not node["rules"]:
+        # Explicit always-true / always-false terms: Q() would not negate.
+        q = Q(pk__isnull=False) if node["op"] == "and" else Q(pk__isnull=True)
+    else:
+        children = [_compile_node(child, ctx) for child in node["rules"]]
+        q = children[0]
+        for child in children[1:]:
+            q = (q & child) if node["op"] == "and" else (q | child)
+    return ~q if node.get("negate") else q
+
+
+# --- selectors ----------------------------------------------------------------------------------
+
+
+def reachable(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Only contacts who confirmed consent and whose address is not suppressed."""
+    suppressed = Suppression.objects.filter(email_hash=OuterRef("email_hash"))
+    return queryset.filter(consent=ConsentState.CONFIRMED).filter(~Exists(suppressed))
+
+
+def segment_contacts(
+    segment: Segment,
+    *,
+    now: dt.datetime | None = None,
+    rules: Any = None,
+    kind: str | None = None,
+    include_all: bool | None = None,
+) -> QuerySet[Contact]:
+    """The contacts in a segment now: its rules (or list) minus the unreachable.
+
+    ``rules``, ``kind`` and ``include_all`` override the segment's own values, so the
+    editor can count a tree before it is saved.
+    """
+    kind = kind or segment.kind
+    include_all = segment.include_all if include_all is None else include_all
+    contacts = Contact.objects.all()
+    if kind == SegmentKind.STATIC:
+        members = SegmentMember.objects.filter(segment_id=segment.pk, contact=OuterRef("pk"))
+        contacts = contacts.filter(Exists(members)) if segment.pk else contacts.none()
+    else:
+        tree = segment.rules if rules is None else rules
+        contacts = contacts.filter(compile_rules(tree, now=now or timezone.now()))
+    return contacts if include_all else reachable(contacts)
+
+
+# --- the plain-Python evaluator -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFact:
+    kind: str
+    occurred_at: dt.datetime
+    sku: str = ""
+    category_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderFact:
+    ordered_at: dt.datetime
+    revenue: Decimal
+    skus: frozenset[str] = frozenset()
+
+
+@dataclass
+class ContactFacts:
+    """What the rules can ask about one contact, loaded into memory."""
+
+    pk: int
+    role: str = ""
+    phase: str = ""
+    language: str = "de"
+    consent: str = ConsentState.NONE
+    account: dict[str, str] | None = None
+    events: list[EventFact] = field(default_factory=list)
+    orders: list[OrderFact] = field(default_factory=list)
+
+
+@dataclass
+class Catalogue:
+    """The category tree and which SKUs sit in which categories."""
+
+    parent: dict[int, int | None] = field(default_factory=dict)
+    slug_to_id: dict[str, int] = field(default_factory=dict)
+    sku_categories: dict[str, set[int]] = field(default_factory=dict)
+
+    def in_subtree(self, category_id: int | None, slug: str) -> bool:
+        root = self.slug_to_id.get(slug)
+        node, seen = category_id, set()
+        while node is not None and node not in seen:
+            if node == root:
+                return True
+            seen.add(node)
+            node = self.parent.get(node)
+        return False
+
+
+def load_catalogue() -> Catalogue:
+    from content.models import Category, Product
+
+    catalogue = Catalogue()
+    for pk, parent, slug in Category.objects.values_list("pk", "parent_id", "slug"):
+        catalogue.parent[pk] = parent
+        catalogue.slug_to_id[slug] = pk
+    links = Product.categories.through.objects.values_list("product__sku", "category_id")
+    for sku, category_id in links:
+        catalogue.sku_categories.setdefault(sku, set()).add(category_id)
+    return catalogue
+
+
+def load_contact_facts(contacts: QuerySet[Contact] | None = None) -> list[ContactFacts]:
+    """Every contact's facts, in a handful of queries (for the evaluator)."""
+    contacts = Contact.objects.all() if contacts is None else contacts
+    accounts = {
+        row["pk"]: row
+        for row in Account.objects.values("pk", "industry", "country", "size_class", "price_group")
+    }
+    facts: dict[int, ContactFacts] = {}
+    for pk, role, phase, language, consent, account_id in contacts.order_by("pk").values_list(
+        "pk", "role", "phase", "language", "consent", "account_id"
+    ):
+        facts[pk] = ContactFacts(pk, role, phase, language, consent, accounts.get(account_id))
+    events = Event.objects.filter(contact_id__in=contacts.values("pk")).order_by()
+    for contact_id, kind, at, sku, category_id in events.values_list(
+        "contact_id", "kind", "occurred_at", "sku", "category_id"
+    ):
+        facts[contact_id].events.append(EventFact(kind, at, sku, category_id))
+    skus: dict[int, set[str]] = {}
+    lines = OrderLine.objects.filter(order__contact_id__in=contacts.values("pk")).order_by()
+    for order_id, sku in lines.values_list("order_id", "sku"):
+        skus.setdefault(order_id, set()).add(sku)
+    orders = Order.objects.filter(contact_id__in=contacts.values("pk")).order_by()
+    for pk, contact_id, at, revenue in orders.values_list(
+        "pk", "contact_id", "ordered_at", "revenue"
+    ):
+        facts[contact_id].orders.append(OrderFact(at, revenue, frozenset(skus.get(pk, ()))))
+    return list(facts.values())
+
+
+def evaluate_rules(
+    rules: Any, contact: ContactFacts, *, now: dt.datetime, catalogue: Catalogue | None = None
+) -> bool:
+    """Whether one contact matches the rule tree, decided in plain Python."""
+    return _evaluate(clean_rules(rules), contact, now, catalogue or Catalogue())
+
+
+def evaluate_many(
+    rules: Any,
+    contacts: Iterable[ContactFacts],
+    *,
+    now: dt.datetime,
+    catalogue: Catalogue | None = None,
+) -> set[int]:
+    """The pks of the contacts matching the tree; the tree is validated once."""
+    tree = clean_rules(rules)
+    catalogue = catalogue or Catalogue()
+    return {contact.pk for contact in contacts if _evaluate(tree, contact, now, catalogue)}
+
+
+def _evaluate(node: dict, contact: ContactFacts, now: dt.datetime, catalogue: Catalogue) -> bool:
+    if "field" in node:
+        result = _evaluate_condition(node, contact, now, catalogue)
+    elif node["op"] == "and":
+        result = all(_evaluate(child, contact, now, catalogue) for child in node["rules"])
+    else:
+        result = any(_evaluate(child, contact, now, catalogue) for child in node["rules"])
+    return not result if node.get("negate") else result
+
+
+def _evaluate_condition(
+    node: dict, contact: ContactFacts, now: dt.datetime, catalogue: Catalogue
+) -> bool:
+    name, operator, value = node["field"], node["operator"], node["value"]
+
+    def window_start(days: int | None) -> dt.datetime | None:
+        return None if days is None else now - dt.timedelta(days=days)
+
+    def in_window(moment: dt.datetime, start: dt.datetime | None) -> bool:
+        return start is None or moment >= start
+
+    def event_matches(event: EventFact, kind: str, spec: dict) -> bool:
+        if event.kind != kind or not in_window(
+            event.occurred_at, window_start(spec.get("within_days"))
+        ):
+            return False
+        if "sku" in spec and event.sku != spec["sku"]:
+            return False
+        if "category" in spec:
+            slug = spec["category"]
+            product_categories = (
+                catalogue.sku_categories.get(event.sku, set()) if event.sku else set()
+            )
+            if not catalogue.in_subtree(event.category_id, slug) and not any(
+                catalogue.in_subtree(category, slug) for category in product_categories
+            ):
+                return False
+        return True
+
+    if name in ("role", "phase", "language", "consent"):
+        found = getattr(contact, name) in value
+        return found if operator == "in" else not found
+
+    if name.startswith("account."):
+        column = name.removeprefix("account.")
+        found = contact.account is not None and contact.account[column] in value
+        return found if operator == "in" else not found
+
+    if name == "event":
+        count = sum(1 for event in contact.events if event_matches(event, value["kind"], value))
+        return count >= value["min_count"] if operator == "has" else count < value["min_count"]
+
+    if name in ("order_count", "revenue"):
+        start = window_start(value.get("within_days"))
+        orders = [order for order in contact.orders if in_window(order.ordered_at, start)]
+        if name == "order_count":
+            total = Decimal(len(orders))
+        else:
+            total = sum((Decimal(order.revenue) for order in orders), Decimal(0))
+        bound = value["value"]
+        if operator == "gte":
+            return total >= Decimal(bound)
+        if operator == "lte":
+            return total <= Decimal(bound)
+        return Decimal(bound[0]) <= total <= Decimal(bound[1])
+
+    if name == "last_order":
+        if not contact.orders:
+            return False
+        last = max(order.ordered_at for order in contact.orders)
+        if operator == "before":
+            return last < day_start(value)
+        if operator == "after":
+            return last >= day_start(dt.date.fromisoformat(value)) + dt.timedelta(days=1)
+        if operator == "within_days":
+            return last >= now - dt.timedelta(days=value)
+        return last < now - dt.timedelta(days=value)
+
+    if name == "cart_abandoned_without_order":
+        return any(
+            event_matches(event, EventKind.CART_ABANDONED, value)
+            and not any(order.ordered_at >= event.occurred_at for order in contact.orders)
+            for event in contact.events
+        )
+
+    if name == "viewed_not_bought":
+        start = window_start(value["within_days"])
+        bought = {
+            sku for order in contact.orders if order.ordered_at >= start for sku in order.skus
+        }
+        return any(
+            event.sku
+            and event_matches(event, EventKind.PRODUCT_VIEW, value)
+            and event.sku not in bought
+            for event in contact.events
+        )
+
+    raise AssertionError(f"no evaluator for field {name!r}")  # clean_rules() refused it
+
+
+def field_catalogue() -> list[dict]:
+    """The allow-list as the admin's rule editor needs it: fields, operators, choices."""
+    return [
+        {
+            "name": name,
+            "label": str(spec.label),
+            "widget": spec.widget,
+            "operators": [
+                {"name": operator_name, "label": str(operator.label)}
+                for operator_name, operator in spec.operators.items()
+            ],
+            "choices": [[value, str(label)] for value, label in spec.choices],
+        }
+        for name, spec in FIELDS.items()
+    ]

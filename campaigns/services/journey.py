@@ -1,0 +1,127 @@
+"""Moving contacts between journey phases by the ordered, editable journey rules.
+
+Each rule's conditions are a segment rule tree (``campaigns.segments``), so a rule costs one
+SQL query per batch of contacts, however many contacts it moves. Rules are tried in order
+and the first that matches a contact decides its phase; a contact no rule matches keeps
+its phase. Every move is recorded as a PhaseChange naming the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Contact, JourneyRule, PhaseChange
+from campaigns.segments import compile_rules
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5_000
+
+
+@dataclass
+class JourneyResult:
+    evaluated: int = 0
+    moved: Counter[str] = field(default_factory=Counter)  # phase -> contacts moved into it
+
+    @property
+    def moved_total(self) -> int:
+        return sum(self.moved.values())
+
+
+def journey_evaluate(
+    *,
+    contact_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> JourneyResult:
+    """Apply the active journey rules to the given contacts (all contacts when None).
+
+    Safe to run twice and beside another run: a move is written only if the contact is
+    still in the phase the rules saw, under a row lock.
+    """
+    now = now or timezone.now()
+    rules = [
+        (rule, compile_rules(rule.conditions, now=now))
+        for rule in JourneyRule.objects.filter(is_active=True).order_by("sort_order", "pk")
+    ]
+    result = JourneyResult()
+    contacts = Contact.objects.all()
+    if contact_ids is not None:
+        contacts = contacts.filter(pk__in=list(contact_ids))
+    last_pk = 0
+    while True:
+        phases = dict(
+            contacts.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "phase")[:batch_size]
+        )
+        if not phases:
+            break
+        last_pk = max(phases)
+        result.evaluated += len(phases)
+        decided = _decide(phases, rules)
+        _apply(phases, decided, now=now, result=result)
+    logger.info(
+        "journey.evaluated contacts=%s moved=%s rules=%s",
+        result.evaluated,
+        result.moved_total,
+        len(rules),
+    )
+    return result
+
+
+def _decide(phases: dict[int, str], rules) -> dict[int, JourneyRule]:
+    """The first matching rule of each contact that one matches."""
+    decided: dict[int, JourneyRule] = {}
+    for rule, condition in rules:
+        candidates = [
+            pk
+            for pk, phase in phases.items()
+            if pk not in decided and (not rule.from_phases or phase in rule.from_phases)
+        ]
+        if not candidates:
+            continue
+        for pk in (
+            Contact.objects.filter(pk__in=candidates).filter(condition).values_list("pk", flat=True)
+        ):
+            decided[pk] = rule
+    return decided
+
+
+def _apply(
+    phases: dict[int, str],
+    decided: dict[int, JourneyRule],
+    *,
+    now: dt.datetime,
+    result: JourneyResult,
+) -> None:
+    moving = {pk: rule for pk, rule in decided.items() if rule.phase != phases[pk]}
+    if not moving:
+        return
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().filter(pk__in=list(moving)).only("phase")
+        changed, history = [], []
+        for contact in locked:
+            if contact.phase != phases[contact.pk]:
+                continue  # moved by someone else meanwhile: their move stands
+            rule = moving[contact.pk]
+            history.append(
+                PhaseChange(
+                    contact=contact,
+                    from_phase=contact.phase,
+                    to_phase=rule.phase,
+                    changed_at=now,
+                    rule=rule,
+                    reason=f"Journey rule: {rule.name}"[:255],
+                )
+            )
+            contact.phase, contact.phase_changed_at = rule.phase, now
+            changed.append(contact)
+            result.moved[rule.phase] += 1
+        Contact.objects.bulk_update(changed, ["phase", "phase_changed_at"])
+        PhaseChange.objects.bulk_create(history)

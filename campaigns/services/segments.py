@@ -1,0 +1,112 @@
+"""Writes to segments: snapshots of their membership and the lists of static segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from itertools import islice
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import (
+    Contact,
+    Segment,
+    SegmentKind,
+    SegmentMember,
+    SegmentSnapshot,
+    SnapshotMember,
+)
+from campaigns.segments import clean_rules, segment_contacts
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5_000
+
+
+def _chunks(iterable: Iterable, size: int = CHUNK):
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+@transaction.atomic
+def segment_snapshot(
+    *, segment: Segment, user=None, now: dt.datetime | None = None
+) -> SegmentSnapshot:
+    """Freeze who is in the segment now; the snapshot keeps the rules it was taken with.
+
+    Only reachable contacts are frozen unless the segment includes everyone. The members
+    are written in chunks from one streamed query, inside one transaction.
+    """
+    now = now or timezone.now()
+    rules = clean_rules(segment.rules) if segment.kind == SegmentKind.DYNAMIC else {}
+    snapshot = SegmentSnapshot.objects.create(segment=segment, rules=rules, created_by=user)
+    contact_ids = (
+        segment_contacts(segment, now=now).order_by("pk").values_list("pk", flat=True)
+    ).iterator(chunk_size=CHUNK)
+    size = 0
+    for chunk in _chunks(contact_ids):
+        SnapshotMember.objects.bulk_create(
+            SnapshotMember(snapshot=snapshot, contact_id=contact_id) for contact_id in chunk
+        )
+        size += len(chunk)
+    snapshot.size = size
+    snapshot.save(update_fields=["size"])
+    logger.info("segment.snapshot segment=%s snapshot=%s size=%s", segment.pk, snapshot.pk, size)
+    return snapshot
+
+
+def _require_static(segment: Segment) -> None:
+    if segment.kind != SegmentKind.STATIC:
+        raise ValidationError(
+            {"kind": _("Only a static segment has a list of members; this one uses rules.")}
+        )
+
+
+@transaction.atomic
+def segment_add_contacts(*, segment: Segment, contacts: Iterable[Contact | int], user=None) -> int:
+    """Put contacts on a static segment's list; those already on it stay. Returns how many
+    were added."""
+    _require_static(segment)
+    ids = {contact if isinstance(contact, int) else contact.pk for contact in contacts}
+    existing = set(
+        SegmentMember.objects.filter(segment=segment, contact_id__in=ids).values_list(
+            "contact_id", flat=True
+        )
+    )
+    new = sorted(ids - existing)
+    for chunk in _chunks(new):
+        SegmentMember.objects.bulk_create(
+            (SegmentMember(segment=segment, contact_id=contact_id) for contact_id in chunk),
+            ignore_conflicts=True,
+        )
+    logger.info("segment.members_added segment=%s added=%s", segment.pk, len(new))
+    return len(new)
+
+
+@transaction.atomic
+def segment_add_emails(
+    *, segment: Segment, emails: Iterable[str], user=None
+) -> tuple[int, list[str]]:
+    """Put the contacts with these addresses on the list. Returns (added, unknown addresses)."""
+    _require_static(segment)
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    found = dict(Contact.objects.filter(email__in=wanted).values_list("email", "pk"))
+    added = segment_add_contacts(segment=segment, contacts=found.values(), user=user)
+    return added, sorted(wanted - set(found))
+
+
+@transaction.atomic
+def segment_remove_contacts(
+    *, segment: Segment, contacts: Iterable[Contact | int], user=None
+) -> int:
+    """Take contacts off a static segment's list. Returns how many were removed."""
+    _require_static(segment)
+    ids = {contact if isinstance(contact, int) else contact.pk for contact in contacts}
+    removed, _by_model = SegmentMember.objects.filter(segment=segment, contact_id__in=ids).delete()
+    logger.info("segment.members_removed segment=%s removed=%s", segment.pk, removed)
+    return removed

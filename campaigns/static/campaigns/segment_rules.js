@@ -1,0 +1,367 @@
+// The segment rule-tree editor: groups (and/or, not) of conditions chosen from the
+// hub's allow-list of fields and operators. It writes the tree as JSON into the form's
+// textarea (the stored format) and asks the server for a live count and sample.
+(() => {
+  "use strict";
+
+  const h = (tag, attrs = {}, children = []) => {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
+    }
+    for (const child of [].concat(children)) if (child) node.append(child);
+    return node;
+  };
+
+  const select = (options, current, onChange, label) => {
+    const node = h("select", { "aria-label": label, onchange: (event) => onChange(event.target.value) });
+    for (const [value, text] of options) {
+      const option = h("option", { value, text });
+      if (value === current) option.selected = true;
+      node.append(option);
+    }
+    return node;
+  };
+
+  const button = (text, onClick, extra = "") =>
+    h("button", { type: "button", class: `button button-small button-secondary ${extra}`, text, onclick: onClick });
+
+  // A labelled input that writes into obj[key]; blank removes the key (optional values).
+  const input = (obj, key, label, type, changed, attrs = {}) =>
+    h("label", { class: "segment-rules__input" }, [
+      h("span", { text: label }),
+      h("input", {
+        type,
+        value: obj[key] ?? "",
+        ...attrs,
+        onchange: (event) => {
+          const raw = event.target.value.trim();
+          if (raw === "") delete obj[key];
+          else obj[key] = type === "number" && attrs.step !== "0.01" ? Number(raw) : raw;
+          changed();
+        },
+      }),
+    ]);
+
+  const today = () => new Date().toISOString().slice(0, 10);
+
+  function defaultValue(field, operator) {
+    switch (field.widget) {
+      case "choices":
+      case "strings":
+        return [];
+      case "event":
+        return { kind: field.choices[0][0] };
+      case "count":
+      case "revenue":
+        return { value: operator === "between" ? [0, 1] : 1 };
+      case "last_order":
+        return operator === "before" || operator === "after" ? today() : 30;
+      case "viewed":
+        return { within_days: 30 };
+      default:
+        return {};
+    }
+  }
+
+  function setup(root) {
+    const textarea = root.querySelector("textarea");
+    const treeBox = root.querySelector("[data-tree]");
+    const fields = JSON.parse(document.getElementById(root.dataset.fieldsId).textContent);
+    const byName = Object.fromEntries(fields.map((field) => [field.name, field]));
+    const form = root.closest("form");
+    const panel = document.querySelector("[data-segment-preview]");
+    let tree;
+    let timer;
+    let asked = 0; // answers can overtake each other: only the latest question counts
+
+    const parse = (text) => {
+      let parsed;
+      try {
+        parsed = JSON.parse(text || "{}");
+      } catch {
+        return null;
+      }
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+      if ("field" in parsed) return { op: "and", rules: [parsed] };
+      return { op: parsed.op || "and", rules: parsed.rules || [], ...(parsed.negate ? { negate: true } : {}) };
+    };
+
+    const changed = () => {
+      textarea.value = JSON.stringify(tree, null, 2);
+      schedulePreview();
+    };
+    const rerender = () => {
+      treeBox.replaceChildren(renderGroup(tree, null));
+      changed();
+    };
+
+    function renderGroup(group, parent) {
+      const list = h("ol", { class: "segment-rules__children" });
+      group.rules.forEach((child) => {
+        list.append(h("li", {}, "field" in child ? renderCondition(child, group) : renderGroup(child, group)));
+      });
+      const negate = h("input", {
+        type: "checkbox",
+        onchange: (event) => {
+          if (event.target.checked) group.negate = true;
+          else delete group.negate;
+          changed();
+        },
+      });
+      negate.checked = Boolean(group.negate);
+      return h("fieldset", { class: "segment-rules__group" }, [
+        h("div", { class: "segment-rules__bar" }, [
+          select(
+            [["and", "All of these (and)"], ["or", "Any of these (or)"]],
+            group.op,
+            (value) => {
+              group.op = value;
+              changed();
+            },
+            "Combine",
+          ),
+          h("label", { class: "segment-rules__negate" }, [negate, h("span", { text: " not" })]),
+          button("+ Condition", () => {
+            const field = fields[0];
+            const operator = field.operators[0].name;
+            group.rules.push({ field: field.name, operator, value: defaultValue(field, operator) });
+            rerender();
+          }),
+          button("+ Group", () => {
+            group.rules.push({ op: "or", rules: [] });
+            rerender();
+          }),
+          parent &&
+            button("Remove group", () => {
+              parent.rules.splice(parent.rules.indexOf(group), 1);
+              rerender();
+            }, "no"),
+        ]),
+        group.rules.length
+          ? list
+          : h("p", { class: "help", text: group.op === "and" ? "Empty: matches every contact." : "Empty: matches nobody." }),
+      ]);
+    }
+
+    function renderCondition(condition, parent) {
+      const field = byName[condition.field] || fields[0];
+      return h("div", { class: "segment-rules__condition" }, [
+        select(
+          fields.map((item) => [item.name, item.label]),
+          field.name,
+          (value) => {
+            const next = byName[value];
+            condition.field = value;
+            condition.operator = next.operators[0].name;
+            condition.value = defaultValue(next, condition.operator);
+            rerender();
+          },
+          "Field",
+        ),
+        select(
+          field.operators.map((item) => [item.name, item.label]),
+          condition.operator,
+          (value) => {
+            const shapeChanges = ["count", "revenue", "last_order"].includes(field.widget);
+            condition.operator = value;
+            if (shapeChanges) condition.value = defaultValue(field, value);
+            rerender();
+          },
+          "Operator",
+        ),
+        valueEditor(field, condition),
+        button("Remove", () => {
+          parent.rules.splice(parent.rules.indexOf(condition), 1);
+          rerender();
+        }, "no"),
+      ]);
+    }
+
+    function valueEditor(field, condition) {
+      const box = h("span", { class: "segment-rules__value" });
+      switch (field.widget) {
+        case "choices": {
+          if (!Array.isArray(condition.value)) condition.value = [];
+          for (const [value, label] of field.choices) {
+            const box_ = h("input", {
+              type: "checkbox",
+              onchange: (event) => {
+                const values = new Set(condition.value);
+                if (event.target.checked) values.add(value);
+                else values.delete(value);
+                condition.value = [...values];
+                changed();
+              },
+            });
+            box_.checked = condition.value.includes(value);
+            box.append(h("label", { class: "segment-rules__choice" }, [box_, h("span", { text: ` ${label}` })]));
+          }
+          break;
+        }
+        case "strings":
+          box.append(
+            h("input", {
+              type: "text",
+              placeholder: "comma-separated, e.g. DE, AT",
+              value: (condition.value || []).join(", "),
+              "aria-label": "Values",
+              onchange: (event) => {
+                condition.value = event.target.value.split(",").map((part) => part.trim()).filter(Boolean);
+                changed();
+              },
+            }),
+          );
+          break;
+        case "event": {
+          const value = condition.value;
+          box.append(
+            select(field.choices, value.kind, (kind) => {
+              value.kind = kind;
+              changed();
+            }, "Event kind"),
+            input(value, "min_count", "at least (times)", "number", changed, { min: 1 }),
+            input(value, "within_days", "in the last (days)", "number", changed, { min: 1 }),
+            input(value, "sku", "SKU", "text", changed),
+            input(value, "category", "category (slug)", "text", changed),
+          );
+          break;
+        }
+        case "count":
+        case "revenue": {
+          const value = condition.value;
+          const step = field.widget === "revenue" ? "0.01" : "1";
+          const bound = (index) =>
+            h("input", {
+              type: "number",
+              step,
+              "aria-label": index === 1 ? "highest" : "lowest",
+              value: Array.isArray(value.value) ? value.value[index] : value.value,
+              onchange: (event) => {
+                const number = field.widget === "revenue" ? event.target.value : Number(event.target.value);
+                if (Array.isArray(value.value)) value.value[index] = number;
+                else value.value = number;
+                changed();
+              },
+            });
+          box.append(bound(0));
+          if (condition.operator === "between") box.append(h("span", { text: " and " }), bound(1));
+          box.append(input(value, "within_days", "in the last (days)", "number", changed, { min: 1 }));
+          break;
+        }
+        case "last_order":
+          box.append(
+            h("input", {
+              type: condition.operator === "before" || condition.operator === "after" ? "date" : "number",
+              min: 1,
+              value: condition.value,
+              "aria-label": "Value",
+              onchange: (event) => {
+                condition.value = event.target.type === "number" ? Number(event.target.value) : event.target.value;
+                changed();
+              },
+            }),
+          );
+          break;
+        case "window":
+          box.append(input(condition.value, "within_days", "in the last (days)", "number", changed, { min: 1 }));
+          break;
+        case "viewed":
+          box.append(
+            input(condition.value, "within_days", "in the last (days)", "number", changed, { min: 1, required: true }),
+            input(condition.value, "sku", "SKU", "text", changed),
+            input(condition.value, "category", "category (slug)", "text", changed),
+          );
+          break;
+        default:
+          break;
+      }
+      return box;
+    }
+
+    // --- live count and sample -------------------------------------------------------
+    const kindField = form && form.elements.namedItem("kind");
+    const includeAllField = form && form.elements.namedItem("include_all");
+
+    function schedulePreview() {
+      clearTimeout(timer);
+      timer = setTimeout(preview, 400);
+    }
+
+    async function preview() {
+      if (!panel) return;
+      const kind = kindField ? kindField.value : "dynamic";
+      root.hidden = kind === "static";
+      const count = panel.querySelector("[data-count]");
+      const errors = panel.querySelector("[data-errors]");
+      const sample = panel.querySelector("[data-sample]");
+      const note = panel.querySelector("[data-note]");
+      let rules;
+      try {
+        rules = JSON.parse(textarea.value || "{}");
+      } catch {
+        errors.replaceChildren(h("li", { text: "The JSON is not valid." }));
+        errors.hidden = false;
+        return;
+      }
+      const token = form.querySelector("[name=csrfmiddlewaretoken]").value;
+      const question = ++asked;
+      const response = await fetch(root.dataset.previewUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+        body: JSON.stringify({
+          rules,
+          kind,
+          include_all: includeAllField ? includeAllField.checked : false,
+          segment: panel.dataset.segmentId || null,
+        }),
+      });
+      const data = await response.json().catch(() => ({ errors: [`The server answered ${response.status}.`] }));
+      if (question !== asked) return;
+      errors.replaceChildren(...(data.errors || []).map((text) => h("li", { text })));
+      errors.hidden = !data.errors;
+      if (data.errors) {
+        count.textContent = "–";
+        sample.hidden = true;
+        return;
+      }
+      count.textContent = data.count.toLocaleString();
+      note.textContent = data.count > data.sample.length ? `(showing ${data.sample.length})` : "";
+      sample.tBodies[0].replaceChildren(
+        ...data.sample.map((row) =>
+          h("tr", {}, [
+            h("td", {}, h("a", { href: row.url, text: row.name || row.email })),
+            h("td", { text: row.email }),
+            h("td", { text: row.account }),
+            h("td", { text: row.role }),
+            h("td", { text: row.phase }),
+            h("td", { text: row.consent }),
+          ]),
+        ),
+      );
+      sample.hidden = data.sample.length === 0;
+    }
+
+    textarea.addEventListener("change", () => {
+      const parsed = parse(textarea.value);
+      if (parsed) {
+        tree = parsed;
+        treeBox.replaceChildren(renderGroup(tree, null));
+      }
+      schedulePreview();
+    });
+    if (kindField) kindField.addEventListener("change", schedulePreview);
+    if (includeAllField) includeAllField.addEventListener("change", schedulePreview);
+
+    tree = parse(textarea.value) || { op: "and", rules: [] };
+    treeBox.replaceChildren(renderGroup(tree, null));
+    schedulePreview();
+  }
+
+  const start = () => document.querySelectorAll("[data-segment-rules]").forEach(setup);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

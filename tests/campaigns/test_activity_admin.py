@@ -1,0 +1,156 @@
+"""Events and orders in the admin: campaign managers read them; nobody changes them there."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from campaigns.models import Event, Order
+from tests.admin_flow import outcome
+from tests.factories import ContactFactory, EventFactory, OrderFactory, OrderLineFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def event():
+    return EventFactory(
+        contact=ContactFactory(email="erika@example.com"),
+        kind="cart_abandoned",
+        sku="HW-BEF-0001",
+        source="api:7",
+        idempotency_key="cart-19a0",
+    )
+
+
+@pytest.fixture
+def order():
+    order = OrderFactory(external_id="WS-2026-000123", revenue=Decimal("207.33"))
+    OrderLineFactory(
+        order=order, sku="HW-BEF-0001", quantity=Decimal("10"), unit_price=Decimal("19.90")
+    )
+    OrderLineFactory(
+        order=order, sku="HW-BEF-0002", quantity=Decimal("2.5"), unit_price=Decimal("3.33")
+    )
+    return order
+
+
+def pages(event, order):
+    return [
+        reverse("event:index"),
+        reverse("event:inspect", args=(event.pk,)),
+        reverse("order:index"),
+        reverse("order:inspect", args=(order.pk,)),
+    ]
+
+
+def test_campaign_managers_open_every_event_and_order_page(client, campaign_manager, event, order):
+    client.force_login(campaign_manager)
+
+    outcomes = {url: outcome(client.get(url)) for url in pages(event, order)}
+
+    assert set(outcomes.values()) == {"ok"}, outcomes
+
+
+@pytest.mark.parametrize("who", ["editor", "integrator"])
+def test_other_groups_open_no_event_or_order_page(client, request, who, event, order):
+    client.force_login(request.getfixturevalue(who))
+
+    outcomes = {url: outcome(client.get(url)) for url in pages(event, order)}
+
+    assert set(outcomes.values()) == {"denied"}, outcomes
+
+
+@pytest.mark.parametrize("viewset", ["event", "order"])
+@pytest.mark.parametrize("view", ["add", "edit", "delete", "copy", "history"])
+def test_the_admin_has_no_view_that_changes_events_or_orders(viewset, view):
+    with pytest.raises(NoReverseMatch):
+        reverse(f"{viewset}:{view}", args=(1,) if view != "add" else ())
+
+
+def test_a_posted_form_changes_no_event(client, campaign_manager, event):
+    client.force_login(campaign_manager)
+
+    response = client.post(
+        reverse("event:inspect", args=(event.pk,)), {"kind": "order", "sku": "CHANGED"}
+    )
+
+    assert response.status_code == 405
+    assert Event.objects.get(pk=event.pk).sku == "HW-BEF-0001"
+
+
+def test_the_event_list_shows_what_happened_and_who_reported_it(client, campaign_manager, event):
+    client.force_login(campaign_manager)
+
+    html = client.get(reverse("event:index")).content.decode()
+
+    assert "Cart abandoned" in html
+    assert "erika@example.com" in html
+    assert "HW-BEF-0001" in html
+    assert "api:7" in html
+    assert reverse("event:inspect", args=(event.pk,)) in html
+
+
+def test_events_can_be_filtered_by_kind(client, campaign_manager, event):
+    EventFactory(kind="email_open", sku="OTHER-SKU")
+    client.force_login(campaign_manager)
+
+    html = client.get(reverse("event:index"), {"kind": "cart_abandoned"}).content.decode()
+
+    assert "HW-BEF-0001" in html
+    assert "OTHER-SKU" not in html
+
+
+def test_events_can_be_filtered_by_date(client, campaign_manager, event):
+    EventFactory(sku="LAST-YEAR", occurred_at=event.occurred_at.replace(year=2020))
+    client.force_login(campaign_manager)
+    day = event.occurred_at.date().isoformat()
+
+    html = client.get(
+        reverse("event:index"), {"occurred_at_from": day, "occurred_at_to": day}
+    ).content.decode()
+
+    assert "HW-BEF-0001" in html
+    assert "LAST-YEAR" not in html
+
+
+def test_the_event_page_shows_its_data_and_key(client, campaign_manager, event):
+    Event.objects.filter(pk=event.pk).update(data={"cart": ["HW-BEF-0001"]})
+    client.force_login(campaign_manager)
+
+    html = client.get(reverse("event:inspect", args=(event.pk,))).content.decode()
+
+    assert "cart-19a0" in html
+    assert "HW-BEF-0001" in html
+
+
+def test_the_order_list_shows_the_revenue(client, campaign_manager, order):
+    client.force_login(campaign_manager)
+
+    html = client.get(reverse("order:index")).content.decode()
+
+    assert "WS-2026-000123" in html
+    assert "207.33" in html or "207,33" in html
+
+
+def test_the_order_page_lists_its_lines(client, campaign_manager, order):
+    client.force_login(campaign_manager)
+
+    response = client.get(reverse("order:inspect", args=(order.pk,)))
+
+    html = response.content.decode()
+    assert "data-order-lines" in html
+    assert "HW-BEF-0001" in html
+    assert "HW-BEF-0002" in html
+    assert list(response.context["lines"]) == list(order.lines.all())
+
+
+def test_orders_can_be_filtered_by_source(client, campaign_manager, order):
+    OrderFactory(external_id="SHOP-1", source="webshop")
+    client.force_login(campaign_manager)
+
+    html = client.get(reverse("order:index"), {"source": "webshop"}).content.decode()
+
+    assert "SHOP-1" in html
+    assert "WS-2026-000123" not in html
+    assert Order.objects.count() == 2

@@ -1,0 +1,44 @@
+"""The segment rule editor, clicked in headless chromium: conditions, live count, save."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from campaigns.models import Segment
+from tests.factories import ContactFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def test_campaign_manager_builds_a_segment_and_sees_the_live_count(
+    admin_session, browser_problems, shoot
+):
+    UserFactory(username="campaigns", groups=["Campaign managers"])
+    ContactFactory(role="buyer", first_name="Erika", last_name="Einkauf")
+    ContactFactory(role="buyer", first_name="Bernd", last_name="Beschaffung")
+    ContactFactory(role="user", first_name="Uwe", last_name="Nutzer")
+    page = admin_session("campaigns")
+
+    page.goto("/admin/segment/new/")
+    page.get_by_role("textbox", name="Name").fill("Einkäufer")
+    page.get_by_role("button", name="+ Condition").click()
+    condition = page.locator(".segment-rules__condition").first
+    condition.get_by_label("Field").select_option("role")
+    condition.get_by_label("Buyer / recommender").check()
+    preview = page.locator("[data-segment-preview]")
+    expect(preview.locator("[data-count]")).to_have_text("2")
+    expect(preview.get_by_role("link", name="Erika Einkauf")).to_be_visible()
+    shoot(page, "rule-and-live-count")
+    page.get_by_role("button", name="Create").click()
+
+    expect(page.get_by_text("Segment 'Einkäufer' created.")).to_be_visible()
+    segment = Segment.objects.get(name="Einkäufer")
+    assert segment.rules == {
+        "op": "and",
+        "rules": [{"field": "role", "operator": "in", "value": ["buyer"]}],
+    }
+    assert not browser_problems.as_text()
