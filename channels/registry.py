@@ -8,28 +8,15 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils.module_loading import import_string
+
+from hub.backends import backend_class
 
 from .base import PRODUCT_FIELDS, BaseChannel
 
 
 def _load(key: str, config: object) -> BaseChannel:
-    if not isinstance(config, dict) or "BACKEND" not in config:
-        raise ImproperlyConfigured(
-            f"HUB_CHANNELS[{key!r}] must be a dict with a 'BACKEND' dotted path."
-        )
+    backend, options = backend_class("HUB_CHANNELS", key, config, BaseChannel)
     path = config["BACKEND"]
-    try:
-        backend = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"HUB_CHANNELS[{key!r}]: cannot import BACKEND {path!r}: {exc}"
-        ) from exc
-    if not (isinstance(backend, type) and issubclass(backend, BaseChannel)):
-        raise ImproperlyConfigured(
-            f"HUB_CHANNELS[{key!r}]: BACKEND {path!r} is not a subclass of "
-            "channels.base.BaseChannel."
-        )
     unknown = sorted(
         {field for fields in backend.required_fields.values() for field in fields}
         - set(PRODUCT_FIELDS)
@@ -38,7 +25,7 @@ def _load(key: str, config: object) -> BaseChannel:
         raise ImproperlyConfigured(
             f"HUB_CHANNELS[{key!r}]: {path} requires unknown product field(s) {', '.join(unknown)}."
         )
-    return backend(key, config.get("OPTIONS", {}))
+    return backend(key, options)
 
 
 @cache

@@ -23,9 +23,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils.module_loading import import_string
 
 from campaigns.models import ImportKind
+from hub.backends import backend_class
 
 Row = dict[str, str]
 
@@ -91,23 +91,7 @@ class BaseCrmBackend(ABC):
 
 
 def _load(key: str, config: object) -> BaseCrmBackend:
-    if not isinstance(config, dict) or "BACKEND" not in config:
-        raise ImproperlyConfigured(f"HUB_CRM[{key!r}] must be a dict with a 'BACKEND' dotted path.")
-    path = config["BACKEND"]
-    try:
-        backend = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"HUB_CRM[{key!r}]: cannot import BACKEND {path!r}: {exc}"
-        ) from exc
-    if not (isinstance(backend, type) and issubclass(backend, BaseCrmBackend)):
-        raise ImproperlyConfigured(
-            f"HUB_CRM[{key!r}]: BACKEND {path!r} is not a subclass of "
-            "campaigns.crm.base.BaseCrmBackend."
-        )
-    options = config.get("OPTIONS", {})
-    if not isinstance(options, dict):
-        raise ImproperlyConfigured(f"HUB_CRM[{key!r}]['OPTIONS'] must be a dict.")
+    backend, options = backend_class("HUB_CRM", key, config, BaseCrmBackend)
     return backend(key, options)
 
 
