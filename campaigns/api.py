@@ -14,15 +14,12 @@ share.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from pydantic import (
-    AwareDatetime,
-    BeforeValidator,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
@@ -41,7 +38,7 @@ from campaigns.services.events import (
     orders_record,
 )
 from channels.models import ApiClient, Scope
-from hub.api import PROBLEMS, ApiClientAuth, Problem
+from hub.api import PROBLEMS, ApiClientAuth, IsoDateTime, Problem
 
 router = Router(tags=["activity"])
 
@@ -54,20 +51,6 @@ MAX_DATA_BYTES = 2048
 ReportableKind = Literal[tuple(kind for kind in EventKind.values if kind != EventKind.ORDER)]
 
 
-def _iso_8601(value: Any) -> Any:
-    # pydantic would read a number as a Unix timestamp; the API promises ISO 8601 only.
-    if not isinstance(value, str):
-        raise ValueError("an ISO 8601 date-time with a time zone, e.g. 2026-11-23T10:00:00Z")
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            "an ISO 8601 date-time with a time zone, e.g. 2026-11-23T10:00:00Z"
-        ) from None
-    return value
-
-
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False)]
 
 

@@ -1,7 +1,5 @@
 """Admin registration for channel integration: API clients and webhooks."""
 
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -9,6 +7,8 @@ from wagtail.admin.panels import FieldPanel, ObjectList, Panel
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, StatusTagColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+
+from hub.viewsets import ReadOnlyViewSet
 
 from .forms import ApiClientForm, WebhookEndpointForm
 from .models import ApiClient, WebhookDelivery, WebhookEndpoint
@@ -147,15 +147,13 @@ class WebhookEndpointViewSet(ModelViewSet):
         ]
 
 
-class WebhookDeliveryViewSet(ModelViewSet):
+class WebhookDeliveryViewSet(ReadOnlyViewSet):
     """Read-only: deliveries are made by the hub; the admin inspects and re-sends them."""
 
     model = WebhookDelivery
     icon = "list-ul"
     menu_label = _("Webhook deliveries")
     inspect_view_class = WebhookDeliveryInspectView
-    inspect_view_enabled = True
-    copy_view_enabled = False
     inspect_view_fields = [
         "message_id",
         "endpoint",
@@ -186,30 +184,13 @@ class WebhookDeliveryViewSet(ModelViewSet):
     def get_queryset(self, request):
         return WebhookDelivery.objects.select_related("endpoint")
 
-    def get_common_view_kwargs(self, **kwargs):
-        # No add, edit, delete or history views: the URLs below are all there is.
-        return super().get_common_view_kwargs(
-            add_url_name=None,
-            edit_url_name=None,
-            delete_url_name=None,
-            history_url_name=None,
-            usage_url_name=None,
-            **kwargs,
-        )
-
-    def get_permissions_to_register(self):
-        content_type = ContentType.objects.get_for_model(self.model)
-        return Permission.objects.filter(content_type=content_type, codename="view_webhookdelivery")
-
     @property
     def resend_view(self):
         return WebhookDeliveryResendView.as_view()
 
     def get_urlpatterns(self):
         return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
+            *super().get_urlpatterns(),
             path("<int:pk>/resend/", self.resend_view, name="resend"),
         ]
 

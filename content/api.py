@@ -15,7 +15,7 @@ import base64
 import hashlib
 import os
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import orjson
 from django.conf import settings
@@ -27,13 +27,12 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, quote_etag
 from ninja import Field, Query, Router, Schema
-from pydantic import AwareDatetime, BeforeValidator
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
 from wagtail.rich_text import expand_db_html
 
 from channels.models import Scope
-from hub.api import PROBLEMS, ApiClientAuth, ApiProblem, Problem, bad_parameter
+from hub.api import PROBLEMS, ApiClientAuth, ApiProblem, IsoDateTime, Problem, bad_parameter
 
 from .models import (
     AudienceMessage,
@@ -80,21 +79,6 @@ FIELDS_PATTERN = f"^{_ONE_FIELD}(?:,{_ONE_FIELD})*$"
 LocaleCode = Literal[tuple(code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES)]
 ChannelKey = Literal[tuple(settings.HUB_CHANNELS)]
 RenditionSpec = Literal[tuple(settings.HUB_API_RENDITION_SPECS)]
-
-
-def _iso_8601(value: Any) -> Any:
-    # pydantic would read "0.5" as a Unix timestamp; the API promises ISO 8601 only.
-    if isinstance(value, str):
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(
-                "an ISO 8601 date-time with a time zone, e.g. 2026-11-23T10:00:00Z"
-            ) from None
-    return value
-
-
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
 
 
 class Feature(Schema):

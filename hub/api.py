@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from django.conf import settings
@@ -20,13 +21,28 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from ninja.renderers import BaseRenderer
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
-from pydantic import Field
+from pydantic import AwareDatetime, BeforeValidator, Field
 
 from channels.models import ApiClient, hash_token
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+
+def _iso_8601(value: Any) -> Any:
+    # pydantic would read a number (or "0.5") as a Unix timestamp; the API promises ISO 8601.
+    if not isinstance(value, str):
+        raise ValueError(ISO_8601_HINT)
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(ISO_8601_HINT) from None
+    return value
+
+
+ISO_8601_HINT = "an ISO 8601 date-time with a time zone, e.g. 2026-11-23T10:00:00Z"
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
 
 
 class ProblemItem(Schema):

@@ -5,47 +5,14 @@ admin cannot change what a webshop, an ERP or the tracking reported.
 """
 
 import django_filters
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import InspectView
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from campaigns.models import Event, Order
-
-
-class ReadOnlyViewSet(ModelViewSet):
-    """A model viewset with an index and an inspect view, guarded by the view permission."""
-
-    copy_view_enabled = False
-    inspect_view_enabled = True
-
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            add_url_name=None,
-            edit_url_name=None,
-            delete_url_name=None,
-            history_url_name=None,
-            usage_url_name=None,
-            **kwargs,
-        )
-
-    def get_permissions_to_register(self):
-        content_type = ContentType.objects.get_for_model(self.model)
-        return Permission.objects.filter(
-            content_type=content_type, codename=f"view_{self.model._meta.model_name}"
-        )
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-            path("inspect/<str:pk>/", self.inspect_view, name="inspect"),
-        ]
+from hub.viewsets import ReadOnlyViewSet
 
 
 class EventFilterSet(WagtailFilterSet):
