@@ -112,20 +112,6 @@ SEGMENTS = {
     },
 }
 
-# Indexes the segment queries use beyond the model's own. Each one is listed in the
-# report as a model change to make (campaigns/models/activity.py).
-EXTRA_INDEXES = [
-    # product views / carts / clicks in a window, answered from the index alone
-    "CREATE INDEX bench_event_kind_at_cover ON campaigns_event (kind, occurred_at) "
-    "INCLUDE (contact_id, sku)",
-    # role + phase of reachable contacts, with the hash the suppression check needs
-    "CREATE INDEX bench_contact_role_phase_reachable ON campaigns_contact (role, phase) "
-    "INCLUDE (email_hash) WHERE consent = 'confirmed'",
-    # orders in a window summed per contact, from the index alone
-    "CREATE INDEX bench_order_at_cover ON campaigns_order (ordered_at) "
-    "INCLUDE (contact_id, revenue)",
-]
-
 
 def _server_url() -> str:
     return os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -284,8 +270,6 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
 
         started = time.perf_counter()
         _restore_indexes_and_keys(cursor, saved)
-        for statement in EXTRA_INDEXES:
-            cursor.execute(statement)
         for table in tables:  # our own table names, not input
             sequence = f"pg_get_serial_sequence('campaigns_{table}', 'id')"
             cursor.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM campaigns_{table}))")  # noqa: S608
@@ -377,9 +361,7 @@ def run() -> None:
         # JIT compiles each query for ~50-100 ms; for sub-100 ms counts it only costs.
         cursor.execute("SET jit = off")
         cursor.execute("SET work_mem = '64MB'")
-    print("  session: jit = off, work_mem = 64MB; extra indexes: " + "; ".join(
-        statement.split(" ON ")[0].removeprefix("CREATE INDEX ") for statement in EXTRA_INDEXES
-    ))  # fmt: skip
+    print("  session: jit = off, work_mem = 64MB")
 
     print(f"  load average before counting: {_load()}")
     subset, facts, catalogue, reachable, load_seconds = _python_baseline(now)

@@ -79,7 +79,10 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         indexes = [
             models.Index(fields=["contact", "kind", "occurred_at"], name="event_contact_kind_at"),
-            models.Index(fields=["kind", "occurred_at"], name="event_kind_at"),
+            # Segments count events of a kind in a window per contact and SKU: covered.
+            models.Index(
+                fields=["kind", "occurred_at"], include=["contact", "sku"], name="event_kind_at"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -127,7 +130,7 @@ class Order(models.Model):
         related_name="orders",
         help_text=_("The campaign the order is attributed to."),
     )
-    ordered_at = models.DateTimeField(_("ordered at"), db_index=True)
+    ordered_at = models.DateTimeField(_("ordered at"))
     currency = models.CharField(max_length=3, default="EUR")
     revenue = models.DecimalField(
         _("revenue"), max_digits=14, decimal_places=2, default=Decimal("0.00")
@@ -142,6 +145,10 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["contact", "ordered_at"], name="order_contact_at"),
             models.Index(fields=["account", "ordered_at"], name="order_account_at"),
+            # Order counts and revenue in a window per contact, from the index alone.
+            models.Index(
+                fields=["ordered_at"], include=["contact", "revenue"], name="order_at_cover"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

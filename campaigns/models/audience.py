@@ -164,6 +164,13 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         indexes = [
             models.Index(fields=["role", "phase"], name="contact_role_phase"),
+            # Segments start from reachable contacts; the hash serves the suppression check.
+            models.Index(
+                fields=["role", "phase"],
+                include=["email_hash"],
+                condition=models.Q(consent="confirmed"),
+                name="contact_reachable_role_phase",
+            ),
             models.Index(fields=["consent"], name="contact_consent"),
             models.Index(fields=["language"], name="contact_language"),
         ]
