@@ -247,6 +247,9 @@ class ConsentRecord(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    mailed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the confirmation link was mailed (opt-ins).")
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]

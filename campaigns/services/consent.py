@@ -291,15 +291,26 @@ def consent_confirmation_send(*, record_id: int) -> bool:
     """Mail the confirmation link of an opt-in, if it is still the one to confirm.
 
     The one place that sends consent mail (plain text and HTML, in the contact's language),
-    so the newsletter channel can take it over. Returns whether a mail was sent.
+    so the newsletter channel can take it over. Returns whether a mail was sent. Safe to run
+    twice: the opt-in row is locked while it is mailed and remembers that it was.
     """
-    record = (
-        ConsentRecord.objects.select_related("contact")
-        .filter(pk=record_id, kind=ConsentKind.OPT_IN)
-        .exclude(token_hash="")
-        .first()
-    )
-    if record is None or _confirmation_of(record) is not None:
+    with transaction.atomic():
+        record = (
+            ConsentRecord.objects.select_for_update(of=("self",))
+            .select_related("contact")
+            .filter(pk=record_id, kind=ConsentKind.OPT_IN, mailed_at__isnull=True)
+            .exclude(token_hash="")
+            .first()
+        )
+        if record is None or not _confirmation_mail(record):
+            return False
+        record.mailed_at = timezone.now()
+        record.save(update_fields=["mailed_at"])
+    return True
+
+
+def _confirmation_mail(record: ConsentRecord) -> bool:
+    if _confirmation_of(record) is not None:
         return False
     try:
         _check_still_open(record)

@@ -320,7 +320,7 @@ def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(client, prospect,
     assert confirmation.ip_address == "198.51.100.23"
 
 
-def test_a_mail_sent_later_or_again_carries_the_same_valid_link(
+def test_a_mail_sent_later_carries_a_valid_link_and_a_second_run_sends_nothing(
     client, prospect, django_capture_on_commit_callbacks
 ):
     start = timezone.now()
@@ -331,9 +331,8 @@ def test_a_mail_sent_later_or_again_carries_the_same_valid_link(
         consent_opt_in(contact=prospect, source="web-form", text_version="v1")
     with time_machine.travel(start + datetime.timedelta(minutes=3), tick=False):
         callbacks[0]()
-        callbacks[0]()
+        callbacks[0]()  # the task again, as a broker redelivery would run it
 
-    links = {LINK.search(message.body).group(1) for message in mail.outbox}
-    assert len(mail.outbox) == 2
-    assert len(links) == 1
-    assert client.post(links.pop()).status_code == 200
+    assert len(mail.outbox) == 1
+    assert ConsentRecord.objects.get(kind=ConsentKind.OPT_IN).mailed_at is not None
+    assert client.post(LINK.search(mail.outbox[0].body).group(1)).status_code == 200
