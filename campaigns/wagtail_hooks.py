@@ -9,6 +9,7 @@ from .viewsets.audience import AccountViewSet, ContactViewSet, SuppressionViewSe
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
 from .viewsets.segments import SegmentViewSet
+from .viewsets.sync import SyncStateViewSet
 
 AUDIENCE_VIEWSETS = [
     AccountViewSet,
@@ -19,6 +20,7 @@ AUDIENCE_VIEWSETS = [
     EventViewSet,
     OrderViewSet,
     ImportJobViewSet,
+    SyncStateViewSet,
 ]
 
 
