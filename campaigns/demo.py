@@ -32,10 +32,12 @@ from .models import (
     OrderSource,
     PhaseChange,
     Salutation,
+    Segment,
     SizeClass,
     Suppression,
     SuppressionReason,
 )
+from .segments import clean_rules
 
 CUSTOMER_PREFIX = "D-"
 EVENT_SOURCE = "demo"
@@ -153,6 +155,7 @@ class AudienceSeeder:
         if products:
             self.seed_behaviour(contacts, products=products, categories=categories)
         self.seed_phases(contacts)
+        self.seed_segments()
 
     # Accounts and contacts
 
@@ -402,6 +405,35 @@ class AudienceSeeder:
         Contact.objects.bulk_update(contacts, ["phase", "phase_changed_at"])
         PhaseChange.objects.bulk_create(changes)
         self.created["phase changes"] += len(changes)
+
+    def seed_segments(self) -> None:
+        def condition(field: str, operator: str, value) -> dict:
+            return {"field": field, "operator": operator, "value": value}
+
+        segments = {
+            "Einkäufer in der Erwägungsphase": [
+                condition("role", "in", ["buyer"]),
+                condition("phase", "in", ["consideration"]),
+            ],
+            "Angesehen, nicht gekauft (30 Tage)": [
+                condition("viewed_not_bought", "is", {"within_days": 30}),
+            ],
+            "Warenkorb abgebrochen, keine Bestellung (14 Tage)": [
+                condition("cart_abandoned_without_order", "is", {"within_days": 14}),
+            ],
+            "Top-Kunden: Umsatz ab 10.000 EUR (12 Monate)": [
+                condition("revenue", "gte", {"value": "10000", "within_days": 365}),
+            ],
+            "DACH: Entscheider und Freigeber": [
+                condition("account.country", "in", ["AT", "CH", "DE"]),
+                condition("role", "in", ["approver", "decision_maker"]),
+            ],
+        }
+        for name, rules in segments.items():
+            _segment, created = Segment.objects.get_or_create(
+                name=name, defaults={"rules": clean_rules({"op": "and", "rules": rules})}
+            )
+            self.created["segments"] += created
 
     def _past(self, *, days: int) -> datetime:
         return self.now - timedelta(minutes=self.random.randint(60, days * 24 * 60))

@@ -16,6 +16,7 @@ from campaigns.models import (
     Event,
     Order,
     PhaseChange,
+    Segment,
     Suppression,
 )
 from tests.factories import CategoryFactory, ProductFactory
@@ -82,3 +83,13 @@ def test_seeding_again_creates_nothing(seeded):
 
     assert not again.created
     assert (Account.objects.count(), Contact.objects.count(), Event.objects.count()) == counts
+
+
+def test_the_demo_segments_are_valid_and_find_contacts(seeded):
+    from campaigns.segments import clean_rules, segment_contacts
+
+    segments = list(Segment.objects.all())
+
+    assert len(segments) == 5
+    assert all(clean_rules(segment.rules) == segment.rules for segment in segments)
+    assert segment_contacts(Segment.objects.get(name__startswith="DACH")).exists()
