@@ -951,6 +951,24 @@ class _Importer:
 
     UNIQUE: tuple[str, ...] = ()
 
+    def keyed(self, rows, noun: str) -> list[tuple[int, dict]]:
+        """The parsed rows that carry their key, each key once; the others reported, skipped."""
+        parsed = []
+        for line, raw in rows:
+            values = self.parse(line, raw)
+            if values is None:
+                self.skipped += 1
+                continue
+            if self.key not in values:
+                self.error(line, self.key, f"required: the key to match {noun} by")
+                self.skipped += 1
+                continue
+            if not self.first_time(line, values[self.key], self.key):
+                self.skipped += 1
+                continue
+            parsed.append((line, values))
+        return parsed
+
     def owners(self, parsed: list[tuple[int, dict]]) -> dict[str, dict[Any, dict[str, Any]]]:
         """For each unique field, the stored value -> the stored row holding it."""
         owners = {}
@@ -1007,20 +1025,7 @@ class AccountImporter(_Importer):
 
     def plan(self, rows) -> _Batch:
         batch = _Batch()
-        parsed = []
-        for line, raw in rows:
-            values = self.parse(line, raw)
-            if values is None:
-                self.skipped += 1
-                continue
-            if self.key not in values:
-                self.error(line, self.key, "required: the key to match accounts by")
-                self.skipped += 1
-                continue
-            if not self.first_time(line, values[self.key], self.key):
-                self.skipped += 1
-                continue
-            parsed.append((line, values))
+        parsed = self.keyed(rows, "accounts")
         owners = self.owners(parsed)
         batch_values: dict = {}
         for line, values in parsed:
@@ -1083,20 +1088,7 @@ class ContactImporter(_Importer):
 
     def plan(self, rows) -> _Batch:
         batch = _Batch()
-        parsed = []
-        for line, raw in rows:
-            values = self.parse(line, raw)
-            if values is None:
-                self.skipped += 1
-                continue
-            if self.key not in values:
-                self.error(line, self.key, "required: the key to match contacts by")
-                self.skipped += 1
-                continue
-            if not self.first_time(line, values[self.key], self.key):
-                self.skipped += 1
-                continue
-            parsed.append((line, values))
+        parsed = self.keyed(rows, "contacts")
         owners = self.owners(parsed)
         accounts = dict(
             Account.objects.filter(
