@@ -248,6 +248,13 @@ class Product(ContentModel):
                 fields=["sku", "locale"], name="content_product_unique_sku_per_locale"
             ),
         ]
+        indexes = [
+            # The API's pages: live products of a language in primary-key order, read
+            # 101 rows at a time straight from the index.
+            models.Index(
+                fields=["locale", "id"], condition=Q(live=True), name="product_live_by_locale"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
