@@ -309,7 +309,7 @@ def _event_has(value: dict, ctx: CompileContext) -> Q:
     counted = (
         events.filter(contact__isnull=False)
         .values("contact_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .filter(n__gte=value["min_count"])
         .values("contact_id")
     )
@@ -317,7 +317,7 @@ def _event_has(value: dict, ctx: CompileContext) -> Q:
 
 
 def _aggregate_q(kind: str, operator: str) -> Callable[[dict, CompileContext], Q]:
-    aggregate = Count("pk") if kind == "count" else Sum("revenue")
+    aggregate = Count("*") if kind == "count" else Sum("revenue")
 
     def compile_(value: dict, ctx: CompileContext) -> Q:
         bound = value["value"]

@@ -171,6 +171,15 @@ class Contact(models.Model):
                 condition=models.Q(consent="confirmed"),
                 name="contact_reachable_role_phase",
             ),
+            # Every segment count joins its matches to the reachable contacts: this partial
+            # index holds them with every column a condition reads, so no count opens the
+            # table itself.
+            models.Index(
+                fields=["id"],
+                include=["account", "role", "phase", "language", "email_hash"],
+                condition=models.Q(consent="confirmed"),
+                name="contact_reachable",
+            ),
             models.Index(fields=["consent"], name="contact_consent"),
             models.Index(fields=["language"], name="contact_language"),
         ]
