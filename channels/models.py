@@ -217,3 +217,22 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery.message_id} @ {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SendRateState(models.Model):
+    """The shared "next free moment" of one mail transport's send rate.
+
+    Kept by ``channels/newsletter/throttle.py`` when ``HUB_SEND_RATE_URL`` is the database;
+    Redis holds it otherwise.
+    """
+
+    key = models.CharField(_("transport"), max_length=100, primary_key=True)
+    # Seconds since the epoch: the earliest moment the next message may go out.
+    next_free_at = models.FloatField(_("next free at"))
+
+    class Meta:
+        verbose_name = _("send rate state")
+        verbose_name_plural = _("send rate states")
+
+    def __str__(self) -> str:
+        return self.key

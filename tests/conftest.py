@@ -77,3 +77,12 @@ def publish(editor, reviewers):
         return type(obj).objects.get(pk=obj.pk)
 
     return publish_
+
+
+@pytest.fixture
+def mail_sink():
+    """A started SMTP server on 127.0.0.1 that keeps every message it receives."""
+    from tests.mail_sink import MailSink
+
+    with MailSink() as sink:
+        yield sink

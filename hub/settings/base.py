@@ -166,6 +166,49 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="hub@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# Newsletter mail transports (channels/newsletter/transports.py), loaded by dotted path like
+# the channels. HUB_MAIL_TRANSPORT: "smtp" (the EMAIL_* server above, a pool of connections)
+# or "ses" (Amazon SES v2 with the usual AWS_* credentials). RATE_PER_SECOND is the global
+# send rate of the transport across all workers; empty means unlimited.
+HUB_MAIL_TRANSPORT = env("HUB_MAIL_TRANSPORT", default="smtp")
+if HUB_MAIL_TRANSPORT == "ses":
+    _mail_transport = {
+        "BACKEND": "channels.newsletter.transports.SESTransport",
+        "OPTIONS": {
+            "REGION": env("AWS_SES_REGION", default="eu-central-1"),
+            "ENDPOINT_URL": env("AWS_SES_ENDPOINT_URL", default=None),
+            "CONFIGURATION_SET": env("AWS_SES_CONFIGURATION_SET", default=""),
+            "RATE_PER_SECOND": env.float("HUB_MAIL_RATE_PER_SECOND", default=14.0),
+        },
+    }
+elif HUB_MAIL_TRANSPORT == "smtp":
+    _mail_transport = {
+        "BACKEND": "channels.newsletter.transports.SMTPTransport",
+        "OPTIONS": {
+            "HOST": EMAIL_HOST,
+            "PORT": EMAIL_PORT,
+            "USERNAME": EMAIL_HOST_USER,
+            "PASSWORD": EMAIL_HOST_PASSWORD,
+            "STARTTLS": EMAIL_USE_TLS,
+            "SSL": EMAIL_USE_SSL,
+            "TIMEOUT": EMAIL_TIMEOUT,
+            "POOL_SIZE": env.int("HUB_MAIL_POOL_SIZE", default=4),
+            "RATE_PER_SECOND": env.float("HUB_MAIL_RATE_PER_SECOND", default=None),
+            # A PEM bundle for a server certificate from an in-house CA; empty: system CAs.
+            "CA_FILE": env("HUB_MAIL_CA_FILE", default="") or None,
+        },
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"HUB_MAIL_TRANSPORT={HUB_MAIL_TRANSPORT!r} is not supported; use 'smtp' or 'ses'."
+    )
+HUB_MAIL_TRANSPORTS = {"default": _mail_transport}
+# Where the send rate's shared state lives: "database" (the embedded default) or a
+# redis:// URL, which several hosts of workers need to share cheaply.
+HUB_SEND_RATE_URL = env("HUB_SEND_RATE_URL", default="database")
+
 # Celery: the embedded broker is kombu's SQLAlchemy transport over a SQLite file.
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{(VAR_DIR / 'broker.sqlite3').resolve()}"
