@@ -3,9 +3,11 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.snippets.models import register_snippet
 
 from .viewsets.activity import EventViewSet, OrderViewSet
 from .viewsets.audience import AccountViewSet, ContactViewSet, SuppressionViewSet
+from .viewsets.campaigns import CampaignViewSet
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
 from .viewsets.segments import SegmentViewSet
@@ -35,6 +37,17 @@ class AudienceViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_audience_viewsets():
     return AudienceViewSetGroup()
+
+
+register_snippet(CampaignViewSet)
+
+
+@hooks.register("register_log_actions")
+def register_campaign_log_actions(actions):
+    actions.register_action("campaigns.campaign.schedule", _("Schedule"), _("Campaign scheduled"))
+    actions.register_action("campaigns.campaign.pause", _("Pause"), _("Campaign paused"))
+    actions.register_action("campaigns.campaign.resume", _("Resume"), _("Campaign resumed"))
+    actions.register_action("campaigns.campaign.cancel", _("Cancel"), _("Campaign cancelled"))
 
 
 @hooks.register("register_log_actions")

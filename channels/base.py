@@ -1,15 +1,26 @@
 """The contract every channel adapter implements.
 
 A channel is configured in ``settings.HUB_CHANNELS`` by dotted path, like Django's e-mail
-backends. This part of the contract is what content needs: who the channel is and which
-product fields it requires per locale (this drives completeness). Rendering and delivery
-are added with each channel's own implementation; an adapter never pretends to send.
+backends. Content needs to know who the channel is and which product fields it requires per
+locale (this drives completeness). Campaigns need two more things from a channel that sends:
+
+- ``render(variant)`` once per variant: everything the recipients of that variant share
+  (layout, inlined CSS, tracked links), returned as a ``RenderedVariant``;
+- ``deliver(rendered, recipients)`` per batch: the cheap personal part and the sending,
+  with one ``DeliveryResult`` per recipient.
+
+Inputs and results are frozen dataclasses, so an adapter cannot reach back into the
+database: campaigns prepare every fact a channel may use, once per batch. A channel that
+cannot send yet says so with ``sends = False`` and is never offered for campaigns; an
+adapter never pretends to send.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
 
 # The product fields a channel may require. Each name is checked by
 # content.selectors.product_completeness; an unknown name is a configuration error.
@@ -31,6 +42,142 @@ PRODUCT_FIELDS: tuple[str, ...] = (
     "lead_time_days",
 )
 
+# Stands in a rendered variant's URLs for each recipient's signed token; an adapter swaps it
+# for the recipient's ``token`` when it personalises.
+RECIPIENT_TOKEN = "__HUB_RECIPIENT_TOKEN__"  # noqa: S105 (a placeholder, not a secret)
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """A live product as a channel shows it, in the variant's language."""
+
+    sku: str
+    name: str
+    short_text: str = ""
+    url: str = ""
+    image_url: str = ""
+    price: Decimal | None = None
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True)
+class HeroBlock:
+    headline: str
+    text: str = ""
+    image_url: str = ""
+    link_url: str = ""
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    html: str  # sanitised rich text from the editor
+
+
+@dataclass(frozen=True)
+class ProductGridBlock:
+    heading: str
+    products: tuple[ProductCard, ...]
+
+
+@dataclass(frozen=True)
+class MessageBlock:
+    """The approved audience message chosen for this variant's role and phase."""
+
+    headline: str
+    body_html: str
+    cta_label: str = ""
+    cta_url: str = ""
+    product: ProductCard | None = None
+
+
+@dataclass(frozen=True)
+class CallToActionBlock:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PersonalProductsBlock:
+    """Filled per recipient: what they viewed and didn't buy, or picks from their categories."""
+
+    heading: str
+    source: Literal["viewed", "recommended"]
+
+
+Block = (
+    HeroBlock | TextBlock | ProductGridBlock | MessageBlock | CallToActionBlock
+    | PersonalProductsBlock
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where a variant's tracked URLs point; each holds ``RECIPIENT_TOKEN`` for the recipient.
+
+    ``click(url)`` gives the tracked form of a link of the message; the hub redirects only
+    to links it gave out this way.
+    """
+
+    open_url: str
+    unsubscribe_url: str
+    preferences_url: str
+    click: Callable[[str], str]
+    unsubscribe_mailto: str = ""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One rendering of a campaign: a language, a role, a phase and an A/B arm."""
+
+    key: str
+    campaign_id: int
+    campaign_name: str
+    locale: str
+    role: str
+    phase: str
+    arm: str
+    subject: str
+    preheader: str
+    sender: str  # the From header, e.g. "ACME Marketing <news@acme.example>"
+    blocks: tuple[Block, ...]
+    tracking: Tracking
+    reply_to: str = ""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One recipient of a batch, with every personal fact prepared in advance."""
+
+    delivery_id: int
+    email: str
+    token: str
+    greeting: str  # in the variant's language, e.g. "Sehr geehrte Frau Dr. Weber,"
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    prices: Mapping[str, Decimal] = field(default_factory=dict)  # SKU -> the account's price
+    viewed: tuple[ProductCard, ...] = ()
+    recommended: tuple[ProductCard, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderedVariant:
+    """What ``render`` returns; adapters subclass it to carry their own prepared parts."""
+
+    variant: Variant
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What became of one recipient's message; ``permanent`` failures are never retried."""
+
+    delivery_id: int
+    sent: bool
+    permanent: bool = False
+    detail: str = ""
+    message_id: str = ""
+    provider_id: str = ""
+
 
 class BaseChannel:
     """A channel the hub publishes to.
@@ -45,6 +192,9 @@ class BaseChannel:
     # True when the channel addresses each recipient (newsletter); False when it produces
     # one artifact for everybody (a print catalogue, a marketplace feed).
     per_recipient: ClassVar[bool] = False
+    # True when the channel implements ``render`` and ``deliver``: only then can campaigns
+    # send through it.
+    sends: ClassVar[bool] = False
 
     def __init__(self, key: str, options: Mapping[str, Any] | None = None) -> None:
         self.key = key
@@ -54,6 +204,26 @@ class BaseChannel:
         """The product fields this channel requires for content in ``locale``."""
         fields = [*self.required_fields.get("*", ()), *self.required_fields.get(locale, ())]
         return tuple(dict.fromkeys(fields))
+
+    def render(self, variant: Variant) -> RenderedVariant:
+        """Prepare what every recipient of ``variant`` shares; called once per variant."""
+        raise NotImplementedError(f"{type(self).__name__} does not render campaigns.")
+
+    def deliver(
+        self,
+        rendered: RenderedVariant,
+        recipients: Sequence[Recipient],
+        *,
+        on_result: Callable[[DeliveryResult], None] | None = None,
+    ) -> list[DeliveryResult]:
+        """Personalise and send ``rendered`` to each recipient, one result each, in order.
+
+        ``on_result``, when given, gets each result in the calling thread as soon as it is
+        known, so the caller can record a sent message before the next goes out. A failure
+        of one recipient is a result, not an exception; an exception means none of the
+        batch was sent and all of it may be retried (``channels.exceptions.TransportError``).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not deliver campaigns.")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r}>"

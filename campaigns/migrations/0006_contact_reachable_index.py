@@ -4,14 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0005_consent_mailed_at'),
+        ("campaigns", "0005_consent_mailed_at"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('consent', 'confirmed')), fields=['id'], include=('account', 'role', 'phase', 'language', 'email_hash'), name='contact_reachable'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("consent", "confirmed")),
+                fields=["id"],
+                include=("account", "role", "phase", "language", "email_hash"),
+                name="contact_reachable",
+            ),
         ),
     ]

@@ -18,19 +18,35 @@ from .audience import (
     email_hash,
     normalise_email,
 )
-from .campaign import Campaign
+from .campaign import (
+    ARM_LABELS,
+    Campaign,
+    CampaignArm,
+    CampaignContent,
+    CampaignStatus,
+    Delivery,
+    DeliveryState,
+    ScheduleMode,
+    WinnerMetric,
+)
 from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
 from .sync import SyncState
 
 __all__ = [
+    "ARM_LABELS",
     "Account",
     "Campaign",
+    "CampaignArm",
+    "CampaignContent",
+    "CampaignStatus",
     "ConsentKind",
     "ConsentRecord",
     "ConsentState",
     "Contact",
+    "Delivery",
+    "DeliveryState",
     "Event",
     "EventKind",
     "ImportJob",
@@ -42,6 +58,7 @@ __all__ = [
     "OrderSource",
     "PhaseChange",
     "Salutation",
+    "ScheduleMode",
     "Segment",
     "SegmentKind",
     "SegmentMember",
@@ -51,6 +68,7 @@ __all__ = [
     "Suppression",
     "SuppressionReason",
     "SyncState",
+    "WinnerMetric",
     "email_hash",
     "normalise_email",
 ]

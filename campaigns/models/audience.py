@@ -140,6 +140,12 @@ class Contact(models.Model):
         _("consent"), max_length=12, choices=ConsentState.choices, default=ConsentState.NONE
     )
     consent_changed_at = models.DateTimeField(_("consent since"), null=True, blank=True)
+    declined_topics = models.JSONField(
+        _("declined newsletter topics"),
+        default=list,
+        blank=True,
+        help_text=_("Topics (settings.HUB_NEWSLETTER_TOPICS) the contact chose not to receive."),
+    )
     timezone = models.CharField(
         _("time zone"),
         max_length=50,

@@ -208,6 +208,9 @@ HUB_MAIL_TRANSPORTS = {"default": _mail_transport}
 # Where the send rate's shared state lives: "database" (the embedded default) or a
 # redis:// URL, which several hosts of workers need to share cheaply.
 HUB_SEND_RATE_URL = env("HUB_SEND_RATE_URL", default="database")
+# The domain of the newsletter's Message-IDs (d<delivery>.<hmac>@HUB_MAIL_DOMAIN), by which
+# bounces are mapped back to their delivery.
+HUB_MAIL_DOMAIN = env("HUB_MAIL_DOMAIN", default="localhost")
 
 # Celery: the embedded broker is kombu's SQLAlchemy transport over a SQLite file.
 CELERY_BROKER_URL = env(
@@ -219,6 +222,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
+# Sending has its own queue (and workers, in production) so exports never hold up mail.
+CELERY_TASK_ROUTES = {"campaigns.tasks.send_campaign_batch": {"queue": "send"}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-content": {
@@ -237,6 +242,12 @@ CELERY_BEAT_SCHEDULE = {
     "journey-nightly": {
         "task": "campaigns.tasks.journey_evaluate_all",
         "schedule": crontab(hour=env.int("HUB_JOURNEY_NIGHTLY_HOUR", default=2), minute=30),
+    },
+    # Campaigns are dispatched by this tick, never by long ETAs a broker could redeliver.
+    "campaigns-tick": {
+        "task": "campaigns.tasks.campaigns_tick",
+        "schedule": env.float("HUB_CAMPAIGNS_TICK_EVERY", default=30.0),
+        "options": {"expires": env.float("HUB_CAMPAIGNS_TICK_EVERY", default=30.0)},
     },
     "erp-import": {
         "task": "campaigns.tasks.import_erp_files",
@@ -345,3 +356,20 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Newsletter topics a contact can decline on the preference page; a campaign names one.
+HUB_NEWSLETTER_TOPICS = {
+    "products": "Produktneuheiten / Product news",
+    "events": "Messen und Veranstaltungen / Trade fairs and events",
+    "offers": "Angebote / Offers",
+}
+# Optional mailto: address for List-Unsubscribe (besides the one-click HTTPS URL).
+HUB_UNSUBSCRIBE_MAILTO = env("HUB_UNSUBSCRIBE_MAILTO", default="")
+# Where a product lives in the webshop: newsletters link product cards there.
+HUB_SHOP_PRODUCT_URL = env("HUB_SHOP_PRODUCT_URL", default="https://shop.example.com/p/{sku}")
+# Sending: rows per batch (one variant each), batches queued ahead per campaign, how long a
+# claimed batch may take before its rows are queued again, attempts for transient failures.
+HUB_SEND_BATCH_SIZE = env.int("HUB_SEND_BATCH_SIZE", default=500)
+HUB_SEND_BATCHES_AHEAD = env.int("HUB_SEND_BATCHES_AHEAD", default=4)
+HUB_SEND_CLAIM_TIMEOUT = env.int("HUB_SEND_CLAIM_TIMEOUT", default=900)
+HUB_SEND_MAX_ATTEMPTS = env.int("HUB_SEND_MAX_ATTEMPTS", default=5)

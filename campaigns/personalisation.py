@@ -1,0 +1,413 @@
+"""From an approved campaign to what a channel renders: variants, and recipients per batch.
+
+The audience splits by language x role x phase (x A/B arm). For each variant every content
+slot takes the most specific live audience message (role+phase, then role, then phase, then
+the default); only live, approved products and messages are ever read. Per recipient,
+everything personal is fetched for a whole batch at once: a constant number of queries
+however large the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from wagtail.rich_text import expand_db_html
+
+from channels import base as contract
+from content.models import AudienceMessage, Product
+
+from .models import Campaign, CampaignContent, Contact, Event, EventKind, OrderLine
+from .tracking import delivery_token, tracking_for
+
+ANY = ""  # a blank role or phase: "any" in audience messages, "none given" on a contact
+VIEWED_DAYS = 30
+PERSONAL_PRODUCTS = 3
+
+
+def variant_key(locale: str, role: str, phase: str, arm: str) -> str:
+    return f"{locale}:{role or '-'}:{phase or '-'}:{arm or '-'}"
+
+
+def parse_variant_key(key: str) -> tuple[str, str, str, str]:
+    locale, role, phase, arm = (part if part != "-" else "" for part in key.split(":"))
+    return locale, role, phase, arm
+
+
+# --- time zones ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _country_zones() -> dict[str, str]:
+    """The first (main) time zone of each country, from the system's tz database."""
+    for folder in TZPATH:
+        table = Path(folder) / "zone.tab"
+        if table.exists():
+            zones: dict[str, str] = {}
+            for line in table.read_text().splitlines():
+                if line and not line.startswith("#"):
+                    country, _coordinates, name, *_ = line.split("\t")
+                    zones.setdefault(country, name)
+            return zones
+    return {}
+
+
+def contact_timezone(contact: Contact) -> ZoneInfo:
+    """The contact's own zone, else its account's country's, else the hub's."""
+    names = [contact.timezone]
+    if contact.account_id and contact.account.country:
+        names.append(_country_zones().get(contact.account.country, ""))
+    for name in [*names, settings.TIME_ZONE]:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_moment(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """``day`` at ``at`` o'clock in ``zone`` (a time skipped by DST moves forward)."""
+    return dt.datetime.combine(day, at, tzinfo=zone).astimezone(dt.UTC)
+
+
+# --- variants -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Something a variant needs and has no approved content for: blocks scheduling."""
+
+    variant: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.variant}: {self.reason}"
+
+
+def _product_url(sku: str) -> str:
+    return settings.HUB_SHOP_PRODUCT_URL.format(sku=sku)
+
+
+def _absolute(url: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return url
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
+
+
+def _image_url(image) -> str:
+    if image is None:
+        return ""
+    return _absolute(image.get_rendition("max-1200x800").url)
+
+
+def product_card(product: Product, price=None) -> contract.ProductCard:
+    first = next(iter(product.images.all()), None)
+    return contract.ProductCard(
+        sku=product.sku,
+        name=product.name,
+        short_text=product.short_text,
+        url=_product_url(product.sku),
+        image_url=_image_url(first.image if first else None),
+        price=product.price if price is None else price,
+        currency=product.currency,
+    )
+
+
+class VariantResolver:
+    """Resolves a campaign's variants against live content, loading each thing once."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.contents = list(campaign.contents.all())
+        self.locales = {content.locale.language_code for content in self.contents}
+        self._products: dict[tuple[str, str], Product | None] = {}
+        self._messages: dict[str, list[AudienceMessage]] = {}
+        self._tracking = tracking_for(campaign.pk)
+
+    def content_for(self, locale: str, arm: str) -> CampaignContent | None:
+        by_arm = {c.arm: c for c in self.contents if c.locale.language_code == locale}
+        return by_arm.get(arm) or by_arm.get("")
+
+    def live_product(self, product: Product | None, locale: str) -> Product | None:
+        """The live version of ``product`` in ``locale``, or None (never a draft)."""
+        if product is None:
+            return None
+        key = (str(product.translation_key), locale)
+        if key not in self._products:
+            self._products[key] = (
+                Product.objects.filter(
+                    translation_key=product.translation_key,
+                    locale__language_code=locale,
+                    live=True,
+                )
+                .prefetch_related("images__image")
+                .first()
+            )
+        return self._products[key]
+
+    def messages(self, locale: str) -> list[AudienceMessage]:
+        if locale not in self._messages:
+            self._messages[locale] = list(
+                AudienceMessage.objects.filter(live=True, locale__language_code=locale)
+                .select_related("product")
+                .order_by("pk")
+            )
+        return self._messages[locale]
+
+    def message_for(
+        self, product: Product | None, locale: str, role: str, phase: str
+    ) -> AudienceMessage | None:
+        """The most specific live message: role+phase, then role, then phase, then default."""
+        translation = product.translation_key if product is not None else None
+        candidates = {
+            (message.role, message.phase): message
+            for message in self.messages(locale)
+            if (message.product.translation_key if message.product_id else None) == translation
+        }
+        for wanted in ((role, phase), (role, ANY), (ANY, phase), (ANY, ANY)):
+            if wanted in candidates:
+                return candidates[wanted]
+        return None
+
+    def resolve(self, key: str) -> tuple[contract.Variant | None, list[Missing]]:
+        locale, role, phase, arm = parse_variant_key(key)
+        label = _variant_label(locale, role, phase, arm)
+        content = self.content_for(locale, arm)
+        if content is None:
+            return None, [Missing(label, f"no newsletter version in language {locale!r}")]
+        blocks: list[contract.Block] = []
+        missing: list[Missing] = []
+        for block in content.body:
+            value = block.value
+            if block.block_type == "hero":
+                blocks.append(
+                    contract.HeroBlock(
+                        headline=value["headline"],
+                        text=value["text"] or "",
+                        image_url=_image_url(value["image"]),
+                        link_url=value["link_url"] or "",
+                    )
+                )
+            elif block.block_type == "text":
+                blocks.append(contract.TextBlock(html=expand_db_html(value.source)))
+            elif block.block_type == "products":
+                live = [self.live_product(product, locale) for product in value["products"]]
+                cards = tuple(product_card(product) for product in live if product is not None)
+                if len(cards) < len(live):
+                    missing.append(
+                        Missing(label, f"{len(live) - len(cards)} product(s) not live in {locale}")
+                    )
+                if cards:
+                    blocks.append(
+                        contract.ProductGridBlock(heading=value["heading"] or "", products=cards)
+                    )
+            elif block.block_type == "message":
+                product = value["product"]
+                message = self.message_for(product, locale, role, phase)
+                if message is None:
+                    if value["required"]:
+                        about = f" about {product.sku}" if product is not None else ""
+                        missing.append(Missing(label, f"no approved audience message{about}"))
+                    continue
+                live = self.live_product(message.product, locale)
+                blocks.append(
+                    contract.MessageBlock(
+                        headline=message.headline,
+                        body_html=expand_db_html(message.body),
+                        cta_label=message.cta_label,
+                        cta_url=message.cta_url,
+                        product=product_card(live) if live is not None else None,
+                    )
+                )
+            elif block.block_type == "cta":
+                blocks.append(contract.CallToActionBlock(label=value["label"], url=value["url"]))
+            elif block.block_type == "personal_products":
+                blocks.append(
+                    contract.PersonalProductsBlock(heading=value["heading"], source=value["source"])
+                )
+        variant = contract.Variant(
+            key=key,
+            campaign_id=self.campaign.pk,
+            campaign_name=self.campaign.name,
+            locale=locale,
+            role=role,
+            phase=phase,
+            arm=arm,
+            subject=content.subject,
+            preheader=content.preheader,
+            sender=self.campaign.sender,
+            reply_to=self.campaign.reply_to,
+            blocks=tuple(blocks),
+            tracking=self._tracking,
+        )
+        return variant, missing
+
+
+def _variant_label(locale: str, role: str, phase: str, arm: str) -> str:
+    parts = [locale, role or "no role", phase or "no phase"]
+    if arm:
+        parts.append(f"arm {arm}")
+    return " / ".join(parts)
+
+
+def arms_of(campaign: Campaign) -> list[str]:
+    return [arm.label for arm in campaign.arms.all()] or [""]
+
+
+def audience_variants(campaign: Campaign, contacts: Iterable[Contact]) -> list[str]:
+    """The variant keys a set of contacts falls into, for every arm of the campaign."""
+    combos = {(c.language, c.role, c.phase) for c in contacts}
+    return sorted(
+        variant_key(locale, role, phase, arm)
+        for locale, role, phase in combos
+        for arm in arms_of(campaign)
+    )
+
+
+def campaign_missing_content(campaign: Campaign, contacts: Iterable[Contact]) -> list[Missing]:
+    """Everything that keeps the campaign's audience from getting approved content."""
+    resolver = VariantResolver(campaign)
+    missing: list[Missing] = []
+    for key in audience_variants(campaign, contacts):
+        missing.extend(resolver.resolve(key)[1])
+    return missing
+
+
+# --- recipients ---------------------------------------------------------------------------------
+
+
+GREETINGS = {
+    "de": {
+        "mr": "Sehr geehrter Herr {last},",
+        "ms": "Sehr geehrte Frau {last},",
+        "named": "Guten Tag {first} {last},",
+        "anonymous": "Guten Tag,",
+    },
+    "en": {
+        "mr": "Dear Mr {last},",
+        "ms": "Dear Ms {last},",
+        "named": "Dear {first} {last},",
+        "anonymous": "Hello,",
+    },
+}
+
+
+def greeting(contact: Contact, locale: str) -> str:
+    forms = GREETINGS.get(locale, GREETINGS["en"])
+    first, last = contact.first_name.strip(), contact.last_name.strip()
+    if contact.salutation in ("mr", "ms") and last:
+        form = forms[contact.salutation]
+    elif last:
+        form = forms["named"]
+    else:
+        form = forms["anonymous"]
+    return " ".join(form.format(first=first, last=last).split()).replace(" ,", ",")
+
+
+@dataclass
+class BatchFacts:
+    """What a batch's recipients viewed, bought and clicked: loaded once for all of them."""
+
+    viewed: dict[int, list[str]]
+    recommended: dict[int, list[str]]
+    cards: dict[str, contract.ProductCard]
+
+
+def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> BatchFacts:
+    since = now - dt.timedelta(days=VIEWED_DAYS)
+    bought: dict[int, set[str]] = defaultdict(set)
+    for contact_id, sku in OrderLine.objects.filter(
+        order__contact_id__in=contact_ids, order__ordered_at__gte=since
+    ).values_list("order__contact_id", "sku"):
+        bought[contact_id].add(sku)
+    viewed: dict[int, Counter] = defaultdict(Counter)
+    clicked: dict[int, Counter] = defaultdict(Counter)
+    for contact_id, kind, sku, category_id in Event.objects.filter(
+        Q(kind=EventKind.PRODUCT_VIEW) & ~Q(sku="") | Q(kind=EventKind.CATEGORY_CLICK),
+        contact_id__in=contact_ids,
+        occurred_at__gte=since,
+    ).values_list("contact_id", "kind", "sku", "category_id"):
+        if kind == EventKind.PRODUCT_VIEW:
+            if sku not in bought[contact_id]:
+                viewed[contact_id][sku] += 1
+        elif category_id:
+            clicked[contact_id][category_id] += 1
+    top_viewed = {
+        contact_id: [sku for sku, _n in counts.most_common(PERSONAL_PRODUCTS)]
+        for contact_id, counts in viewed.items()
+    }
+    categories = {category for counts in clicked.values() for category in counts}
+    in_category: dict[int, list[Product]] = defaultdict(list)
+    live = Product.objects.filter(live=True, locale__language_code=locale)
+    for product in (
+        live.filter(categories__in=categories)
+        .prefetch_related("images__image", "categories")
+        .order_by("sku")
+        .distinct()
+        if categories
+        else []
+    ):
+        for category in product.categories.all():
+            if category.pk in categories:
+                in_category[category.pk].append(product)
+    cards: dict[str, contract.ProductCard] = {}
+    for products in in_category.values():
+        for product in products:
+            cards.setdefault(product.sku, product_card(product))
+    wanted = {sku for skus in top_viewed.values() for sku in skus} - set(cards)
+    for product in live.filter(sku__in=wanted).prefetch_related("images__image"):
+        cards[product.sku] = product_card(product)
+    recommended: dict[int, list[str]] = {}
+    for contact_id, counts in clicked.items():
+        seen = bought[contact_id] | set(top_viewed.get(contact_id, ()))
+        picks: list[str] = []
+        for category, _n in counts.most_common():
+            for product in in_category.get(category, ()):
+                if product.sku not in seen and product.sku not in picks:
+                    picks.append(product.sku)
+        recommended[contact_id] = picks[:PERSONAL_PRODUCTS]
+    return BatchFacts(
+        viewed={c: [s for s in skus if s in cards] for c, skus in top_viewed.items()},
+        recommended=recommended,
+        cards=cards,
+    )
+
+
+def recipients_for(
+    deliveries: Sequence, locale: str, *, now: dt.datetime | None = None
+) -> list[contract.Recipient]:
+    """The channel's view of each delivery's contact, in order; a constant number of queries.
+
+    ``deliveries`` must have ``contact`` (with ``account``) loaded.
+    """
+    now = now or timezone.now()
+    contact_ids = [delivery.contact_id for delivery in deliveries]
+    facts = _batch_facts(contact_ids, locale, now)
+    recipients = []
+    for delivery in deliveries:
+        contact = delivery.contact
+        recipients.append(
+            contract.Recipient(
+                delivery_id=delivery.pk,
+                email=contact.email,
+                token=delivery_token(delivery.pk),
+                greeting=greeting(contact, locale),
+                first_name=contact.first_name,
+                last_name=contact.last_name,
+                company=contact.account.name if contact.account_id else "",
+                viewed=tuple(facts.cards[sku] for sku in facts.viewed.get(contact.pk, ())),
+                recommended=tuple(
+                    facts.cards[sku] for sku in facts.recommended.get(contact.pk, ())
+                ),
+            )
+        )
+    return recipients

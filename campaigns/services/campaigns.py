@@ -1,0 +1,230 @@
+"""Planning a campaign: what keeps it from being scheduled, scheduling, pausing, cancelling.
+
+Approval itself is Wagtail's workflow ("Campaign approval"): approving its last step
+publishes the revision, and ``Campaign.publish`` marks the campaign approved. These
+services take it from there; sending is ``campaigns.services.sending``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from types import SimpleNamespace
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+
+from channels.registry import get_channels
+
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryState,
+    ScheduleMode,
+)
+from ..models.campaign import OPEN_DELIVERY_STATES, PLANNING_STATES
+from ..personalisation import campaign_missing_content
+from ..segments import segment_contacts
+
+logger = logging.getLogger(__name__)
+
+
+class CampaignError(Exception):
+    """A campaign action that cannot be done now; the message says why, for the admin."""
+
+
+class CampaignNotReady(CampaignError):
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+def _arm_problems(campaign: Campaign) -> list[str]:
+    arms = list(campaign.arms.all())
+    if not arms:
+        if campaign.winner_after_hours or campaign.winner_metric:
+            return [_("A winner rule needs A/B arms.")]
+        return []
+    problems = []
+    if not 2 <= len(arms) <= 4:
+        problems.append(_("An A/B test has 2 to 4 arms."))
+    used = sum(arm.share for arm in arms) + campaign.holdout_percent
+    if campaign.winner_after_hours:
+        if not campaign.winner_metric:
+            problems.append(_("Choose how the winner is measured (click rate or revenue)."))
+        if used >= 100:
+            problems.append(
+                _(
+                    "With a winner rule the arms and the holdout must leave part of the audience "
+                    "for the winner (they take %(used)s %%)."
+                )
+                % {"used": used}
+            )
+    elif used != 100:
+        problems.append(
+            _("The arms and the holdout must add up to 100 %% (they add up to %(used)s %%).")
+            % {"used": used}
+        )
+    return problems
+
+
+def campaign_problems(campaign: Campaign, *, now: dt.datetime | None = None) -> list[str]:
+    """Why the campaign's approved version cannot be scheduled now; empty when it can.
+
+    Checked against live content: a variant of the audience without an approved message for
+    a required slot, or without a version in its language, is listed by name.
+    """
+    problems: list[str] = []
+    if not campaign.is_approved:
+        problems.append(_("The campaign is not approved: submit it for approval first."))
+    if campaign.segment_id is None:
+        problems.append(_("Choose a segment."))
+    elif campaign.segment.include_all:
+        problems.append(
+            _("Segment “%(name)s” includes contacts without consent (analysis only).")
+            % {"name": campaign.segment.name}
+        )
+    channels = get_channels()
+    if not campaign.channels:
+        problems.append(_("Choose at least one channel."))
+    for key in campaign.channels:
+        channel = channels.get(key)
+        if channel is None or not channel.sends:
+            problems.append(_("Channel “%(key)s” cannot send campaigns.") % {"key": key})
+    if not campaign.sender_email:
+        problems.append(_("Set a sender address."))
+    problems.extend(_arm_problems(campaign))
+    if campaign.segment_id is not None and not campaign.segment.include_all:
+        combos = (
+            segment_contacts(campaign.segment, now=now)
+            .order_by()
+            .values_list("language", "role", "phase")
+            .distinct()
+        )
+        audience = [
+            SimpleNamespace(language=language, role=role, phase=phase)
+            for language, role, phase in combos
+        ]
+        if not audience:
+            problems.append(_("The segment has no reachable contacts."))
+        problems.extend(str(missing) for missing in campaign_missing_content(campaign, audience))
+    return problems
+
+
+def _locked(campaign: Campaign) -> Campaign:
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+def _save_state(campaign: Campaign, *fields: str) -> None:
+    # Only operational columns: the row's content is the approved (live) version.
+    campaign.save(update_fields=[*fields, "updated_at"])
+
+
+@transaction.atomic
+def campaign_schedule(
+    *,
+    campaign: Campaign,
+    mode: str,
+    user,
+    send_at: dt.datetime | None = None,
+    local_time: dt.time | None = None,
+    now: dt.datetime | None = None,
+) -> Campaign:
+    """Schedule the approved campaign: now, at ``send_at``, or at ``local_time`` per recipient.
+
+    In local mode ``send_at`` gives the day, and each contact gets the mail at ``local_time``
+    in their own time zone. Raises ``CampaignNotReady`` with every problem at once.
+    """
+    now = now or timezone.now()
+    campaign = _locked(campaign)
+    if campaign.status != CampaignStatus.APPROVED:
+        raise CampaignError(
+            _("Only an approved campaign can be scheduled; this one is %(status)s.")
+            % {"status": campaign.get_status_display().lower()}
+        )
+    problems = campaign_problems(campaign, now=now)
+    mode = ScheduleMode(mode)
+    if mode == ScheduleMode.AT and (send_at is None or send_at < now - dt.timedelta(minutes=1)):
+        problems.append(_("Give a time in the future to send at."))
+    if mode == ScheduleMode.LOCAL and (send_at is None or local_time is None):
+        problems.append(_("Give the day and the local time to send at."))
+    if problems:
+        raise CampaignNotReady(problems)
+    campaign.schedule_mode = mode
+    campaign.send_at = now if mode == ScheduleMode.NOW else send_at
+    campaign.local_send_time = local_time if mode == ScheduleMode.LOCAL else None
+    campaign.status = CampaignStatus.SCHEDULED
+    campaign.scheduled_by = user
+    _save_state(campaign, "schedule_mode", "send_at", "local_send_time", "status", "scheduled_by")
+    log(instance=campaign, action="campaigns.campaign.schedule", user=user)
+    logger.info(
+        "campaign.scheduled campaign=%s mode=%s send_at=%s", campaign.pk, mode, campaign.send_at
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, user) -> Campaign:
+    """Stop handing out batches; the batches already sending finish."""
+    campaign = _locked(campaign)
+    if campaign.status != CampaignStatus.RUNNING:
+        raise CampaignError(_("Only a running campaign can be paused."))
+    campaign.status = CampaignStatus.PAUSED
+    _save_state(campaign, "status")
+    log(instance=campaign, action="campaigns.campaign.pause", user=user)
+    return campaign
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign, user) -> Campaign:
+    campaign = _locked(campaign)
+    if campaign.status != CampaignStatus.PAUSED:
+        raise CampaignError(_("Only a paused campaign can be resumed."))
+    campaign.status = CampaignStatus.RUNNING
+    _save_state(campaign, "status")
+    log(instance=campaign, action="campaigns.campaign.resume", user=user)
+    return campaign
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
+    """Cancel before done: nothing more is sent once the batches already sending finish."""
+    campaign = _locked(campaign)
+    if campaign.status in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
+        raise CampaignError(_("A finished or cancelled campaign cannot be cancelled."))
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.finished_at = timezone.now()
+    _save_state(campaign, "status", "finished_at")
+    Delivery.objects.filter(
+        campaign=campaign, state__in=[DeliveryState.QUEUED, DeliveryState.WAITING]
+    ).update(state=DeliveryState.CANCELLED, updated_at=timezone.now())
+    log(instance=campaign, action="campaigns.campaign.cancel", user=user)
+    logger.info("campaign.cancelled campaign=%s", campaign.pk)
+    return campaign
+
+
+def campaign_mark_approved(*, campaign: Campaign) -> None:
+    """Called when the approval workflow publishes the campaign."""
+    Campaign.objects.filter(pk=campaign.pk, status__in=PLANNING_STATES).update(
+        status=CampaignStatus.APPROVED, updated_at=timezone.now()
+    )
+
+
+def campaign_progress(campaign: Campaign) -> dict[str, int]:
+    """Deliveries per state, every state present (zero when none)."""
+    from django.db.models import Count
+
+    counts = dict(
+        Delivery.objects.filter(campaign=campaign)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("*"))
+        .values_list("state", "n")
+    )
+    progress = {state.value: counts.get(state.value, 0) for state in DeliveryState}
+    progress["total"] = sum(counts.values())
+    progress["open"] = sum(counts.get(state, 0) for state in OPEN_DELIVERY_STATES)
+    return progress

@@ -1,0 +1,325 @@
+"""Campaigns in the admin: a snippet with the approval workflow, scheduling and progress.
+
+Editing, submitting, approving and the history are Wagtail's own snippet views; the views
+here act on an approved campaign through ``campaigns.services``: schedule (with every
+problem listed), pause, resume, cancel, watch the progress, send a test, preview variants.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.admin.ui.tables import Column, DateColumn, UpdatedAtColumn
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, ScheduleMode
+from campaigns.services.campaigns import (
+    CampaignError,
+    CampaignNotReady,
+    campaign_cancel,
+    campaign_pause,
+    campaign_problems,
+    campaign_progress,
+    campaign_resume,
+    campaign_schedule,
+)
+from channels.registry import get_channels
+
+PROGRESS_URL = "wagtailsnippets_campaigns_campaign:progress"
+REFRESH_SECONDS = 3
+
+
+def _sending_channels() -> list[tuple[str, str]]:
+    return [(key, channel.name) for key, channel in get_channels().items() if channel.sends]
+
+
+class CampaignForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "channels" in self.fields:
+            self.fields["channels"] = forms.MultipleChoiceField(
+                label=_("Channels"),
+                choices=_sending_channels(),
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                initial=self.instance.channels or ["newsletter"],
+            )
+        if "topic" in self.fields:
+            self.fields["topic"] = forms.ChoiceField(
+                label=_("Newsletter topic"),
+                choices=[("", _("General (everyone)")), *settings.HUB_NEWSLETTER_TOPICS.items()],
+                required=False,
+                help_text=self.fields["topic"].help_text,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        arms = self.formsets.get("arms")
+        if arms is not None and arms.is_valid():
+            labels = [
+                form.cleaned_data["label"]
+                for form in arms.forms
+                if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            ]
+            if len(labels) != len(set(labels)):
+                self.add_error(None, _("Each A/B arm letter may be used once."))
+            if len(labels) == 1:
+                self.add_error(None, _("An A/B test needs at least two arms (or none)."))
+            contents = self.formsets.get("contents")
+            if contents is not None and contents.is_valid():
+                for form in contents.forms:
+                    arm = (form.cleaned_data or {}).get("arm")
+                    if arm and arm not in labels and not form.cleaned_data.get("DELETE"):
+                        form.add_error("arm", _("There is no arm %(arm)s.") % {"arm": arm})
+        return cleaned
+
+
+def _progress_text(campaign: Campaign) -> str:
+    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.APPROVED):
+        return ""
+    progress = campaign_progress(campaign)
+    return _("%(sent)s of %(total)s sent") % {"sent": progress["sent"], "total": progress["total"]}
+
+
+class CampaignViewSet(SnippetViewSet):
+    model = Campaign
+    icon = "mail"
+    menu_label = gettext_lazy("Campaigns")
+    menu_name = "campaigns"
+    menu_order = 240
+    add_to_admin_menu = True
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    list_display = [
+        "name",
+        Column("status_label", label=gettext_lazy("Status")),
+        Column("segment", label=gettext_lazy("Segment")),
+        DateColumn("send_at", label=gettext_lazy("Send at")),
+        Column("progress", label=gettext_lazy("Progress"), accessor=_progress_text),
+        UpdatedAtColumn(),
+    ]
+    list_filter = ["status"]
+    search_fields = ["name"]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("name"),
+                    FieldPanel("goal"),
+                    FieldRowPanel([FieldPanel("segment"), FieldPanel("topic")]),
+                    FieldPanel("channels"),
+                    MultiFieldPanel(
+                        [
+                            FieldRowPanel([FieldPanel("sender_name"), FieldPanel("sender_email")]),
+                            FieldPanel("reply_to"),
+                        ],
+                        heading=gettext_lazy("Sender"),
+                    ),
+                    MultiFieldPanel(
+                        [
+                            FieldPanel("cost"),
+                            FieldRowPanel(
+                                [FieldPanel("target_open_rate"), FieldPanel("target_click_rate")]
+                            ),
+                            FieldRowPanel(
+                                [FieldPanel("target_orders"), FieldPanel("target_revenue")]
+                            ),
+                        ],
+                        heading=gettext_lazy("Cost and targets"),
+                    ),
+                ],
+                heading=gettext_lazy("Plan"),
+            ),
+            ObjectList(
+                [
+                    InlinePanel(
+                        "contents",
+                        heading=gettext_lazy("Newsletter, one version per language (and arm)"),
+                        min_num=1,
+                        panels=[
+                            FieldRowPanel([FieldPanel("locale"), FieldPanel("arm")]),
+                            FieldPanel("subject"),
+                            FieldPanel("preheader"),
+                            FieldPanel("body"),
+                        ],
+                    )
+                ],
+                heading=gettext_lazy("Newsletter"),
+            ),
+            ObjectList(
+                [
+                    InlinePanel(
+                        "arms",
+                        heading=gettext_lazy("Arms (share of the segment in %)"),
+                        max_num=len(ARM_LABELS),
+                        panels=[FieldRowPanel([FieldPanel("label"), FieldPanel("share")])],
+                    ),
+                    FieldPanel("holdout_percent"),
+                    FieldRowPanel([FieldPanel("winner_metric"), FieldPanel("winner_after_hours")]),
+                ],
+                heading=gettext_lazy("A/B test and holdout"),
+            ),
+        ],
+        base_form_class=CampaignForm,
+    )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/schedule/", CampaignScheduleView.as_view(), name="schedule"),
+            path("<int:pk>/state/<str:action>/", CampaignStateView.as_view(), name="state"),
+            path("<int:pk>/progress/", CampaignProgressView.as_view(), name="progress"),
+        ]
+
+
+class CampaignPageMixin(WagtailAdminTemplateMixin):
+    header_icon = "mail"
+    permission = "schedule_campaign"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(f"campaigns.{self.permission}"):
+            raise PermissionDenied
+        self.campaign = get_object_or_404(Campaign, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return self.campaign.name
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("wagtailsnippets_campaigns_campaign:list"), "label": _("Campaigns")},
+            {
+                "url": reverse("wagtailsnippets_campaigns_campaign:edit", args=(self.campaign.pk,)),
+                "label": self.campaign.name,
+            },
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+
+class ScheduleForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=gettext_lazy("When"), choices=ScheduleMode.choices, widget=forms.RadioSelect
+    )
+    send_at = forms.DateTimeField(
+        label=gettext_lazy("Send at (or, for local time, the day)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    local_time = forms.TimeField(
+        label=gettext_lazy("Local time of each recipient"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+
+
+class CampaignScheduleView(CampaignPageMixin, TemplateView):
+    template_name = "campaigns/campaigns/schedule.html"
+    page_title = gettext_lazy("Schedule campaign")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", ScheduleForm(initial={"mode": ScheduleMode.NOW}))
+        context.setdefault("problems", campaign_problems(self.campaign))
+        context.update(campaign=self.campaign, status_label=self.campaign.status_label)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = ScheduleForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            campaign_schedule(
+                campaign=self.campaign,
+                mode=form.cleaned_data["mode"],
+                send_at=form.cleaned_data["send_at"],
+                local_time=form.cleaned_data["local_time"],
+                user=request.user,
+            )
+        except CampaignNotReady as error:
+            return self.render_to_response(
+                self.get_context_data(form=form, problems=error.problems), status=400
+            )
+        except CampaignError as error:
+            messages.error(request, str(error))
+            return redirect("wagtailsnippets_campaigns_campaign:edit", self.campaign.pk)
+        messages.success(request, _("Campaign scheduled."))
+        return redirect("wagtailsnippets_campaigns_campaign:progress", self.campaign.pk)
+
+
+class CampaignStateView(CampaignPageMixin, TemplateView):
+    http_method_names = ["post"]
+    ACTIONS = {
+        "pause": (campaign_pause, gettext_lazy("Campaign paused after the current batches.")),
+        "resume": (campaign_resume, gettext_lazy("Campaign resumed.")),
+        "cancel": (campaign_cancel, gettext_lazy("Campaign cancelled; nothing more is sent.")),
+    }
+
+    def post(self, request, *args, **kwargs):
+        action = self.ACTIONS.get(kwargs["action"])
+        if action is None:
+            return HttpResponse(status=404)
+        service, message = action
+        try:
+            service(campaign=self.campaign, user=request.user)
+        except CampaignError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, str(message))
+        return redirect("wagtailsnippets_campaigns_campaign:progress", self.campaign.pk)
+
+
+class CampaignProgressView(CampaignPageMixin, TemplateView):
+    """A progress bar (queued / sent / failed) that refreshes itself from this view's JSON."""
+
+    template_name = "campaigns/campaigns/progress.html"
+    page_title = gettext_lazy("Sending progress")
+    permission = "view_campaign"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "json":
+            return JsonResponse(self.state())
+        return super().get(request, *args, **kwargs)
+
+    def state(self) -> dict:
+        campaign = Campaign.objects.get(pk=self.campaign.pk)
+        progress = campaign_progress(campaign)
+        done = progress["sent"] + progress["failed"] + progress["bounced"]
+        addressed = progress["total"] - progress["held_out"] - progress["cancelled"]
+        return {
+            "status": campaign.status,
+            "status_label": campaign.status_label,
+            "progress": progress,
+            "percent": round(100 * done / addressed, 1) if addressed else 0,
+            "checked_at": timezone.now().isoformat(),
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            campaign=self.campaign,
+            state=self.state(),
+            can_schedule=self.request.user.has_perm("campaigns.schedule_campaign"),
+            json_url=f"{reverse(PROGRESS_URL, args=(self.campaign.pk,))}?format=json",
+            refresh_seconds=REFRESH_SECONDS,
+        )
+        return context
