@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("consent/", include(consent_urls)),
+    path("t/", include("campaigns.tracking_urls")),
     path("hooks/ses/", include("channels.newsletter.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

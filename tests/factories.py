@@ -207,3 +207,29 @@ class SegmentFactory(factory.django.DjangoModelFactory):
         model = Segment
 
     name = factory.Sequence(lambda n: f"Segment {n}")
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.Campaign"
+
+    name = factory.Sequence(lambda n: f"Kampagne {n}")
+    sender_name = "Hubwerk Marketing"
+    sender_email = "news@example.com"
+    live = False  # as the admin creates it: a draft until the workflow approves it
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A newsletter delivery that has been sent to a consented contact."""
+
+    class Meta:
+        model = "campaigns.Delivery"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    channel = "newsletter"
+    contact = factory.SubFactory(ContactFactory)
+    due_at = factory.LazyFunction(timezone.now)
+    state = "sent"

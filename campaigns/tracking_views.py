@@ -1,0 +1,231 @@
+"""Public tracking pages, without login: open pixel, click redirect, unsubscribe, preferences.
+
+Each URL carries a recipient's signed delivery token (``campaigns.tracking``); a forged or
+altered token, or one of a delivery that no longer exists, is "not found" and records
+nothing. Mail scanners and link previews fetch every link in a mail, so a GET of the
+unsubscribe page never changes anything: only its POST does, which is also what mail
+clients send for one-click unsubscribe (RFC 8058, ``List-Unsubscribe=One-Click``, without
+cookies), hence no CSRF check there. The preference page is an ordinary form with CSRF.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+from urllib.parse import urlsplit
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods
+
+from campaigns.models import Contact, Delivery
+from campaigns.services.tracking import (
+    contact_preferences_save,
+    tracking_click,
+    tracking_open,
+    tracking_unsubscribe,
+)
+from campaigns.tracking import delivery_id_from_token, link_from_token
+from campaigns.views import client_ip
+
+logger = logging.getLogger(__name__)
+
+# A transparent 1x1 GIF, the smallest image every mail client shows.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
+REDIRECT_SCHEMES = frozenset({"http", "https"})
+
+
+def _delivery_id(token: str) -> int:
+    try:
+        return delivery_id_from_token(token)
+    except signing.BadSignature as exc:
+        raise Http404("Not a valid link.") from exc
+
+
+def _delivery(token: str) -> Delivery:
+    """The delivery a token names, with its contact (None once erased); 404 if there is none."""
+    delivery = Delivery.objects.select_related("contact").filter(pk=_delivery_id(token)).first()
+    if delivery is None:
+        raise Http404("Not a valid link.")
+    return delivery
+
+
+def _language(contact: Contact | None) -> str:
+    return "en" if contact is not None and contact.language == "en" else "de"
+
+
+def _page(request, template: str, context: dict, lang: str) -> HttpResponse:
+    # Rendered here, in the contact's language, so Django's own texts (form errors) match.
+    with translation.override(lang):
+        return render(request, f"campaigns/tracking/{template}", {"lang": lang, **context})
+
+
+def _friendly_not_found(view):
+    """A page that says the link is not valid (status 404) instead of the bare 404."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            with translation.override("de"):
+                return render(request, "campaigns/tracking/invalid.html", status=404)
+
+    return wrapper
+
+
+def masked_email(email: str) -> str:
+    """An address as the unsubscribe page shows it: ``m***@example.com``."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else f"{local[:1]}***"
+
+
+# --- open and click --------------------------------------------------------------------------
+
+
+@require_GET
+def open_pixel(request, token: str):
+    delivery_id = _delivery_id(token)
+    try:
+        tracking_open(delivery_id=delivery_id)
+    except Delivery.DoesNotExist as exc:
+        raise Http404("Not a valid link.") from exc
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _redirect_target(url: str) -> bool:
+    parts = urlsplit(url)
+    return (
+        parts.scheme.lower() in REDIRECT_SCHEMES
+        and bool(parts.netloc)
+        and not any(ord(char) < 32 or ord(char) == 127 for char in url)
+    )
+
+
+@never_cache
+@_friendly_not_found
+@require_GET
+def click(request, token: str, link: str):
+    delivery_id = _delivery_id(token)
+    try:
+        campaign_id, url = link_from_token(link)
+    except signing.BadSignature as exc:
+        raise Http404("Not a valid link.") from exc
+    delivery_campaign = (
+        Delivery.objects.filter(pk=delivery_id).values_list("campaign_id", flat=True).first()
+    )
+    # A genuine link of another campaign is not a link of this message: no open redirect.
+    if delivery_campaign is None or delivery_campaign != campaign_id or not _redirect_target(url):
+        raise Http404("Not a valid link.")
+    try:
+        tracking_click(delivery_id=delivery_id, url=url)
+    except Delivery.DoesNotExist as exc:  # deleted since the check above
+        raise Http404("Not a valid link.") from exc
+    return HttpResponseRedirect(url)
+
+
+# --- unsubscribe -----------------------------------------------------------------------------
+
+
+# No CSRF check: mail clients POST one-click unsubscribes without cookies (RFC 8058), and the
+# signed token in the URL already proves the request comes from the mail.
+@csrf_exempt
+@never_cache
+@_friendly_not_found
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    delivery = _delivery(token)
+    contact = delivery.contact
+    lang = _language(contact)
+    if contact is None:
+        return _page(request, "removed.html", {}, lang)
+    if request.method == "POST":
+        try:
+            tracking_unsubscribe(
+                delivery_id=delivery.pk,
+                ip_address=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except Delivery.DoesNotExist as exc:  # deleted since it was read
+            raise Http404("Not a valid link.") from exc
+        return _page(request, "unsubscribed.html", {"email": masked_email(contact.email)}, lang)
+    return _page(
+        request,
+        "unsubscribe.html",
+        {
+            "email": masked_email(contact.email),
+            "preferences_url": reverse("tracking:preferences", kwargs={"token": token}),
+        },
+        lang,
+    )
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(choices=())
+    topics = forms.MultipleChoiceField(
+        choices=(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read per form, not at import: the choices are settings.
+        self.fields["language"].choices = settings.LANGUAGES
+        self.fields["topics"].choices = list(settings.HUB_NEWSLETTER_TOPICS.items())
+
+    @classmethod
+    def for_contact(cls, contact: Contact) -> PreferencesForm:
+        declined = set(contact.declined_topics or ())
+        return cls(
+            initial={
+                "language": contact.language,
+                "topics": [key for key in settings.HUB_NEWSLETTER_TOPICS if key not in declined],
+            }
+        )
+
+    def declined_topics(self) -> list[str]:
+        wanted = set(self.cleaned_data["topics"])
+        return sorted(key for key in settings.HUB_NEWSLETTER_TOPICS if key not in wanted)
+
+
+@never_cache
+@_friendly_not_found
+@ensure_csrf_cookie
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def preferences(request, token: str):
+    delivery = _delivery(token)
+    contact = delivery.contact
+    lang = _language(contact)
+    if contact is None:
+        return _page(request, "removed.html", {}, lang)
+    context = {"unsubscribe_url": reverse("tracking:unsubscribe", kwargs={"token": token})}
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            contact = contact_preferences_save(
+                contact=contact,
+                language=form.cleaned_data["language"],
+                declined_topics=form.declined_topics(),
+            )
+            return _page(
+                request,
+                "preferences.html",
+                {**context, "form": PreferencesForm.for_contact(contact), "saved": True},
+                _language(contact),
+            )
+        return _page(request, "preferences.html", {**context, "form": form}, lang)
+    form = PreferencesForm.for_contact(contact)
+    return _page(request, "preferences.html", {**context, "form": form}, lang)
