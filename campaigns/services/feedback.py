@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from campaigns.models import Contact, Event, EventKind, SuppressionReason, email_hash
+from campaigns.models import (
+    Contact,
+    Delivery,
+    DeliveryState,
+    Event,
+    EventKind,
+    SuppressionReason,
+    email_hash,
+)
 from campaigns.services.consent import suppression_add
 from channels.newsletter.sns import MailFeedback
 
@@ -52,12 +60,19 @@ def mail_feedback_record(
         contact = (
             Contact.objects.filter(email_hash=email_hash(feedback.email)).order_by("pk").first()
         )
+        # Our Message-ID names the delivery (and so the campaign) the feedback is about.
+        delivery = (
+            Delivery.objects.filter(message_id=feedback.message_id).first()
+            if feedback.message_id
+            else None
+        )
         try:
             # A concurrent delivery of the same notification may store the key first.
             with transaction.atomic():
                 Event.objects.create(
                     contact=contact,
                     account_id=contact.account_id if contact else None,
+                    campaign_id=delivery.campaign_id if delivery else None,
                     kind=EVENT_KINDS[feedback.kind],
                     occurred_at=feedback.occurred_at,
                     source=SOURCE,
@@ -72,6 +87,10 @@ def mail_feedback_record(
                 )
         except IntegrityError:
             return _duplicate(key)
+        if delivery is not None and feedback.kind == "bounce" and feedback.permanent:
+            Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENT).update(
+                state=DeliveryState.BOUNCED, detail=feedback.detail[:500]
+            )
         if feedback.permanent:
             suppression_add(
                 email=feedback.email, reason=SUPPRESSION_REASONS[feedback.kind], source=SOURCE

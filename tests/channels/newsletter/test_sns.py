@@ -22,7 +22,7 @@ from campaigns.models import Event, EventKind, Suppression, SuppressionReason, e
 from channels.exceptions import SESNotificationError
 from channels.newsletter.sns import parse_ses_notification
 from tests.channels.conftest import tls_context
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, DeliveryFactory
 
 URL = "/hooks/ses/"
 TOPIC = "arn:aws:sns:eu-central-1:123456789012:ses-feedback"
@@ -230,6 +230,21 @@ def test_signed_permanent_bounce_suppresses_the_contact_and_records_the_bounce(
     suppression = Suppression.objects.get()
     assert suppression.email_hash == contact.email_hash
     assert suppression.reason == SuppressionReason.HARD_BOUNCE
+
+
+@pytest.mark.django_db
+def test_permanent_bounce_marks_its_delivery_bounced_and_counts_for_the_campaign(
+    client, aws, signing_key
+):
+    contact = ContactFactory(email="erika@example.com")
+    delivery = DeliveryFactory(contact=contact, message_id=OUR_MESSAGE_ID)
+    message = sns_notification(signing_key, aws.url + CERT_PATH, ses_bounce(contact.email))
+
+    post(client, message)
+
+    delivery.refresh_from_db()
+    assert delivery.state == "bounced"
+    assert Event.objects.get().campaign_id == delivery.campaign_id
 
 
 @pytest.mark.django_db
