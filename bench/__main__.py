@@ -17,11 +17,12 @@ def main() -> int:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from bench import api, completeness, imports, segments
+    from bench import api, completeness, imports, newsletter, segments
 
     completeness.run()
     api.run()
     imports.run()
+    newsletter.run()
     # PostgreSQL only, in a database and a process of its own (skipped, saying how to run
     # it, where no PostgreSQL server answers).
     segments.run_in_subprocess()
