@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import logging
@@ -61,6 +62,9 @@ class MailSink:
         self._received: list[ReceivedMail] = []
         self._peers: set[tuple[str, int]] = set()
         self._rejections: dict[str, str] = {}
+        self._hold_after: int | None = None
+        self.holding = threading.Event()
+        self._released = threading.Event()
         self.controller: Controller | None = None
 
     @property
@@ -76,6 +80,28 @@ class MailSink:
     def reject(self, address: str, code: int, text: str) -> None:
         with self._lock:
             self._rejections[address.lower()] = f"{code} {text}"
+
+    def hold_after(self, count: int) -> None:
+        """Keep the next RCPT TO waiting once ``count`` mails arrived, until ``release()``.
+
+        The mail waiting is not accepted: a client killed meanwhile never delivered it.
+        """
+        with self._lock:
+            self._hold_after = count
+        self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._hold_after = None
+        self._released.set()
+
+    async def _wait_if_held(self) -> None:
+        with self._lock:
+            held = self._hold_after is not None and len(self._received) >= self._hold_after
+        if held:
+            self.holding.set()
+            while not self._released.is_set():
+                await asyncio.sleep(0.02)
 
     def raw_by_recipient(self) -> dict[str, bytes]:
         return {recipient: mail.raw for mail in self.received for recipient in mail.recipients}
@@ -156,6 +182,7 @@ class _Handler:
         return f"250 {server.hostname}"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await self.sink._wait_if_held()
         rejection = self.sink._rejection(address)
         if rejection is not None:
             return rejection

@@ -288,10 +288,9 @@ def _unreachable(campaign: Campaign, deliveries: list[Delivery]) -> set[int]:
     allowed = Contact.objects.filter(pk__in=ids, consent=ConsentState.CONFIRMED).filter(
         ~Exists(Suppression.objects.filter(email_hash=OuterRef("email_hash")))
     )
-    allowed_ids = set(allowed.values_list("pk", "declined_topics"))
     ok = {
         pk
-        for pk, declined in allowed_ids
+        for pk, declined in allowed.values_list("pk", "declined_topics")
         if not (campaign.topic and campaign.topic in (declined or []))
     }
     return {d.pk for d in deliveries if d.contact_id not in ok}

@@ -217,6 +217,9 @@ CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{(VAR_DIR / 'broker.sqlite3').resolve()}"
 )
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+# e.g. {"visibility_timeout": 3600}: how long Redis waits before it hands an unacknowledged
+# task (its worker died) to another worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS", default={})
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

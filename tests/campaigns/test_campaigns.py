@@ -1,0 +1,280 @@
+"""Campaigns: approval gate, variants, audience split, local-time schedule, sending once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    ConsentState,
+    Delivery,
+    DeliveryState,
+    ScheduleMode,
+)
+from campaigns.personalisation import VariantResolver
+from campaigns.services.campaigns import (
+    CampaignError,
+    CampaignNotReady,
+    campaign_cancel,
+    campaign_pause,
+    campaign_resume,
+    campaign_schedule,
+)
+from campaigns.services.consent import suppression_add
+from campaigns.services.sending import campaign_dispatch
+from campaigns.tasks import campaigns_tick
+from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
+from tests.factories import AccountFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def approvers(marketing_approver, legal_reviewer):
+    return [marketing_approver, legal_reviewer]
+
+
+@pytest.fixture
+def approved(campaign_manager, approvers):
+    def approve_(campaign):
+        return approve(campaign, manager=campaign_manager, approvers=approvers)
+
+    return approve_
+
+
+@pytest.fixture
+def newsletter_to_sink(settings, mail_sink):
+    settings.HUB_MAIL_TRANSPORTS = {
+        "default": {
+            "BACKEND": "channels.newsletter.transports.SMTPTransport",
+            "OPTIONS": {"HOST": mail_sink.host, "PORT": mail_sink.port, "POOL_SIZE": 2},
+        }
+    }
+    return mail_sink
+
+
+def test_approving_both_steps_makes_the_campaign_approved_and_live(approved):
+    live_message("de")
+    campaign = newsletter_campaign()
+
+    campaign = approved(campaign)
+
+    assert campaign.live
+    assert campaign.status == CampaignStatus.APPROVED
+
+
+def test_a_campaign_in_review_reads_in_approval_and_cannot_be_scheduled(
+    campaign_manager, marketing_approver
+):
+    live_message("de")
+    ContactFactory()
+    campaign = approve(newsletter_campaign(), manager=campaign_manager, approvers=[])
+
+    with pytest.raises(CampaignError):
+        campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    assert campaign.status_label == "In approval"
+    assert not Delivery.objects.exists()
+
+
+def test_a_draft_is_never_dispatched_even_if_marked_scheduled(campaign_manager):
+    live_message("de")
+    ContactFactory()
+    campaign = newsletter_campaign()
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.SCHEDULED, schedule_mode=ScheduleMode.NOW, send_at=timezone.now()
+    )
+
+    written = campaign_dispatch(campaign_id=campaign.pk)
+
+    assert written == 0
+    assert not Delivery.objects.exists()
+
+
+def test_scheduling_lists_each_variant_without_an_approved_message(approved, campaign_manager):
+    live_message("de")
+    ContactFactory(language="de")
+    ContactFactory(language="en", role="approver", phase="loyalty")
+    campaign = approved(newsletter_campaign(languages=("de", "en")))
+
+    with pytest.raises(CampaignNotReady) as refused:
+        campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    assert refused.value.problems == ["en / approver / loyalty: no approved audience message"]
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.APPROVED
+
+
+def test_scheduling_names_a_language_without_a_newsletter_version(approved, campaign_manager):
+    live_message("de")
+    live_message("en")
+    ContactFactory(language="en", role="buyer", phase="awareness")
+    campaign = approved(newsletter_campaign(languages=("de",)))
+
+    with pytest.raises(CampaignNotReady) as refused:
+        campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    assert refused.value.problems == [
+        "en / buyer / awareness: no newsletter version in language 'en'"
+    ]
+
+
+def test_each_variant_takes_the_most_specific_approved_message():
+    everyone = live_message("de", headline="Für alle")
+    buyers = live_message("de", role="buyer", headline="Für Einkäufer")
+    considering = live_message("de", phase="consideration", headline="Beim Abwägen")
+    both = live_message("de", role="buyer", phase="consideration", headline="Einkäufer, abwägend")
+    live_message("de", role="buyer", phase="loyalty", live=False, headline="Entwurf")
+    resolver = VariantResolver(newsletter_campaign())
+
+    def chosen(role, phase):
+        return resolver.message_for(None, "de", role, phase).headline
+
+    assert chosen("buyer", "consideration") == both.headline
+    assert chosen("buyer", "loyalty") == buyers.headline
+    assert chosen("user", "consideration") == considering.headline
+    assert chosen("user", "awareness") == everyone.headline
+    assert chosen("", "") == everyone.headline
+
+
+def test_the_audience_splits_into_exact_arm_holdout_and_winner_shares(approved, campaign_manager):
+    live_message("de")
+    ContactFactory.create_batch(200)
+    campaign = approved(
+        newsletter_campaign(
+            arms=[("A", 20), ("B", 20)],
+            holdout_percent=10,
+            winner_metric="click_rate",
+            winner_after_hours=4,
+        )
+    )
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    campaign_dispatch(campaign_id=campaign.pk)
+
+    split = Counter(Delivery.objects.values_list("arm", "state"))
+    assert split == {
+        ("holdout", DeliveryState.HELD_OUT): 20,
+        ("A", DeliveryState.QUEUED): 40,
+        ("B", DeliveryState.QUEUED): 40,
+        ("", DeliveryState.WAITING): 100,
+    }
+
+
+def test_local_time_sends_at_that_hour_in_each_recipients_zone(approved, campaign_manager):
+    live_message("de")
+    berlin = ContactFactory(account=AccountFactory(country="DE"))
+    new_york = ContactFactory(account=AccountFactory(country="US"))
+    tokyo = ContactFactory(account=AccountFactory(country="DE"), timezone="Asia/Tokyo")
+    campaign = approved(newsletter_campaign())
+    day = dt.datetime(2027, 1, 12, 0, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+    with time_machine.travel(dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC), tick=False):
+        campaign_schedule(
+            campaign=campaign,
+            mode=ScheduleMode.LOCAL,
+            send_at=day,
+            local_time=dt.time(9, 0),
+            user=campaign_manager,
+        )
+        campaign_dispatch(campaign_id=campaign.pk)
+
+    due = dict(Delivery.objects.values_list("contact_id", "due_at"))
+    assert due[berlin.pk] == dt.datetime(2027, 1, 12, 8, 0, tzinfo=dt.UTC)
+    assert due[new_york.pk] == dt.datetime(2027, 1, 12, 14, 0, tzinfo=dt.UTC)
+    assert due[tokyo.pk] == dt.datetime(2027, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+def test_a_campaign_is_sent_once_to_every_reachable_contact_in_their_language(
+    approved, campaign_manager, newsletter_to_sink
+):
+    live_message("de")
+    live_message("en")
+    german = ContactFactory(language="de")
+    english = ContactFactory(language="en")
+    ContactFactory(consent=ConsentState.PENDING)
+    campaign = approved(newsletter_campaign(languages=("de", "en")))
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    campaigns_tick()
+    campaigns_tick()
+
+    received = {message.recipients[0]: message for message in newsletter_to_sink.received}
+    assert sorted(received) == sorted([german.email, english.email])
+    assert received[german.email].message["Subject"] == "Neuheiten für Sie (de)"
+    assert received[english.email].message["Subject"] == "Neuheiten für Sie (en)"
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DONE
+
+
+def test_consent_is_checked_again_when_the_message_is_sent(
+    approved, campaign_manager, newsletter_to_sink
+):
+    live_message("de")
+    stays = ContactFactory()
+    leaves = ContactFactory()
+    campaign = approved(newsletter_campaign())
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+    campaign_dispatch(campaign_id=campaign.pk)
+    suppression_add(email=leaves.email, reason="unsubscribed", source="test")
+
+    campaigns_tick()
+
+    assert [m.recipients[0] for m in newsletter_to_sink.received] == [stays.email]
+    states = dict(Delivery.objects.values_list("contact_id", "state"))
+    assert states == {stays.pk: DeliveryState.SENT, leaves.pk: DeliveryState.SUPPRESSED}
+
+
+def test_a_paused_campaign_sends_nothing_until_resumed(
+    approved, campaign_manager, newsletter_to_sink
+):
+    live_message("de")
+    ContactFactory.create_batch(3)
+    campaign = approved(newsletter_campaign())
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+    campaign_dispatch(campaign_id=campaign.pk)
+    campaign_pause(campaign=campaign, user=campaign_manager)
+
+    campaigns_tick()
+    sent_while_paused = len(newsletter_to_sink.received)
+    campaign_resume(campaign=campaign, user=campaign_manager)
+    campaigns_tick()
+
+    assert sent_while_paused == 0
+    assert len(newsletter_to_sink.received) == 3
+
+
+def test_a_cancelled_campaign_sends_nothing_more(approved, campaign_manager, newsletter_to_sink):
+    live_message("de")
+    ContactFactory.create_batch(2)
+    campaign = approved(newsletter_campaign())
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+    campaign_dispatch(campaign_id=campaign.pk)
+
+    campaign_cancel(campaign=campaign, user=campaign_manager)
+    campaigns_tick()
+
+    assert newsletter_to_sink.received == []
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.CANCELLED}
+
+
+def test_the_same_contact_can_never_get_two_deliveries_of_one_campaign(approved):
+    live_message("de")
+    contact = ContactFactory()
+    campaign = approved(newsletter_campaign())
+
+    Delivery.objects.create(
+        campaign=campaign, channel="newsletter", contact=contact, due_at=timezone.now()
+    )
+    Delivery.objects.bulk_create(
+        [Delivery(campaign=campaign, channel="newsletter", contact=contact, due_at=timezone.now())],
+        ignore_conflicts=True,
+    )
+
+    assert Delivery.objects.count() == 1
