@@ -4,21 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0004_integrators_manage_webhooks'),
+        ("channels", "0004_integrators_manage_webhooks"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SendRateState',
+            name="SendRateState",
             fields=[
-                ('key', models.CharField(max_length=100, primary_key=True, serialize=False, verbose_name='transport')),
-                ('next_free_at', models.FloatField(verbose_name='next free at')),
+                (
+                    "key",
+                    models.CharField(
+                        max_length=100, primary_key=True, serialize=False, verbose_name="transport"
+                    ),
+                ),
+                ("next_free_at", models.FloatField(verbose_name="next free at")),
             ],
             options={
-                'verbose_name': 'send rate state',
-                'verbose_name_plural': 'send rate states',
+                "verbose_name": "send rate state",
+                "verbose_name_plural": "send rate states",
             },
         ),
     ]
