@@ -48,6 +48,7 @@ def register_campaign_log_actions(actions):
     actions.register_action("campaigns.campaign.pause", _("Pause"), _("Campaign paused"))
     actions.register_action("campaigns.campaign.resume", _("Resume"), _("Campaign resumed"))
     actions.register_action("campaigns.campaign.cancel", _("Cancel"), _("Campaign cancelled"))
+    actions.register_action("campaigns.campaign.test_send", _("Test send"), _("Test sent"))
 
 
 @hooks.register("register_log_actions")

@@ -225,5 +225,9 @@ class BaseChannel:
         """
         raise NotImplementedError(f"{type(self).__name__} does not deliver campaigns.")
 
+    def preview(self, rendered: RenderedVariant, recipient: Recipient) -> str:
+        """What ``recipient`` would get, as HTML for the admin's preview; nothing is sent."""
+        raise NotImplementedError(f"{type(self).__name__} has no preview.")
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r}>"

@@ -7,6 +7,7 @@ services take it from there; sending is ``campaigns.services.sending``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
+from channels.base import DeliveryResult
 from channels.registry import get_channels
 
 from ..models import (
@@ -26,7 +28,15 @@ from ..models import (
     ScheduleMode,
 )
 from ..models.campaign import OPEN_DELIVERY_STATES, PLANNING_STATES
-from ..personalisation import campaign_missing_content
+from ..personalisation import (
+    Missing,
+    VariantResolver,
+    arms_of,
+    campaign_missing_content,
+    parse_variant_key,
+    recipients_for,
+    variant_key,
+)
 from ..segments import segment_contacts
 
 logger = logging.getLogger(__name__)
@@ -228,3 +238,97 @@ def campaign_progress(campaign: Campaign) -> dict[str, int]:
     progress["total"] = sum(counts.values())
     progress["open"] = sum(counts.get(state, 0) for state in OPEN_DELIVERY_STATES)
     return progress
+
+
+# --- preview and test sends (of the latest version, approved or not) ---------------------------
+
+TEST_SEND_LIMIT = 10
+
+
+def campaign_variant_keys(campaign: Campaign) -> list[str]:
+    """The variants worth previewing: those of the segment's audience, else one per language."""
+    if campaign.segment_id is not None:
+        combos = set(
+            segment_contacts(campaign.segment)
+            .order_by()
+            .values_list("language", "role", "phase")
+            .distinct()[:200]
+        )
+    else:
+        combos = set()
+    if not combos:
+        combos = {(content.locale.language_code, "", "") for content in campaign.contents.all()}
+    return sorted(
+        variant_key(language, role, phase, arm)
+        for language, role, phase in combos
+        for arm in arms_of(campaign)
+    )
+
+
+def _sample_recipient(campaign: Campaign, key: str, email: str | None = None):
+    """A contact of the variant from the segment (or a made-up one) as the channel sees it."""
+    locale, role, phase, _arm = parse_variant_key(key)
+    contact = None
+    if campaign.segment_id is not None:
+        contact = (
+            segment_contacts(campaign.segment)
+            .filter(language=locale, role=role, phase=phase)
+            .select_related("account")
+            .order_by("pk")
+            .first()
+        )
+    if contact is None:
+        contact = SimpleNamespace(
+            pk=0,
+            email="erika.mustermann@example.com",
+            salutation="ms",
+            first_name="Erika",
+            last_name="Mustermann",
+            account_id=None,
+            account=None,
+        )
+    delivery = SimpleNamespace(pk=0, contact_id=contact.pk, contact=contact)
+    recipient = recipients_for([delivery], locale)[0]
+    return dataclasses.replace(recipient, email=email) if email else recipient
+
+
+def _draft_variant(campaign: Campaign, key: str):
+    draft = campaign.get_latest_revision_as_object() if campaign.latest_revision_id else campaign
+    variant, missing = VariantResolver(draft).resolve(key)
+    if variant is None:
+        raise CampaignError("; ".join(str(item) for item in missing))
+    return variant, missing
+
+
+def campaign_preview(*, campaign: Campaign, key: str) -> tuple[str, list[Missing]]:
+    """The latest version of variant ``key`` as a sample contact of it would get it (HTML)."""
+    variant, missing = _draft_variant(campaign, key)
+    channel = get_channels()["newsletter"]
+    rendered = channel.render(variant)
+    return channel.preview(rendered, _sample_recipient(campaign, key)), missing
+
+
+def campaign_test_send(
+    *, campaign: Campaign, key: str, addresses: list[str], user
+) -> list[DeliveryResult]:
+    """Send the latest version of one variant to a few addresses, marked as a test.
+
+    Test mails have no delivery row: their tracking links lead nowhere and count nothing.
+    """
+    if not 1 <= len(addresses) <= TEST_SEND_LIMIT:
+        raise CampaignError(
+            _("Give 1 to %(limit)s addresses for a test.") % {"limit": TEST_SEND_LIMIT}
+        )
+    variant, _missing = _draft_variant(campaign, key)
+    variant = dataclasses.replace(variant, subject=f"[TEST] {variant.subject}")
+    channel = get_channels()["newsletter"]
+    rendered = channel.render(variant)
+    recipients = [_sample_recipient(campaign, key, email=address) for address in addresses]
+    results = channel.deliver(rendered, recipients)
+    log(
+        instance=campaign,
+        action="campaigns.campaign.test_send",
+        user=user,
+        data={"variant": key, "addresses": len(addresses)},
+    )
+    return results

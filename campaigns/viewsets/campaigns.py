@@ -15,6 +15,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
@@ -29,22 +30,28 @@ from wagtail.admin.panels import (
 )
 from wagtail.admin.ui.tables import Column, DateColumn, UpdatedAtColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.admin.widgets.button import Button
+from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 
 from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, ScheduleMode
 from campaigns.services.campaigns import (
+    TEST_SEND_LIMIT,
     CampaignError,
     CampaignNotReady,
     campaign_cancel,
     campaign_pause,
+    campaign_preview,
     campaign_problems,
     campaign_progress,
     campaign_resume,
     campaign_schedule,
+    campaign_test_send,
+    campaign_variant_keys,
 )
 from channels.registry import get_channels
 
-PROGRESS_URL = "wagtailsnippets_campaigns_campaign:progress"
+URL_NAMESPACE = "wagtailsnippets_campaigns_campaign"
+PROGRESS_URL = f"{URL_NAMESPACE}:progress"
 REFRESH_SECONDS = 3
 
 
@@ -100,6 +107,32 @@ def _progress_text(campaign: Campaign) -> str:
     return _("%(sent)s of %(total)s sent") % {"sent": progress["sent"], "total": progress["total"]}
 
 
+class CampaignEditView(EditView):
+    """The snippet editor, with the campaign's own actions in its "more" menu."""
+
+    ACTIONS = [
+        ("preview_variants", gettext_lazy("Preview variants"), "view", "view_campaign"),
+        ("test_send", gettext_lazy("Send a test"), "mail", "send_test_campaign"),
+        ("schedule", gettext_lazy("Schedule"), "calendar", "schedule_campaign"),
+        ("progress", gettext_lazy("Sending progress"), "time", "view_campaign"),
+    ]
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = list(super().header_more_buttons)
+        for priority, (name, label, icon, permission) in enumerate(self.ACTIONS):
+            if self.request.user.has_perm(f"campaigns.{permission}"):
+                buttons.append(
+                    Button(
+                        label,
+                        url=reverse(f"{URL_NAMESPACE}:{name}", args=(self.object.pk,)),
+                        icon_name=icon,
+                        priority=20 + priority,
+                    )
+                )
+        return buttons
+
+
 class CampaignViewSet(SnippetViewSet):
     model = Campaign
     icon = "mail"
@@ -107,6 +140,7 @@ class CampaignViewSet(SnippetViewSet):
     menu_name = "campaigns"
     menu_order = 240
     add_to_admin_menu = True
+    edit_view_class = CampaignEditView
     copy_view_enabled = False
     inspect_view_enabled = False
     list_display = [
@@ -188,6 +222,8 @@ class CampaignViewSet(SnippetViewSet):
             path("<int:pk>/schedule/", CampaignScheduleView.as_view(), name="schedule"),
             path("<int:pk>/state/<str:action>/", CampaignStateView.as_view(), name="state"),
             path("<int:pk>/progress/", CampaignProgressView.as_view(), name="progress"),
+            path("<int:pk>/preview/", CampaignPreviewView.as_view(), name="preview_variants"),
+            path("<int:pk>/test/", CampaignTestSendView.as_view(), name="test_send"),
         ]
 
 
@@ -323,3 +359,99 @@ class CampaignProgressView(CampaignPageMixin, TemplateView):
             refresh_seconds=REFRESH_SECONDS,
         )
         return context
+
+
+class CampaignPreviewView(CampaignPageMixin, TemplateView):
+    """Every variant of the latest version, as a sample contact of it would get it."""
+
+    template_name = "campaigns/campaigns/preview.html"
+    page_title = gettext_lazy("Preview variants")
+    permission = "view_campaign"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        keys = campaign_variant_keys(self.campaign)
+        key = self.request.GET.get("variant")
+        key = key if key in keys else (keys[0] if keys else None)
+        html, missing, error = "", [], ""
+        if key is not None:
+            try:
+                html, missing = campaign_preview(campaign=self.campaign, key=key)
+            except CampaignError as exc:
+                error = str(exc)
+        context.update(
+            campaign=self.campaign, keys=keys, key=key, html=html, missing=missing, error=error
+        )
+        return context
+
+
+class TestSendForm(forms.Form):
+    variant = forms.ChoiceField(label=gettext_lazy("Variant"))
+    addresses = forms.CharField(
+        label=gettext_lazy("Addresses"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Up to %(limit)s, one per line or separated by commas.")
+        % {"limit": TEST_SEND_LIMIT},
+    )
+
+    def __init__(self, *args, keys: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["variant"].choices = [(key, key) for key in keys]
+
+    def clean_addresses(self) -> list[str]:
+        raw = self.cleaned_data["addresses"].replace(",", "\n").splitlines()
+        addresses = [line.strip() for line in raw if line.strip()]
+        if not 1 <= len(addresses) <= TEST_SEND_LIMIT:
+            raise forms.ValidationError(
+                _("Give 1 to %(limit)s addresses.") % {"limit": TEST_SEND_LIMIT}
+            )
+        validate = forms.EmailField().clean
+        for address in addresses:
+            try:
+                validate(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("“%(address)s” is not an e-mail address.") % {"address": address}
+                ) from None
+        return addresses
+
+
+class CampaignTestSendView(CampaignPageMixin, TemplateView):
+    template_name = "campaigns/campaigns/test_send.html"
+    page_title = gettext_lazy("Send a test")
+    permission = "send_test_campaign"
+
+    def form(self, data=None) -> TestSendForm:
+        return TestSendForm(data, keys=campaign_variant_keys(self.campaign))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", self.form())
+        context.update(campaign=self.campaign)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.form(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            results = campaign_test_send(
+                campaign=self.campaign,
+                key=form.cleaned_data["variant"],
+                addresses=form.cleaned_data["addresses"],
+                user=request.user,
+            )
+        except CampaignError as error:
+            form.add_error(None, str(error))
+            return self.render_to_response(self.get_context_data(form=form))
+        sent = sum(result.sent for result in results)
+        failed = [result.detail for result in results if not result.sent]
+        if failed:
+            messages.warning(
+                request,
+                _("%(sent)s test(s) sent; not sent: %(failed)s")
+                % {"sent": sent, "failed": "; ".join(failed)},
+            )
+        else:
+            messages.success(request, _("%(sent)s test(s) sent.") % {"sent": sent})
+        return redirect("wagtailsnippets_campaigns_campaign:test_send", self.campaign.pk)

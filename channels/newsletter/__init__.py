@@ -14,6 +14,7 @@ reports each result as soon as the server answered.
 from __future__ import annotations
 
 import logging
+import quopri
 from collections.abc import Callable, Sequence
 from email.utils import formatdate
 
@@ -28,7 +29,7 @@ from .mime import (
     message_id_for,
     prepare_headers,
 )
-from .rendering import NewsletterRendering, render_variant
+from .rendering import NewsletterRendering, personalise, render_variant
 from .throttle import get_send_rate
 from .transports import OutgoingMail, SendOutcome, get_transport
 
@@ -97,6 +98,12 @@ class NewsletterChannel(BaseChannel):
         )
         return rendering
 
+    def preview(self, rendered: RenderedVariant, recipient: Recipient) -> str:
+        if not isinstance(rendered, NewsletterRendering):
+            raise TypeError(f"{self!r} previews what its render() returned, not {rendered!r}.")
+        _text, html = personalise(rendered, recipient)
+        return quopri.decodestring(html).decode("utf-8")
+
     def deliver(
         self,
         rendered: RenderedVariant,
@@ -111,7 +118,7 @@ class NewsletterChannel(BaseChannel):
         date = formatdate(localtime=False, usegmt=True)
         results: list[DeliveryResult | None] = [None] * len(recipients)
         mails = []
-        positions: dict[str, int] = {}
+        positions: dict[int, int] = {}  # id() of each mail -> its recipient's position
         for index, recipient in enumerate(recipients):
             try:
                 mail = build_mail(rendered, recipient, sender=sender, domain=domain, date=date)
@@ -123,10 +130,10 @@ class NewsletterChannel(BaseChannel):
                     on_result(results[index])
                 continue
             mails.append(mail)
-            positions[mail.message_id] = index
+            positions[id(mail)] = index
 
         def result_of(mail: OutgoingMail, outcome: SendOutcome) -> DeliveryResult:
-            index = positions[mail.message_id]
+            index = positions[id(mail)]
             results[index] = DeliveryResult(
                 recipients[index].delivery_id,
                 sent=outcome.accepted,
