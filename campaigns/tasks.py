@@ -2,10 +2,21 @@
 
 from celery import shared_task
 
+from channels.exceptions import TransportError
 
-@shared_task(name="campaigns.tasks.send_consent_confirmation")
+
+@shared_task(
+    name="campaigns.tasks.send_consent_confirmation",
+    autoretry_for=(TransportError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
 def send_consent_confirmation(record_id: int) -> None:
-    """Mail an opt-in's confirmation link; nothing once it is confirmed or replaced."""
+    """Mail an opt-in's confirmation link; nothing once it is confirmed or replaced.
+
+    A mail server or SES that cannot take it now is tried again later, with backoff.
+    """
     from campaigns.services.consent import consent_confirmation_send
 
     consent_confirmation_send(record_id=record_id)

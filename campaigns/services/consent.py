@@ -42,6 +42,8 @@ from campaigns.models import (
     SuppressionReason,
     email_hash,
 )
+from channels.exceptions import TransportError
+from channels.registry import get_channels
 
 logger = logging.getLogger(__name__)
 
@@ -331,6 +333,22 @@ def _confirmation_mail(record: ConsentRecord) -> bool:
         ).strip()
         text = render_to_string(f"campaigns/consent/confirmation_{language}.txt", context)
         html = render_to_string(f"campaigns/consent/confirmation_{language}.html", context)
-    send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [contact.email], html_message=html)
+    newsletter = get_channels().get("newsletter")
+    if newsletter is None or not hasattr(newsletter, "send_message"):
+        # Without the newsletter channel, Django's own e-mail backend sends it.
+        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [contact.email], html_message=html)
+    else:
+        # A TransportError propagates: the task retries later and nothing is marked mailed.
+        result = newsletter.send_message(to=contact.email, subject=subject, text=text, html=html)
+        if not result.sent and not result.permanent:
+            raise TransportError(result.detail, transient=True)
+        if not result.sent:
+            logger.warning(
+                "consent.confirmation_refused contact=%s record=%s detail=%r",
+                contact.pk,
+                record.pk,
+                result.detail,
+            )
+            return False
     logger.info("consent.confirmation_sent contact=%s record=%s", contact.pk, record.pk)
     return True

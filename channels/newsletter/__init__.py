@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import quopri
 from collections.abc import Callable, Sequence
-from email.utils import formatdate
+from email.utils import formatdate, make_msgid, parseaddr
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 
 from channels.base import BaseChannel, DeliveryResult, Recipient, RenderedVariant, Variant
 
@@ -97,6 +98,39 @@ class NewsletterChannel(BaseChannel):
             len(rendering.html),
         )
         return rendering
+
+    def send_message(
+        self, *, to: str, subject: str, text: str, html: str, sender: str = ""
+    ) -> DeliveryResult:
+        """One transactional mail (e.g. a double opt-in confirmation) through this channel.
+
+        The same transport, send rate and bounce handling as the newsletters. A transport
+        failure raises ``TransportError`` (retry later); a refused address is a result.
+        """
+        from_address = sender or settings.DEFAULT_FROM_EMAIL
+        message = EmailMultiAlternatives(subject, text, from_address, [to])
+        message.attach_alternative(html, "text/html")
+        message_id = make_msgid(domain=self.message_id_domain)
+        message.extra_headers["Message-ID"] = message_id
+        # smtplib sends bytes as they are: line ends must already be CRLF.
+        raw = message.message().as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        mail = OutgoingMail(
+            sender=self.options.get("BOUNCE_ADDRESS") or parseaddr(from_address)[1],
+            recipient=to,
+            message=raw,
+            message_id=message_id.strip("<>"),
+        )
+        transport = get_transport(self.transport_key)
+        get_send_rate(transport.key, transport.rate_per_second).acquire(1)
+        [outcome] = transport.send_many([mail])
+        return DeliveryResult(
+            0,
+            sent=outcome.accepted,
+            permanent=outcome.permanent,
+            detail=outcome.detail,
+            message_id=outcome.message_id,
+            provider_id=outcome.provider_id,
+        )
 
     def preview(self, rendered: RenderedVariant, recipient: Recipient) -> str:
         if not isinstance(rendered, NewsletterRendering):

@@ -465,6 +465,38 @@ _SES_FATAL = {
 _SES_PAUSED = {"SendingPausedException"}
 
 
+class FileTransport(MailTransport):
+    """Writes each message to ``DIRECTORY/<message id>.eml``: the embedded default.
+
+    ``make run`` has no mail server; campaigns still send, and every message can be opened
+    in a mail program from the folder. Never used in production.
+    """
+
+    def __init__(self, key: str, options: dict[str, Any]) -> None:
+        super().__init__(key, options)
+        directory = options.get("DIRECTORY")
+        if not directory:
+            raise ImproperlyConfigured(
+                f"HUB_MAIL_TRANSPORTS[{key!r}]['OPTIONS']['DIRECTORY'] is required."
+            )
+        self.directory = os.fspath(directory)
+
+    def send_many(
+        self, mails: Sequence[OutgoingMail], *, on_outcome: OutcomeCallback | None = None
+    ) -> list[SendOutcome]:
+        os.makedirs(self.directory, exist_ok=True)
+        outcomes = []
+        for mail in mails:
+            name = "".join(c if c.isalnum() or c in ".-_@" else "_" for c in mail.message_id)
+            with open(os.path.join(self.directory, f"{name}.eml"), "wb") as file:
+                file.write(mail.message)
+            outcome = SendOutcome(mail.message_id, accepted=True, detail="written to file")
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(mail, outcome)
+        return outcomes
+
+
 class SESTransport(MailTransport):
     """Amazon SES (API v2), one raw message per recipient, ``POOL_SIZE`` requests at once.
 

@@ -167,8 +167,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="hub@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # Newsletter mail transports (channels/newsletter/transports.py), loaded by dotted path like
-# the channels. HUB_MAIL_TRANSPORT: "smtp" (the EMAIL_* server above, a pool of connections)
-# or "ses" (Amazon SES v2 with the usual AWS_* credentials). RATE_PER_SECOND is the global
+# the channels. HUB_MAIL_TRANSPORT: "smtp" (the EMAIL_* server above, a pool of connections),
+# "ses" (Amazon SES v2 with the usual AWS_* credentials) or "file" (.eml files in
+# HUB_MAIL_DIRECTORY; the embedded default of `make run`). RATE_PER_SECOND is the global
 # send rate of the transport across all workers; empty means unlimited.
 HUB_MAIL_TRANSPORT = env("HUB_MAIL_TRANSPORT", default="smtp")
 if HUB_MAIL_TRANSPORT == "ses":
@@ -180,6 +181,11 @@ if HUB_MAIL_TRANSPORT == "ses":
             "CONFIGURATION_SET": env("AWS_SES_CONFIGURATION_SET", default=""),
             "RATE_PER_SECOND": env.float("HUB_MAIL_RATE_PER_SECOND", default=14.0),
         },
+    }
+elif HUB_MAIL_TRANSPORT == "file":
+    _mail_transport = {
+        "BACKEND": "channels.newsletter.transports.FileTransport",
+        "OPTIONS": {"DIRECTORY": env("HUB_MAIL_DIRECTORY", default=str(VAR_DIR / "mail"))},
     }
 elif HUB_MAIL_TRANSPORT == "smtp":
     _mail_transport = {
@@ -202,7 +208,7 @@ else:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(
-        f"HUB_MAIL_TRANSPORT={HUB_MAIL_TRANSPORT!r} is not supported; use 'smtp' or 'ses'."
+        f"HUB_MAIL_TRANSPORT={HUB_MAIL_TRANSPORT!r} is not supported; use smtp, ses or file."
     )
 HUB_MAIL_TRANSPORTS = {"default": _mail_transport}
 # Where the send rate's shared state lives: "database" (the embedded default) or a

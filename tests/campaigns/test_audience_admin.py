@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
@@ -252,8 +251,14 @@ def test_a_second_contact_with_the_same_address_in_other_case_is_refused(
 
 
 def test_recording_an_opt_in_in_the_admin_mails_the_link(
-    client, campaign_manager, django_capture_on_commit_callbacks
+    client, campaign_manager, django_capture_on_commit_callbacks, settings, mail_sink
 ):
+    settings.HUB_MAIL_TRANSPORTS = {
+        "default": {
+            "BACKEND": "channels.newsletter.transports.SMTPTransport",
+            "OPTIONS": {"HOST": mail_sink.host, "PORT": mail_sink.port, "POOL_SIZE": 1},
+        }
+    }
     prospect = ContactFactory(consent=ConsentState.NONE)
     client.force_login(campaign_manager)
 
@@ -271,7 +276,10 @@ def test_recording_an_opt_in_in_the_admin_mails_the_link(
         campaign_manager,
     )
     assert Contact.objects.get(pk=prospect.pk).consent == ConsentState.PENDING
-    assert re.search(r"/consent/confirm/\S+/", mail.outbox[0].body)
+    [received] = mail_sink.received
+    assert received.recipients == (prospect.email,)
+    body = received.message.get_body(("plain",)).get_content()
+    assert re.search(r"/consent/confirm/\S+/", body)
 
 
 def test_an_opt_in_form_without_text_version_records_nothing(client, campaign_manager):

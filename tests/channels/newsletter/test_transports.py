@@ -360,3 +360,16 @@ def test_a_failing_outcome_callback_stops_the_batch_after_the_mails_in_flight(
 
     # Only the mails already handed to a connection went out; the rest was never started.
     assert 1 <= len(mail_sink.received) <= 2 + 2
+
+
+def test_the_file_transport_writes_each_message_as_an_eml_file(tmp_path):
+    from channels.newsletter.transports import FileTransport
+
+    mails = [build_mail(f"file{n}@example.com", n) for n in range(3)]
+    transport = FileTransport("default", {"DIRECTORY": str(tmp_path / "mail")})
+
+    outcomes = transport.send_many(mails)
+
+    assert all(outcome.accepted for outcome in outcomes)
+    written = {path.read_bytes() for path in (tmp_path / "mail").glob("*.eml")}
+    assert written == {mail.message for mail in mails}
