@@ -278,3 +278,48 @@ def test_the_same_contact_can_never_get_two_deliveries_of_one_campaign(approved)
     )
 
     assert Delivery.objects.count() == 1
+
+
+def test_after_the_test_period_the_rest_gets_the_arm_with_the_better_click_rate(
+    approved, campaign_manager
+):
+    from campaigns.services.sending import campaign_choose_winner
+
+    live_message("de")
+    ContactFactory.create_batch(40)
+    campaign = approved(
+        newsletter_campaign(
+            arms=[("A", 25), ("B", 25)], winner_metric="click_rate", winner_after_hours=4
+        )
+    )
+    start = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+        campaign_dispatch(campaign_id=campaign.pk)
+    Delivery.objects.filter(arm__in=["A", "B"]).update(state=DeliveryState.SENT)
+    clicked_b = Delivery.objects.filter(arm="B").values_list("pk", flat=True)[:3]
+    Delivery.objects.filter(pk__in=list(clicked_b)).update(clicked_at=start)
+    Delivery.objects.filter(pk=Delivery.objects.filter(arm="A").first().pk).update(clicked_at=start)
+
+    too_early = campaign_choose_winner(campaign_id=campaign.pk, now=start + dt.timedelta(hours=3))
+    winner = campaign_choose_winner(campaign_id=campaign.pk, now=start + dt.timedelta(hours=4))
+
+    assert (too_early, winner) == ("", "B")
+    rest = Delivery.objects.filter(arm="B", state=DeliveryState.QUEUED)
+    assert rest.count() == 20
+    assert set(rest.values_list("variant_key", flat=True)) == {"de:buyer:awareness:B"}
+    assert not Delivery.objects.filter(state=DeliveryState.WAITING).exists()
+
+
+def test_a_contact_who_declined_the_topic_does_not_get_the_campaign(
+    approved, campaign_manager, newsletter_to_sink
+):
+    live_message("de")
+    wants = ContactFactory()
+    ContactFactory(declined_topics=["events"])
+    campaign = approved(newsletter_campaign(topic="events"))
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    campaigns_tick()
+
+    assert [mail.recipients[0] for mail in newsletter_to_sink.received] == [wants.email]
