@@ -21,6 +21,8 @@ from content.taxonomy import BuyingRole, JourneyPhase
 
 from .models import (
     Account,
+    Campaign,
+    CampaignContent,
     ConsentKind,
     ConsentRecord,
     ConsentState,
@@ -437,3 +439,102 @@ class AudienceSeeder:
 
     def _past(self, *, days: int) -> datetime:
         return self.now - timedelta(minutes=self.random.randint(60, days * 24 * 60))
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+DEMO_CAMPAIGN = "Frühjahr 2027: Neuheiten Befestigungstechnik"
+DEMO_DRAFT = "Einladung zur Messe BAU 2027"
+DEMO_SEGMENT = "Angesehen, nicht gekauft (30 Tage)"
+DEMO_TEXTS = {
+    "de": {
+        "subject": "Neu im Sortiment: Befestigungstechnik für Profis",
+        "preheader": "Drei Neuheiten und Ihre persönlichen Empfehlungen",
+        "headline": "Frühjahrsneuheiten 2027",
+        "intro": "Die wichtigsten Neuheiten des Frühjahrs, geprüft und sofort lieferbar.",
+        "grid": "Unsere Neuheiten",
+        "viewed": "Zuletzt von Ihnen angesehen",
+        "cta": "Zum Sortiment",
+        "url": "https://example.com/sortiment",
+    },
+    "en": {
+        "subject": "New in our range: fastening technology for professionals",
+        "preheader": "Three new products and your personal recommendations",
+        "headline": "Spring news 2027",
+        "intro": "This spring's most important new products, tested and ready to ship.",
+        "grid": "What's new",
+        "viewed": "You recently looked at",
+        "cta": "Explore the range",
+        "url": "https://example.com/en/range",
+    },
+}
+
+
+class CampaignSeeder:
+    """One approved campaign ready to schedule, and one draft; created once.
+
+    The approved one goes through the "Campaign approval" workflow as people would: the
+    campaign manager submits it, marketing and legal approve it.
+    """
+
+    def __init__(self, *, manager, approvers) -> None:
+        self.manager = manager
+        self.approvers = approvers
+        self.created: Counter[str] = Counter()
+
+    def run(self) -> None:
+        from content.services import content_approve, content_save_draft, content_submit
+
+        if Campaign.objects.filter(name=DEMO_CAMPAIGN).exists():
+            return
+        segment = Segment.objects.filter(name=DEMO_SEGMENT).first()
+        campaign = self._campaign(DEMO_CAMPAIGN, segment, topic="products", cost="1500")
+        content_submit(obj=campaign, user=self.manager)
+        for approver in self.approvers:
+            content_approve(obj=Campaign.objects.get(pk=campaign.pk), user=approver)
+        draft = self._campaign(DEMO_DRAFT, segment, topic="events", cost="800")
+        content_save_draft(obj=draft, user=self.manager)
+        self.created["campaigns"] += 2
+
+    def _campaign(self, name: str, segment, *, topic: str, cost: str) -> Campaign:
+        from wagtail.models import Locale
+        from wagtail.rich_text import RichText
+
+        campaign = Campaign.objects.create(
+            name=name,
+            goal="Neuheiten bekannt machen und Interessenten zur Bestellung führen.",
+            segment=segment,
+            channels=["newsletter"],
+            topic=topic,
+            cost=Decimal(cost),
+            target_open_rate=Decimal("35"),
+            target_click_rate=Decimal("6"),
+            target_orders=40,
+            sender_name="Hubwerk Marketing",
+            sender_email="news@hubwerk.example",
+            live=False,
+            created_by=self.manager,
+        )
+        for code, texts in DEMO_TEXTS.items():
+            products = list(
+                Product.objects.filter(live=True, locale__language_code=code).order_by("sku")[:3]
+            )
+            body = [
+                ("hero", {"headline": texts["headline"], "text": texts["intro"]}),
+                ("message", {"product": None, "required": True}),
+            ]
+            if products:
+                body.append(("products", {"heading": texts["grid"], "products": products}))
+            body += [
+                ("personal_products", {"heading": texts["viewed"], "source": "viewed"}),
+                ("text", RichText(f"<p>{texts['intro']}</p>")),
+                ("cta", {"label": texts["cta"], "url": texts["url"]}),
+            ]
+            CampaignContent.objects.create(
+                campaign=campaign,
+                locale=Locale.objects.get(language_code=code),
+                subject=texts["subject"],
+                preheader=texts["preheader"],
+                body=body,
+            )
+        return Campaign.objects.get(pk=campaign.pk)

@@ -42,7 +42,7 @@ def _redis_up() -> bool:
 
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="the worker process needs a database it can share (PostgreSQL)",
@@ -60,7 +60,10 @@ def _worker(sink: MailSink, queue: str) -> subprocess.Popen:
         f"{database['NAME']}",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_BROKER_URL": BROKER,
-        "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps({"visibility_timeout": 2}),
+        # Hand an abandoned task to the next worker after 2 s, and look for one every second.
+        "CELERY_BROKER_TRANSPORT_OPTIONS": json.dumps(
+            {"visibility_timeout": 2, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+        ),
         "EMAIL_HOST": sink.host,
         "EMAIL_PORT": str(sink.port),
         "HUB_MAIL_POOL_SIZE": "1",

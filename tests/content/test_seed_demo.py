@@ -244,3 +244,16 @@ def test_logins_option_only_prints_the_logins(django_assert_num_queries):
 
     assert all(username in output.getvalue() for username, _password, _role in DEMO_LOGINS)
     assert DEMO_PASSWORD in output.getvalue()
+
+
+def test_the_demo_campaign_is_approved_and_ready_to_schedule_and_another_is_a_draft(seeded):
+    from campaigns.demo import DEMO_CAMPAIGN, DEMO_DRAFT
+    from campaigns.models import Campaign, CampaignStatus
+    from campaigns.services.campaigns import campaign_problems
+
+    approved = Campaign.objects.get(name=DEMO_CAMPAIGN)
+    draft = Campaign.objects.get(name=DEMO_DRAFT)
+
+    assert (approved.status, approved.is_approved) == (CampaignStatus.APPROVED, True)
+    assert campaign_problems(approved) == []
+    assert (draft.status, draft.is_approved) == (CampaignStatus.DRAFT, False)

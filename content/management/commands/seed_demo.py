@@ -45,7 +45,7 @@ from wagtail.models import Locale, TaskState, WorkflowState
 from wagtail.signals import task_submitted, workflow_approved, workflow_rejected, workflow_submitted
 from wagtail.users.models import UserProfile
 
-from campaigns.demo import AudienceSeeder
+from campaigns.demo import AudienceSeeder, CampaignSeeder
 from content.models import (
     AudienceMessage,
     Category,
@@ -113,6 +113,8 @@ DEMO_LOGINS: list[tuple[str, str, str]] = [
 
 # The reviewers of the "Content approval" workflow, in step order (migration 0002).
 REVIEWERS = ("productreviewer", "legalreviewer", "marketing")
+# The "Campaign approval" workflow's steps, in order (campaigns migration 0008).
+CAMPAIGN_APPROVERS = ("marketing", "legalreviewer")
 
 
 def logins_table() -> str:
@@ -1508,6 +1510,12 @@ class Seeder:
         audience = AudienceSeeder(now=self.now)
         audience.run()
         self.created.update(audience.created)
+        campaigns = CampaignSeeder(
+            manager=self.users["campaigns"],
+            approvers=[self.users[username] for username in CAMPAIGN_APPROVERS],
+        )
+        campaigns.run()
+        self.created.update(campaigns.created)
 
     # Users
 

@@ -123,7 +123,7 @@ def assert_rate_kept(started: float, grants: list[float]) -> None:
     assert grants[-1] - started >= (len(grants) - BURST) / RATE - 0.005
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_processes_together_keep_one_rate_in_the_database(settings, key):
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("an in-memory SQLite test database cannot be shared with other processes")
