@@ -86,3 +86,15 @@ def mail_sink():
 
     with MailSink() as sink:
         yield sink
+
+
+@pytest.fixture
+def newsletter_sink(settings, mail_sink):
+    """The newsletter's mail transport pointed at the SMTP sink; returns the sink."""
+    settings.HUB_MAIL_TRANSPORTS = {
+        "default": {
+            "BACKEND": "channels.newsletter.transports.SMTPTransport",
+            "OPTIONS": {"HOST": mail_sink.host, "PORT": mail_sink.port, "POOL_SIZE": 2},
+        }
+    }
+    return mail_sink

@@ -251,14 +251,8 @@ def test_a_second_contact_with_the_same_address_in_other_case_is_refused(
 
 
 def test_recording_an_opt_in_in_the_admin_mails_the_link(
-    client, campaign_manager, django_capture_on_commit_callbacks, settings, mail_sink
+    client, campaign_manager, django_capture_on_commit_callbacks, newsletter_sink
 ):
-    settings.HUB_MAIL_TRANSPORTS = {
-        "default": {
-            "BACKEND": "channels.newsletter.transports.SMTPTransport",
-            "OPTIONS": {"HOST": mail_sink.host, "PORT": mail_sink.port, "POOL_SIZE": 1},
-        }
-    }
     prospect = ContactFactory(consent=ConsentState.NONE)
     client.force_login(campaign_manager)
 
@@ -276,7 +270,7 @@ def test_recording_an_opt_in_in_the_admin_mails_the_link(
         campaign_manager,
     )
     assert Contact.objects.get(pk=prospect.pk).consent == ConsentState.PENDING
-    [received] = mail_sink.received
+    [received] = newsletter_sink.received
     assert received.recipients == (prospect.email,)
     body = received.message.get_body(("plain",)).get_content()
     assert re.search(r"/consent/confirm/\S+/", body)

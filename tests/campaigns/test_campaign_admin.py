@@ -27,17 +27,6 @@ def approved_campaign(campaign_manager, marketing_approver, legal_reviewer):
     )
 
 
-@pytest.fixture
-def sink_transport(settings, mail_sink):
-    settings.HUB_MAIL_TRANSPORTS = {
-        "default": {
-            "BACKEND": "channels.newsletter.transports.SMTPTransport",
-            "OPTIONS": {"HOST": mail_sink.host, "PORT": mail_sink.port, "POOL_SIZE": 1},
-        }
-    }
-    return mail_sink
-
-
 def test_the_edit_page_offers_the_campaign_managers_actions(client, campaign_manager):
     campaign = newsletter_campaign()
     client.force_login(campaign_manager)
@@ -131,7 +120,7 @@ def test_the_preview_shows_a_variant_as_a_contact_of_it_gets_it(client, campaign
 
 
 def test_a_test_send_of_the_unapproved_version_reaches_the_given_addresses(
-    client, campaign_manager, sink_transport
+    client, campaign_manager, newsletter_sink
 ):
     live_message("de")
     ContactFactory(role="buyer", phase="awareness")
@@ -144,13 +133,15 @@ def test_a_test_send_of_the_unapproved_version_reaches_the_given_addresses(
     )
 
     assert response.status_code == 302
-    received = {mail.recipients[0]: mail.message for mail in sink_transport.received}
+    received = {mail.recipients[0]: mail.message for mail in newsletter_sink.received}
     assert sorted(received) == ["chef@example.com", "qa@example.com"]
     assert received["qa@example.com"]["Subject"] == "[TEST] Neuheiten für Sie (de)"
     assert not Delivery.objects.exists()
 
 
-def test_a_test_send_to_a_malformed_address_sends_nothing(client, campaign_manager, sink_transport):
+def test_a_test_send_to_a_malformed_address_sends_nothing(
+    client, campaign_manager, newsletter_sink
+):
     live_message("de")
     campaign = newsletter_campaign()
     client.force_login(campaign_manager)
@@ -161,4 +152,4 @@ def test_a_test_send_to_a_malformed_address_sends_nothing(client, campaign_manag
 
     assert response.status_code == 200
     assert "“nope” is not an e-mail address." in response.content.decode()
-    assert sink_transport.received == []
+    assert newsletter_sink.received == []

@@ -49,17 +49,6 @@ def approved(campaign_manager, approvers):
     return approve_
 
 
-@pytest.fixture
-def newsletter_to_sink(settings, mail_sink):
-    settings.HUB_MAIL_TRANSPORTS = {
-        "default": {
-            "BACKEND": "channels.newsletter.transports.SMTPTransport",
-            "OPTIONS": {"HOST": mail_sink.host, "PORT": mail_sink.port, "POOL_SIZE": 2},
-        }
-    }
-    return mail_sink
-
-
 def test_approving_both_steps_makes_the_campaign_approved_and_live(approved):
     live_message("de")
     campaign = newsletter_campaign()
@@ -192,7 +181,7 @@ def test_local_time_sends_at_that_hour_in_each_recipients_zone(approved, campaig
 
 
 def test_a_campaign_is_sent_once_to_every_reachable_contact_in_their_language(
-    approved, campaign_manager, newsletter_to_sink
+    approved, campaign_manager, newsletter_sink
 ):
     live_message("de")
     live_message("en")
@@ -205,7 +194,7 @@ def test_a_campaign_is_sent_once_to_every_reachable_contact_in_their_language(
     campaigns_tick()
     campaigns_tick()
 
-    received = {message.recipients[0]: message for message in newsletter_to_sink.received}
+    received = {message.recipients[0]: message for message in newsletter_sink.received}
     assert sorted(received) == sorted([german.email, english.email])
     assert received[german.email].message["Subject"] == "Neuheiten für Sie (de)"
     assert received[english.email].message["Subject"] == "Neuheiten für Sie (en)"
@@ -214,7 +203,7 @@ def test_a_campaign_is_sent_once_to_every_reachable_contact_in_their_language(
 
 
 def test_consent_is_checked_again_when_the_message_is_sent(
-    approved, campaign_manager, newsletter_to_sink
+    approved, campaign_manager, newsletter_sink
 ):
     live_message("de")
     stays = ContactFactory()
@@ -226,14 +215,12 @@ def test_consent_is_checked_again_when_the_message_is_sent(
 
     campaigns_tick()
 
-    assert [m.recipients[0] for m in newsletter_to_sink.received] == [stays.email]
+    assert [m.recipients[0] for m in newsletter_sink.received] == [stays.email]
     states = dict(Delivery.objects.values_list("contact_id", "state"))
     assert states == {stays.pk: DeliveryState.SENT, leaves.pk: DeliveryState.SUPPRESSED}
 
 
-def test_a_paused_campaign_sends_nothing_until_resumed(
-    approved, campaign_manager, newsletter_to_sink
-):
+def test_a_paused_campaign_sends_nothing_until_resumed(approved, campaign_manager, newsletter_sink):
     live_message("de")
     ContactFactory.create_batch(3)
     campaign = approved(newsletter_campaign())
@@ -242,15 +229,15 @@ def test_a_paused_campaign_sends_nothing_until_resumed(
     campaign_pause(campaign=campaign, user=campaign_manager)
 
     campaigns_tick()
-    sent_while_paused = len(newsletter_to_sink.received)
+    sent_while_paused = len(newsletter_sink.received)
     campaign_resume(campaign=campaign, user=campaign_manager)
     campaigns_tick()
 
     assert sent_while_paused == 0
-    assert len(newsletter_to_sink.received) == 3
+    assert len(newsletter_sink.received) == 3
 
 
-def test_a_cancelled_campaign_sends_nothing_more(approved, campaign_manager, newsletter_to_sink):
+def test_a_cancelled_campaign_sends_nothing_more(approved, campaign_manager, newsletter_sink):
     live_message("de")
     ContactFactory.create_batch(2)
     campaign = approved(newsletter_campaign())
@@ -260,7 +247,7 @@ def test_a_cancelled_campaign_sends_nothing_more(approved, campaign_manager, new
     campaign_cancel(campaign=campaign, user=campaign_manager)
     campaigns_tick()
 
-    assert newsletter_to_sink.received == []
+    assert newsletter_sink.received == []
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.CANCELLED}
 
 
@@ -312,7 +299,7 @@ def test_after_the_test_period_the_rest_gets_the_arm_with_the_better_click_rate(
 
 
 def test_a_contact_who_declined_the_topic_does_not_get_the_campaign(
-    approved, campaign_manager, newsletter_to_sink
+    approved, campaign_manager, newsletter_sink
 ):
     live_message("de")
     wants = ContactFactory()
@@ -322,4 +309,4 @@ def test_a_contact_who_declined_the_topic_does_not_get_the_campaign(
 
     campaigns_tick()
 
-    assert [mail.recipients[0] for mail in newsletter_to_sink.received] == [wants.email]
+    assert [mail.recipients[0] for mail in newsletter_sink.received] == [wants.email]

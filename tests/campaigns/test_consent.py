@@ -63,15 +63,9 @@ class Sent:
 
 
 @pytest.fixture(autouse=True)
-def outbox(settings, mail_sink):
+def outbox(newsletter_sink):
     """Consent mails go through the newsletter channel's transport: here, into the sink."""
-    settings.HUB_MAIL_TRANSPORTS = {
-        "default": {
-            "BACKEND": "channels.newsletter.transports.SMTPTransport",
-            "OPTIONS": {"HOST": mail_sink.host, "PORT": mail_sink.port, "POOL_SIZE": 1},
-        }
-    }
-    return Outbox(mail_sink)
+    return Outbox(newsletter_sink)
 
 
 LINK = re.compile(r"http://testserver(/consent/confirm/[^/\s\"]+/)")

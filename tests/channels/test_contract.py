@@ -86,17 +86,9 @@ def test_an_adapter_that_does_not_send_refuses_to_render_and_deliver(channel):
         channel.deliver(RenderedVariant(sample_variant()), sample_recipients())
 
 
-def test_an_adapter_that_sends_delivers_one_result_per_recipient_in_order(
-    channel, mail_sink, settings
-):
+def test_an_adapter_that_sends_delivers_one_result_per_recipient_in_order(channel, newsletter_sink):
     if not channel.sends:
         pytest.skip("does not send")
-    settings.HUB_MAIL_TRANSPORTS = {
-        "default": {
-            "BACKEND": "channels.newsletter.transports.SMTPTransport",
-            "OPTIONS": {"HOST": "127.0.0.1", "PORT": mail_sink.port, "POOL_SIZE": 2},
-        }
-    }
     recipients = sample_recipients()
 
     results = channel.deliver(channel.render(sample_variant()), recipients)
@@ -104,4 +96,4 @@ def test_an_adapter_that_sends_delivers_one_result_per_recipient_in_order(
     assert [type(result) for result in results] == [DeliveryResult] * len(recipients)
     assert [result.delivery_id for result in results] == [1, 2, 3]
     assert all(result.sent for result in results)
-    assert sorted(mail_sink.raw_by_recipient()) == [r.email for r in recipients]
+    assert sorted(newsletter_sink.raw_by_recipient()) == [r.email for r in recipients]

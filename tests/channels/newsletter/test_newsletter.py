@@ -73,13 +73,7 @@ def make_recipient(n=1, **kwargs) -> Recipient:
 
 
 @pytest.fixture
-def channel(mail_sink, settings):
-    settings.HUB_MAIL_TRANSPORTS = {
-        "default": {
-            "BACKEND": "channels.newsletter.transports.SMTPTransport",
-            "OPTIONS": {"HOST": "127.0.0.1", "PORT": mail_sink.port, "POOL_SIZE": 2},
-        }
-    }
+def channel(newsletter_sink):
     return NewsletterChannel("newsletter", {"MESSAGE_ID_DOMAIN": "news.acme.example"})
 
 
