@@ -198,12 +198,12 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
             cursor,
             "campaigns_contact",
             "id, account_id, email, email_hash, salutation, first_name, last_name, language, "
-            "role, phase, consent, timezone, created_at, updated_at",
+            "role, phase, consent, timezone, declined_topics, created_at, updated_at",
             (
                 f"{pk}\t{rng.randint(1, ACCOUNTS) if rng.random() > 0.05 else chr(92) + 'N'}\t"
                 f"{emails[pk]}\t{hashlib.sha256(emails[pk].encode()).hexdigest()}\t\tVor\tNach{pk}\t"
                 f"{'de' if rng.random() < 0.7 else 'en'}\t{rng.choice(ROLES)}\t"
-                f"{rng.choice(PHASES)}\t{rng.choice(CONSENT)}\t\t{stamp}\t{stamp}\n"
+                f"{rng.choice(PHASES)}\t{rng.choice(CONSENT)}\t\t[]\t{stamp}\t{stamp}\n"
                 for pk in range(1, CONTACTS + 1)
             ),
         )
