@@ -37,6 +37,7 @@ from campaigns.services.events import (
     events_record,
     orders_record,
 )
+from campaigns.services.prices import GroupPriceInput, group_prices_record
 from channels.models import ApiClient, Scope
 from hub.api import PROBLEMS, ApiClientAuth, IsoDateTime, Problem
 
@@ -44,6 +45,7 @@ router = Router(tags=["activity"])
 
 MAX_EVENTS = 1000
 MAX_ORDERS = 500
+MAX_PRICES = 1000
 MAX_LINES = 500
 MAX_DATA_BYTES = 2048
 
@@ -183,6 +185,22 @@ class OrderIn(Schema):
         )
 
 
+class PriceIn(Schema):
+    sku: str = Field(min_length=1, max_length=64, examples=["HW-BEF-0001"])
+    price_group: str = Field(min_length=1, max_length=50, examples=["B"])
+    price: Decimal = Field(
+        ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False, examples=["17.50"]
+    )
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217.")
+
+    model_config = {"extra": "forbid"}
+
+    def to_input(self) -> GroupPriceInput:
+        return GroupPriceInput(
+            sku=self.sku, price_group=self.price_group, price=self.price, currency=self.currency
+        )
+
+
 class InvalidItem:
     """An item of a batch that broke its schema: kept to be reported, never stored."""
 
@@ -193,7 +211,7 @@ class InvalidItem:
     @property
     def key(self) -> str | None:
         if isinstance(self.raw, dict):
-            for name in ("id", "order_number"):
+            for name in ("id", "order_number", "sku"):
                 if isinstance(self.raw.get(name), str):
                     return self.raw[name]
         return None
@@ -216,6 +234,7 @@ def _keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 # The JSON schema of a wrap validator is its inner schema's: clients see EventIn/OrderIn.
 EventItem = Annotated[EventIn, WrapValidator(_keep_invalid)]
 OrderItem = Annotated[OrderIn, WrapValidator(_keep_invalid)]
+PriceItem = Annotated[PriceIn, WrapValidator(_keep_invalid)]
 
 
 class EventBatchIn(Schema):
@@ -274,6 +293,23 @@ class OrderBatchIn(Schema):
     }
 
 
+class PriceBatchIn(Schema):
+    prices: list[PriceItem] = Field(min_length=1, max_length=MAX_PRICES)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "prices": [
+                        {"sku": "HW-BEF-0001", "price_group": "A", "price": "18.90"},
+                        {"sku": "HW-BEF-0001", "price_group": "B", "price": "17.50"},
+                    ]
+                }
+            ]
+        }
+    }
+
+
 class ItemErrorOut(Schema):
     index: int = Field(description="Position of the item in the batch, from 0.")
     id: str | None = Field(description="The item's id or order number, if it had one.")
@@ -293,6 +329,13 @@ class OrdersOut(Schema):
     created: int
     updated: int = Field(description="Orders stored before and changed: lines replaced.")
     unchanged: int = Field(description="Orders sent again as stored: nothing written.")
+    errors: list[ItemErrorOut]
+
+
+class PricesOut(Schema):
+    created: int
+    updated: int = Field(description="Prices stored before and changed.")
+    unchanged: int = Field(description="Prices sent again as stored: nothing written.")
     errors: list[ItemErrorOut]
 
 
@@ -388,4 +431,28 @@ def record_orders(request: HttpRequest, batch: OrderBatchIn):
         "updated": result.updated,
         "unchanged": result.unchanged,
         "errors": _errors_out(invalid, result.errors, positions),
+    }
+
+
+@router.put(
+    "/prices",
+    auth=ApiClientAuth(Scope.PRICES_WRITE),
+    response={200: PricesOut, 413: Problem, **PROBLEMS},
+    summary="Report price-group prices",
+    operation_id="record_prices",
+)
+def record_prices(request: HttpRequest, batch: PriceBatchIn):
+    """Create or update up to 1,000 prices, each for one SKU and one price group.
+
+    Newsletters show a contact the price of their account's price group where there is one.
+    Answers 200 whenever the body is a batch, with per-item ``errors``. Needs the scope
+    ``prices:write``.
+    """
+    items, positions, invalid = _split(batch.prices)
+    result = group_prices_record(items=items)
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "errors": _errors_out(invalid, [], positions),
     }

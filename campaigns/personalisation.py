@@ -13,6 +13,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
@@ -25,7 +26,15 @@ from wagtail.rich_text import expand_db_html
 from channels import base as contract
 from content.models import AudienceMessage, Product
 
-from .models import Campaign, CampaignContent, Contact, Event, EventKind, OrderLine
+from .models import (
+    Campaign,
+    CampaignContent,
+    Contact,
+    Event,
+    EventKind,
+    GroupPrice,
+    OrderLine,
+)
 from .tracking import delivery_token, tracking_for
 
 ANY = ""  # a blank role or phase: "any" in audience messages, "none given" on a contact
@@ -382,19 +391,54 @@ def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> B
     )
 
 
+def variant_skus(variant: contract.Variant) -> set[str]:
+    """The SKUs a variant shows to everybody (its grids and its messages' products)."""
+    skus: set[str] = set()
+    for block in variant.blocks:
+        if isinstance(block, contract.ProductGridBlock):
+            skus.update(card.sku for card in block.products)
+        elif isinstance(block, contract.MessageBlock) and block.product is not None:
+            skus.add(block.product.sku)
+    return skus
+
+
+def _group_prices(price_groups: set[str], skus: set[str]) -> dict[str, dict[str, Decimal]]:
+    """Price group -> SKU -> price, for the SKUs a batch's messages may show."""
+    prices: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    if price_groups and skus:
+        for group, sku, price in GroupPrice.objects.filter(
+            price_group__in=price_groups, sku__in=skus
+        ).values_list("price_group", "sku", "price"):
+            prices[group][sku] = price
+    return prices
+
+
 def recipients_for(
-    deliveries: Sequence, locale: str, *, now: dt.datetime | None = None
+    deliveries: Sequence,
+    locale: str,
+    *,
+    skus: Iterable[str] = (),
+    now: dt.datetime | None = None,
 ) -> list[contract.Recipient]:
     """The channel's view of each delivery's contact, in order; a constant number of queries.
 
-    ``deliveries`` must have ``contact`` (with ``account``) loaded.
+    ``deliveries`` must have ``contact`` (with ``account``) loaded. ``skus`` are the products
+    the variant shows everybody: each recipient gets their price group's prices for those
+    and for their personal products.
     """
     now = now or timezone.now()
     contact_ids = [delivery.contact_id for delivery in deliveries]
     facts = _batch_facts(contact_ids, locale, now)
+    groups = {
+        d.contact.account.price_group
+        for d in deliveries
+        if d.contact.account_id and d.contact.account.price_group
+    }
+    prices = _group_prices(groups, set(skus) | set(facts.cards))
     recipients = []
     for delivery in deliveries:
         contact = delivery.contact
+        group = contact.account.price_group if contact.account_id else ""
         recipients.append(
             contract.Recipient(
                 delivery_id=delivery.pk,
@@ -404,6 +448,7 @@ def recipients_for(
                 first_name=contact.first_name,
                 last_name=contact.last_name,
                 company=contact.account.name if contact.account_id else "",
+                prices=prices.get(group, {}),
                 viewed=tuple(facts.cards[sku] for sku in facts.viewed.get(contact.pk, ())),
                 recommended=tuple(
                     facts.cards[sku] for sku in facts.recommended.get(contact.pk, ())

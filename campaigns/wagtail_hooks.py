@@ -5,7 +5,7 @@ from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.snippets.models import register_snippet
 
-from .viewsets.activity import EventViewSet, OrderViewSet
+from .viewsets.activity import EventViewSet, GroupPriceViewSet, OrderViewSet
 from .viewsets.audience import AccountViewSet, ContactViewSet, SuppressionViewSet
 from .viewsets.campaigns import CampaignViewSet
 from .viewsets.imports import ImportJobViewSet
@@ -21,6 +21,7 @@ AUDIENCE_VIEWSETS = [
     JourneyRuleViewSet,
     EventViewSet,
     OrderViewSet,
+    GroupPriceViewSet,
     ImportJobViewSet,
     SyncStateViewSet,
 ]

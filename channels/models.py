@@ -20,6 +20,7 @@ class Scope(models.TextChoices):
     CONTENT_READ = "content:read", _("Read approved content")
     EVENTS_WRITE = "events:write", _("Report events")
     ORDERS_WRITE = "orders:write", _("Report orders")
+    PRICES_WRITE = "prices:write", _("Report price-group prices")
 
 
 def hash_token(token: str) -> str:

@@ -3,7 +3,7 @@
 One module per part; import models from here (``from campaigns.models import Contact``).
 """
 
-from .activity import Event, EventKind, Order, OrderLine, OrderSource
+from .activity import Event, EventKind, GroupPrice, Order, OrderLine, OrderSource
 from .audience import (
     Account,
     ConsentKind,
@@ -49,6 +49,7 @@ __all__ = [
     "DeliveryState",
     "Event",
     "EventKind",
+    "GroupPrice",
     "ImportJob",
     "ImportKind",
     "ImportStatus",

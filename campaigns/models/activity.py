@@ -176,3 +176,28 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+
+class GroupPrice(models.Model):
+    """An article's price for the accounts of one price group, as the ERP reports it.
+
+    Newsletters show a recipient their account's price where one exists, else the list
+    price of the product.
+    """
+
+    sku = models.CharField(_("SKU"), max_length=64)
+    price_group = models.CharField(_("price group"), max_length=50)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["sku", "price_group"]
+        verbose_name = _("price-group price")
+        verbose_name_plural = _("price-group prices")
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "price_group"], name="group_price_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} / {self.price_group}: {self.price} {self.currency}"

@@ -36,6 +36,7 @@ from ..personalisation import (
     parse_variant_key,
     recipients_for,
     variant_key,
+    variant_skus,
 )
 from ..segments import segment_contacts
 
@@ -265,7 +266,7 @@ def campaign_variant_keys(campaign: Campaign) -> list[str]:
     )
 
 
-def _sample_recipient(campaign: Campaign, key: str, email: str | None = None):
+def _sample_recipient(campaign: Campaign, key: str, variant, email: str | None = None):
     """A contact of the variant from the segment (or a made-up one) as the channel sees it."""
     locale, role, phase, _arm = parse_variant_key(key)
     contact = None
@@ -288,7 +289,7 @@ def _sample_recipient(campaign: Campaign, key: str, email: str | None = None):
             account=None,
         )
     delivery = SimpleNamespace(pk=0, contact_id=contact.pk, contact=contact)
-    recipient = recipients_for([delivery], locale)[0]
+    recipient = recipients_for([delivery], locale, skus=variant_skus(variant))[0]
     return dataclasses.replace(recipient, email=email) if email else recipient
 
 
@@ -305,7 +306,7 @@ def campaign_preview(*, campaign: Campaign, key: str) -> tuple[str, list[Missing
     variant, missing = _draft_variant(campaign, key)
     channel = get_channels()["newsletter"]
     rendered = channel.render(variant)
-    return channel.preview(rendered, _sample_recipient(campaign, key)), missing
+    return channel.preview(rendered, _sample_recipient(campaign, key, variant)), missing
 
 
 def campaign_test_send(
@@ -323,7 +324,7 @@ def campaign_test_send(
     variant = dataclasses.replace(variant, subject=f"[TEST] {variant.subject}")
     channel = get_channels()["newsletter"]
     rendered = channel.render(variant)
-    recipients = [_sample_recipient(campaign, key, email=address) for address in addresses]
+    recipients = [_sample_recipient(campaign, key, variant, email=address) for address in addresses]
     results = channel.deliver(rendered, recipients)
     log(
         instance=campaign,

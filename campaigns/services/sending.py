@@ -57,6 +57,7 @@ from ..personalisation import (
     parse_variant_key,
     recipients_for,
     variant_key,
+    variant_skus,
 )
 from .segments import segment_snapshot
 
@@ -265,7 +266,14 @@ RENDER_TTL = 300.0
 
 def _rendered(campaign: Campaign, channel, key: str) -> RenderedVariant | None:
     """The variant rendered once per process (for a few minutes, so withdrawn content goes)."""
-    cache_key = (campaign.pk, campaign.live_revision_id, channel.key, key)
+    # The publication's moment too: ids alone can come back after a database is restored.
+    cache_key = (
+        campaign.pk,
+        campaign.live_revision_id,
+        campaign.last_published_at,
+        channel.key,
+        key,
+    )
     cached = _RENDERED.get(cache_key)
     if cached is not None and time.monotonic() - cached[0] < RENDER_TTL:
         return cached[1]
@@ -394,7 +402,7 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
             continue
         locale = parse_variant_key(key)[0]
         record.attempts.update({d.pk: d.attempts for d in group})
-        recipients = recipients_for(group, locale)
+        recipients = recipients_for(group, locale, skus=variant_skus(rendered.variant))
         try:
             results = channel.deliver(rendered, recipients, on_result=record)
         except TransportError as exc:

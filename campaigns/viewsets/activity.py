@@ -11,7 +11,7 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import InspectView
 
-from campaigns.models import Event, Order
+from campaigns.models import Event, GroupPrice, Order
 from hub.viewsets import ReadOnlyViewSet
 
 
@@ -133,3 +133,21 @@ class OrderViewSet(ReadOnlyViewSet):
 
     def get_queryset(self, request):
         return Order.objects.select_related("account", "contact", "campaign")
+
+
+class GroupPriceViewSet(ReadOnlyViewSet):
+    """The ERP's prices per price group (``PUT /api/v1/prices``), as newsletters show them."""
+
+    model = GroupPrice
+    icon = "tag"
+    menu_label = _("Price-group prices")
+    list_display = [
+        TitleColumn("sku", label=_("SKU"), sort_key="sku", url_name="groupprice:inspect"),
+        Column("price_group", label=_("Price group"), sort_key="price_group"),
+        Column("price", label=_("Price"), sort_key="price"),
+        Column("currency", label=_("Currency")),
+        DateColumn("updated_at", label=_("Updated"), sort_key="updated_at"),
+    ]
+    list_filter = ["price_group"]
+    search_fields = ["sku"]
+    inspect_view_fields = ["sku", "price_group", "price", "currency", "updated_at"]

@@ -24,6 +24,7 @@ def newsletter_campaign(
     rules=None,
     arms=(),
     message_required: bool = True,
+    extra_blocks=(),
     **fields,
 ) -> Campaign:
     """A draft campaign for everyone reachable (or ``rules``), one version per language."""
@@ -37,6 +38,7 @@ def newsletter_campaign(
             body=[
                 ("text", RichText("<p>Unsere Neuheiten im Überblick.</p>")),
                 ("message", {"product": None, "required": message_required}),
+                *extra_blocks,
             ],
         )
     for label, share in arms:

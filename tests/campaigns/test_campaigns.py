@@ -310,3 +310,31 @@ def test_a_contact_who_declined_the_topic_does_not_get_the_campaign(
     campaigns_tick()
 
     assert [mail.recipients[0] for mail in newsletter_sink.received] == [wants.email]
+
+
+def test_a_recipient_sees_their_price_groups_price_and_others_the_list_price(
+    approved, campaign_manager, newsletter_sink
+):
+    from decimal import Decimal
+
+    from campaigns.models import GroupPrice
+    from tests.factories import ProductFactory
+
+    live_message("de")
+    product = ProductFactory(sku="HW-PG-1", live=True, price=Decimal("20.00"))
+    GroupPrice.objects.create(sku="HW-PG-1", price_group="B", price=Decimal("15.50"))
+    group_b = ContactFactory(account=AccountFactory(price_group="B"))
+    group_a = ContactFactory(account=AccountFactory(price_group="A"))
+    grid = ("products", {"heading": "Neu", "products": [product]})
+    campaign = approved(newsletter_campaign(extra_blocks=[grid]))
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    campaigns_tick()
+
+    html = {
+        mail.recipients[0]: mail.message.get_body(("html",)).get_content()
+        for mail in newsletter_sink.received
+    }
+    assert "15,50" in html[group_b.email]
+    assert "20,00" not in html[group_b.email]
+    assert "20,00" in html[group_a.email]

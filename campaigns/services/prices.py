@@ -1,0 +1,58 @@
+"""Price-group prices from the ERP: what a newsletter shows an account's contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from campaigns.models import GroupPrice
+
+
+@dataclass(frozen=True)
+class GroupPriceInput:
+    sku: str
+    price_group: str
+    price: Decimal
+    currency: str = "EUR"
+
+
+@dataclass
+class PricesResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@transaction.atomic
+def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
+    """Create or update the price of each (SKU, price group); one transaction.
+
+    A price sent again as stored writes nothing; within a batch, the last item for the same
+    SKU and price group wins.
+    """
+    latest = {(item.sku, item.price_group): item for item in items}
+    stored = {
+        (row.sku, row.price_group): row
+        for row in GroupPrice.objects.select_for_update().filter(
+            sku__in={sku for sku, _group in latest},
+            price_group__in={group for _sku, group in latest},
+        )
+    }
+    result = PricesResult()
+    create, update = [], []
+    for key, item in latest.items():
+        row = stored.get(key)
+        if row is None:
+            create.append(GroupPrice(**vars(item)))
+        elif (row.price, row.currency) != (item.price, item.currency):
+            row.price, row.currency = item.price, item.currency
+            update.append(row)
+        else:
+            result.unchanged += 1
+    GroupPrice.objects.bulk_create(create)
+    GroupPrice.objects.bulk_update(update, ["price", "currency", "updated_at"])
+    result.created, result.updated = len(create), len(update)
+    return result

@@ -1,0 +1,88 @@
+"""The ERP reports prices per price group (PUT /api/v1/prices); newsletters show them."""
+
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from campaigns.models import GroupPrice
+from channels.models import Scope
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def erp(make_api_client):
+    return make_api_client("ERP", scopes=[Scope.PRICES_WRITE])
+
+
+@pytest.fixture
+def put(client):
+    def put_(token, body):
+        return client.put(
+            "/api/v1/prices",
+            orjson.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+
+    return put_
+
+
+def stored() -> dict[tuple[str, str], Decimal]:
+    return {(p.sku, p.price_group): p.price for p in GroupPrice.objects.all()}
+
+
+def test_prices_are_stored_per_sku_and_price_group(put, erp):
+    response = put(
+        erp[1],
+        {
+            "prices": [
+                {"sku": "HW-1", "price_group": "A", "price": "18.90"},
+                {"sku": "HW-1", "price_group": "B", "price": "17.50"},
+            ]
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0, "errors": []}
+    assert stored() == {("HW-1", "A"): Decimal("18.90"), ("HW-1", "B"): Decimal("17.50")}
+
+
+def test_sending_the_same_prices_again_writes_nothing_and_a_change_updates(put, erp):
+    body = {"prices": [{"sku": "HW-1", "price_group": "A", "price": "18.90"}]}
+    put(erp[1], body)
+
+    again = put(erp[1], body).json()
+    changed = put(
+        erp[1], {"prices": [{"sku": "HW-1", "price_group": "A", "price": "19.40"}]}
+    ).json()
+
+    assert (again["unchanged"], changed["updated"]) == (1, 1)
+    assert stored() == {("HW-1", "A"): Decimal("19.40")}
+
+
+def test_a_bad_item_is_reported_by_index_and_field_and_the_others_are_stored(put, erp):
+    response = put(
+        erp[1],
+        {
+            "prices": [
+                {"sku": "HW-1", "price_group": "A", "price": "18.90"},
+                {"sku": "HW-2", "price_group": "A", "price": "-1"},
+            ]
+        },
+    )
+
+    body = response.json()
+    assert body["created"] == 1
+    assert [(e["index"], e["id"], e["field"]) for e in body["errors"]] == [(1, "HW-2", "price")]
+    assert stored() == {("HW-1", "A"): Decimal("18.90")}
+
+
+def test_a_client_without_the_prices_scope_is_refused(put, make_api_client):
+    shop = make_api_client("Webshop", scopes=[Scope.ORDERS_WRITE])
+
+    response = put(shop[1], {"prices": [{"sku": "HW-1", "price_group": "A", "price": "1"}]})
+
+    assert response.status_code == 403
+    assert not GroupPrice.objects.exists()
