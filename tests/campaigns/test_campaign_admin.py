@@ -153,3 +153,19 @@ def test_a_test_send_to_a_malformed_address_sends_nothing(
     assert response.status_code == 200
     assert "“nope” is not an e-mail address." in response.content.decode()
     assert newsletter_sink.received == []
+
+
+def test_the_progress_page_shows_the_counts_and_the_actions(
+    client, campaign_manager, approved_campaign
+):
+    ContactFactory.create_batch(2)
+    client.force_login(campaign_manager)
+    client.post(url("schedule", approved_campaign), {"mode": "now"})
+    campaign_dispatch(campaign_id=approved_campaign.pk)
+
+    response = client.get(url("progress", approved_campaign))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<td data-count="queued">2</td>' in page
+    assert url("state", approved_campaign, "pause") in page
