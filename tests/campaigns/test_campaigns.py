@@ -338,3 +338,56 @@ def test_a_recipient_sees_their_price_groups_price_and_others_the_list_price(
     assert "15,50" in html[group_b.email]
     assert "20,00" not in html[group_b.email]
     assert "20,00" in html[group_a.email]
+
+
+def test_a_refused_address_fails_for_good_and_a_busy_one_is_retried_later(
+    approved, campaign_manager, newsletter_sink
+):
+    live_message("de")
+    gone = ContactFactory(email="gone@example.com")
+    busy = ContactFactory(email="busy@example.com")
+    fine = ContactFactory()
+    newsletter_sink.reject("gone@example.com", 550, "No such user")
+    newsletter_sink.reject("busy@example.com", 451, "Mailbox busy, try later")
+    campaign = approved(newsletter_campaign())
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    campaigns_tick()
+
+    rows = {d.contact_id: d for d in Delivery.objects.all()}
+    assert rows[fine.pk].state == DeliveryState.SENT
+    assert rows[gone.pk].state == DeliveryState.FAILED
+    assert "No such user" in rows[gone.pk].detail
+    assert rows[busy.pk].state == DeliveryState.QUEUED
+    assert rows[busy.pk].due_at > timezone.now()
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.RUNNING
+
+
+def test_the_revenue_winner_is_the_arm_whose_recipients_ordered_more(approved, campaign_manager):
+    from decimal import Decimal
+
+    from campaigns.services.sending import campaign_choose_winner
+    from tests.factories import OrderFactory
+
+    live_message("de")
+    ContactFactory.create_batch(8)
+    campaign = approved(
+        newsletter_campaign(
+            arms=[("A", 25), ("B", 25)], winner_metric="revenue", winner_after_hours=2
+        )
+    )
+    start = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+        campaign_dispatch(campaign_id=campaign.pk)
+    Delivery.objects.filter(arm__in=["A", "B"]).update(state=DeliveryState.SENT)
+    buyer_a = Delivery.objects.filter(arm="A").first().contact
+    buyer_b = Delivery.objects.filter(arm="B").first().contact
+    later = start + dt.timedelta(hours=1)
+    OrderFactory(contact=buyer_a, ordered_at=later, revenue=Decimal("900"))
+    OrderFactory(contact=buyer_b, ordered_at=later, revenue=Decimal("250"))
+
+    winner = campaign_choose_winner(campaign_id=campaign.pk, now=start + dt.timedelta(hours=2))
+
+    assert winner == "A"
+    assert Delivery.objects.filter(arm="A", state=DeliveryState.QUEUED).count() == 4
