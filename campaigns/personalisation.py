@@ -272,21 +272,31 @@ def arms_of(campaign: Campaign) -> list[str]:
     return [arm.label for arm in campaign.arms.all()] or [""]
 
 
-def audience_variants(campaign: Campaign, contacts: Iterable[Contact]) -> list[str]:
-    """The variant keys a set of contacts falls into, for every arm of the campaign."""
-    combos = {(c.language, c.role, c.phase) for c in contacts}
+Combo = tuple[str, str, str]  # (language, role, phase) of contacts
+
+
+def audience_combos(segment, *, now: dt.datetime | None = None, limit: int | None = None):
+    """The (language, role, phase) combinations of a segment's contacts, in one query."""
+    from .segments import segment_contacts
+
+    combos = segment_contacts(segment, now=now).order_by().values_list("language", "role", "phase")
+    combos = combos.distinct()
+    return set(combos[:limit] if limit else combos)
+
+
+def audience_variants(campaign: Campaign, combos: Iterable[Combo]) -> list[str]:
+    """The variant keys of these audience combinations, for every arm of the campaign."""
+    arms = arms_of(campaign)
     return sorted(
-        variant_key(locale, role, phase, arm)
-        for locale, role, phase in combos
-        for arm in arms_of(campaign)
+        variant_key(locale, role, phase, arm) for locale, role, phase in set(combos) for arm in arms
     )
 
 
-def campaign_missing_content(campaign: Campaign, contacts: Iterable[Contact]) -> list[Missing]:
+def campaign_missing_content(campaign: Campaign, combos: Iterable[Combo]) -> list[Missing]:
     """Everything that keeps the campaign's audience from getting approved content."""
     resolver = VariantResolver(campaign)
     missing: list[Missing] = []
-    for key in audience_variants(campaign, contacts):
+    for key in audience_variants(campaign, combos):
         missing.extend(resolver.resolve(key)[1])
     return missing
 

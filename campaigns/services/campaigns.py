@@ -31,11 +31,11 @@ from ..models.campaign import OPEN_DELIVERY_STATES, PLANNING_STATES
 from ..personalisation import (
     Missing,
     VariantResolver,
-    arms_of,
+    audience_combos,
+    audience_variants,
     campaign_missing_content,
     parse_variant_key,
     recipients_for,
-    variant_key,
     variant_skus,
 )
 from ..segments import segment_contacts
@@ -109,19 +109,10 @@ def campaign_problems(campaign: Campaign, *, now: dt.datetime | None = None) -> 
         problems.append(_("Set a sender address."))
     problems.extend(_arm_problems(campaign))
     if campaign.segment_id is not None and not campaign.segment.include_all:
-        combos = (
-            segment_contacts(campaign.segment, now=now)
-            .order_by()
-            .values_list("language", "role", "phase")
-            .distinct()
-        )
-        audience = [
-            SimpleNamespace(language=language, role=role, phase=phase)
-            for language, role, phase in combos
-        ]
-        if not audience:
+        combos = audience_combos(campaign.segment, now=now)
+        if not combos:
             problems.append(_("The segment has no reachable contacts."))
-        problems.extend(str(missing) for missing in campaign_missing_content(campaign, audience))
+        problems.extend(str(missing) for missing in campaign_missing_content(campaign, combos))
     return problems
 
 
@@ -177,27 +168,40 @@ def campaign_schedule(
     return campaign
 
 
+def _switch(*, campaign: Campaign, user, source: str, target: str, action: str, refusal: str):
+    campaign = _locked(campaign)
+    if campaign.status != source:
+        raise CampaignError(refusal)
+    campaign.status = target
+    _save_state(campaign, "status")
+    log(instance=campaign, action=f"campaigns.campaign.{action}", user=user)
+    return campaign
+
+
 @transaction.atomic
 def campaign_pause(*, campaign: Campaign, user) -> Campaign:
     """Stop handing out batches; the batches already sending finish."""
-    campaign = _locked(campaign)
-    if campaign.status != CampaignStatus.RUNNING:
-        raise CampaignError(_("Only a running campaign can be paused."))
-    campaign.status = CampaignStatus.PAUSED
-    _save_state(campaign, "status")
-    log(instance=campaign, action="campaigns.campaign.pause", user=user)
-    return campaign
+    return _switch(
+        campaign=campaign,
+        user=user,
+        source=CampaignStatus.RUNNING,
+        target=CampaignStatus.PAUSED,
+        action="pause",
+        refusal=_("Only a running campaign can be paused."),
+    )
 
 
 @transaction.atomic
 def campaign_resume(*, campaign: Campaign, user) -> Campaign:
-    campaign = _locked(campaign)
-    if campaign.status != CampaignStatus.PAUSED:
-        raise CampaignError(_("Only a paused campaign can be resumed."))
-    campaign.status = CampaignStatus.RUNNING
-    _save_state(campaign, "status")
-    log(instance=campaign, action="campaigns.campaign.resume", user=user)
-    return campaign
+    """Hand out batches again, from where the campaign was paused."""
+    return _switch(
+        campaign=campaign,
+        user=user,
+        source=CampaignStatus.PAUSED,
+        target=CampaignStatus.RUNNING,
+        action="resume",
+        refusal=_("Only a paused campaign can be resumed."),
+    )
 
 
 @transaction.atomic
@@ -248,22 +252,10 @@ TEST_SEND_LIMIT = 10
 
 def campaign_variant_keys(campaign: Campaign) -> list[str]:
     """The variants worth previewing: those of the segment's audience, else one per language."""
-    if campaign.segment_id is not None:
-        combos = set(
-            segment_contacts(campaign.segment)
-            .order_by()
-            .values_list("language", "role", "phase")
-            .distinct()[:200]
-        )
-    else:
-        combos = set()
+    combos = audience_combos(campaign.segment, limit=200) if campaign.segment_id else set()
     if not combos:
         combos = {(content.locale.language_code, "", "") for content in campaign.contents.all()}
-    return sorted(
-        variant_key(language, role, phase, arm)
-        for language, role, phase in combos
-        for arm in arms_of(campaign)
-    )
+    return audience_variants(campaign, combos)
 
 
 def _sample_recipient(campaign: Campaign, key: str, variant, email: str | None = None):

@@ -38,14 +38,12 @@ from channels.registry import get_channel
 from ..models import (
     Campaign,
     CampaignStatus,
-    ConsentState,
     Contact,
     Delivery,
     DeliveryState,
     Order,
     ScheduleMode,
     SnapshotMember,
-    Suppression,
     WinnerMetric,
 )
 from ..models.campaign import OPEN_DELIVERY_STATES
@@ -59,6 +57,7 @@ from ..personalisation import (
     variant_key,
     variant_skus,
 )
+from ..segments import reachable
 from .segments import segment_snapshot
 
 logger = logging.getLogger(__name__)
@@ -223,16 +222,15 @@ def deliveries_claim(
             for start in range(0, len(ids), size)
         ]
         for batch in batches[:limit]:
-            if batch:
-                claim = uuid.uuid4().hex
-                Delivery.objects.filter(pk__in=batch).update(
-                    state=DeliveryState.SENDING,
-                    claimed_by=claim,
-                    claimed_at=now,
-                    attempts=F("attempts") + 1,
-                    updated_at=now,
-                )
-                claims.append(claim)
+            claim = uuid.uuid4().hex
+            Delivery.objects.filter(pk__in=batch).update(
+                state=DeliveryState.SENDING,
+                claimed_by=claim,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+            claims.append(claim)
     return claims
 
 
@@ -293,9 +291,7 @@ def _rendered(campaign: Campaign, channel, key: str) -> RenderedVariant | None:
 def _unreachable(campaign: Campaign, deliveries: list[Delivery]) -> set[int]:
     """Rows whose contact may not be mailed any more: erased, no consent, suppressed, declined."""
     ids = [d.contact_id for d in deliveries if d.contact_id]
-    allowed = Contact.objects.filter(pk__in=ids, consent=ConsentState.CONFIRMED).filter(
-        ~Exists(Suppression.objects.filter(email_hash=OuterRef("email_hash")))
-    )
+    allowed = reachable(Contact.objects.filter(pk__in=ids))
     ok = {
         pk
         for pk, declined in allowed.values_list("pk", "declined_topics")

@@ -169,3 +169,26 @@ def test_the_progress_page_shows_the_counts_and_the_actions(
     assert response.status_code == 200
     assert '<td data-count="queued">2</td>' in page
     assert url("state", approved_campaign, "pause") in page
+
+
+def test_the_campaign_listing_shows_progress_with_a_fixed_number_of_queries(
+    client, campaign_manager, approved_campaign, django_assert_max_num_queries
+):
+    ContactFactory.create_batch(2)
+    client.force_login(campaign_manager)
+    client.post(url("schedule", approved_campaign), {"mode": "now"})
+    campaign_dispatch(campaign_id=approved_campaign.pk)
+    Delivery.objects.filter(pk=Delivery.objects.first().pk).update(state=DeliveryState.SENT)
+    listing = reverse("wagtailsnippets_campaigns_campaign:list")
+    client.get(listing)  # warm caches (permissions, site) before counting
+    for name in ("Zweite", "Dritte", "Vierte"):
+        Campaign.objects.filter(pk=newsletter_campaign(name=name).pk).update(
+            status=CampaignStatus.RUNNING
+        )
+
+    with django_assert_max_num_queries(40) as queries:
+        response = client.get(listing)
+
+    assert "1 of 2 sent" in response.content.decode()
+    # The page and its paginator's count: the same two queries however many campaigns run.
+    assert sum("campaigns_delivery" in q["sql"] for q in queries.captured_queries) == 2
