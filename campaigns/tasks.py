@@ -65,8 +65,9 @@ def import_erp_files() -> None:
 def _hand_out(campaign_id: int, *, limit: int | None = None) -> int:
     """Claim due batches of a running campaign and queue one send task per batch.
 
-    The claim id is the task id: a task redelivered after its worker died finds its own
-    rows, and only those it did not record as sent.
+    The claim id is the task id. Its first run takes the rows under a lease; a run of the
+    same task again (redelivered by the broker) finds nothing to take and sends nothing.
+    Rows a dead worker left behind are queued again once their lease lapsed.
     """
     from campaigns.services.sending import deliveries_claim
 

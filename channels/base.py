@@ -169,7 +169,11 @@ class RenderedVariant:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What became of one recipient's message; ``permanent`` failures are never retried."""
+    """What became of one recipient's message; ``permanent`` failures are never retried.
+
+    ``in_doubt``: not confirmed, yet the message may have arrived (the connection was lost
+    after its content was handed over); sending it again could deliver it twice.
+    """
 
     delivery_id: int
     sent: bool
@@ -177,6 +181,7 @@ class DeliveryResult:
     detail: str = ""
     message_id: str = ""
     provider_id: str = ""
+    in_doubt: bool = False
 
 
 class BaseChannel:
@@ -215,13 +220,23 @@ class BaseChannel:
         recipients: Sequence[Recipient],
         *,
         on_result: Callable[[DeliveryResult], None] | None = None,
+        may_send: Callable[[], bool] | None = None,
     ) -> list[DeliveryResult]:
         """Personalise and send ``rendered`` to each recipient, one result each, in order.
 
         ``on_result``, when given, gets each result in the calling thread as soon as it is
-        known, so the caller can record a sent message before the next goes out. A failure
-        of one recipient is a result, not an exception; an exception means none of the
-        batch was sent and all of it may be retried (``channels.exceptions.TransportError``).
+        known, and a channel sending over several connections starts no further message on
+        a connection until ``on_result`` returned for its last one: the caller records each
+        sent message before the next goes out on that connection, so a crash leaves at most
+        one message per connection sent but not recorded.
+
+        ``may_send``, when given, is asked (from any thread; it is cheap) before each message
+        goes out and once more just before its content is handed over; once it answers
+        False, no further message of the batch goes out, and those held back come back as
+        not sent (transient). It is how the caller's lease on the batch fences the sending.
+
+        A failure of one recipient is a result, not an exception; an exception means none of
+        the batch was sent and all of it may be retried (``channels.exceptions.TransportError``).
         """
         raise NotImplementedError(f"{type(self).__name__} does not deliver campaigns.")
 

@@ -40,6 +40,8 @@ class MailSink:
     """Receives mail on 127.0.0.1:``port`` and records it; use it as a context manager.
 
     ``reject(address, code, text)`` makes RCPT TO for that address answer with the code.
+    ``drop(address, at=...)`` closes the connection once, at RCPT TO for that address
+    (nothing kept) or right after its message's content arrived (kept, never confirmed).
     ``tls_context`` offers STARTTLS (and requires it); ``implicit_tls`` wraps the whole
     connection instead. ``credentials`` (login, password) requires AUTH over TLS.
     ``connections`` counts the SMTP sessions that greeted the server (EHLO/HELO).
@@ -62,8 +64,11 @@ class MailSink:
         self._received: list[ReceivedMail] = []
         self._peers: set[tuple[str, int]] = set()
         self._rejections: dict[str, str] = {}
+        self._drops: dict[str, str] = {}
         self._hold_after: int | None = None
+        self._hold_at = "rcpt"
         self.holding = threading.Event()
+        self._waiting = 0
         self._released = threading.Event()
         self.controller: Controller | None = None
 
@@ -81,13 +86,32 @@ class MailSink:
         with self._lock:
             self._rejections[address.lower()] = f"{code} {text}"
 
-    def hold_after(self, count: int) -> None:
-        """Keep the next RCPT TO waiting once ``count`` mails arrived, until ``release()``.
+    def drop(self, address: str, *, at: str) -> None:
+        """Close the connection once: ``at="rcpt"`` (before the content) or ``"data"`` (after)."""
+        if at not in ("rcpt", "data"):
+            raise ValueError(f"at must be 'rcpt' or 'data', not {at!r}")
+        with self._lock:
+            self._drops[address.lower()] = at
 
-        The mail waiting is not accepted: a client killed meanwhile never delivered it.
+    def _take_drop(self, address: str, at: str) -> bool:
+        with self._lock:
+            if self._drops.get(address.lower()) != at:
+                return False
+            del self._drops[address.lower()]
+            return True
+
+    def hold_after(self, count: int, *, at: str = "rcpt") -> None:
+        """Keep the client waiting once ``count`` mails arrived, until ``release()``.
+
+        ``at="rcpt"``: the next RCPT TO waits; that mail is not accepted, so a client killed
+        meanwhile never delivered it. ``at="data"``: the answer to each further message
+        waits after the message was kept, as a server whose reply is slow or lost.
         """
+        if at not in ("rcpt", "data"):
+            raise ValueError(f"at must be 'rcpt' or 'data', not {at!r}")
         with self._lock:
             self._hold_after = count
+            self._hold_at = at
         self._released.clear()
 
     def release(self) -> None:
@@ -95,13 +119,30 @@ class MailSink:
             self._hold_after = None
         self._released.set()
 
-    async def _wait_if_held(self) -> None:
+    def _held(self, at: str) -> bool:
         with self._lock:
-            held = self._hold_after is not None and len(self._received) >= self._hold_after
-        if held:
-            self.holding.set()
+            return (
+                self._hold_after is not None
+                and self._hold_at == at
+                and len(self._received) >= self._hold_after
+            )
+
+    @property
+    def waiting(self) -> int:
+        """How many connections are held now (see ``hold_after``)."""
+        with self._lock:
+            return self._waiting
+
+    async def _wait_released(self) -> None:
+        with self._lock:
+            self._waiting += 1
+        self.holding.set()
+        try:
             while not self._released.is_set():
                 await asyncio.sleep(0.02)
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def raw_by_recipient(self) -> dict[str, bytes]:
         return {recipient: mail.raw for mail in self.received for recipient in mail.recipients}
@@ -182,7 +223,11 @@ class _Handler:
         return f"250 {server.hostname}"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        await self.sink._wait_if_held()
+        if self.sink._held("rcpt"):
+            await self.sink._wait_released()
+        if self.sink._take_drop(address, "rcpt"):
+            server.transport.close()
+            return "421 closing"
         rejection = self.sink._rejection(address)
         if rejection is not None:
             return rejection
@@ -190,6 +235,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        held = self.sink._held("data")
         raw = envelope.original_content or b""
         self.sink._keep(
             ReceivedMail(
@@ -199,4 +245,9 @@ class _Handler:
                 message=email.message_from_bytes(raw, policy=email.policy.default),
             )
         )
+        if held:
+            await self.sink._wait_released()
+        if any(self.sink._take_drop(address, "data") for address in envelope.rcpt_tos):
+            # Kept, and the connection goes before the client hears so.
+            server.transport.close()
         return "250 Message accepted for delivery"

@@ -309,6 +309,9 @@ class DeliveryState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+    # The connection was lost after the message was handed over and before the server
+    # confirmed it: it may have been delivered. Not sent again unless HUB_SEND_IN_DOUBT says so.
+    IN_DOUBT = "in_doubt", _("In doubt")
     FAILED = "failed", _("Failed")
     BOUNCED = "bounced", _("Bounced")
     SUPPRESSED = "suppressed", _("Not sent: no consent or suppressed")
@@ -323,8 +326,10 @@ class Delivery(models.Model):
 
     The unique (campaign, channel, contact) row makes a second send to the same person
     impossible, whatever the broker or a restarted worker does; its state machine
-    (queued -> sending -> sent | failed | bounced | suppressed) is the source of truth for
-    progress and every metric.
+    (queued -> sending -> sent | in doubt | failed | bounced | suppressed) is the source of
+    truth for progress and every metric. A batch holds its ``sending`` rows under a claim id
+    with a lease (``lease_until``) that its worker renews; only rows whose lease lapsed are
+    handed to another worker.
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
@@ -342,6 +347,7 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_by = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=200, blank=True, db_index=True)
     provider_id = models.CharField(max_length=200, blank=True)
@@ -369,6 +375,12 @@ class Delivery(models.Model):
                 name="delivery_queued_due",
             ),
             models.Index(fields=["campaign", "state"], name="delivery_campaign_state"),
+            # The ticker's question: which batches' leases lapsed (few rows are ever sending).
+            models.Index(
+                fields=["lease_until"],
+                condition=Q(state="sending"),
+                name="delivery_sending_lease",
+            ),
         ]
 
     def __str__(self) -> str:

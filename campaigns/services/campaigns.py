@@ -245,6 +245,31 @@ def campaign_progress(campaign: Campaign) -> dict[str, int]:
     return progress
 
 
+def campaign_unsent_reasons(campaign: Campaign, *, limit: int = 10) -> list[dict]:
+    """Why messages failed or are in doubt: each state and reason with its count, most first."""
+    from django.db.models import Count
+
+    rows = (
+        Delivery.objects.filter(
+            campaign=campaign, state__in=[DeliveryState.FAILED, DeliveryState.IN_DOUBT]
+        )
+        .order_by()
+        .values("state", "detail")
+        .annotate(count=Count("*"))
+        .order_by("-count", "state", "detail")[:limit]
+    )
+    labels = dict(DeliveryState.choices)
+    return [
+        {
+            "state": row["state"],
+            "state_label": str(labels[row["state"]]),
+            "reason": row["detail"],
+            "count": row["count"],
+        }
+        for row in rows
+    ]
+
+
 # --- preview and test sends (of the latest version, approved or not) ---------------------------
 
 TEST_SEND_LIMIT = 10

@@ -340,9 +340,18 @@ def _confirmation_mail(record: ConsentRecord) -> bool:
     else:
         # A TransportError propagates: the task retries later and nothing is marked mailed.
         result = newsletter.send_message(to=contact.email, subject=subject, text=text, html=html)
-        if not result.sent and not result.permanent:
+        if result.in_doubt:
+            # It may have arrived: a second confirmation mail is worse than a missing one,
+            # which the person can ask for again.
+            logger.warning(
+                "consent.confirmation_in_doubt contact=%s record=%s detail=%r",
+                contact.pk,
+                record.pk,
+                result.detail,
+            )
+        elif not result.sent and not result.permanent:
             raise TransportError(result.detail, transient=True)
-        if not result.sent:
+        elif not result.sent:
             logger.warning(
                 "consent.confirmation_refused contact=%s record=%s detail=%r",
                 contact.pk,

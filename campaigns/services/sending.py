@@ -5,12 +5,21 @@ The delivery row is the only truth about what was sent:
 - dispatch freezes the segment and writes one row per (campaign, channel, contact): a
   unique constraint, so no broker redelivery or second dispatch can add a recipient twice;
 - ``deliveries_claim`` hands due rows out in batches: each batch gets a claim id, which is
-  also its Celery task id, and its rows move to ``sending`` before the task is queued;
-- ``batch_send`` sends the rows of one claim and records every message the moment the
-  server accepted it. A worker killed mid-batch gets the same task again (late ack,
-  rejected on worker loss): its claim still holds exactly the rows not yet recorded, so
-  those, and only those, are sent. The one gap SMTP leaves (the server accepted, the worker
-  died before recording it) is a message in flight per connection.
+  also its Celery task id, and a lease; its rows move to ``sending`` before the task is
+  queued;
+- ``batch_send`` takes the rows of one claim under a lease of its own (renewed as it runs,
+  see ``leases``) and records every message the moment the server accepted it, before
+  that connection starts the next one. A worker killed mid-batch leaves exactly the rows
+  not yet recorded under its lapsing lease; once it lapsed, they are queued again and
+  those, and only those, are sent. The one gap SMTP leaves (the server accepted, the
+  worker died before recording it) is at most one message per connection;
+- a batch that stalls past its lease loses its rows to another batch
+  (``deliveries_release_stale``) and sends nothing more; results are recorded only under
+  the lease that owns the rows; the same task run twice sends once;
+- a connection lost after a message's content went out leaves that message in doubt: it
+  is not sent again unless ``HUB_SEND_IN_DOUBT = "retry"``;
+- every failure ends: permanent errors and render errors fail their rows with the reason,
+  transient ones are tried ``HUB_SEND_MAX_ATTEMPTS`` times, so each campaign reaches done.
 
 Consent, suppression and declined topics are checked again when each batch is sent.
 """
@@ -27,8 +36,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Sum
+from django.db import DatabaseError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from channels.base import DeliveryResult, RenderedVariant
@@ -58,6 +68,7 @@ from ..personalisation import (
     variant_skus,
 )
 from ..segments import reachable
+from .leases import BatchLease, lease_end
 from .segments import segment_snapshot
 
 logger = logging.getLogger(__name__)
@@ -183,10 +194,10 @@ def deliveries_claim(
 ) -> list[str]:
     """Move batches of due, queued rows to ``sending``; return their claims.
 
-    Each batch holds rows of one variant, at most ``HUB_SEND_BATCH_SIZE``; at most
-    ``HUB_SEND_BATCHES_AHEAD`` batches of a campaign are out at once (and at most ``limit``
-    more now). Rows another dispatcher holds are skipped (``skip_locked``), never waited for
-    or taken twice.
+    Each batch holds rows of one variant, at most ``HUB_SEND_BATCH_SIZE``, under a claim id
+    and a lease (see ``leases``); at most ``HUB_SEND_BATCHES_AHEAD`` batches of a campaign
+    are out at once (and at most ``limit`` more now). Rows another dispatcher holds are
+    skipped (``skip_locked``), never waited for or taken twice.
     """
     now = now or timezone.now()
     size = _setting("HUB_SEND_BATCH_SIZE", 500)
@@ -227,6 +238,7 @@ def deliveries_claim(
                 state=DeliveryState.SENDING,
                 claimed_by=claim,
                 claimed_at=now,
+                lease_until=lease_end(now),
                 attempts=F("attempts") + 1,
                 updated_at=now,
             )
@@ -235,15 +247,27 @@ def deliveries_claim(
 
 
 def deliveries_release_stale(*, now: dt.datetime | None = None) -> int:
-    """Put rows whose batch vanished (its task was lost) back in the queue."""
+    """Queue again the rows of batches whose lease lapsed (their worker died or stalled).
+
+    A row that was handed out ``HUB_SEND_MAX_ATTEMPTS`` times without an outcome fails for
+    good instead, so a batch that kills its worker every time cannot keep a campaign open.
+    """
     now = now or timezone.now()
-    timeout = dt.timedelta(seconds=_setting("HUB_SEND_CLAIM_TIMEOUT", 15 * 60))
-    released = Delivery.objects.filter(
-        state=DeliveryState.SENDING, claimed_at__lt=now - timeout
-    ).update(state=DeliveryState.QUEUED, claimed_by="", updated_at=now)
-    if released:
-        logger.warning("delivery.released_stale count=%s", released)
-    return released
+    lapsed = Delivery.objects.filter(state=DeliveryState.SENDING, lease_until__lt=now)
+    max_attempts = _setting("HUB_SEND_MAX_ATTEMPTS", 5)
+    failed = lapsed.filter(attempts__gte=max_attempts).update(
+        state=DeliveryState.FAILED,
+        detail=f"Given up after {max_attempts} attempts: no worker finished its batch.",
+        claimed_by="",
+        lease_until=None,
+        updated_at=now,
+    )
+    released = lapsed.update(
+        state=DeliveryState.QUEUED, claimed_by="", lease_until=None, updated_at=now
+    )
+    if released or failed:
+        logger.warning("delivery.released_stale count=%s failed=%s", released, failed)
+    return released + failed
 
 
 # --- sending one batch --------------------------------------------------------------------------
@@ -256,14 +280,24 @@ class BatchReport:
     retried: int = 0
     suppressed: int = 0
     released: int = 0
+    in_doubt: int = 0
+    lease_lost: bool = False
 
 
 _RENDERED: dict[tuple, tuple[float, RenderedVariant]] = {}
 RENDER_TTL = 300.0
 
 
-def _rendered(campaign: Campaign, channel, key: str) -> RenderedVariant | None:
-    """The variant rendered once per process (for a few minutes, so withdrawn content goes)."""
+class RenderFailed(Exception):
+    """A variant could not be rendered; the message says why, fit for the progress page."""
+
+
+def _rendered(campaign: Campaign, channel, key: str) -> RenderedVariant:
+    """The variant rendered once per process (for a few minutes, so withdrawn content goes).
+
+    Raises ``RenderFailed`` when it has no approved content or the channel cannot render
+    it; a database error propagates (the batch is tried again later).
+    """
     # The publication's moment too: ids alone can come back after a database is restored.
     cache_key = (
         campaign.pk,
@@ -275,13 +309,28 @@ def _rendered(campaign: Campaign, channel, key: str) -> RenderedVariant | None:
     cached = _RENDERED.get(cache_key)
     if cached is not None and time.monotonic() - cached[0] < RENDER_TTL:
         return cached[1]
-    variant, missing = VariantResolver(campaign).resolve(key)
-    if variant is None:
-        return None
-    if missing:
-        # Optional slots without a message are simply left out; anything else is logged.
-        logger.warning("campaign.variant_incomplete campaign=%s variant=%s", campaign.pk, key)
-    rendered = channel.render(variant)
+    try:
+        variant, missing = VariantResolver(campaign).resolve(key)
+        if variant is None:
+            raise RenderFailed("No approved content for this variant.")
+        if missing:
+            # Optional slots without a message are simply left out; anything else is logged.
+            logger.warning("campaign.variant_incomplete campaign=%s variant=%s", campaign.pk, key)
+        rendered = channel.render(variant)
+    except (RenderFailed, DatabaseError):
+        raise
+    except Exception as exc:
+        # A template or content the channel cannot render fails the same way every time.
+        logger.exception(
+            "campaign.render_failed campaign=%s channel=%s variant=%s",
+            campaign.pk,
+            channel.key,
+            key,
+        )
+        raise RenderFailed(
+            f"Could not render this variant for {channel.name or channel.key}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     if len(_RENDERED) > 256:
         _RENDERED.clear()
     _RENDERED[cache_key] = (time.monotonic(), rendered)
@@ -304,12 +353,28 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
-class _Recorder:
-    """Records each result as it arrives, once; retries transient failures with backoff."""
+def _in_doubt_policy() -> str:
+    return _setting("HUB_SEND_IN_DOUBT", IN_DOUBT_HOLD)
 
-    def __init__(self, report: BatchReport, max_attempts: int):
+
+IN_DOUBT_HOLD = "hold"
+IN_DOUBT_RETRY = "retry"
+
+
+class _Recorder:
+    """Records each result as it arrives, once, under the batch's claim only.
+
+    Transient failures are queued again with backoff until ``HUB_SEND_MAX_ATTEMPTS``; an
+    in-doubt message is kept as such (``HUB_SEND_IN_DOUBT = "hold"``, the default) or
+    treated as a transient failure (``"retry"``). A row the claim no longer owns (its lease
+    lapsed and another batch took it) is not written: the lease is lost and the batch stops.
+    """
+
+    def __init__(self, report: BatchReport, lease: BatchLease, max_attempts: int):
         self.report = report
+        self.lease = lease
         self.max_attempts = max_attempts
+        self.hold_in_doubt = _in_doubt_policy() == IN_DOUBT_HOLD
         self.attempts: dict[int, int] = {}
         self.seen: set[int] = set()
 
@@ -317,65 +382,170 @@ class _Recorder:
         if result.delivery_id in self.seen:
             return
         self.seen.add(result.delivery_id)
+        if not (result.sent or result.in_doubt or result.permanent) and not self.lease.held():
+            # Held back because the lease ran out: never tried, so the row stays as it is
+            # and goes back to the queue with the batch's other unsent rows.
+            return
         now = timezone.now()
-        rows = Delivery.objects.filter(pk=result.delivery_id, state=DeliveryState.SENDING)
+        rows = Delivery.objects.filter(
+            pk=result.delivery_id, claimed_by=self.lease.token, state=DeliveryState.SENDING
+        )
         attempts = self.attempts.get(result.delivery_id, 1)
         if result.sent:
-            rows.update(
+            written = rows.update(
                 state=DeliveryState.SENT,
                 sent_at=now,
                 message_id=result.message_id[:200],
                 provider_id=result.provider_id[:200],
                 detail="",
                 claimed_by="",
+                lease_until=None,
                 updated_at=now,
             )
-            self.report.sent += 1
+            counter = "sent"
+        elif result.in_doubt and self.hold_in_doubt:
+            written = rows.update(
+                state=DeliveryState.IN_DOUBT,
+                message_id=result.message_id[:200],
+                detail=result.detail[:500],
+                claimed_by="",
+                lease_until=None,
+                updated_at=now,
+            )
+            counter = "in_doubt"
         elif result.permanent or attempts >= self.max_attempts:
-            rows.update(
+            written = rows.update(
                 state=DeliveryState.FAILED,
                 detail=result.detail[:500],
                 claimed_by="",
+                lease_until=None,
                 updated_at=now,
             )
-            self.report.failed += 1
+            counter = "failed"
         else:
-            rows.update(
+            written = rows.update(
                 state=DeliveryState.QUEUED,
                 detail=result.detail[:500],
                 due_at=now + _backoff(attempts),
                 claimed_by="",
+                lease_until=None,
                 updated_at=now,
             )
-            self.report.retried += 1
+            counter = "retried"
+        if written:
+            setattr(self.report, counter, getattr(self.report, counter) + 1)
+            return
+        # Another batch owns the row now: whatever this one learnt is not its to write.
+        self.lease.lose()
+        self.report.lease_lost = True
+        logger.warning(
+            "delivery.result_after_takeover delivery=%s token=%s sent=%s in_doubt=%s",
+            result.delivery_id,
+            self.lease.token,
+            result.sent,
+            result.in_doubt,
+        )
+
+
+def _fail_variant(
+    campaign: Campaign, lease: BatchLease, channel_key: str, key: str, detail: str
+) -> int:
+    """Fail this batch's rows of a variant, and the variant's rows still queued."""
+    now = timezone.now()
+    variant_rows = Delivery.objects.filter(campaign=campaign, channel=channel_key, variant_key=key)
+    failed = variant_rows.filter(
+        Q(state=DeliveryState.SENDING, claimed_by=lease.token) | Q(state=DeliveryState.QUEUED)
+    ).update(
+        state=DeliveryState.FAILED,
+        detail=detail[:500],
+        claimed_by="",
+        lease_until=None,
+        updated_at=now,
+    )
+    logger.warning(
+        "campaign.variant_failed campaign=%s channel=%s variant=%s rows=%s detail=%s",
+        campaign.pk,
+        channel_key,
+        key,
+        failed,
+        detail,
+    )
+    return failed
+
+
+def _transport_failed(
+    group: list[Delivery], lease: BatchLease, exc: TransportError, max_attempts: int
+) -> tuple[int, int]:
+    """None of the group went out: fail it when it cannot succeed, else queue it later.
+
+    Returns (failed, queued again).
+    """
+    now = timezone.now()
+    mine = Delivery.objects.filter(
+        pk__in=[d.pk for d in group], claimed_by=lease.token, state=DeliveryState.SENDING
+    )
+    detail = str(exc)[:500]
+    ended = dict(state=DeliveryState.FAILED, detail=detail, claimed_by="", lease_until=None)
+    if not exc.transient:
+        return mine.update(**ended, updated_at=now), 0
+    failed = mine.filter(attempts__gte=max_attempts).update(**ended, updated_at=now)
+    retry_at = now + _backoff(max(d.attempts for d in group))
+    queued = mine.update(
+        state=DeliveryState.QUEUED,
+        detail=detail,
+        due_at=retry_at,
+        claimed_by="",
+        lease_until=None,
+        updated_at=now,
+    )
+    return failed, queued
 
 
 def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
-    """Send the rows of one claim that are still ``sending``; each recorded as it goes."""
+    """Send the rows of one claim that are still ``sending``; each recorded as it goes.
+
+    The first run of a claim takes its rows under a lease (``BatchLease.take``); any other
+    run of the same claim sends nothing. A run whose lease lapsed (its rows handed to
+    another worker) sends and records nothing more. Every row ends in a state: sent, in
+    doubt, failed with its reason, suppressed, or queued again for a later attempt.
+    """
     report = BatchReport()
     campaign = Campaign.objects.filter(pk=campaign_id).first()
-    rows = Delivery.objects.filter(
-        campaign_id=campaign_id, claimed_by=claim, state=DeliveryState.SENDING
-    )
     if campaign is None:
         return report
+    lease = BatchLease.take(claim)
+    if lease.lost:
+        # Run already or running elsewhere (a redelivered task), or queued again since.
+        logger.info("campaign.batch_not_taken campaign=%s claim=%s", campaign_id, claim)
+        return report
+    mine = Delivery.objects.filter(
+        campaign_id=campaign_id, claimed_by=lease.token, state=DeliveryState.SENDING
+    )
     now = timezone.now()
     if campaign.status == CampaignStatus.CANCELLED:
-        report.released = rows.update(state=DeliveryState.CANCELLED, claimed_by="", updated_at=now)
+        report.released = mine.update(
+            state=DeliveryState.CANCELLED, claimed_by="", lease_until=None, updated_at=now
+        )
         return report
     if campaign.status != CampaignStatus.RUNNING or not campaign.is_approved:
-        # Paused (or withdrawn): back in the queue, sent when the campaign runs again.
-        report.released = rows.update(state=DeliveryState.QUEUED, claimed_by="", updated_at=now)
+        # Paused (or withdrawn): back in the queue, sent when the campaign runs again; this
+        # hand-out does not count as an attempt.
+        report.released = mine.update(
+            state=DeliveryState.QUEUED,
+            claimed_by="",
+            lease_until=None,
+            attempts=Greatest(F("attempts") - 1, 0),
+            updated_at=now,
+        )
         return report
-    deliveries = list(rows.select_related("contact__account").order_by("pk"))
-    if not deliveries:
-        return report
+    deliveries = list(mine.select_related("contact__account").order_by("pk"))
     blocked = _unreachable(campaign, deliveries)
     if blocked:
-        report.suppressed = Delivery.objects.filter(pk__in=blocked).update(
+        report.suppressed = mine.filter(pk__in=blocked).update(
             state=DeliveryState.SUPPRESSED,
             detail="No consent, suppressed or topic declined at send time.",
             claimed_by="",
+            lease_until=None,
             updated_at=now,
         )
     deliveries = [d for d in deliveries if d.pk not in blocked]
@@ -383,55 +553,66 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
     for delivery in deliveries:
         by_group[(delivery.channel, delivery.variant_key)].append(delivery)
     max_attempts = _setting("HUB_SEND_MAX_ATTEMPTS", 5)
-    record = _Recorder(report, max_attempts)
-    for (channel_key, key), group in by_group.items():
-        channel = get_channel(channel_key)
-        rendered = _rendered(campaign, channel, key)
-        if rendered is None:
-            Delivery.objects.filter(pk__in=[d.pk for d in group]).update(
-                state=DeliveryState.FAILED,
-                detail="No approved content for this variant.",
-                claimed_by="",
-                updated_at=timezone.now(),
-            )
-            report.failed += len(group)
-            continue
-        locale = parse_variant_key(key)[0]
-        record.attempts.update({d.pk: d.attempts for d in group})
-        recipients = recipients_for(group, locale, skus=variant_skus(rendered.variant))
-        try:
-            results = channel.deliver(rendered, recipients, on_result=record)
-        except TransportError as exc:
-            # None of the group went out: all of it is queued again after a pause.
-            retry_at = timezone.now() + _backoff(max(d.attempts for d in group))
-            report.released += Delivery.objects.filter(
-                pk__in=[d.pk for d in group], state=DeliveryState.SENDING
-            ).update(
-                state=DeliveryState.QUEUED,
-                detail=str(exc)[:500],
-                due_at=retry_at,
-                claimed_by="",
-                updated_at=timezone.now(),
-            )
-            logger.warning(
-                "campaign.batch_transport_error campaign=%s claim=%s transient=%s error=%s",
-                campaign_id,
-                claim,
-                exc.transient,
-                exc,
-            )
-            continue
-        # Results the channel did not report one by one (e.g. held back by a failure).
-        for result in results:
-            record(result)
+    record = _Recorder(report, lease, max_attempts)
+    with lease.kept():
+        for (channel_key, key), group in by_group.items():
+            if not lease.held():
+                break
+            channel = get_channel(channel_key)
+            try:
+                rendered = _rendered(campaign, channel, key)
+            except RenderFailed as exc:
+                report.failed += _fail_variant(campaign, lease, channel_key, key, str(exc))
+                continue
+            locale = parse_variant_key(key)[0]
+            record.attempts.update({d.pk: d.attempts for d in group})
+            recipients = recipients_for(group, locale, skus=variant_skus(rendered.variant))
+            try:
+                results = channel.deliver(
+                    rendered, recipients, on_result=record, may_send=lease.held
+                )
+            except TransportError as exc:
+                failed, queued = _transport_failed(group, lease, exc, max_attempts)
+                report.failed += failed
+                report.released += queued
+                logger.warning(
+                    "campaign.batch_transport_error campaign=%s claim=%s transient=%s "
+                    "failed=%s queued=%s error=%s",
+                    campaign_id,
+                    claim,
+                    exc.transient,
+                    failed,
+                    queued,
+                    exc,
+                )
+                continue
+            # Results the channel did not report one by one (e.g. held back by a failure).
+            for result in results:
+                record(result)
+    if not lease.lost:
+        # Anything still ours and unsent (the lease lapsed here before it was sent) goes
+        # back to the queue at once: it was never tried.
+        report.released += mine.update(
+            state=DeliveryState.QUEUED,
+            claimed_by="",
+            lease_until=None,
+            attempts=Greatest(F("attempts") - 1, 0),
+            updated_at=timezone.now(),
+        )
+    else:
+        report.lease_lost = True
     logger.info(
-        "campaign.batch_sent campaign=%s claim=%s sent=%s failed=%s retried=%s suppressed=%s",
+        "campaign.batch_sent campaign=%s claim=%s sent=%s in_doubt=%s failed=%s retried=%s "
+        "suppressed=%s released=%s lease_lost=%s",
         campaign_id,
         claim,
         report.sent,
+        report.in_doubt,
         report.failed,
         report.retried,
         report.suppressed,
+        report.released,
+        report.lease_lost,
     )
     return report
 
@@ -440,20 +621,24 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
 
 
 def _arm_scores(campaign: Campaign) -> dict[str, float]:
+    """Each arm's score: click rate of its sent messages, or revenue per recipient.
+
+    Revenue per recipient is the revenue of the orders its recipients placed since dispatch
+    (each order once, however many channels reached its buyer) over the number of
+    recipients, so arms of different sizes compare fairly.
+    """
     arms = [label for label in arms_of(campaign) if label]
     sent = Delivery.objects.filter(campaign=campaign, arm__in=arms, state=DeliveryState.SENT)
     if campaign.winner_metric == WinnerMetric.REVENUE:
-        revenue = dict(
-            Order.objects.filter(
-                contact__deliveries__campaign=campaign,
-                contact__deliveries__arm__in=arms,
-                ordered_at__gte=campaign.dispatched_at,
-            )
-            .values_list("contact__deliveries__arm")
-            .annotate(total=Sum("revenue"))
-            .values_list("contact__deliveries__arm", "total")
-        )
-        return {arm: float(revenue.get(arm) or 0) for arm in arms}
+        scores = {}
+        for arm in arms:
+            recipients = sent.filter(arm=arm, contact__isnull=False).values("contact_id")
+            count = recipients.distinct().count()
+            revenue = Order.objects.filter(
+                contact_id__in=recipients, ordered_at__gte=campaign.dispatched_at
+            ).aggregate(total=Sum("revenue"))["total"]
+            scores[arm] = float(revenue or 0) / count if count else 0.0
+        return scores
     totals = dict(sent.order_by().values_list("arm").annotate(n=Count("*")).values_list("arm", "n"))
     clicks = dict(
         sent.filter(clicked_at__isnull=False)

@@ -20,9 +20,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from campaigns.models import Contact, Delivery, Event, EventKind
+from campaigns.models import Contact, Delivery, DeliveryState, Event, EventKind
 from campaigns.services.consent import consent_opt_out
 from campaigns.services.events import ContactRef, EventInput, events_record
 
@@ -38,6 +39,7 @@ class _Recipient:
     campaign_id: int
     contact_id: int | None
     email: str
+    in_doubt: bool = False
 
 
 def _recipient(delivery_id: int, *, lock: bool = False) -> _Recipient:
@@ -45,11 +47,13 @@ def _recipient(delivery_id: int, *, lock: bool = False) -> _Recipient:
     deliveries = Delivery.objects.filter(pk=delivery_id)
     if lock:
         deliveries = deliveries.select_for_update(of=("self",))
-    row = deliveries.values_list("campaign_id", "contact_id", "contact__email").first()
+    row = deliveries.values_list("campaign_id", "contact_id", "contact__email", "state").first()
     if row is None:
         raise Delivery.DoesNotExist(f"No delivery {delivery_id}.")
-    campaign_id, contact_id, email = row
-    return _Recipient(delivery_id, campaign_id, contact_id, email or "")
+    campaign_id, contact_id, email, state = row
+    return _Recipient(
+        delivery_id, campaign_id, contact_id, email or "", state == DeliveryState.IN_DOUBT
+    )
 
 
 def _event(
@@ -62,6 +66,20 @@ def _event(
         contact=ContactRef(email=recipient.email),
         campaign_id=recipient.campaign_id,
         data=data or {},
+    )
+
+
+def _arrived(recipient: _Recipient) -> None:
+    """A message in doubt that was opened or clicked did arrive: it counts as sent.
+
+    It was handed over when it was marked in doubt, so that is when it was sent.
+    """
+    if not recipient.in_doubt:
+        return
+    Delivery.objects.filter(pk=recipient.delivery_id, state=DeliveryState.IN_DOUBT).update(
+        state=DeliveryState.SENT,
+        sent_at=F("updated_at"),
+        detail="Arrived (opened), though the server's confirmation was lost.",
     )
 
 
@@ -80,6 +98,7 @@ def tracking_open(*, delivery_id: int) -> bool:
         recipient = _recipient(delivery_id)
         if recipient.contact_id is None:
             return False
+        _arrived(recipient)
         # The conditional update is the lock: of concurrent first opens, one changes the row.
         first = Delivery.objects.filter(pk=delivery_id, opened_at__isnull=True).update(
             opened_at=now, updated_at=now
@@ -109,6 +128,7 @@ def tracking_click(*, delivery_id: int, url: str) -> None:
         recipient = _recipient(delivery_id)
         if recipient.contact_id is None:
             return
+        _arrived(recipient)
         Delivery.objects.filter(pk=delivery_id, clicked_at__isnull=True).update(
             clicked_at=now, updated_at=now
         )

@@ -47,6 +47,7 @@ from campaigns.services.campaigns import (
     campaign_resume,
     campaign_schedule,
     campaign_test_send,
+    campaign_unsent_reasons,
     campaign_variant_keys,
 )
 from channels.registry import get_channels
@@ -350,13 +351,16 @@ class CampaignProgressView(CampaignPageMixin, TemplateView):
     def state(self) -> dict:
         campaign = Campaign.objects.get(pk=self.campaign.pk)
         progress = campaign_progress(campaign)
-        done = progress["sent"] + progress["failed"] + progress["bounced"]
+        done = sum(
+            progress[state] for state in ("sent", "in_doubt", "failed", "bounced", "suppressed")
+        )
         addressed = progress["total"] - progress["held_out"] - progress["cancelled"]
         return {
             "status": campaign.status,
             "status_label": campaign.status_label,
             "progress": progress,
             "percent": round(100 * done / addressed, 1) if addressed else 0,
+            "unsent": campaign_unsent_reasons(campaign),
             "checked_at": timezone.now().isoformat(),
         }
 

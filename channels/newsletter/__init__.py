@@ -130,6 +130,7 @@ class NewsletterChannel(BaseChannel):
             detail=outcome.detail,
             message_id=outcome.message_id,
             provider_id=outcome.provider_id,
+            in_doubt=outcome.in_doubt,
         )
 
     def preview(self, rendered: RenderedVariant, recipient: Recipient) -> str:
@@ -144,6 +145,7 @@ class NewsletterChannel(BaseChannel):
         recipients: Sequence[Recipient],
         *,
         on_result: Callable[[DeliveryResult], None] | None = None,
+        may_send: Callable[[], bool] | None = None,
     ) -> list[DeliveryResult]:
         if not isinstance(rendered, NewsletterRendering):
             raise TypeError(f"{self!r} delivers what its render() returned, not {rendered!r}.")
@@ -175,6 +177,7 @@ class NewsletterChannel(BaseChannel):
                 detail=outcome.detail,
                 message_id=outcome.message_id,
                 provider_id=outcome.provider_id,
+                in_doubt=outcome.in_doubt,
             )
             return results[index]
 
@@ -186,7 +189,9 @@ class NewsletterChannel(BaseChannel):
             # The transport's global rate, shared by every worker, before the batch goes out.
             get_send_rate(transport.key, transport.rate_per_second).acquire(len(mails))
             # A TransportError propagates: none of the batch went out, all of it may retry.
-            outcomes = transport.send_many(mails, on_outcome=report if on_result else None)
+            outcomes = transport.send_many(
+                mails, on_outcome=report if on_result else None, may_send=may_send
+            )
             for mail, outcome in zip(mails, outcomes, strict=True):
                 result_of(mail, outcome)
         return results  # type: ignore[return-value] (every position is filled above)

@@ -50,9 +50,15 @@ class SendOutcome:
     permanent: bool = False  # when not accepted: True = never retry (5xx, rejected address)
     provider_id: str = ""  # e.g. SES MessageId
     detail: str = ""  # server reply / error text, for the delivery row
+    # When not accepted: the content was handed over and the answer lost, so the server may
+    # have kept the message. Sending it again may deliver it twice.
+    in_doubt: bool = False
 
 
 OutcomeCallback = Callable[["OutgoingMail", "SendOutcome"], None]
+MaySend = Callable[[], bool]
+
+LEASE_LOST = "the batch's lease was lost"
 
 
 class MailTransport:
@@ -66,10 +72,15 @@ class MailTransport:
     come back as transient outcomes instead.
 
     ``on_outcome``, when given, is called in the calling thread with each mail and its
-    outcome as soon as the server answered, while the other connections go on sending: the
-    caller can record every accepted mail at once, so a worker killed in the middle of a
-    batch leaves as few mails as possible in doubt. If it raises, no further mail of the
-    batch is started, and the error propagates once the mails in flight are answered.
+    outcome as soon as the server answered, while the other connections go on sending. A
+    connection starts its next mail only once ``on_outcome`` returned for its last one, so
+    a worker killed in the middle of a batch leaves at most one mail per connection accepted
+    but not recorded. If it raises, no further mail of the batch is started, and the error
+    propagates once the mails in flight are answered.
+
+    ``may_send``, when given, is asked before each mail is started and again just before its
+    content is handed over; once it answers False no further mail is sent, and the mails
+    kept back come back as transient outcomes ("not sent").
     """
 
     rate_per_second: float | None
@@ -89,7 +100,11 @@ class MailTransport:
         self._executor_lock = threading.Lock()
 
     def send_many(
-        self, mails: Sequence[OutgoingMail], *, on_outcome: OutcomeCallback | None = None
+        self,
+        mails: Sequence[OutgoingMail],
+        *,
+        on_outcome: OutcomeCallback | None = None,
+        may_send: MaySend | None = None,
     ) -> list[SendOutcome]:
         raise NotImplementedError
 
@@ -118,11 +133,13 @@ class MailTransport:
     ) -> None:
         """Run ``work`` in ``count`` threads of this transport at once and wait for all.
 
-        Meanwhile hand each finished mail to ``on_outcome`` here, in the calling thread.
+        Meanwhile hand each finished mail to ``on_outcome`` here, in the calling thread, and
+        let its thread go on only once ``on_outcome`` returned.
         """
         if count == 1 and on_outcome is None:
             work()
             return
+        batch.await_acknowledgement = on_outcome is not None
         with self._executor_lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
@@ -152,13 +169,11 @@ class MailTransport:
                     return
                 continue
             on_outcome(batch.mails[index], batch.outcomes[index])
+            batch.acknowledge(index)
 
-    def _finish(
-        self,
-        mails: Sequence[OutgoingMail],
-        outcomes: list[SendOutcome | None],
-        failure: TransportError | None,
-    ) -> list[SendOutcome]:
+    def _finish(self, batch: _Batch) -> list[SendOutcome]:
+        """One outcome per mail; those never started come back as not sent (transient)."""
+        failure, outcomes = batch.failure, batch.outcomes
         kept_back = sum(outcome is None for outcome in outcomes)
         if failure is not None and kept_back:
             if not any(outcome is not None and outcome.accepted for outcome in outcomes):
@@ -169,35 +184,65 @@ class MailTransport:
                 kept_back,
                 failure,
             )
+        reason = str(failure) if failure is not None else LEASE_LOST
         return [
             outcome
             if outcome is not None
-            else SendOutcome(mail.message_id, accepted=False, detail=f"not sent: {failure}")
-            for mail, outcome in zip(mails, outcomes, strict=True)
+            else SendOutcome(mail.message_id, accepted=False, detail=f"not sent: {reason}")
+            for mail, outcome in zip(batch.mails, outcomes, strict=True)
         ]
 
 
 class _Batch:
-    """The mails of one ``send_many`` call, handed out to the workers one at a time."""
+    """The mails of one ``send_many`` call, handed out to the workers one at a time.
 
-    def __init__(self, mails: Sequence[OutgoingMail]) -> None:
+    With ``await_acknowledgement``, a worker that finished a mail waits in ``record`` until
+    the caller acknowledged its outcome (or the batch stopped) before it takes the next.
+    """
+
+    def __init__(self, mails: Sequence[OutgoingMail], may_send: MaySend | None = None) -> None:
         self.mails = mails
+        self.may_send = may_send
         self.outcomes: list[SendOutcome | None] = [None] * len(mails)
         self.failure: TransportError | None = None
         self.finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.await_acknowledgement = False
+        self._acknowledged: dict[int, threading.Event] = {}
         self._next = 0
         self._stopped = False
         self._lock = threading.Lock()
 
     def record(self, index: int, outcome: SendOutcome) -> None:
         self.outcomes[index] = outcome
+        if not self.await_acknowledgement:
+            self.finished.put(index)
+            return
+        acknowledged = threading.Event()
+        with self._lock:
+            if self._stopped:
+                acknowledged.set()
+            self._acknowledged[index] = acknowledged
         self.finished.put(index)
+        acknowledged.wait()
+
+    def acknowledge(self, index: int) -> None:
+        with self._lock:
+            acknowledged = self._acknowledged.pop(index, None)
+        if acknowledged is not None:
+            acknowledged.set()
 
     def stop(self) -> None:
         with self._lock:
             self._stopped = True
+            waiting, self._acknowledged = list(self._acknowledged.values()), {}
+        for acknowledged in waiting:
+            acknowledged.set()
 
     def take(self) -> int | None:
+        # Asked outside the lock: it may take a moment, and the other workers need not wait.
+        if self.may_send is not None and not self.may_send():
+            self.stop()
+            return None
         with self._lock:
             if self._stopped or self._next >= len(self.mails):
                 return None
@@ -223,12 +268,49 @@ def _refused(mail: OutgoingMail, code: int, text: bytes | str) -> SendOutcome:
     )
 
 
+class _LeaseLost(Exception):
+    """Raised in the middle of an SMTP transaction when the batch may not send any more."""
+
+
+class _TrackedSMTP(smtplib.SMTP):
+    """An SMTP client that knows whether the current mail's content may have gone out.
+
+    Once DATA was answered with 354 the content is on its way: if the connection is lost
+    before the server's final answer, the server may have kept the mail (in doubt). Before
+    that moment a lost connection cost nothing, and the mail may simply be sent again.
+    ``before_content`` is asked just before DATA; when it answers False, the mail is not
+    sent (``_LeaseLost``) and the transaction is left for the caller to reset.
+    """
+
+    content_sent = False
+    before_content: MaySend | None = None
+    _command = ""
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        self._command = cmd.lower()
+        if self._command == "mail":
+            self.content_sent = False
+        elif self._command == "data" and self.before_content and not self.before_content():
+            raise _LeaseLost
+        super().putcmd(cmd, args)
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()
+        if self._command == "data" and code == 354:
+            self.content_sent = True
+        return code, text
+
+
+class _TrackedSMTPSSL(_TrackedSMTP, smtplib.SMTP_SSL):
+    """The same over implicit TLS (port 465)."""
+
+
 class _SMTPConnection:
     """One pooled connection: opened on first use, reopened after the server dropped it."""
 
     def __init__(self, transport: SMTPTransport) -> None:
         self.transport = transport
-        self.smtp: smtplib.SMTP | None = None
+        self.smtp: _TrackedSMTP | None = None
 
     def ensure_open(self) -> None:
         if self.smtp is None:
@@ -252,15 +334,18 @@ class _SMTPConnection:
         finally:
             self.discard()
 
-    def deliver(self, mail: OutgoingMail) -> SendOutcome:
-        """Send one mail; after a dropped connection reopen it and try once more.
+    def deliver(self, mail: OutgoingMail, may_send: MaySend | None = None) -> SendOutcome:
+        """Send one mail; after a connection dropped before the content went out, reopen it
+        and try once more. A connection lost after that gives an in-doubt outcome.
 
         Raises ``TransportError`` when the connection cannot be reopened.
         """
         self.ensure_open()
         try:
-            return self._sendmail(mail)
+            return self._sendmail(mail, may_send)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            if self._content_sent():
+                return self._in_doubt(mail, exc)
             first_error = exc
         transport = self.transport
         logger.info(
@@ -274,8 +359,10 @@ class _SMTPConnection:
         self.discard()
         self.ensure_open()
         try:
-            return self._sendmail(mail)
+            return self._sendmail(mail, may_send)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            if self._content_sent():
+                return self._in_doubt(mail, exc)
             self.discard()
             logger.warning(
                 "mail.transport.dropped key=%s host=%s message_id=%s error=%s",
@@ -288,7 +375,27 @@ class _SMTPConnection:
                 mail.message_id, accepted=False, detail=f"connection lost twice: {exc}"
             )
 
-    def _sendmail(self, mail: OutgoingMail) -> SendOutcome:
+    def _content_sent(self) -> bool:
+        return self.smtp is not None and self.smtp.content_sent
+
+    def _in_doubt(self, mail: OutgoingMail, exc: BaseException) -> SendOutcome:
+        self.discard()
+        logger.warning(
+            "mail.transport.in_doubt key=%s host=%s message_id=%s error=%s",
+            self.transport.key,
+            self.transport.host,
+            mail.message_id,
+            exc,
+        )
+        return SendOutcome(
+            mail.message_id,
+            accepted=False,
+            in_doubt=True,
+            detail=f"connection lost after the message was handed over, before the server "
+            f"confirmed it; it may have been delivered: {exc}",
+        )
+
+    def _sendmail(self, mail: OutgoingMail, may_send: MaySend | None) -> SendOutcome:
         smtp = self.smtp
         assert smtp is not None
         options = []
@@ -296,8 +403,16 @@ class _SMTPConnection:
             options.append("BODY=8BITMIME")
         if not (mail.sender.isascii() and mail.recipient.isascii()) and smtp.has_extn("smtputf8"):
             options.append("SMTPUTF8")
+        smtp.before_content = may_send
         try:
             smtp.sendmail(mail.sender, [mail.recipient], mail.message, mail_options=options)
+        except _LeaseLost:
+            # Stopped after RCPT, before DATA: nothing went out; end the transaction.
+            try:
+                smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                self.discard()
+            return SendOutcome(mail.message_id, accepted=False, detail=f"not sent: {LEASE_LOST}")
         except smtplib.SMTPServerDisconnected:
             raise
         except smtplib.SMTPRecipientsRefused as exc:
@@ -310,6 +425,8 @@ class _SMTPConnection:
         except smtplib.SMTPNotSupportedError as exc:
             # The message needs SMTPUTF8 and the server cannot take it: trying again won't help.
             return SendOutcome(mail.message_id, accepted=False, permanent=True, detail=str(exc))
+        finally:
+            smtp.before_content = None
         return SendOutcome(mail.message_id, accepted=True)
 
 
@@ -343,11 +460,15 @@ class SMTPTransport(MailTransport):
             self._idle.put(connection)
 
     def send_many(
-        self, mails: Sequence[OutgoingMail], *, on_outcome: OutcomeCallback | None = None
+        self,
+        mails: Sequence[OutgoingMail],
+        *,
+        on_outcome: OutcomeCallback | None = None,
+        may_send: MaySend | None = None,
     ) -> list[SendOutcome]:
         if not mails:
             return []
-        batch = _Batch(mails)
+        batch = _Batch(mails, may_send)
 
         def work() -> None:
             # Each worker holds one pooled connection for the whole batch, so the
@@ -362,16 +483,17 @@ class SMTPTransport(MailTransport):
                     return
                 while (index := batch.take()) is not None:
                     try:
-                        batch.record(index, connection.deliver(mails[index]))
+                        outcome = connection.deliver(mails[index], may_send)
                     except TransportError as exc:
                         # Lost and not reopened: the mail taken comes back as not sent.
                         batch.fail(exc)
                         return
+                    batch.record(index, outcome)
             finally:
                 self._idle.put(connection)
 
         self._run_workers(min(self.pool_size, len(mails)), work, batch, on_outcome)
-        return self._finish(mails, batch.outcomes, batch.failure)
+        return self._finish(batch)
 
     def close(self) -> None:
         super().close()
@@ -383,11 +505,11 @@ class SMTPTransport(MailTransport):
             self._ssl_context = ssl.create_default_context(cafile=self.ca_file)
         return self._ssl_context
 
-    def _connect(self) -> smtplib.SMTP:
-        smtp: smtplib.SMTP | None = None
+    def _connect(self) -> _TrackedSMTP:
+        smtp: _TrackedSMTP | None = None
         try:
             if self.implicit_tls:
-                smtp = smtplib.SMTP_SSL(
+                smtp = _TrackedSMTPSSL(
                     self.host,
                     self.port,
                     local_hostname=str(DNS_NAME),
@@ -395,7 +517,7 @@ class SMTPTransport(MailTransport):
                     context=self._context(),
                 )
             else:
-                smtp = smtplib.SMTP(
+                smtp = _TrackedSMTP(
                     self.host, self.port, local_hostname=str(DNS_NAME), timeout=self.timeout
                 )
             smtp.ehlo()
@@ -482,11 +604,20 @@ class FileTransport(MailTransport):
         self.directory = os.fspath(directory)
 
     def send_many(
-        self, mails: Sequence[OutgoingMail], *, on_outcome: OutcomeCallback | None = None
+        self,
+        mails: Sequence[OutgoingMail],
+        *,
+        on_outcome: OutcomeCallback | None = None,
+        may_send: MaySend | None = None,
     ) -> list[SendOutcome]:
         os.makedirs(self.directory, exist_ok=True)
         outcomes = []
         for mail in mails:
+            if may_send is not None and not may_send():
+                outcomes.append(
+                    SendOutcome(mail.message_id, accepted=False, detail=f"not sent: {LEASE_LOST}")
+                )
+                continue
             name = "".join(c if c.isalnum() or c in ".-_@" else "_" for c in mail.message_id)
             with open(os.path.join(self.directory, f"{name}.eml"), "wb") as file:
                 file.write(mail.message)
@@ -524,16 +655,23 @@ class SESTransport(MailTransport):
                 connect_timeout=timeout,
                 read_timeout=timeout,
                 max_pool_connections=self.pool_size,
-                retries={"mode": "standard", "max_attempts": 3},
+                # No automatic retries: a request whose answer was lost may have sent its mail
+                # (in doubt). Throttling and service errors come back as transient outcomes,
+                # which the caller sends again later.
+                retries={"mode": "standard", "total_max_attempts": 1},
             ),
         )
 
     def send_many(
-        self, mails: Sequence[OutgoingMail], *, on_outcome: OutcomeCallback | None = None
+        self,
+        mails: Sequence[OutgoingMail],
+        *,
+        on_outcome: OutcomeCallback | None = None,
+        may_send: MaySend | None = None,
     ) -> list[SendOutcome]:
         if not mails:
             return []
-        batch = _Batch(mails)
+        batch = _Batch(mails, may_send)
 
         def work() -> None:
             while batch.failure is None and (index := batch.take()) is not None:
@@ -543,7 +681,7 @@ class SESTransport(MailTransport):
                     batch.fail(exc)
 
         self._run_workers(min(self.pool_size, len(mails)), work, batch, on_outcome)
-        return self._finish(mails, batch.outcomes, batch.failure)
+        return self._finish(batch)
 
     def close(self) -> None:
         super().close()
@@ -553,9 +691,11 @@ class SESTransport(MailTransport):
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
+            ConnectionClosedError,
             ConnectionError,
             NoCredentialsError,
             ParamValidationError,
+            ReadTimeoutError,
         )
 
         request: dict[str, Any] = {
@@ -590,6 +730,22 @@ class SESTransport(MailTransport):
             return SendOutcome(mail.message_id, accepted=False, permanent=True, detail=str(exc))
         except NoCredentialsError as exc:
             raise self._error(str(exc), transient=False) from exc
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            # The request went out and its answer never came: SES may have taken the mail.
+            logger.warning(
+                "mail.transport.in_doubt key=%s region=%s message_id=%s error=%s",
+                self.key,
+                self.region,
+                mail.message_id,
+                exc,
+            )
+            return SendOutcome(
+                mail.message_id,
+                accepted=False,
+                in_doubt=True,
+                detail=f"no answer from Amazon SES after the request was sent; the message "
+                f"may have been delivered: {exc}",
+            )
         except ConnectionError as exc:
             raise self._error(str(exc), transient=True) from exc
         except BotoCoreError as exc:

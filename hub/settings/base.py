@@ -376,9 +376,25 @@ HUB_NEWSLETTER_TOPICS = {
 HUB_UNSUBSCRIBE_MAILTO = env("HUB_UNSUBSCRIBE_MAILTO", default="")
 # Where a product lives in the webshop: newsletters link product cards there.
 HUB_SHOP_PRODUCT_URL = env("HUB_SHOP_PRODUCT_URL", default="https://shop.example.com/p/{sku}")
-# Sending: rows per batch (one variant each), batches queued ahead per campaign, how long a
-# claimed batch may take before its rows are queued again, attempts for transient failures.
+# Sending: rows per batch (one variant each), batches queued ahead per campaign, the lease a
+# batch holds on its rows (renewed while it runs; another worker takes them only once it
+# lapsed), attempts for transient failures, and what becomes of a message in doubt (the
+# connection was lost after its content went out): "hold" (never sent again automatically)
+# or "retry" (sent again like a transient failure, at the risk of a duplicate).
 HUB_SEND_BATCH_SIZE = env.int("HUB_SEND_BATCH_SIZE", default=500)
 HUB_SEND_BATCHES_AHEAD = env.int("HUB_SEND_BATCHES_AHEAD", default=4)
-HUB_SEND_CLAIM_TIMEOUT = env.int("HUB_SEND_CLAIM_TIMEOUT", default=900)
+HUB_SEND_LEASE_SECONDS = env.float("HUB_SEND_LEASE_SECONDS", default=300.0)
 HUB_SEND_MAX_ATTEMPTS = env.int("HUB_SEND_MAX_ATTEMPTS", default=5)
+HUB_SEND_IN_DOUBT = env.str("HUB_SEND_IN_DOUBT", default="hold")
+if HUB_SEND_IN_DOUBT not in ("hold", "retry"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"HUB_SEND_IN_DOUBT={HUB_SEND_IN_DOUBT!r} is not supported; use hold or retry."
+    )
+if HUB_SEND_LEASE_SECONDS < 5:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"HUB_SEND_LEASE_SECONDS={HUB_SEND_LEASE_SECONDS!r} is too short; use 5 or more."
+    )

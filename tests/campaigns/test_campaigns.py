@@ -36,19 +36,6 @@ from tests.factories import AccountFactory, ContactFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def approvers(marketing_approver, legal_reviewer):
-    return [marketing_approver, legal_reviewer]
-
-
-@pytest.fixture
-def approved(campaign_manager, approvers):
-    def approve_(campaign):
-        return approve(campaign, manager=campaign_manager, approvers=approvers)
-
-    return approve_
-
-
 def test_approving_both_steps_makes_the_campaign_approved_and_live(approved):
     live_message("de")
     campaign = newsletter_campaign()
