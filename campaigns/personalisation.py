@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from wagtail.rich_text import expand_db_html
 
@@ -396,7 +396,7 @@ class BatchFacts:
     cards: dict[str, contract.ProductCard]
 
 
-def _complete_for_personal_products(products):
+def _complete_for_personal_products(products: QuerySet[Product]) -> QuerySet[Product]:
     """Only products complete for every channel that shows products per recipient.
 
     Viewed and recommended products differ per recipient, so they cannot be checked when a

@@ -176,15 +176,10 @@ def mail_feedback_record(
     return FeedbackResult(recorded=True, suppressed=feedback.permanent, duplicate=False)
 
 
-def mail_feedback_ignore(
-    *,
-    feedback: MailFeedback | None,
-    notification_id: str,
-    index: int,
-    topic_arn: str,
-    reason: IgnoredFeedbackReason | str,
+def mail_feedback_foreign_topic(
+    *, feedback: MailFeedback | None, notification_id: str, index: int, topic_arn: str
 ) -> FeedbackResult:
-    """Record a notification the hub does not act on (e.g. from a topic not allowed), once.
+    """Record, once, a notification from a topic not in HUB_SES_SNS_TOPIC_ARNS; act on nothing.
 
     ``feedback`` is None when the notification names no bounced or complaining recipient
     (or cannot be read); the row then keeps only the topic and the reason.
@@ -198,7 +193,7 @@ def mail_feedback_ignore(
             notification_id=notification_id,
             index=index,
             topic_arn=topic_arn,
-            reason=reason,
+            reason=IgnoredFeedbackReason.TOPIC_NOT_ALLOWED,
         )
 
 

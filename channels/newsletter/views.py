@@ -1,6 +1,6 @@
 """The endpoint Amazon SNS posts SES bounces and complaints to (POST /hooks/ses/).
 
-Mounted only where SES sends the mail (``channels.newsletter.urls``). SNS retries a delivery
+Mounted only where SES sends the mail (``hub.urls``). SNS retries a delivery
 that does not answer 2xx, so the answers mean something: 403 for a message the hub does not
 believe or whose topic is not one of ``HUB_SES_SNS_TOPIC_ARNS`` (never retried into
 success), 400 for one it cannot read, 502 when AWS itself could not be reached (worth
@@ -16,8 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from campaigns.models import IgnoredFeedbackReason
-from campaigns.services.feedback import mail_feedback_ignore, mail_feedback_record
+from campaigns.services.feedback import mail_feedback_foreign_topic, mail_feedback_record
 from channels.exceptions import SESNotificationError, SNSUnreachable, SNSVerificationError
 
 from .sns import (
@@ -141,12 +140,8 @@ def _refuse_topic(message: dict) -> HttpResponse:
         except SESNotificationError:
             feedback = [None]
         for index, item in enumerate(feedback):
-            mail_feedback_ignore(
-                feedback=item,
-                notification_id=message["MessageId"],
-                index=index,
-                topic_arn=topic,
-                reason=IgnoredFeedbackReason.TOPIC_NOT_ALLOWED,
+            mail_feedback_foreign_topic(
+                feedback=item, notification_id=message["MessageId"], index=index, topic_arn=topic
             )
     return _problem(403, detail)
 
