@@ -17,6 +17,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from content.models import Category, Product
+from content.selectors import products_complete_for
 from content.taxonomy import BuyingRole, JourneyPhase
 
 from .models import (
@@ -516,9 +517,11 @@ class CampaignSeeder:
             created_by=self.manager,
         )
         for code, texts in DEMO_TEXTS.items():
-            products = list(
-                Product.objects.filter(live=True, locale__language_code=code).order_by("sku")[:3]
+            # Only products a newsletter may show: scheduling refuses incomplete ones.
+            complete = products_complete_for(
+                Product.objects.filter(live=True, locale__language_code=code), "newsletter"
             )
+            products = list(complete.order_by("sku")[:3])
             body = [
                 ("hero", {"headline": texts["headline"], "text": texts["intro"]}),
                 ("message", {"product": None, "required": True}),

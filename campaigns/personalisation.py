@@ -2,9 +2,11 @@
 
 The audience splits by language x role x phase (x A/B arm). For each variant every content
 slot takes the most specific live audience message (role+phase, then role, then phase, then
-the default); only live, approved products and messages are ever read. Per recipient,
-everything personal is fetched for a whole batch at once: a constant number of queries
-however large the batch.
+the default); only live, approved products and messages are ever read, and only products
+complete for the campaign's channels in the variant's language are shown (an incomplete one
+is left out and named as missing, which blocks scheduling). Per recipient, everything
+personal is fetched for a whole batch at once: a constant number of queries however large
+the batch; personal products that are incomplete are skipped.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from wagtail.rich_text import expand_db_html
 
 from channels import base as contract
+from channels.registry import get_channels
 from content.models import AudienceMessage, Product
+from content.selectors import completeness_for, live_products, products_complete_for
 
 from .models import (
     Campaign,
@@ -112,10 +116,13 @@ def _absolute(url: str) -> str:
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
 
 
+CARD_RENDITION = "max-1200x800"
+
+
 def _image_url(image) -> str:
     if image is None:
         return ""
-    return _absolute(image.get_rendition("max-1200x800").url)
+    return _absolute(image.get_rendition(CARD_RENDITION).url)
 
 
 def product_card(product: Product, price=None) -> contract.ProductCard:
@@ -132,13 +139,21 @@ def product_card(product: Product, price=None) -> contract.ProductCard:
 
 
 class VariantResolver:
-    """Resolves a campaign's variants against live content, loading each thing once."""
+    """Resolves a campaign's variants against live content, loading each thing once.
+
+    The live products a language's versions may show are loaded together, with their
+    completeness, so resolving every variant takes a few queries per language, however
+    many products and variants there are.
+    """
 
     def __init__(self, campaign: Campaign):
         self.campaign = campaign
         self.contents = list(campaign.contents.all())
         self.locales = {content.locale.language_code for content in self.contents}
-        self._products: dict[tuple[str, str], Product | None] = {}
+        configured = get_channels()
+        # The campaign's channels that exist: each product shown must be complete for them.
+        self.channel_keys = [key for key in campaign.channels or () if key in configured]
+        self._products: dict[str, dict[str, Product]] = {}
         self._messages: dict[str, list[AudienceMessage]] = {}
         self._tracking = tracking_for(campaign.pk)
 
@@ -146,22 +161,51 @@ class VariantResolver:
         by_arm = {c.arm: c for c in self.contents if c.locale.language_code == locale}
         return by_arm.get(arm) or by_arm.get("")
 
+    def _live_products(self, locale: str) -> dict[str, Product]:
+        """Translation key -> live version in ``locale`` of every product ``locale`` may show."""
+        if locale not in self._products:
+            keys = {
+                message.product.translation_key
+                for message in self.messages(locale)
+                if message.product_id
+            }
+            for content in self.contents:
+                if content.locale.language_code != locale:
+                    continue
+                for block in content.body:
+                    if block.block_type == "products":
+                        keys.update(p.translation_key for p in block.value["products"] if p)
+                    elif block.block_type == "message" and block.value["product"] is not None:
+                        keys.add(block.value["product"].translation_key)
+            found = (
+                live_products(translation_keys=keys, locale=locale, renditions=[CARD_RENDITION])
+                if keys
+                else ()
+            )
+            self._products[locale] = {str(product.translation_key): product for product in found}
+        return self._products[locale]
+
     def live_product(self, product: Product | None, locale: str) -> Product | None:
         """The live version of ``product`` in ``locale``, or None (never a draft)."""
         if product is None:
             return None
-        key = (str(product.translation_key), locale)
-        if key not in self._products:
-            self._products[key] = (
-                Product.objects.filter(
-                    translation_key=product.translation_key,
-                    locale__language_code=locale,
-                    live=True,
+        return self._live_products(locale).get(str(product.translation_key))
+
+    def incomplete(self, product: Product, label: str) -> list[Missing]:
+        """Why ``product`` (a live version) may not be shown: each channel it is incomplete for."""
+        missing = []
+        for key in self.channel_keys:
+            completeness = completeness_for(product, key)
+            if not completeness.complete:
+                missing.append(
+                    Missing(
+                        label,
+                        f'product {product.sku} "{product.name}" is incomplete for '
+                        f"{completeness.channel_name} ({completeness.locale}): missing "
+                        + ", ".join(completeness.missing_labels),
+                    )
                 )
-                .prefetch_related("images__image")
-                .first()
-            )
-        return self._products[key]
+        return missing
 
     def messages(self, locale: str) -> list[AudienceMessage]:
         if locale not in self._messages:
@@ -210,14 +254,22 @@ class VariantResolver:
                 blocks.append(contract.TextBlock(html=expand_db_html(value.source)))
             elif block.block_type == "products":
                 live = [self.live_product(product, locale) for product in value["products"]]
-                cards = tuple(product_card(product) for product in live if product is not None)
-                if len(cards) < len(live):
+                shown = [product for product in live if product is not None]
+                if len(shown) < len(live):
                     missing.append(
-                        Missing(label, f"{len(live) - len(cards)} product(s) not live in {locale}")
+                        Missing(label, f"{len(live) - len(shown)} product(s) not live in {locale}")
                     )
+                cards = []
+                for product in shown:
+                    problems = self.incomplete(product, label)
+                    missing.extend(problem for problem in problems if problem not in missing)
+                    if not problems:
+                        cards.append(product_card(product))
                 if cards:
                     blocks.append(
-                        contract.ProductGridBlock(heading=value["heading"] or "", products=cards)
+                        contract.ProductGridBlock(
+                            heading=value["heading"] or "", products=tuple(cards)
+                        )
                     )
             elif block.block_type == "message":
                 product = value["product"]
@@ -228,6 +280,9 @@ class VariantResolver:
                         missing.append(Missing(label, f"no approved audience message{about}"))
                     continue
                 live = self.live_product(message.product, locale)
+                if live is not None and (problems := self.incomplete(live, label)):
+                    missing.extend(problem for problem in problems if problem not in missing)
+                    live = None
                 blocks.append(
                     contract.MessageBlock(
                         headline=message.headline,
@@ -341,6 +396,18 @@ class BatchFacts:
     cards: dict[str, contract.ProductCard]
 
 
+def _complete_for_personal_products(products: QuerySet[Product]) -> QuerySet[Product]:
+    """Only products complete for every channel that shows products per recipient.
+
+    Viewed and recommended products differ per recipient, so they cannot be checked when a
+    campaign is scheduled: an incomplete one is simply not shown.
+    """
+    for key, channel in get_channels().items():
+        if channel.per_recipient:
+            products = products_complete_for(products, key)
+    return products
+
+
 def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> BatchFacts:
     since = now - dt.timedelta(days=VIEWED_DAYS)
     bought: dict[int, set[str]] = defaultdict(set)
@@ -366,7 +433,9 @@ def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> B
     }
     categories = {category for counts in clicked.values() for category in counts}
     in_category: dict[int, list[Product]] = defaultdict(list)
-    live = Product.objects.filter(live=True, locale__language_code=locale)
+    live = _complete_for_personal_products(
+        Product.objects.filter(live=True, locale__language_code=locale)
+    )
     for product in (
         live.filter(categories__in=categories)
         .prefetch_related("images__image", "categories")

@@ -5,7 +5,12 @@ from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.snippets.models import register_snippet
 
-from .viewsets.activity import EventViewSet, GroupPriceViewSet, OrderViewSet
+from .viewsets.activity import (
+    EventViewSet,
+    GroupPriceViewSet,
+    IgnoredFeedbackViewSet,
+    OrderViewSet,
+)
 from .viewsets.audience import AccountViewSet, ContactViewSet, SuppressionViewSet
 from .viewsets.campaigns import CampaignViewSet
 from .viewsets.imports import ImportJobViewSet
@@ -17,6 +22,7 @@ AUDIENCE_VIEWSETS = [
     AccountViewSet,
     ContactViewSet,
     SuppressionViewSet,
+    IgnoredFeedbackViewSet,
     SegmentViewSet,
     JourneyRuleViewSet,
     EventViewSet,

@@ -1,11 +1,20 @@
-"""Reads of product content: completeness per channel and locale."""
+"""Reads of product content: completeness per channel and locale, live products for channels."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from wagtail.images import get_image_model
 from wagtail.models import Locale
 
 from channels.base import BaseChannel
@@ -136,19 +145,25 @@ def _missing_fields(product: Product, channel: BaseChannel, locale: str) -> tupl
     return tuple(missing)
 
 
+def completeness_for(product: Product, channel_key: str) -> Completeness:
+    """Completeness of this product version, in its own locale, for one channel.
+
+    No query for a row from ``products_with_completeness`` (or ``live_products``).
+    """
+    channel = get_channels()[channel_key]
+    locale = product.locale.language_code
+    return Completeness(
+        channel_key=channel_key,
+        channel_name=channel.name,
+        locale=locale,
+        required=channel.required_fields_for(locale),
+        missing=_missing_fields(product, channel, locale),
+    )
+
+
 def product_completeness(product: Product) -> list[Completeness]:
     """Completeness of this product version, in its own locale, for every channel."""
-    locale = product.locale.language_code
-    return [
-        Completeness(
-            channel_key=key,
-            channel_name=channel.name,
-            locale=locale,
-            required=channel.required_fields_for(locale),
-            missing=_missing_fields(product, channel, locale),
-        )
-        for key, channel in get_channels().items()
-    ]
+    return [completeness_for(product, key) for key in get_channels()]
 
 
 def product_completeness_matrix(product: Product) -> list[Completeness]:
@@ -228,6 +243,21 @@ def products_complete_for(queryset: QuerySet[Product], channel_key: str) -> Quer
     """Products with every field ``channel_key`` requires in their own locale."""
     condition = _incomplete_condition(channel_key)
     return queryset.exclude(condition) if condition else queryset
+
+
+def live_products(
+    *, translation_keys: Iterable, locale: str, renditions: Iterable[str] = ()
+) -> QuerySet[Product]:
+    """The live versions in ``locale`` of these products (by translation key), ready for a
+    channel: completeness flags annotated, images loaded with their existing ``renditions``
+    (filter specs), so judging and showing them needs no further query however many there
+    are (a rendition not made yet is made once, on first use)."""
+    images = get_image_model().objects.prefetch_renditions(*renditions)
+    return products_with_completeness(
+        Product.objects.filter(
+            live=True, locale__language_code=locale, translation_key__in=list(translation_keys)
+        )
+    ).prefetch_related(Prefetch("images__image", queryset=images))
 
 
 def channel_choices() -> Iterable[tuple[str, str]]:

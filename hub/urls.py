@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from campaigns import urls as consent_urls
+from channels.newsletter.transports import ses_configured
 from hub.api import api
 
 
@@ -21,9 +22,13 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("consent/", include(consent_urls)),
     path("t/", include("campaigns.tracking_urls")),
-    path("hooks/ses/", include("channels.newsletter.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+# SES reports bounces and complaints here. Where no mail goes out through SES nothing could,
+# so the route does not exist rather than invite forged reports.
+if ses_configured():
+    urlpatterns.append(path("hooks/ses/", include("channels.newsletter.urls")))
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

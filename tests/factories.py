@@ -69,10 +69,21 @@ class ImageFactory(factory.django.DjangoModelFactory):
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
-    """A product row in German. Not live unless ``live=True`` is passed."""
+    """A product row in German. Not live unless ``live=True`` is passed.
+
+    Without an image, so incomplete for the newsletter; ``with_image=True`` adds one.
+    """
 
     class Meta:
         model = Product
+        skip_postgeneration_save = True
+
+    class Params:
+        with_image = factory.Trait(
+            image=factory.RelatedFactory(
+                "tests.factories.ProductImageFactory", factory_related_name="product"
+            )
+        )
 
     locale = factory.LazyFunction(locale)
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")

@@ -265,6 +265,8 @@ class ConsentRecord(models.Model):
     mailed_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the confirmation link was mailed (opt-ins).")
     )
+    # The confirmation mail's Message-ID, by which a bounce of it is known to be the hub's.
+    message_id = models.CharField(max_length=200, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -293,3 +295,43 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} ({self.email_hash[:12]}...)"
+
+
+class IgnoredFeedbackReason(models.TextChoices):
+    TOPIC_NOT_ALLOWED = "topic_not_allowed", _("Topic not allowed")
+    NOT_SENT_BY_HUB = "not_sent_by_hub", _("No matching mail from the hub")
+
+
+class IgnoredFeedback(models.Model):
+    """A bounce or complaint the hub did not act on, so an operator can see what came in.
+
+    Either its SNS topic is not one of ``HUB_SES_SNS_TOPIC_ARNS``, or it names an address
+    the hub sent nothing to (by Message-ID or recently). Like a suppression it keeps only
+    the address's hash: these are mostly people the hub never mailed. One row per
+    notification and recipient, so a notification delivered twice is recorded once.
+    """
+
+    notification_id = models.CharField(_("notification"), max_length=100)
+    index = models.PositiveSmallIntegerField(_("recipient position"), default=0)
+    reason = models.CharField(_("reason"), max_length=20, choices=IgnoredFeedbackReason.choices)
+    topic_arn = models.CharField(_("topic"), max_length=256)
+    kind = models.CharField(_("kind"), max_length=20, blank=True)
+    permanent = models.BooleanField(_("permanent"), default=False)
+    email_hash = models.CharField(_("address hash"), max_length=64, blank=True, db_index=True)
+    message_id = models.CharField(_("Message-ID"), max_length=200, blank=True)
+    provider_message_id = models.CharField(_("provider's message id"), max_length=200, blank=True)
+    occurred_at = models.DateTimeField(_("occurred"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("ignored bounce or complaint")
+        verbose_name_plural = _("ignored bounces and complaints")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification_id", "index"], name="ignored_feedback_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind or 'notification'} ({self.get_reason_display()})"

@@ -304,21 +304,27 @@ def consent_confirmation_send(*, record_id: int) -> bool:
             .exclude(token_hash="")
             .first()
         )
-        if record is None or not _confirmation_mail(record):
+        if record is None:
+            return False
+        message_id = _confirmation_mail(record)
+        if message_id is None:
             return False
         record.mailed_at = timezone.now()
-        record.save(update_fields=["mailed_at"])
+        # Kept so that a bounce of this mail is known to be about a mail the hub sent.
+        record.message_id = message_id[:200]
+        record.save(update_fields=["mailed_at", "message_id"])
     return True
 
 
-def _confirmation_mail(record: ConsentRecord) -> bool:
+def _confirmation_mail(record: ConsentRecord) -> str | None:
+    """Send the mail; its Message-ID ("" when the backend does not say), or None if not sent."""
     if _confirmation_of(record) is not None:
-        return False
+        return None
     try:
         _check_still_open(record)
         _check_not_blocked(record.contact)
     except ConsentError:
-        return False
+        return None
     contact = record.contact
     language = contact.language if contact.language in dict(settings.LANGUAGES) else "en"
     context = {
@@ -337,6 +343,7 @@ def _confirmation_mail(record: ConsentRecord) -> bool:
     if newsletter is None or not hasattr(newsletter, "send_message"):
         # Without the newsletter channel, Django's own e-mail backend sends it.
         send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [contact.email], html_message=html)
+        message_id = ""
     else:
         # A TransportError propagates: the task retries later and nothing is marked mailed.
         result = newsletter.send_message(to=contact.email, subject=subject, text=text, html=html)
@@ -358,6 +365,7 @@ def _confirmation_mail(record: ConsentRecord) -> bool:
                 record.pk,
                 result.detail,
             )
-            return False
+            return None
+        message_id = result.message_id
     logger.info("consent.confirmation_sent contact=%s record=%s", contact.pk, record.pk)
-    return True
+    return message_id

@@ -1,24 +1,34 @@
 """Recording what the mail provider reports back: bounces and complaints.
 
 The newsletter channel verifies and reads the provider's notifications; this module decides
-what they mean for the audience. A permanent bounce or a complaint suppresses the address
-for good; a transient bounce is only counted. Each report is an ``Event`` under a key the
-provider's notification gives it, so a notification delivered twice counts once.
+what they mean for the audience. Feedback counts only for a mail the hub sent: a campaign
+delivery or a double opt-in confirmation with the Message-ID the notification names, or
+else one sent to that address within ``HUB_SES_FEEDBACK_WINDOW_DAYS`` before it. Then a
+permanent bounce or a complaint suppresses the address for good and a transient bounce is
+only counted, each as an ``Event``. Anything else is kept as an ``IgnoredFeedback`` row
+(the address only as its hash) and changes nothing. Both are stored under a key the
+provider's notification gives them, so a notification delivered twice counts once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from campaigns.models import (
+    ConsentKind,
+    ConsentRecord,
     Contact,
     Delivery,
     DeliveryState,
     Event,
     EventKind,
+    IgnoredFeedback,
+    IgnoredFeedbackReason,
     SuppressionReason,
     email_hash,
 )
@@ -39,33 +49,92 @@ SUPPRESSION_REASONS = {
 class FeedbackResult:
     recorded: bool  # a new event was stored
     suppressed: bool  # the address is suppressed because of this feedback
-    duplicate: bool  # the same notification and recipient was recorded before: nothing done
+    duplicate: bool  # the same notification and recipient was handled before: nothing done
+    ignored: bool = False  # not about a mail of the hub (or from a foreign topic): kept aside
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """The hub's mail a piece of feedback is about."""
+
+    matched_by: str  # "message_id" or "recent_mail"
+    delivery: Delivery | None  # the campaign delivery, when it is known which one
+
+
+def feedback_window() -> dt.timedelta:
+    return dt.timedelta(days=settings.HUB_SES_FEEDBACK_WINDOW_DAYS)
+
+
+def sent_mail_for(feedback: MailFeedback) -> SentMail | None:
+    """The hub's mail ``feedback`` is about, or None if the hub sent that address nothing.
+
+    By our Message-ID first (a delivery's, or a double opt-in confirmation's); else a
+    delivery or confirmation to the address sent within the window before the feedback.
+    Among those, a delivery with the provider's message id is the one (SES's id, recorded
+    when SES accepted the mail); otherwise no single delivery is named.
+    """
+    if feedback.message_id:
+        delivery = Delivery.objects.filter(message_id=feedback.message_id).first()
+        if delivery is not None:
+            return SentMail("message_id", delivery)
+        confirmation = ConsentRecord.objects.filter(
+            kind=ConsentKind.OPT_IN, message_id=feedback.message_id
+        )
+        if confirmation.exists():
+            return SentMail("message_id", None)
+    address = email_hash(feedback.email)
+    since = feedback.occurred_at - feedback_window()
+    recent = Delivery.objects.filter(contact__email_hash=address, sent_at__gte=since)
+    if feedback.provider_message_id:
+        delivery = recent.filter(provider_id=feedback.provider_message_id).first()
+        if delivery is not None:
+            return SentMail("message_id", delivery)
+    confirmations = ConsentRecord.objects.filter(
+        kind=ConsentKind.OPT_IN, contact__email_hash=address, mailed_at__gte=since
+    )
+    if recent.exists() or confirmations.exists():
+        return SentMail("recent_mail", None)
+    return None
+
+
+def _handled_before(key: str, notification_id: str, index: int) -> bool:
+    return (
+        Event.objects.filter(source=SOURCE, idempotency_key=key).exists()
+        or IgnoredFeedback.objects.filter(notification_id=notification_id, index=index).exists()
+    )
 
 
 def mail_feedback_record(
-    *, feedback: MailFeedback, notification_id: str, index: int
+    *, feedback: MailFeedback, notification_id: str, index: int, topic_arn: str
 ) -> FeedbackResult:
     """Count one recipient's bounce or complaint once, and suppress the address if it is final.
 
-    The event goes to the contact with that address, or to no contact if there is none (the
-    bounce still counts); its data keeps the provider's and our Message-ID, so it can be
-    tied to the mail later. A permanent bounce suppresses the address as a hard bounce, a
-    complaint as a complaint; a transient bounce suppresses nothing. The same
-    ``notification_id`` and ``index`` recorded again change nothing and report a duplicate.
+    Only feedback about a mail the hub sent (``sent_mail_for``) counts: the event goes to
+    the contact with that address, or to no contact if there is none any more (the bounce
+    still counts), and to the campaign whose delivery it names; its data keeps the
+    provider's and our Message-ID. A permanent bounce suppresses the address as a hard
+    bounce and marks that delivery bounced, a complaint suppresses it as a complaint; a
+    transient bounce suppresses nothing. Feedback about anything else is recorded as
+    ignored (``IgnoredFeedback``) and changes nothing. The same ``notification_id`` and
+    ``index`` handled again change nothing and report a duplicate.
     """
     key = f"{notification_id}:{index}"
     with transaction.atomic():
-        if Event.objects.filter(source=SOURCE, idempotency_key=key).exists():
+        if _handled_before(key, notification_id, index):
             return _duplicate(key)
+        sent = sent_mail_for(feedback)
+        if sent is None:
+            return _ignore(
+                feedback=feedback,
+                notification_id=notification_id,
+                index=index,
+                topic_arn=topic_arn,
+                reason=IgnoredFeedbackReason.NOT_SENT_BY_HUB,
+            )
         contact = (
             Contact.objects.filter(email_hash=email_hash(feedback.email)).order_by("pk").first()
         )
-        # Our Message-ID names the delivery (and so the campaign) the feedback is about.
-        delivery = (
-            Delivery.objects.filter(message_id=feedback.message_id).first()
-            if feedback.message_id
-            else None
-        )
+        delivery = sent.delivery
         try:
             # A concurrent delivery of the same notification may store the key first.
             with transaction.atomic():
@@ -83,6 +152,7 @@ def mail_feedback_record(
                         "provider_message_id": feedback.provider_message_id,
                         "message_id": feedback.message_id,
                         "feedback_id": feedback.feedback_id,
+                        "matched_by": sent.matched_by,
                     },
                 )
         except IntegrityError:
@@ -96,13 +166,73 @@ def mail_feedback_record(
                 email=feedback.email, reason=SUPPRESSION_REASONS[feedback.kind], source=SOURCE
             )
     logger.info(
-        "mail_feedback.recorded key=%s kind=%s permanent=%s contact=%s",
+        "mail_feedback.recorded key=%s kind=%s permanent=%s contact=%s matched_by=%s",
         key,
         feedback.kind,
         feedback.permanent,
         contact.pk if contact else None,
+        sent.matched_by,
     )
     return FeedbackResult(recorded=True, suppressed=feedback.permanent, duplicate=False)
+
+
+def mail_feedback_foreign_topic(
+    *, feedback: MailFeedback | None, notification_id: str, index: int, topic_arn: str
+) -> FeedbackResult:
+    """Record, once, a notification from a topic not in HUB_SES_SNS_TOPIC_ARNS; act on nothing.
+
+    ``feedback`` is None when the notification names no bounced or complaining recipient
+    (or cannot be read); the row then keeps only the topic and the reason.
+    """
+    key = f"{notification_id}:{index}"
+    with transaction.atomic():
+        if _handled_before(key, notification_id, index):
+            return _duplicate(key)
+        return _ignore(
+            feedback=feedback,
+            notification_id=notification_id,
+            index=index,
+            topic_arn=topic_arn,
+            reason=IgnoredFeedbackReason.TOPIC_NOT_ALLOWED,
+        )
+
+
+def _ignore(
+    *,
+    feedback: MailFeedback | None,
+    notification_id: str,
+    index: int,
+    topic_arn: str,
+    reason: IgnoredFeedbackReason | str,
+) -> FeedbackResult:
+    reason = IgnoredFeedbackReason(reason)
+    fields = {"topic_arn": topic_arn[:256], "reason": reason}
+    if feedback is not None:
+        # Never the address itself, nor the diagnostic text (it often repeats the address).
+        fields.update(
+            kind=feedback.kind,
+            permanent=feedback.permanent,
+            email_hash=email_hash(feedback.email),
+            message_id=feedback.message_id[:200],
+            provider_message_id=feedback.provider_message_id[:200],
+            occurred_at=feedback.occurred_at,
+        )
+    try:
+        with transaction.atomic():
+            IgnoredFeedback.objects.create(
+                notification_id=notification_id[:100], index=index, **fields
+            )
+    except IntegrityError:
+        return _duplicate(f"{notification_id}:{index}")
+    logger.info(
+        "mail_feedback.ignored key=%s:%s reason=%s topic=%s kind=%s",
+        notification_id,
+        index,
+        reason.value,
+        topic_arn,
+        fields.get("kind", ""),
+    )
+    return FeedbackResult(recorded=False, suppressed=False, duplicate=False, ignored=True)
 
 
 def _duplicate(key: str) -> FeedbackResult:

@@ -1,17 +1,18 @@
-"""Events and orders in the admin: read-only, they are facts reported by other systems.
+"""Events, orders and ignored mail feedback in the admin: read-only, facts reported by others.
 
 Listing and inspecting only: no add, edit, copy, delete or history views exist, so the
 admin cannot change what a webshop, an ERP or the tracking reported.
 """
 
 import django_filters
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
-from wagtail.admin.views.generic import InspectView
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
+from wagtail.admin.views.generic import IndexView, InspectView
 
-from campaigns.models import Event, GroupPrice, Order
+from campaigns.models import Event, GroupPrice, IgnoredFeedback, Order, email_hash
 from hub.viewsets import ReadOnlyViewSet
 
 
@@ -151,3 +152,59 @@ class GroupPriceViewSet(ReadOnlyViewSet):
     list_filter = ["price_group"]
     search_fields = ["sku"]
     inspect_view_fields = ["sku", "price_group", "price", "currency", "updated_at"]
+
+
+class IgnoredFeedbackIndexView(IndexView):
+    """A search for an address looks up its hash; a search for a topic finds its rows."""
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        query = self.search_query.strip()
+        return queryset.filter(Q(email_hash=email_hash(query)) | Q(topic_arn=query))
+
+
+class IgnoredFeedbackViewSet(ReadOnlyViewSet):
+    """Bounces and complaints the hub did not act on: a foreign topic, or no mail of ours.
+
+    Addresses appear only as hashes (most are people the hub never mailed); search by the
+    hash of an address to find its rows.
+    """
+
+    model = IgnoredFeedback
+    icon = "warning"
+    menu_label = _("Ignored bounces")
+    url_prefix = "ignored-feedback"
+    index_view_class = IgnoredFeedbackIndexView
+    list_display = [
+        TitleColumn(
+            "kind",
+            label=_("What"),
+            accessor=lambda row: row.kind or _("notification"),
+            sort_key="kind",
+            url_name="ignoredfeedback:inspect",
+        ),
+        StatusTagColumn("reason", label=_("Reason"), accessor="get_reason_display"),
+        Column(
+            "email_hash",
+            label=_("Address hash"),
+            accessor=lambda row: row.email_hash[:16] + "..." if row.email_hash else "",
+        ),
+        Column("topic_arn", label=_("Topic")),
+        DateColumn("received_at", label=_("Received"), sort_key="received_at"),
+    ]
+    list_filter = ["reason", "kind"]
+    search_fields = ["email_hash", "topic_arn"]
+    inspect_view_fields = [
+        "reason",
+        "kind",
+        "permanent",
+        "email_hash",
+        "topic_arn",
+        "notification_id",
+        "index",
+        "message_id",
+        "provider_message_id",
+        "occurred_at",
+        "received_at",
+    ]

@@ -789,6 +789,22 @@ def get_transport(key: str = "default") -> MailTransport:
         return transport
 
 
+def ses_configured() -> bool:
+    """Whether a configured mail transport is Amazon SES, the only one that reports bounces.
+
+    Decides whether POST /hooks/ses/ exists at all: where no mail goes out through SES, no
+    notification about one can be genuine.
+    """
+    configured = getattr(settings, "HUB_MAIL_TRANSPORTS", {})
+    if not isinstance(configured, dict):
+        return False
+    backends = (
+        backend_class("HUB_MAIL_TRANSPORTS", key, config, MailTransport)[0]
+        for key, config in configured.items()
+    )
+    return any(issubclass(backend, SESTransport) for backend in backends)
+
+
 def _close_transports() -> None:
     with _transports_lock:
         transports = list(_transports.values())

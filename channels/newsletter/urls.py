@@ -1,4 +1,4 @@
-"""Mail provider callbacks, mounted under /hooks/ses/ by hub.urls."""
+"""Mail provider callbacks, mounted under /hooks/ses/ by hub.urls when a transport is SES."""
 
 from django.urls import path
 

@@ -1,8 +1,10 @@
 """The endpoint Amazon SNS posts SES bounces and complaints to (POST /hooks/ses/).
 
-SNS retries a delivery that does not answer 2xx, so the answers mean something: 403 for a
-message the hub does not believe (never retried into success), 400 for one it cannot read,
-502 when AWS itself could not be reached (worth retrying), 200 when done or already done.
+Mounted only where SES sends the mail (``hub.urls``). SNS retries a delivery
+that does not answer 2xx, so the answers mean something: 403 for a message the hub does not
+believe or whose topic is not one of ``HUB_SES_SNS_TOPIC_ARNS`` (never retried into
+success), 400 for one it cannot read, 502 when AWS itself could not be reached (worth
+retrying), 200 when done or already done.
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from campaigns.services.feedback import mail_feedback_record
+from campaigns.services.feedback import mail_feedback_foreign_topic, mail_feedback_record
 from channels.exceptions import SESNotificationError, SNSUnreachable, SNSVerificationError
 
-from .sns import confirm_subscription, parse_ses_notification, verify_sns_message
+from .sns import (
+    MailFeedback,
+    confirm_subscription,
+    parse_ses_notification,
+    topic_allowed,
+    verify_sns_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +82,8 @@ def ses_notification_view(request: HttpRequest) -> HttpResponse:
 
     kind = message["Type"]
     topic = message["TopicArn"]
+    if not topic_allowed(topic):
+        return _refuse_topic(message)
     if kind == "SubscriptionConfirmation":
         return _confirm(message)
     if kind == "UnsubscribeConfirmation":
@@ -86,20 +96,54 @@ def ses_notification_view(request: HttpRequest) -> HttpResponse:
         logger.warning("ses.unreadable message_id=%s reason=%r", message["MessageId"], str(exc))
         return _problem(400, str(exc))
     results = [
-        mail_feedback_record(feedback=item, notification_id=message["MessageId"], index=index)
+        mail_feedback_record(
+            feedback=item, notification_id=message["MessageId"], index=index, topic_arn=topic
+        )
         for index, item in enumerate(feedback)
     ]
     recorded = sum(result.recorded for result in results)
     duplicates = sum(result.duplicate for result in results)
+    ignored = sum(result.ignored for result in results)
     logger.info(
-        "ses.notification message_id=%s topic=%s recipients=%s recorded=%s duplicates=%s",
+        "ses.notification message_id=%s topic=%s recipients=%s recorded=%s duplicates=%s "
+        "ignored=%s",
         message["MessageId"],
         topic,
         len(results),
         recorded,
         duplicates,
+        ignored,
     )
-    return JsonResponse({"status": "ok", "recorded": recorded, "duplicates": duplicates})
+    return JsonResponse(
+        {"status": "ok", "recorded": recorded, "duplicates": duplicates, "ignored": ignored}
+    )
+
+
+def _refuse_topic(message: dict) -> HttpResponse:
+    """403 for a genuine SNS message from a topic not ours; its feedback is kept as ignored.
+
+    Kept so that an operator sees a topic missing from HUB_SES_SNS_TOPIC_ARNS (or someone
+    else's topic subscribed to the hub) under the ignored bounces, without acting on it.
+    """
+    topic = message["TopicArn"]
+    detail = f"Topic {topic} is not one of HUB_SES_SNS_TOPIC_ARNS."
+    logger.warning(
+        "sns.topic_refused topic=%s type=%s message_id=%s",
+        topic,
+        message["Type"],
+        message["MessageId"],
+    )
+    if message["Type"] == "Notification":
+        feedback: list[MailFeedback | None]
+        try:
+            feedback = list(parse_ses_notification(message["Message"])) or [None]
+        except SESNotificationError:
+            feedback = [None]
+        for index, item in enumerate(feedback):
+            mail_feedback_foreign_topic(
+                feedback=item, notification_id=message["MessageId"], index=index, topic_arn=topic
+            )
+    return _problem(403, detail)
 
 
 def _confirm(message: dict) -> HttpResponse:

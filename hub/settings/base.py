@@ -304,15 +304,18 @@ HUB_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("HUB_WEBHOOKS_ALLOW_PRIVATE_NETWO
 # bundle is given (an in-house CA for on-premises receivers).
 HUB_WEBHOOKS_CA_BUNDLE = env.str("HUB_WEBHOOKS_CA_BUNDLE", default="") or None
 
-# SES bounces and complaints through SNS (channels/newsletter/sns.py, POST /hooks/ses/).
-# Signing certificates and subscription confirmations are fetched only from hosts matching
-# the pattern, verified against certifi's CAs unless a PEM bundle is given. Topic ARNs: the
-# only topics accepted; empty accepts any topic.
+# SES bounces and complaints through SNS (channels/newsletter/sns.py, POST /hooks/ses/, which
+# exists only when a mail transport is SES). Signing certificates and subscription
+# confirmations are fetched only from hosts matching the pattern, verified against certifi's
+# CAs unless a PEM bundle is given. Topic ARNs: the only topics accepted; empty accepts none
+# (production refuses to start with SES and no topic). A bounce or complaint counts only for
+# a mail the hub sent: by its Message-ID, or else one sent to the address within the window.
 HUB_SES_SNS_CERT_HOST_PATTERN = env.str(
     "HUB_SES_SNS_CERT_HOST_PATTERN", default=r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$"
 )
 HUB_SES_SNS_CA_BUNDLE = env.str("HUB_SES_SNS_CA_BUNDLE", default="") or None
 HUB_SES_SNS_TOPIC_ARNS = env.list("HUB_SES_SNS_TOPIC_ARNS", default=[])
+HUB_SES_FEEDBACK_WINDOW_DAYS = env.int("HUB_SES_FEEDBACK_WINDOW_DAYS", default=14)
 
 # CRM sync (campaigns/crm/): backends by key, loaded by dotted path like the channels.
 # Salesforce is configured when SALESFORCE_URL (the org's My Domain URL) is set.

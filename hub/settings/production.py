@@ -3,7 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, DEBUG, INSECURE_DEFAULT_SECRET_KEY, SECRET_KEY, env
+from .base import (
+    ALLOWED_HOSTS,
+    DEBUG,
+    HUB_MAIL_TRANSPORT,
+    HUB_SES_SNS_TOPIC_ARNS,
+    INSECURE_DEFAULT_SECRET_KEY,
+    SECRET_KEY,
+    env,
+)
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
@@ -14,6 +22,13 @@ if SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "ALLOWED_HOSTS must list the host names this hub answers to; '*' is refused."
+    )
+# With SES, POST /hooks/ses/ is open to every SNS topic's signed messages: only the listed
+# topics may report bounces and complaints.
+if HUB_MAIL_TRANSPORT == "ses" and not HUB_SES_SNS_TOPIC_ARNS:
+    raise ImproperlyConfigured(
+        "HUB_SES_SNS_TOPIC_ARNS must list the SNS topic ARNs of your SES bounce and complaint "
+        "notifications when HUB_MAIL_TRANSPORT=ses (comma-separated)."
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -154,3 +154,45 @@ def test_orders_can_be_filtered_by_source(client, campaign_manager, order):
     assert "SHOP-1" in html
     assert "WS-2026-000123" not in html
     assert Order.objects.count() == 2
+
+
+# --- ignored bounces and complaints ---------------------------------------------------------
+
+
+@pytest.fixture
+def ignored():
+    from campaigns.models import IgnoredFeedback, IgnoredFeedbackReason, email_hash
+
+    return IgnoredFeedback.objects.create(
+        notification_id="b1f4c2e0-sns",
+        reason=IgnoredFeedbackReason.NOT_SENT_BY_HUB,
+        topic_arn="arn:aws:sns:eu-central-1:123456789012:ses-feedback",
+        kind="complaint",
+        permanent=True,
+        email_hash=email_hash("stranger@example.com"),
+    )
+
+
+def test_campaign_managers_find_an_ignored_complaint_by_its_address(
+    client, campaign_manager, ignored
+):
+    client.force_login(campaign_manager)
+
+    found = client.get(reverse("ignoredfeedback:index"), {"q": "Stranger@Example.com"})
+    other = client.get(reverse("ignoredfeedback:index"), {"q": "someone@example.com"})
+    inspect = client.get(reverse("ignoredfeedback:inspect", args=(ignored.pk,)))
+
+    assert ignored.email_hash[:16] in found.content.decode()
+    assert ignored.email_hash[:16] not in other.content.decode()
+    assert ignored.email_hash in inspect.content.decode()
+    assert "stranger@example.com" not in inspect.content.decode()
+
+
+def test_ignored_bounces_are_not_open_to_editors_and_cannot_be_changed(client, editor, ignored):
+    client.force_login(editor)
+
+    response = client.get(reverse("ignoredfeedback:index"))
+
+    assert outcome(response) == "denied"
+    with pytest.raises(NoReverseMatch):
+        reverse("ignoredfeedback:edit", args=(ignored.pk,))

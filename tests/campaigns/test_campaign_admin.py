@@ -192,3 +192,38 @@ def test_the_campaign_listing_shows_progress_with_a_fixed_number_of_queries(
     assert "1 of 2 sent" in response.content.decode()
     # The page and its paginator's count: the same two queries however many campaigns run.
     assert sum("campaigns_delivery" in q["sql"] for q in queries.captured_queries) == 2
+
+
+def test_scheduling_waits_until_a_grid_product_has_its_image_approved(
+    client, campaign_manager, marketing_approver, legal_reviewer, publish
+):
+    import html
+
+    from content.models import ProductImage
+    from tests.factories import ImageFactory, ProductFactory
+
+    live_message("de")
+    ContactFactory(role="buyer", phase="consideration")
+    pump = publish(ProductFactory(sku="ABC-123", name="Pumpe X"))
+    grid = ("products", {"heading": "Neu", "products": [pump]})
+    campaign = approve(
+        newsletter_campaign(extra_blocks=[grid]),
+        manager=campaign_manager,
+        approvers=[marketing_approver, legal_reviewer],
+    )
+    client.force_login(campaign_manager)
+
+    refused = client.post(url("schedule", campaign), {"mode": "now"})
+    status_while_incomplete = Campaign.objects.get(pk=campaign.pk).status
+    pump.images.add(ProductImage(image=ImageFactory(), alt_text="Pumpe X"))
+    publish(pump)
+    scheduled = client.post(url("schedule", campaign), {"mode": "now"})
+
+    assert refused.status_code == 400
+    assert (
+        'de / buyer / consideration: product ABC-123 "Pumpe X" is incomplete for Newsletter '
+        "(de): missing images"
+    ) in html.unescape(refused.content.decode())
+    assert status_while_incomplete == CampaignStatus.APPROVED
+    assert scheduled.status_code == 302
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SCHEDULED

@@ -308,7 +308,7 @@ def test_a_recipient_sees_their_price_groups_price_and_others_the_list_price(
     from tests.factories import ProductFactory
 
     live_message("de")
-    product = ProductFactory(sku="HW-PG-1", live=True, price=Decimal("20.00"))
+    product = ProductFactory(sku="HW-PG-1", live=True, price=Decimal("20.00"), with_image=True)
     GroupPrice.objects.create(sku="HW-PG-1", price_group="B", price=Decimal("15.50"))
     group_b = ContactFactory(account=AccountFactory(price_group="B"))
     group_a = ContactFactory(account=AccountFactory(price_group="A"))
@@ -378,3 +378,109 @@ def test_the_revenue_winner_is_the_arm_whose_recipients_ordered_more(approved, c
 
     assert winner == "A"
     assert Delivery.objects.filter(arm="A", state=DeliveryState.QUEUED).count() == 4
+
+
+# --- products must be complete for the channel -----------------------------------------------
+
+
+def grid(*products, heading: str = "Neu"):
+    return ("products", {"heading": heading, "products": list(products)})
+
+
+def test_scheduling_names_each_incomplete_grid_product_with_its_missing_fields(
+    approved, campaign_manager
+):
+    from tests.factories import ProductFactory
+
+    live_message("de")
+    ContactFactory(role="buyer", phase="consideration")
+    ProductFactory(sku="OK-1", live=True, with_image=True)
+    pump = ProductFactory(sku="ABC-123", name="Pumpe X", live=True)
+    bare = ProductFactory(sku="ABC-124", name="Ventil Y", short_text="", live=True)
+    campaign = approved(newsletter_campaign(extra_blocks=[grid(pump, bare)]))
+
+    with pytest.raises(CampaignNotReady) as refused:
+        campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    assert refused.value.problems == [
+        'de / buyer / consideration: product ABC-123 "Pumpe X" is incomplete for Newsletter '
+        "(de): missing images",
+        'de / buyer / consideration: product ABC-124 "Ventil Y" is incomplete for Newsletter '
+        "(de): missing short text, images",
+    ]
+
+
+def test_scheduling_names_the_incomplete_product_of_an_audience_message(approved, campaign_manager):
+    from tests.factories import ProductFactory
+
+    pump = ProductFactory(sku="ABC-123", name="Pumpe X", live=True)
+    live_message("de")
+    live_message("de", role="buyer", product=pump)
+    ContactFactory(role="buyer", phase="awareness")
+    about_pump = ("message", {"product": pump, "required": True})
+    campaign = approved(newsletter_campaign(extra_blocks=[about_pump]))
+
+    with pytest.raises(CampaignNotReady) as refused:
+        campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+
+    assert refused.value.problems == [
+        'de / buyer / awareness: product ABC-123 "Pumpe X" is incomplete for Newsletter (de): '
+        "missing images"
+    ]
+
+
+def test_an_incomplete_product_someone_viewed_is_left_out_of_their_mail_and_blocks_nothing(
+    approved, campaign_manager, newsletter_sink
+):
+    from tests.factories import EventFactory, ProductFactory
+
+    live_message("de")
+    ProductFactory(sku="VIEW-1", name="Akkuschrauber AS 18", live=True, with_image=True)
+    ProductFactory(sku="VIEW-2", name="Bohrhammer ohne Bild", live=True)
+    viewer = ContactFactory()
+    for sku in ("VIEW-1", "VIEW-2", "VIEW-2"):
+        EventFactory(contact=viewer, sku=sku)
+    viewed = ("personal_products", {"heading": "Zuletzt angesehen", "source": "viewed"})
+    campaign = approved(newsletter_campaign(extra_blocks=[viewed]))
+
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+    campaigns_tick()
+
+    [mail] = newsletter_sink.received
+    html = mail.message.get_body(("html",)).get_content()
+    assert "Akkuschrauber AS 18" in html
+    assert "Bohrhammer ohne Bild" not in html
+
+
+def test_checking_the_products_of_a_campaign_takes_no_query_per_product(
+    approved, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.services.campaigns import campaign_problems
+    from tests.factories import ProductFactory
+
+    for role, phase in [("buyer", "awareness"), ("user", "consideration"), ("", "")]:
+        ContactFactory(role=role, phase=phase)
+    featured = ProductFactory(live=True, with_image=True)
+    live_message("de")
+    live_message("de", product=featured)
+    about = ("message", {"product": featured, "required": True})
+    few = [ProductFactory(live=True, with_image=True) for _ in range(2)]
+    many = [ProductFactory(live=True, with_image=True) for _ in range(10)]
+    many += [ProductFactory(live=True) for _ in range(4)]  # incomplete: named, not queried
+    small = approved(newsletter_campaign(extra_blocks=[about, grid(*few)]))
+    large = approved(newsletter_campaign(extra_blocks=[about, grid(*many[:7]), grid(*many[7:])]))
+    # Each image's card rendition is made once, the first time anything shows it.
+    campaign_problems(small)
+    campaign_problems(large)
+    cache.clear()
+    with CaptureQueriesContext(connection) as baseline:
+        assert campaign_problems(small) == []
+
+    with django_assert_max_num_queries(len(baseline)):
+        problems = campaign_problems(large)
+
+    assert len(problems) == 3 * 4  # three variants, four incomplete products each
