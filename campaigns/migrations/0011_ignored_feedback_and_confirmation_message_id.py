@@ -7,7 +7,7 @@ from hub.group_permissions import grant_group_permissions
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0009_group_prices"),
+        ("campaigns", "0010_delivery_lease_and_in_doubt"),
     ]
 
     operations = [
