@@ -57,6 +57,7 @@ from campaigns.models import (
     normalise_email,
 )
 from campaigns.services.imports import import_job_run
+from hub.spreadsheets import neutralise_formula
 
 logger = logging.getLogger(__name__)
 
@@ -480,5 +481,7 @@ def _errors_csv(issues: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["line", "field", "reason", "level"])
     for issue in issues:
-        writer.writerow([issue.get(k, "") for k in ("line", "field", "reason", "level")])
+        writer.writerow(
+            [neutralise_formula(issue.get(k, "")) for k in ("line", "field", "reason", "level")]
+        )
     return out.getvalue().encode("utf-8-sig")

@@ -106,6 +106,20 @@ def test_bad_rows_are_skipped_and_reported_beside_the_processed_file(drop):
     ]
 
 
+def test_the_errors_csv_beside_a_file_neutralises_cells_a_spreadsheet_would_evaluate(drop):
+    (drop / "accounts.csv").write_text(
+        "Kundennummer;Firma\n@SUM(1+1);Eins\n@SUM(1+1);Zwei\n", encoding="utf-8"
+    )
+
+    erp_import_files()
+
+    report = (drop / "processed/accounts.csv.errors.csv").read_text(encoding="utf-8-sig")
+    assert report.splitlines() == [
+        "line,field,reason,level",
+        "3,customer_number,'@SUM(1+1) appears again (first on line 2),error",
+    ]
+
+
 def test_unreadable_file_writes_nothing_and_moves_to_failed(drop):
     (drop / "accounts.csv").write_text(ACCOUNTS_CSV, encoding="utf-8")
     (drop / "orders.csv").write_text("Artikelnummer;Menge\nHW-1;2\n", encoding="utf-8")

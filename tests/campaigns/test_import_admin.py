@@ -360,3 +360,31 @@ def test_the_page_of_a_running_import_says_its_rows_appear_all_at_once(manager_c
         b"Importing 200 rows in one go: they appear when all of the file is in; should "
         b"anything fail, nothing is imported."
     ) in page.content
+
+
+def test_the_errors_csv_neutralises_cells_a_spreadsheet_would_evaluate(
+    manager_client, django_capture_on_commit_callbacks
+):
+    rows = [
+        ["Kundennummer", "Firma"],
+        ["=1+1", "Eins"],
+        ["=1+1", "Zwei"],
+        ["-2+3", "Drei"],
+        ["-2+3", "Vier"],
+    ]
+    uploaded = manager_client.post(
+        reverse("importjob:add"),
+        {"kind": "accounts", "file": SimpleUploadedFile("kunden.csv", csv_bytes(rows))},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(uploaded.url, {"customer_number": "Kundennummer", "name": "Firma"})
+    job = ImportJob.objects.get()
+
+    response = manager_client.get(reverse("importjob:errors", args=(job.pk,)))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows == [
+        ["line", "field", "reason", "level"],
+        ["3", "customer_number", "'=1+1 appears again (first on line 2)", "error"],
+        ["5", "customer_number", "'-2+3 appears again (first on line 4)", "error"],
+    ]
