@@ -1,15 +1,19 @@
 """Imports of accounts, contacts and orders from CSV and XLSX files: one engine for all.
 
 Readers stream a file's rows (``csv`` with encoding and delimiter sniffing, openpyxl in
-read-only mode); a mapping says which column holds which field; every row is validated and
-each problem is reported with its line, field and reason; good rows are upserted in batches,
-one transaction per batch, writing only rows that actually changed, so importing the same
+read-only mode) within ``FileLimits``; a mapping says which column holds which field; every
+row is validated and each problem is reported with its line, field and reason; good rows
+are upserted in batches, writing only rows that actually changed, so importing the same
 file twice writes nothing the second time.
+
+A run is all or nothing: its batches are written in one transaction, and a write that fails
+although its rows passed the checks undoes the whole run (``ImportAborted``). A dry run
+writes and rolls back each batch, so it meets the same refusals.
 
 ``import_rows`` is the entry point for code that already has rows as ``{field: text}``
 (the CRM sync, the ERP folder import); ``import_file`` reads a file, maps its columns and
-calls the same code. A file that cannot be read at all raises ``UnreadableFile`` before
-anything is written.
+calls the same code. A file that cannot be read at all, or is over a limit, raises
+``UnreadableFile`` before anything is written.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import datetime
 import io
 import logging
 import re
+import struct
 import zipfile
+import zlib
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,7 +37,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, connection, models, transaction
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.utils import timezone
 
 from content.taxonomy import BuyingRole, JourneyPhase
@@ -64,9 +70,19 @@ PREVIEW_ROWS = 5
 Progress = Callable[[int, int | None], None]
 
 
-class UnreadableFile(Exception):
-    """The file cannot be imported at all (format, encoding, header, mapping). Nothing was
-    written."""
+class ImportRefused(Exception):
+    """Nothing of the file or rows was imported; the message says why, for the person who
+    sent them."""
+
+
+class UnreadableFile(ImportRefused):
+    """The file cannot be imported at all (format, encoding, header, mapping, a limit).
+    Nothing was written."""
+
+
+class ImportAborted(ImportRefused):
+    """Writing failed for a reason the checks could not foresee (a concurrent change, a
+    database rule): the whole run was rolled back, nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,20 @@ class ImportReport:
 
 class _BadValue(ValueError):
     """A cell that does not parse; the message is the reason shown to the user."""
+
+
+# PostgreSQL refuses NUL in text, which Python's csv module reads from a file; no driver
+# encodes a lone surrogate, which JSON (the CRM's rows) can carry as "\ud800".
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _describe(exc: Exception) -> str:
+    """An exception in one line, for a message shown to the user (a driver's message may
+    run over several lines and quote a whole statement)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if len(text) > 300:
+        text = text[:300] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 # --- the fields of each kind, with the column names that suggest them -------------------------
@@ -242,6 +272,67 @@ def suggest_mapping(kind: str, headers: Iterable[str]) -> dict[str, str]:
 # --- reading files -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FileLimits:
+    """What a file may hold before it is refused (``HUB_IMPORT_MAX_*`` settings).
+
+    Rows count the non-blank data rows; columns and cell length are checked on every row
+    read; ``xlsx_expanded_bytes`` is what the parts of an .xlsx may expand to in all, checked
+    in the zip's directory before openpyxl reads any of it.
+    """
+
+    rows: int
+    columns: int
+    cell_chars: int
+    xlsx_expanded_bytes: int
+
+    @classmethod
+    def from_settings(cls) -> FileLimits:
+        return cls(
+            rows=getattr(settings, "HUB_IMPORT_MAX_ROWS", 1_000_000),
+            columns=getattr(settings, "HUB_IMPORT_MAX_COLUMNS", 200),
+            cell_chars=getattr(settings, "HUB_IMPORT_MAX_CELL_CHARS", 32_767),
+            xlsx_expanded_bytes=getattr(settings, "HUB_IMPORT_MAX_XLSX_EXPANDED_MB", 100) << 20,
+        )
+
+    @property
+    def csv_line_chars(self) -> int:
+        """The longest physical CSV line a file within the limits can have: every column
+        filled to the cell limit, quoted, with its delimiter."""
+        return self.columns * (self.cell_chars + 3)
+
+    def too_many_rows(self) -> UnreadableFile:
+        return UnreadableFile(
+            f"The file has more than {self.rows:,} rows, the limit (HUB_IMPORT_MAX_ROWS); "
+            "split it into several files."
+        )
+
+    def too_many_columns(self, line: int, columns: str) -> UnreadableFile:
+        return UnreadableFile(
+            f"Line {line} has {columns} columns; the limit is {self.columns:,} "
+            "(HUB_IMPORT_MAX_COLUMNS)."
+        )
+
+    def check_cells(self, line: int, cells: list[str]) -> None:
+        if cells and max(map(len, cells)) > self.cell_chars:
+            column, length = next(
+                (n, len(c)) for n, c in enumerate(cells, 1) if len(c) > self.cell_chars
+            )
+            raise UnreadableFile(
+                f"Line {line}, column {column}: the cell holds {length:,} characters; the "
+                f"limit is {self.cell_chars:,} (HUB_IMPORT_MAX_CELL_CHARS)."
+            )
+
+
+# Sanity checks of an .xlsx's zip structure, whatever the settings: a workbook has a few
+# dozen parts, and its XML compresses about 5-25:1; a zip bomb compresses 1000:1.
+XLSX_MAX_ENTRIES = 1_000
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FROM_BYTES = 1 << 20  # small parts may compress better; they cannot hurt
+# Excel's last row; openpyxl would count up to any row number a file claims.
+EXCEL_MAX_ROWS = 1_048_576
+
+
 @dataclass
 class Table:
     """A file's header row and a stream of its data rows as ``(line, cells)``."""
@@ -309,34 +400,85 @@ def _sniff_delimiter(first_line: str) -> str:
     return delimiter if counts[delimiter] else ","
 
 
+def _bounded_lines(text: IO[str], limits: FileLimits) -> Iterator[str]:
+    """The physical lines of a text, refusing one longer than any file within the limits
+    can hold, before it is in memory whole (a 2 GB file without a line break)."""
+    longest = limits.csv_line_chars
+    number = 0
+    while line := text.readline(longest + 1):
+        number += 1
+        if len(line) > longest:
+            raise UnreadableFile(
+                f"Line {number} is longer than {longest:,} characters: more than "
+                f"{limits.columns:,} columns (HUB_IMPORT_MAX_COLUMNS) of "
+                f"{limits.cell_chars:,} characters (HUB_IMPORT_MAX_CELL_CHARS)."
+            )
+        yield line
+
+
+def _csv_row_checked(line: int, row: list[str], limits: FileLimits) -> list[str]:
+    if len(row) > limits.columns:
+        width = len(row)
+        while width and not row[width - 1].strip():
+            width -= 1
+        if width > limits.columns:
+            raise limits.too_many_columns(line, f"{width:,}")
+        del row[width:]
+    limits.check_cells(line, row)
+    return row
+
+
+def _csv_error(line: int, exc: csv.Error, limits: FileLimits) -> UnreadableFile:
+    if "field larger than field limit" in str(exc):
+        # The csv module's own guard, below or above ours: name ours.
+        most = min(limits.cell_chars, csv.field_size_limit())
+        return UnreadableFile(
+            f"Line {line}: a cell holds more than {most:,} characters; the limit is "
+            f"{limits.cell_chars:,} (HUB_IMPORT_MAX_CELL_CHARS)."
+        )
+    return UnreadableFile(f"Line {line}: {exc}")
+
+
 @contextmanager
-def _csv_table(stream: IO[bytes], options: Mapping[str, Any]) -> Iterator[Table]:
+def _csv_table(
+    stream: IO[bytes], options: Mapping[str, Any], limits: FileLimits
+) -> Iterator[Table]:
     encoding = _sniff_encoding(stream, options.get("encoding", ""))
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
         try:
-            delimiter = options.get("delimiter") or _sniff_delimiter(text.readline())
+            delimiter = options.get("delimiter") or _sniff_delimiter(
+                text.readline(limits.csv_line_chars)
+            )
         except UnicodeDecodeError:
             raise UnreadableFile(f"Line 1: not {encoding} text.") from None
         if delimiter == "\\t":
             delimiter = "\t"
         text.seek(0)
-        reader = csv.reader(text, delimiter=delimiter)
+        reader = csv.reader(_bounded_lines(text, limits), delimiter=delimiter)
         try:
             headers = next((row for row in reader if any(cell.strip() for cell in row)), [])
         except csv.Error as exc:
-            raise UnreadableFile(f"Line {reader.line_num}: {exc}") from None
+            raise _csv_error(reader.line_num, exc, limits) from None
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"Line {reader.line_num + 1}: not {encoding} text ({exc.reason})."
+            ) from None
         header_line = reader.line_num
+        headers = _csv_row_checked(header_line, headers, limits)
 
         def records() -> Iterator[tuple[int, list[str]]]:
-            line = header_line
+            line, rows = header_line, 0
             try:
                 for row in reader:
                     line += 1
                     if any(cell.strip() for cell in row):
-                        yield line, row
+                        rows += 1
+                        if rows > limits.rows:
+                            raise limits.too_many_rows()
+                        yield line, _csv_row_checked(line, row, limits)
             except csv.Error as exc:
-                raise UnreadableFile(f"Line {line + 1}: {exc}") from None
+                raise _csv_error(line + 1, exc, limits) from None
             except UnicodeDecodeError as exc:
                 raise UnreadableFile(
                     f"Line {line + 1}: not {encoding} text ({exc.reason})."
@@ -360,14 +502,103 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _check_xlsx_archive(stream: IO[bytes], limits: FileLimits) -> None:
+    """Refuse an .xlsx whose zip would expand beyond the limits, from its directory alone.
+
+    openpyxl reads the shared strings and styles whole, so a small file expanding to
+    gigabytes must never reach it. The sizes checked are the ones the zip declares; Python's
+    ``zipfile`` never expands a part beyond its declared size (it stops, and the CRC check
+    fails), so a file that lies about them is refused as damaged while it is read.
+    """
+    entries = _zip_entry_count(stream)
+    if entries > XLSX_MAX_ENTRIES:
+        raise UnreadableFile(
+            f"The XLSX file holds {entries:,} parts; a workbook has at most "
+            f"{XLSX_MAX_ENTRIES:,}. It is not a spreadsheet saved by Excel."
+        )
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"This is not a readable XLSX file ({exc}).") from None
+    finally:
+        stream.seek(0)
+    expanded = sum(part.file_size for part in parts)
+    if expanded > limits.xlsx_expanded_bytes:
+        raise UnreadableFile(
+            f"The XLSX file expands to {_megabytes(expanded)} when opened; the limit is "
+            f"{_megabytes(limits.xlsx_expanded_bytes)} (HUB_IMPORT_MAX_XLSX_EXPANDED_MB). "
+            "Save it as CSV, or split it."
+        )
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > XLSX_RATIO_FROM_BYTES and ratio > XLSX_MAX_RATIO:
+            raise UnreadableFile(
+                f"The XLSX part {part.filename} expands {ratio:,.0f} times "
+                f"({part.compress_size:,} bytes to {_megabytes(part.file_size)}); a workbook "
+                f"expands at most {XLSX_MAX_RATIO} times. It is not a spreadsheet saved by Excel."
+            )
+
+
+def _zip_entry_count(stream: IO[bytes]) -> int:
+    """The number of entries a zip's end record declares, read before ``zipfile`` builds
+    an object for each of them (a zip of a million empty entries is a few MB)."""
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    tail_size = min(size, 22 + 0xFFFF)  # the end record, and a comment of at most 64 KB
+    stream.seek(size - tail_size)
+    tail = stream.read(tail_size)
+    stream.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise UnreadableFile("This is not a readable XLSX file (it is not a zip archive).")
+    (entries,) = struct.unpack("<H", tail[at + 10 : at + 12])
+    # 0xFFFF means "see the zip64 record": more entries than any workbook has.
+    return entries if entries != 0xFFFF else 0xFFFF
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):,.1f} MB"
+
+
+# What openpyxl raises on a damaged workbook while it reads the rows: a part that fails its
+# CRC check, XML that does not parse (lxml's and expat's errors are SyntaxErrors),
+# references to shared strings or styles that do not exist.
+_XLSX_DAMAGE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    SyntaxError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+)
+
+
+def _xlsx_rows(rows: Iterator[tuple]) -> Iterator[tuple]:
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except _XLSX_DAMAGE as exc:
+            raise UnreadableFile(f"The XLSX file is damaged ({exc}).") from None
+        yield values
+
+
 @contextmanager
-def _xlsx_table(stream: IO[bytes], options: Mapping[str, Any]) -> Iterator[Table]:
+def _xlsx_table(
+    stream: IO[bytes], options: Mapping[str, Any], limits: FileLimits
+) -> Iterator[Table]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_xlsx_archive(stream, limits)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, OSError, *_XLSX_DAMAGE) as exc:
         raise UnreadableFile(f"This is not a readable XLSX file ({exc}).") from None
     try:
         sheet_name = options.get("sheet")
@@ -376,32 +607,69 @@ def _xlsx_table(stream: IO[bytes], options: Mapping[str, Any]) -> Iterator[Table
                 f"The workbook has no sheet {sheet_name!r}; it has: "
                 f"{', '.join(workbook.sheetnames)}."
             )
+        if not workbook.worksheets:
+            raise UnreadableFile("The workbook has no sheet.")
         sheet = workbook[sheet_name] if sheet_name else workbook.worksheets[0]
-        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+        # The size a sheet declares may be wrong (some exporters write "A1"); openpyxl would
+        # silently stop there. Read what is there instead, within our own limits.
+        sheet.reset_dimensions()
+        # The header row decides the width: a cell right of it can be in no mapped column,
+        # so data rows are read only that wide, whatever column a cell claims.
         headers: list[str] = []
-        for _line, values in rows:
+        header_line = 0
+        scan = _xlsx_rows(sheet.iter_rows(max_col=limits.columns + 1, values_only=True))
+        for line, values in enumerate(scan, start=1):
+            if line > EXCEL_MAX_ROWS:
+                break
             cells = [_cell_text(value) for value in values]
             if any(cells):
-                headers = cells
+                if cells[limits.columns :] and any(cells[limits.columns :]):
+                    raise limits.too_many_columns(line, f"more than {limits.columns:,}")
+                limits.check_cells(line, cells)
+                headers, header_line = cells, line
                 break
+        headers = _check_header(headers)
 
         def records() -> Iterator[tuple[int, list[str]]]:
-            for line, values in rows:
+            rows = _xlsx_rows(
+                sheet.iter_rows(min_row=header_line + 1, max_col=len(headers), values_only=True)
+            )
+            count = 0
+            for line, values in enumerate(rows, start=header_line + 1):
+                if line > EXCEL_MAX_ROWS:
+                    raise UnreadableFile(
+                        f"The sheet has rows beyond row {EXCEL_MAX_ROWS:,}, Excel's last; "
+                        "it is damaged."
+                    )
                 cells = [_cell_text(value) for value in values]
                 if any(cells):
+                    count += 1
+                    if count > limits.rows:
+                        raise limits.too_many_rows()
+                    limits.check_cells(line, cells)
                     yield line, cells
 
-        yield Table(_check_header(headers), records())
+        yield Table(headers, records())
     finally:
         workbook.close()
 
 
 @contextmanager
 def open_table(
-    stream: IO[bytes], *, name: str = "", options: Mapping[str, Any] | None = None
+    stream: IO[bytes],
+    *,
+    name: str = "",
+    options: Mapping[str, Any] | None = None,
+    limits: FileLimits | None = None,
 ) -> Iterator[Table]:
-    """The rows of a CSV or XLSX file given as a binary, seekable file object."""
+    """The rows of a CSV or XLSX file given as a binary, seekable file object.
+
+    A file over ``limits`` (by default the ``HUB_IMPORT_MAX_*`` settings) raises
+    ``UnreadableFile``: an .xlsx whose parts would expand too far as it is opened, any file
+    once a row over a limit is read.
+    """
     options = options or {}
+    limits = limits or FileLimits.from_settings()
     # Django's File objects wrap the real file object; io.TextIOWrapper wants the latter.
     while not isinstance(stream, io.IOBase) and hasattr(stream, "file"):
         stream = stream.file
@@ -412,10 +680,10 @@ def open_table(
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnreadableFile("Old Excel files (.xls) cannot be read; save the file as .xlsx.")
     if _is_xlsx(head, name):
-        with _xlsx_table(stream, options) as table:
+        with _xlsx_table(stream, options, limits) as table:
             yield table
     else:
-        with _csv_table(stream, options) as table:
+        with _csv_table(stream, options, limits) as table:
             yield table
 
 
@@ -476,7 +744,8 @@ def import_file(
     """Import (or dry-run) a CSV or XLSX file. Without a mapping, the suggested one is used.
 
     The file is read once in full before anything is written, so a file that cannot be read
-    raises ``UnreadableFile`` having changed nothing.
+    or is over a limit raises ``UnreadableFile`` having changed nothing; a failed write
+    raises ``ImportAborted``, having changed nothing either.
     """
     options = {**(options or {})}
     options.setdefault("file_name", name)
@@ -674,6 +943,8 @@ def parse_timezone(text: str) -> str:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise _BadValue(f"{text!r} is not an IANA time zone, e.g. Europe/Berlin") from None
+    if len(text) > _max_length(Contact, "timezone"):
+        raise _BadValue(f"longer than {_max_length(Contact, 'timezone')} characters")
     return text
 
 
@@ -681,8 +952,10 @@ _GERMAN_NUMBER = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?|[+-]?\d+,\d+")
 _ISO_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?|[+-]?\d*\.?\d+")
 
 
-def parse_decimal(text: str, places: int = 2) -> Decimal:
-    """ISO (``1234.56``, ``1,234.56``) or German (``1.234,56``, ``12,5``) numbers.
+def parse_decimal(text: str, places: int = 2, digits: int = 12) -> Decimal:
+    """ISO (``1234.56``, ``1,234.56``) or German (``1.234,56``, ``12,5``) numbers, rounded
+    to ``places`` decimals, with at most ``digits`` digits in all (a database column's
+    ``max_digits``: a larger number would be refused when it is written).
 
     A lone comma is a decimal comma (``1,5``), a lone dot a decimal point (``1.5``); so
     ``1.234`` is one point two three four: write German thousands with a decimal comma
@@ -695,19 +968,47 @@ def parse_decimal(text: str, places: int = 2) -> Decimal:
         raw = raw.replace(",", "")
     else:
         raise _BadValue(f"{text!r} is not a number (use 1234.56 or 1.234,56)")
+    too_large = _BadValue(
+        f"{text!r} is too large: at most {digits - places} digits before the decimal point"
+    )
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise _BadValue(f"{text!r} is not a number") from None
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        value = Decimal(raw).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the decimal context holds
+        raise too_large from None
+    if _too_many_digits(value, places, digits):
+        raise too_large
+    return value
+
+
+def _too_many_digits(value: Decimal, places: int, digits: int) -> bool:
+    return value != 0 and value.adjusted() >= digits - places
+
+
+def _decimal(model, name: str) -> Callable[[str], Decimal]:
+    """The parser for a model's decimal field, within its digits."""
+    spec = model._meta.get_field(name)
+    return lambda text: parse_decimal(text, places=spec.decimal_places, digits=spec.max_digits)
 
 
 _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y")
+# Dates are taken from these years only. Outside them a date is a typing error, and near
+# year 1 or 9999 a time zone offset carries it beyond what Python or the databases can hold
+# (0001-01-01 in Berlin is in year 0 in UTC).
+DATE_YEARS = (1900, 2999)
+# What Excel shows in a cell it cannot compute; openpyxl gives "#VALUE!" for a date cell
+# whose serial number is outside Excel's dates.
+EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
 
 
 def parse_datetime(text: str) -> datetime.datetime:
     """ISO 8601 (``2026-11-23``, ``2026-11-23 14:05``, with offset) or German
-    (``23.11.2026``, ``23.11.2026 14:05``); without an offset, in the hub's time zone."""
+    (``23.11.2026``, ``23.11.2026 14:05``); without an offset, in the hub's time zone.
+    Years outside ``DATE_YEARS`` are refused."""
+    if text in EXCEL_ERRORS:
+        raise _BadValue(
+            f"the cell holds the Excel error {text}, not a date (a date cell shows it when "
+            "its number is outside Excel's dates)"
+        )
     value = None
     try:
         value = datetime.datetime.fromisoformat(text)
@@ -720,6 +1021,9 @@ def parse_datetime(text: str) -> datetime.datetime:
                 continue
     if value is None:
         raise _BadValue(f"{text!r} is not a date (use 2026-11-23 or 23.11.2026)")
+    first, last = DATE_YEARS
+    if not first <= value.year <= last:
+        raise _BadValue(f"{text!r} is out of range: use a date in the years {first} to {last}")
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.get_default_timezone())
     return value
@@ -804,6 +1108,7 @@ class _Batch:
     after_create: list[Callable[[], Iterable]] = field(default_factory=list)
     items: list = field(default_factory=list)  # orders: the service's inputs
     groups: list = field(default_factory=list)  # orders: their rows, by item index
+    result: Any = None  # orders: what the service did with the items
 
 
 class _Importer:
@@ -817,6 +1122,9 @@ class _Importer:
         self.key = key_field(self.kind, options)
         self.now = timezone.now()
         self.seen: dict[Any, int] = {}  # key -> first line, across batches
+        # (unique field, value) -> first line, across batches: a dry run, whose batches
+        # are rolled back, must find a value taken by an earlier batch as the run does.
+        self.unique_seen: dict[tuple[str, Any], int] = {}
         self.created = self.updated = self.unchanged = self.skipped = 0
         self.error_count = 0
         self.errors: list[RowIssue] = []
@@ -846,6 +1154,14 @@ class _Importer:
             text = (text or "").strip()
             if not text:
                 continue
+            if _UNSTORABLE.search(text):
+                self.error(
+                    line,
+                    name,
+                    "holds a character no database can store (NUL, or half of a UTF-16 pair)",
+                )
+                ok = False
+                continue
             try:
                 values[name] = parser(text)
             except _BadValue as exc:
@@ -873,12 +1189,18 @@ class _Importer:
             yield batch
 
     def run(self, numbered_rows, *, progress: Progress | None, total: int | None) -> ImportReport:
-        processed = 0
-        for rows in self.batches(numbered_rows):
-            self.store(self.plan(rows), rows)
-            processed += len(rows)
-            if progress:
-                progress(processed, total)
+        """Import (or dry-run) the rows, batch by batch; the report of what was done.
+
+        A real run is one transaction: either every row that passed the checks is stored,
+        or, should writing fail anyway, nothing is (``ImportAborted``). A dry run writes each
+        batch just as the run would and rolls it back, so it meets every refusal the run
+        would meet, and reports it on the batch's lines.
+        """
+        if self.dry_run:
+            processed = self.loop(numbered_rows, progress, total)
+        else:
+            with transaction.atomic():
+                processed = self.loop(numbered_rows, progress, total)
         report = ImportReport(
             kind=self.kind,
             dry_run=self.dry_run,
@@ -904,32 +1226,63 @@ class _Importer:
         )
         return report
 
+    def loop(self, numbered_rows, progress: Progress | None, total: int | None) -> int:
+        processed = 0
+        for rows in self.batches(numbered_rows):
+            self.store(self.plan(rows), rows)
+            processed += len(rows)
+            if progress:
+                progress(processed, total)
+        return processed
+
     def plan(self, rows) -> _Batch:
         raise NotImplementedError
 
     def store(self, batch: _Batch, rows) -> None:
-        """Write the batch in one transaction (unless dry run) and count it."""
-        if not self.dry_run and (batch.create or batch.update):
+        """Write the batch in a transaction of its own (rolled back in a dry run), count it.
+
+        The checks looked at every value and at what is stored, so a write that fails
+        anyway (a concurrent change, a database rule) cannot be answered row by row: a real
+        run stops and is rolled back whole; a dry run reports the batch and goes on.
+        """
+        if batch.create or batch.update or batch.items:
             try:
                 with transaction.atomic():
                     self.write(batch)
-            except DatabaseError as exc:
-                self.batch_failed(rows, exc)
-                self.skipped += len(batch.create) + len(batch.update)
+                    if self.dry_run:
+                        transaction.set_rollback(True)
+            except (OperationalError, InterfaceError):
+                raise  # the database is away: no fault of these rows
+            except Exception as exc:
+                logger.exception(
+                    "import.batch_failed kind=%s dry_run=%s lines=%s-%s",
+                    self.kind,
+                    self.dry_run,
+                    rows[0][0],
+                    rows[-1][0],
+                )
+                if not self.dry_run:
+                    raise ImportAborted(
+                        f"Nothing was imported: writing lines {rows[0][0]}-{rows[-1][0]} "
+                        f"failed ({_describe(exc)}), so the whole import was undone."
+                    ) from exc
+                self.error(
+                    rows[0][0],
+                    "",
+                    f"lines {rows[0][0]}-{rows[-1][0]} would not be imported: writing them "
+                    f"failed ({_describe(exc)}); the import would stop and import nothing",
+                )
+                self.skipped += self.rows_written(batch)
                 return
+        self.count(batch)
+
+    def rows_written(self, batch: _Batch) -> int:
+        return len(batch.create) + len(batch.update)
+
+    def count(self, batch: _Batch) -> None:
         self.created += len(batch.create)
         self.updated += len(batch.update)
         self.unchanged += batch.unchanged
-
-    def batch_failed(self, rows, exc: Exception) -> None:
-        # Rows are checked against the database before the batch is written, so this is a
-        # concurrent change: report the batch, keep going.
-        logger.warning("import.batch_failed kind=%s error=%s", self.kind, exc)
-        self.error(
-            rows[0][0],
-            "",
-            f"lines {rows[0][0]}-{rows[-1][0]} not imported, the database refused them: {exc}",
-        )
 
     def write(self, batch: _Batch) -> None:
         if batch.create:
@@ -978,12 +1331,17 @@ class _Importer:
             owners[name] = {row[name]: row for row in stored} if values else {}
         return owners
 
-    def unique_clash(
-        self, line: int, values: dict, target: dict | None, owners: dict, batch_values: dict
-    ) -> bool:
+    def unique_clash(self, line: int, values: dict, target: dict | None, owners: dict) -> bool:
         clash = False
         for name in self.UNIQUE:
             if name == self.key or name not in values:
+                continue
+            # An earlier row of the file first: in a real run the database holds that row
+            # by now, in a dry run it does not, and both must say the same.
+            first = self.unique_seen.setdefault((name, values[name]), line)
+            if first != line:
+                self.error(line, name, f"{values[name]} appears again (first on line {first})")
+                clash = True
                 continue
             owner = owners[name].get(values[name])
             if owner is not None and (target is None or owner["id"] != target["id"]):
@@ -992,10 +1350,6 @@ class _Importer:
                     name,
                     f"{values[name]} already belongs to another {self.model._meta.verbose_name}",
                 )
-                clash = True
-            first = batch_values.setdefault((name, values[name]), line)
-            if first != line:
-                self.error(line, name, f"{values[name]} appears again (first on line {first})")
                 clash = True
         return clash
 
@@ -1027,10 +1381,9 @@ class AccountImporter(_Importer):
         batch = _Batch()
         parsed = self.keyed(rows, "accounts")
         owners = self.owners(parsed)
-        batch_values: dict = {}
         for line, values in parsed:
             target = owners[self.key].get(values[self.key])
-            if self.unique_clash(line, values, target, owners, batch_values):
+            if self.unique_clash(line, values, target, owners):
                 self.skipped += 1
                 continue
             if target is None:
@@ -1100,11 +1453,10 @@ class ContactImporter(_Importer):
                 email_hash__in={email_hash(v["email"]) for _l, v in parsed if "email" in v}
             ).values_list("email_hash", flat=True)
         )
-        batch_values: dict = {}
         evidence: list[tuple[dict, str, str, str]] = []  # contact row, what, from, to
         for line, values in parsed:
             target = owners[self.key].get(values[self.key])
-            if self.unique_clash(line, values, target, owners, batch_values):
+            if self.unique_clash(line, values, target, owners):
                 self.skipped += 1
                 continue
             if "account" in values:
@@ -1231,11 +1583,20 @@ class OrderImporter(_Importer):
         "account": _text(_max_length(Account, "customer_number")),
         "contact": parse_email,
         "currency": lambda text: _currency(text),
-        "revenue": parse_decimal,
+        "revenue": _decimal(Order, "revenue"),
         "sku": _text(_max_length(OrderLine, "sku")),
         "quantity": lambda text: _quantity(text),
-        "unit_price": parse_decimal,
+        "unit_price": _decimal(OrderLine, "unit_price"),
     }
+    # (decimal places, digits) of the stored totals: more would be refused when written.
+    LINE_TOTAL_DIGITS = (
+        OrderLine._meta.get_field("line_total").decimal_places,
+        OrderLine._meta.get_field("line_total").max_digits,
+    )
+    REVENUE_DIGITS = (
+        Order._meta.get_field("revenue").decimal_places,
+        Order._meta.get_field("revenue").max_digits,
+    )
     # The service's field names -> the import's.
     FIELD_NAMES = {
         "order_number": "external_id",
@@ -1313,11 +1674,19 @@ class OrderImporter(_Importer):
             if missing:
                 group.bad = True
                 continue
-            group.lines.append(
-                OrderLineInput(
-                    sku=values["sku"], quantity=values["quantity"], unit_price=values["unit_price"]
-                )
+            order_line = OrderLineInput(
+                sku=values["sku"], quantity=values["quantity"], unit_price=values["unit_price"]
             )
+            if _too_many_digits(order_line.line_total, *self.LINE_TOTAL_DIGITS):
+                self.error(
+                    line,
+                    "unit_price",
+                    f"quantity times unit price, {order_line.line_total}, is too large for an "
+                    "order line",
+                )
+                group.bad = True
+                continue
+            group.lines.append(order_line)
 
         batch = _Batch()
         for number, group in groups.items():
@@ -1326,6 +1695,14 @@ class OrderImporter(_Importer):
                 self.error(group.line, "external_id", f"order {number} skipped: a row is bad")
                 continue
             values = group.values
+            if "revenue" not in values and _too_many_digits(
+                sum((line.line_total for line in group.lines), Decimal(0)), *self.REVENUE_DIGITS
+            ):
+                self.skipped += group.row_count
+                self.error(
+                    group.line, "revenue", f"order {number}: the sum of its lines is too large"
+                )
+                continue
             batch.items.append(
                 OrderInput(
                     order_number=number,
@@ -1344,17 +1721,15 @@ class OrderImporter(_Importer):
             batch.groups.append(group)
         return batch
 
-    def store(self, batch: _Batch, rows) -> None:
-        if not batch.items:
-            return
-        try:
-            with transaction.atomic():
-                result = orders_record(source=self.source, items=batch.items, reported_by="import")
-                if self.dry_run:
-                    transaction.set_rollback(True)
-        except DatabaseError as exc:
-            self.batch_failed(rows, exc)
-            self.skipped += sum(group.row_count for group in batch.groups)
+    def write(self, batch: _Batch) -> None:
+        batch.result = orders_record(source=self.source, items=batch.items, reported_by="import")
+
+    def rows_written(self, batch: _Batch) -> int:
+        return sum(group.row_count for group in batch.groups)
+
+    def count(self, batch: _Batch) -> None:
+        result = batch.result
+        if result is None:
             return
         for problem in result.errors:
             group = batch.groups[problem.index]
@@ -1374,7 +1749,7 @@ def _currency(text: str) -> str:
 
 
 def _quantity(text: str) -> Decimal:
-    value = parse_decimal(text, places=3)
+    value = _decimal(OrderLine, "quantity")(text)
     if value < 0:
         raise _BadValue("must not be negative")
     return value

@@ -17,7 +17,10 @@ from wagtail.admin.ui.tables import Column, LiveStatusTagColumn, LocaleColumn, U
 from wagtail.snippets.action_menu import UnpublishMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.permissions import get_permission_name
+from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from hub.spreadsheets import FormulaSafeExportMixin
 
 from .models import AudienceMessage, Category, Product
 from .panels import CompletenessPanel
@@ -89,6 +92,10 @@ def register_withdraw_menu_item(model):
     return None
 
 
+class ProductIndexView(FormulaSafeExportMixin, SnippetIndexView):
+    """The product listing; its CSV export cannot carry formulas."""
+
+
 class ProductViewSet(SnippetViewSet):
     model = Product
     edit_view_class = ContentEditView
@@ -107,6 +114,7 @@ class ProductViewSet(SnippetViewSet):
         UpdatedAtColumn(label=_("Updated")),
     ]
     list_export = ["sku", "gtin", "name", "brand", "live", "updated_at"]
+    index_view_class = ProductIndexView
     inspect_view_enabled = True
 
     def get_queryset(self, request):

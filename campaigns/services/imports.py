@@ -1,4 +1,8 @@
-"""File imports as jobs: upload, map columns, dry run, import; run by a Celery task."""
+"""File imports as jobs: upload, map columns, dry run, import; run by a Celery task.
+
+An import is all or nothing: the engine stores the rows that passed its checks in one
+transaction, or nothing at all, and the job says which, and why.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from django.utils import timezone
 
 from campaigns.importing import (
     MAX_REPORTED,
+    ImportRefused,
     ImportReport,
-    UnreadableFile,
     import_file,
     preview,
     suggest_mapping,
@@ -81,7 +85,14 @@ def import_job_start(
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run a queued job. Running it twice, or after it finished, does nothing."""
+    """Run a queued job. Running it twice, or after it finished, does nothing.
+
+    The job ends previewed (dry run), done, or failed with the reason; a failed import
+    wrote nothing. A dry run shows its progress as it goes; an import is one transaction,
+    whose progress nobody else could see, so the job shows it running until it is done.
+    An error of the database connection, or any other surprise, is raised too, after the
+    job is marked failed.
+    """
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING
     )
@@ -90,7 +101,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     job = ImportJob.objects.get(pk=job_id)
 
     def progress(processed: int, total: int | None) -> None:
-        # Outside the batch transactions, so the admin sees it at once.
         ImportJob.objects.filter(pk=job_id).update(
             processed_rows=processed, total_rows=total or processed
         )
@@ -104,15 +114,14 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 mapping=job.mapping,
                 options=job.options,
                 dry_run=job.dry_run,
-                progress=progress,
+                progress=progress if job.dry_run else None,
             )
-    except UnreadableFile as exc:
+    except ImportRefused as exc:
         _fail(job, str(exc))
         logger.info("import.failed job=%s reason=%s", job.pk, exc)
         return job
     except Exception as exc:
-        # Batches already written stay written (each is whole); the job must not look as
-        # if it were still running.
+        # The engine's transaction is rolled back: nothing of the file is stored.
         _fail(job, f"The import stopped unexpectedly: {exc}")
         logger.exception("import.crashed job=%s", job.pk)
         raise

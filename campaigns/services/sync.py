@@ -40,6 +40,7 @@ from campaigns.erp import (
     get_drop_location,
 )
 from campaigns.importing import (
+    ImportRefused,
     ImportReport,
     UnreadableFile,
     import_rows,
@@ -56,6 +57,7 @@ from campaigns.models import (
     normalise_email,
 )
 from campaigns.services.imports import import_job_run
+from hub.spreadsheets import neutralise_formula
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +195,9 @@ def _crm_sync_kind(backend, kind: ImportKind) -> KindResult:
                 issues.extend(_issues(report, group, first_line=line))
                 line += len(group)
             cursor = page.cursor
-    except (CrmError, UnreadableFile) as exc:
+    except (CrmError, ImportRefused) as exc:
+        # Pages imported before this one stay imported (each was one transaction); the
+        # cursor stays before them all, and importing them again changes nothing.
         sync_state_finish(state=state, error=str(exc))
         logger.warning("crm.sync.failed state=%s error=%s", name, exc)
         return KindResult(kind=kind, ok=False, cursor=since, error=str(exc))
@@ -345,9 +349,9 @@ def erp_import_files() -> ErpImportResult | None:
     """Import every file waiting in ``HUB_ERP_IMPORT_LOCATION``, in name order.
 
     Each file becomes an ImportJob (shown under Imports, with its copy of the file) run by
-    the import engine, then moves to ``processed/``, or to ``failed/`` when it cannot be read
-    (nothing of it is written); its problems go to ``<file>.errors.csv`` or ``.errors.txt``
-    beside it. None when the location is not set.
+    the import engine, all or nothing, then moves to ``processed/``, or to ``failed/`` when
+    it could not be read or imported (nothing of it is written); its problems go to
+    ``<file>.errors.csv`` or ``.errors.txt`` beside it. None when the location is not set.
     """
     location = get_drop_location()
     if location is None:
@@ -399,8 +403,9 @@ def _erp_import_file(
             )
         job = _erp_job(drop_file, stream)
     job = import_job_run(job_id=job.pk) or job
-    _remember(state, token)
     if job.status != ImportStatus.DONE:
+        # Nothing of it was written (the import is one transaction), so the same file put
+        # back after a fix, or after a limit was raised, is imported then.
         moved_to = location.move_to(name, FAILED)
         message = job.message or f"the import ended {job.get_status_display()}"
         location.write(f"{moved_to}.errors.txt", f"{name}: {message}\n".encode())
@@ -413,6 +418,7 @@ def _erp_import_file(
             job_id=job.pk,
             message=message,
         )
+    _remember(state, token)
     moved_to = location.move_to(name, PROCESSED)
     if job.errors:
         location.write(f"{moved_to}.errors.csv", _errors_csv(job.errors))
@@ -475,5 +481,7 @@ def _errors_csv(issues: list[dict[str, Any]]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["line", "field", "reason", "level"])
     for issue in issues:
-        writer.writerow([issue.get(k, "") for k in ("line", "field", "reason", "level")])
+        writer.writerow(
+            [neutralise_formula(issue.get(k, "")) for k in ("line", "field", "reason", "level")]
+        )
     return out.getvalue().encode("utf-8-sig")

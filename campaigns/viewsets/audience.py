@@ -53,6 +53,7 @@ from campaigns.services.consent import (
 from campaigns.services.contacts import contact_phase_set
 from campaigns.services.privacy import audit_title, contact_erase, contact_export_data
 from content.taxonomy import BuyingRole, JourneyPhase
+from hub.spreadsheets import FormulaSafeExportMixin
 
 RECENT_EVENTS = 20
 RECENT_ORDERS = 10
@@ -121,7 +122,7 @@ class ContactFilterSet(WagtailFilterSet):
         return queryset.filter(is_suppressed=value)
 
 
-class ContactIndexView(IndexView):
+class ContactIndexView(FormulaSafeExportMixin, IndexView):
     def get_base_queryset(self):
         return with_suppression(super().get_base_queryset().select_related("account"))
 
@@ -575,7 +576,7 @@ class ContactViewSet(ModelViewSet):
 # --- accounts -------------------------------------------------------------------------------
 
 
-class AccountIndexView(IndexView):
+class AccountIndexView(FormulaSafeExportMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().annotate(contact_count=Count("contacts"))
 

@@ -21,6 +21,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from campaigns.importing import FIELDS, KEYS, UnreadableFile, required_fields
 from campaigns.models import ImportJob, ImportKind, ImportStatus, OrderSource
 from campaigns.services.imports import import_job_create, import_job_preview, import_job_start
+from hub.spreadsheets import neutralise_formula
 
 FINISHED = {ImportStatus.PREVIEWED, ImportStatus.DONE, ImportStatus.FAILED}
 ERRORS_SHOWN = 50
@@ -335,7 +336,7 @@ class ImportErrorsView(PermissionCheckedMixin, View):
         writer.writerow(["line", "field", "reason", "level"])
         for issue in job.errors or []:
             writer.writerow(
-                [issue.get("line"), issue.get("field"), issue.get("reason"), issue.get("level")]
+                [neutralise_formula(issue.get(key)) for key in ("line", "field", "reason", "level")]
             )
         return response
 

@@ -343,6 +343,14 @@ HUB_ERP_IMPORT_S3_ENDPOINT_URL = env(
     "HUB_ERP_IMPORT_S3_ENDPOINT_URL", default=env("AWS_S3_ENDPOINT_URL", default="")
 )
 
+# What an imported file (admin upload, command, ERP drop) may hold; a file over a limit is
+# refused with the limit's name before anything is written. An .xlsx is checked before it
+# is opened: its parts may expand to at most HUB_IMPORT_MAX_XLSX_EXPANDED_MB in all.
+HUB_IMPORT_MAX_ROWS = env.int("HUB_IMPORT_MAX_ROWS", default=1_000_000)
+HUB_IMPORT_MAX_COLUMNS = env.int("HUB_IMPORT_MAX_COLUMNS", default=200)
+HUB_IMPORT_MAX_CELL_CHARS = env.int("HUB_IMPORT_MAX_CELL_CHARS", default=32_767)  # Excel's own
+HUB_IMPORT_MAX_XLSX_EXPANDED_MB = env.int("HUB_IMPORT_MAX_XLSX_EXPANDED_MB", default=100)
+
 # Channels: adapters loaded by dotted path (channels/registry.py).
 HUB_CHANNELS = {
     "newsletter": {"BACKEND": "channels.newsletter.NewsletterChannel"},

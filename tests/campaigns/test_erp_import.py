@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import uuid
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from openpyxl import Workbook
 from campaigns.models import Account, Contact, ImportJob, Order, SyncState
 from campaigns.services.sync import erp_import_files
 from campaigns.tasks import import_erp_files
+from tests.campaigns.import_files import database_refuses, shared_strings_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +106,20 @@ def test_bad_rows_are_skipped_and_reported_beside_the_processed_file(drop):
     ]
 
 
+def test_the_errors_csv_beside_a_file_neutralises_cells_a_spreadsheet_would_evaluate(drop):
+    (drop / "accounts.csv").write_text(
+        "Kundennummer;Firma\n@SUM(1+1);Eins\n@SUM(1+1);Zwei\n", encoding="utf-8"
+    )
+
+    erp_import_files()
+
+    report = (drop / "processed/accounts.csv.errors.csv").read_text(encoding="utf-8-sig")
+    assert report.splitlines() == [
+        "line,field,reason,level",
+        "3,customer_number,'@SUM(1+1) appears again (first on line 2),error",
+    ]
+
+
 def test_unreadable_file_writes_nothing_and_moves_to_failed(drop):
     (drop / "accounts.csv").write_text(ACCOUNTS_CSV, encoding="utf-8")
     (drop / "orders.csv").write_text("Artikelnummer;Menge\nHW-1;2\n", encoding="utf-8")
@@ -122,6 +138,51 @@ def test_unreadable_file_writes_nothing_and_moves_to_failed(drop):
     state = SyncState.objects.get(backend="erp.files")
     assert state.last_error.startswith("failed/orders.csv: No column is mapped")
     assert ImportJob.objects.get(original_name="orders.csv").status == "failed"
+
+
+def test_an_xlsx_bomb_is_moved_to_failed_with_the_limit_and_its_size(drop, settings):
+    settings.HUB_IMPORT_MAX_XLSX_EXPANDED_MB = 1
+    (drop / "contacts.xlsx").write_bytes(shared_strings_bomb(3))
+
+    result = erp_import_files()
+
+    assert [f.status for f in result.files] == ["failed"]
+    assert listing(drop) == ["failed/contacts.xlsx", "failed/contacts.xlsx.errors.txt"]
+    assert (drop / "failed/contacts.xlsx.errors.txt").read_text() == (
+        "contacts.xlsx: The XLSX file expands to 3.0 MB when opened; the limit is 1.0 MB "
+        "(HUB_IMPORT_MAX_XLSX_EXPANDED_MB). Save it as CSV, or split it.\n"
+    )
+    assert not Contact.objects.exists()
+
+
+def test_a_file_the_database_refuses_midway_imports_nothing_and_moves_to_failed(drop, monkeypatch):
+    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 1)
+    (drop / "accounts.csv").write_text(ACCOUNTS_CSV + "K-1003;Gamma KG;DE\n", encoding="utf-8")
+
+    with database_refuses("campaigns_account", "customer_number", "K-1003"):
+        result = erp_import_files()
+
+    assert [f.status for f in result.files] == ["failed"]
+    assert not Account.objects.exists()
+    assert listing(drop) == ["failed/accounts.csv", "failed/accounts.csv.errors.txt"]
+    assert re.fullmatch(
+        r"accounts\.csv: Nothing was imported: writing lines 4-4 failed \((IntegrityError|"
+        r"ProgrammingError): refused by the test trigger\), so the whole import was undone\.\n",
+        (drop / "failed/accounts.csv.errors.txt").read_text(),
+    )
+
+
+def test_a_failed_file_put_back_after_a_fix_is_imported(drop, settings):
+    settings.HUB_IMPORT_MAX_ROWS = 1
+    (drop / "accounts.csv").write_text(ACCOUNTS_CSV, encoding="utf-8")
+    erp_import_files()
+    settings.HUB_IMPORT_MAX_ROWS = 1000
+    (drop / "failed/accounts.csv").rename(drop / "accounts.csv")
+
+    result = erp_import_files()
+
+    assert [(f.status, f.created) for f in result.files] == [("imported", 2)]
+    assert Account.objects.count() == 2
 
 
 def test_a_file_put_back_is_not_imported_twice(drop):

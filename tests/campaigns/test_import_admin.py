@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +11,12 @@ from django.urls import reverse
 from campaigns.models import Contact, ImportJob, ImportStatus
 from campaigns.services.imports import import_job_start
 from tests.admin_flow import outcome
-from tests.campaigns.import_files import csv_bytes, xlsx_bytes
+from tests.campaigns.import_files import (
+    csv_bytes,
+    database_refuses,
+    shared_strings_bomb,
+    xlsx_bytes,
+)
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +96,7 @@ def test_a_campaign_manager_imports_contacts_through_dry_run_and_import(
     ]
 
 
-def test_the_job_page_shows_a_progress_bar_that_polls_while_the_import_runs(manager_client):
+def test_the_job_page_shows_a_progress_bar_that_polls_while_the_dry_run_runs(manager_client):
     job = ImportJob.objects.create(
         kind="contacts",
         original_name="gross.csv",
@@ -98,7 +104,7 @@ def test_the_job_page_shows_a_progress_bar_that_polls_while_the_import_runs(mana
         status=ImportStatus.RUNNING,
         total_rows=200,
         processed_rows=50,
-        dry_run=False,
+        dry_run=True,
     )
 
     page = manager_client.get(reverse("importjob:job", args=(job.pk,)))
@@ -265,3 +271,120 @@ def test_an_import_that_stops_unexpectedly_is_not_left_running(
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
     assert job.message == "The import stopped unexpectedly: No space left on device"
+
+
+def test_an_xlsx_bomb_is_refused_at_upload_with_the_limit_and_its_size(manager_client, settings):
+    settings.HUB_IMPORT_MAX_XLSX_EXPANDED_MB = 1
+
+    response = upload(manager_client, shared_strings_bomb(3), name="kontakte.xlsx")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "The XLSX file expands to 3.0 MB when opened; the limit is 1.0 MB "
+        "(HUB_IMPORT_MAX_XLSX_EXPANDED_MB). Save it as CSV, or split it."
+    ]
+    assert not ImportJob.objects.exists()
+
+
+def test_a_file_over_the_row_limit_fails_its_dry_run_and_the_job_page_names_the_limit(
+    manager_client, settings, django_capture_on_commit_callbacks
+):
+    settings.HUB_IMPORT_MAX_ROWS = 6  # the upload reads the first five rows only
+    uploaded = upload(
+        manager_client, csv_bytes([["E-Mail"], *([f"p{n}@example.com"] for n in range(7))])
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(uploaded.url, {"email": "E-Mail"})
+    job = ImportJob.objects.get()
+    page = manager_client.get(reverse("importjob:job", args=(job.pk,)))
+
+    assert job.status == ImportStatus.FAILED
+    assert job.message == (
+        "The file has more than 6 rows, the limit (HUB_IMPORT_MAX_ROWS); split it into "
+        "several files."
+    )
+    assert b"The file could not be imported; nothing was written." in page.content
+    assert b"more than 6 rows, the limit (HUB_IMPORT_MAX_ROWS)" in page.content
+
+
+def test_an_import_the_database_refuses_midway_imports_nothing_and_the_job_says_why(
+    manager_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 2)
+    rows = [["E-Mail"], *([f"p{n}@example.com"] for n in range(6)), ["refused@example.com"]]
+    uploaded = upload(manager_client, csv_bytes(rows))
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(uploaded.url, {"email": "E-Mail"})
+
+    with (
+        database_refuses("campaigns_contact", "email", "refused@example.com"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        started = manager_client.post(reverse("importjob:start", args=(job.pk,)))
+    job.refresh_from_db()
+    page = manager_client.get(started.url)
+
+    assert job.status == ImportStatus.FAILED
+    assert re.fullmatch(
+        r"Nothing was imported: writing lines 8-8 failed \((IntegrityError|ProgrammingError): "
+        r"refused by the test trigger\), so the whole import was undone\.",
+        job.message,
+    )
+    assert page.status_code == 200
+    assert b"The file could not be imported; nothing was written." in page.content
+    assert b"Nothing was imported: writing lines 8-8 failed" in page.content
+    assert b"Traceback" not in page.content
+    assert not Contact.objects.exists()
+
+
+def test_the_page_of_a_running_import_says_its_rows_appear_all_at_once(manager_client):
+    job = ImportJob.objects.create(
+        kind="contacts",
+        original_name="gross.csv",
+        file=SimpleUploadedFile("gross.csv", b"E-Mail\r\n"),
+        status=ImportStatus.RUNNING,
+        total_rows=200,
+        processed_rows=0,
+        dry_run=False,
+    )
+
+    page = manager_client.get(reverse("importjob:job", args=(job.pk,)))
+
+    assert (
+        b'<progress style="width: 100%; height: 1.5rem;" aria-label="Importing"></progress>'
+        in page.content
+    )
+    assert (
+        b"Importing 200 rows in one go: they appear when all of the file is in; should "
+        b"anything fail, nothing is imported."
+    ) in page.content
+
+
+def test_the_errors_csv_neutralises_cells_a_spreadsheet_would_evaluate(
+    manager_client, django_capture_on_commit_callbacks
+):
+    rows = [
+        ["Kundennummer", "Firma"],
+        ["=1+1", "Eins"],
+        ["=1+1", "Zwei"],
+        ["-2+3", "Drei"],
+        ["-2+3", "Vier"],
+    ]
+    uploaded = manager_client.post(
+        reverse("importjob:add"),
+        {"kind": "accounts", "file": SimpleUploadedFile("kunden.csv", csv_bytes(rows))},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post(uploaded.url, {"customer_number": "Kundennummer", "name": "Firma"})
+    job = ImportJob.objects.get()
+
+    response = manager_client.get(reverse("importjob:errors", args=(job.pk,)))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows == [
+        ["line", "field", "reason", "level"],
+        ["3", "customer_number", "'=1+1 appears again (first on line 2)", "error"],
+        ["5", "customer_number", "'-2+3 appears again (first on line 4)", "error"],
+    ]

@@ -1,12 +1,13 @@
 """``manage.py import_contacts|import_accounts|import_orders FILE``."""
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from campaigns.models import Account, Contact, Order
-from tests.campaigns.import_files import csv_bytes, xlsx_bytes
+from tests.campaigns.import_files import csv_bytes, database_refuses, xlsx_bytes
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,4 +78,25 @@ def test_a_file_that_cannot_be_read_fails_the_command(tmp_path):
     with pytest.raises(CommandError, match=r"required field\(s\): email\. Nothing was imported"):
         command("import_contacts", str(path))
 
+    assert not Contact.objects.exists()
+
+
+def test_an_import_the_database_refuses_midway_fails_the_command_and_imports_nothing(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 1)
+    path = tmp_path / "kontakte.csv"
+    path.write_bytes(csv_bytes([["E-Mail"], ["a@example.com"], ["refused@example.com"]]))
+
+    with (
+        database_refuses("campaigns_contact", "email", "refused@example.com"),
+        pytest.raises(CommandError) as failed,
+    ):
+        command("import_contacts", str(path))
+
+    assert re.fullmatch(
+        r"kontakte\.csv: Nothing was imported: writing lines 3-3 failed \((IntegrityError|"
+        r"ProgrammingError): refused by the test trigger\), so the whole import was undone\.",
+        str(failed.value),
+    )
     assert not Contact.objects.exists()

@@ -53,7 +53,7 @@ def test_campaign_manager_imports_contacts_from_a_csv(
     assert not browser_problems.as_text()
 
 
-def test_the_progress_bar_follows_a_running_import_until_it_is_done(
+def test_the_progress_bar_follows_a_running_dry_run_until_it_is_done(
     admin_session, browser_problems, shoot
 ):
     UserFactory(username="campaigns", groups=["Campaign managers"])
@@ -62,7 +62,7 @@ def test_the_progress_bar_follows_a_running_import_until_it_is_done(
         original_name="gross.csv",
         file=SimpleUploadedFile("gross.csv", b"E-Mail\r\n"),
         status=ImportStatus.RUNNING,
-        dry_run=False,
+        dry_run=True,
         total_rows=1000,
         processed_rows=100,
     )
@@ -76,9 +76,9 @@ def test_the_progress_bar_follows_a_running_import_until_it_is_done(
     expect(page.locator("[data-import-done]")).to_have_text("600")
     shoot(page, "running")
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.DONE, processed_rows=1000, created_count=1000
+        status=ImportStatus.PREVIEWED, processed_rows=1000, created_count=1000
     )
 
-    expect(page.get_by_text("What the import did")).to_be_visible()
+    expect(page.get_by_text("What the import would do")).to_be_visible()
     expect(page.locator('[data-count="created"]')).to_have_text("1000")
     assert not browser_problems.as_text()

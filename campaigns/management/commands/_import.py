@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campaigns.importing import FIELDS, KEYS, UnreadableFile, import_file
+from campaigns.importing import FIELDS, KEYS, ImportRefused, import_file
 
 ERRORS_SHOWN = 20
 BAR_WIDTH = 30
@@ -75,9 +75,12 @@ class ImportCommand(BaseCommand):
                     dry_run=options["dry_run"],
                     progress=self.progress,
                 )
-        except UnreadableFile as exc:
+        except ImportRefused as exc:
             self.stderr.write("")
-            raise CommandError(f"{path.name}: {exc} Nothing was imported.") from None
+            message = str(exc)
+            if not message.startswith("Nothing was imported"):
+                message += " Nothing was imported."
+            raise CommandError(f"{path.name}: {message}") from None
         self.stderr.write("")
         seconds = time.perf_counter() - started
         self.stdout.write(
