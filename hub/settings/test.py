@@ -19,3 +19,11 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 WAGTAILADMIN_BASE_URL = "http://testserver"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as in `make run`, not Django's shared in-memory database: the browser tests'
+    # live server answers several requests at once (autosave, editing-session pings, the
+    # submit), and shared-cache SQLite refuses a second writer at once ("database table is
+    # locked") where the file database waits for it (WAL, busy timeout).
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.mkdtemp(prefix="hub-test-db-")) / "test.sqlite3")
+    }

@@ -90,6 +90,19 @@ class BrowserProblems:
         )
 
 
+@pytest.fixture(autouse=True)
+def _no_autosave(settings) -> None:
+    """Wagtail's autosave off while a test drives the admin.
+
+    Autosave posts the form 500 ms after the last change, independently of the editor's
+    own submit; on a loaded machine the two overlap, and the late autosave of a new
+    product gets a 400 because the submit has just created its SKU (seen in CI on
+    PostgreSQL). That is Wagtail's client racing itself, harmless to the editor, and not
+    what these tests are about.
+    """
+    settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
+
+
 @pytest.fixture
 def browser_problems() -> BrowserProblems:
     return BrowserProblems()
