@@ -21,9 +21,10 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from ninja.renderers import BaseRenderer
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
-from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from channels.models import ApiClient, hash_token
+from hub.validators import check_date_window
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,10 @@ def _iso_8601(value: Any) -> Any:
 
 
 ISO_8601_HINT = "an ISO 8601 date-time with a time zone, e.g. 2026-11-23T10:00:00Z"
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+# The window keeps a moment convertible to UTC and to PostgreSQL, whatever its offset.
+IsoDateTime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(check_date_window)
+]
 
 
 class ProblemItem(Schema):
@@ -197,7 +201,8 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, str]]:
     errors = []
     for error in exc.errors:
         location, name = _location_and_name(list(error.get("loc", [])))
-        errors.append({"name": name, "location": location, "detail": error.get("msg", "")})
+        detail = error.get("msg", "").removeprefix("Value error, ")
+        errors.append({"name": name, "location": location, "detail": detail})
     return errors
 
 
