@@ -77,9 +77,14 @@ class RuleTreeField(forms.JSONField):
         return parse_rules_json(value)
 
     def bound_data(self, data, initial):
+        # A refused tree is shown again as typed: its parsed form may not even be printable.
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
         try:
-            return super().bound_data(data, initial)
-        except RecursionError:
+            return parse_rules_json(data)
+        except ValidationError:
             return InvalidJSONInput(data)
 
 
