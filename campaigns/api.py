@@ -145,7 +145,7 @@ class OrderLineIn(Schema):
     sku: str = Field(min_length=1, max_length=64, examples=["HW-BEF-0001"])
     quantity: Decimal = Field(ge=0, max_digits=12, decimal_places=3, allow_inf_nan=False)
     unit_price: Decimal = Field(
-        max_digits=12, decimal_places=2, allow_inf_nan=False, examples=["19.90"]
+        ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False, examples=["19.90"]
     )
 
     model_config = {"extra": "forbid"}
@@ -165,7 +165,7 @@ class OrderIn(Schema):
     campaign: int | None = Field(
         None, ge=1, le=2**31 - 1, description="The campaign the order is attributed to."
     )
-    revenue: Money | None = Field(None, description="Default: the sum of the lines.")
+    revenue: Money | None = Field(None, ge=0, description="Default: the sum of the lines.")
 
     model_config = {"extra": "forbid"}
 
@@ -376,9 +376,15 @@ def event_source(client: ApiClient) -> str:
     return f"api:{client.pk}"
 
 
-def order_source(client: ApiClient) -> OrderSource:
-    """A webshop's orders are the webshop's; every other system reports the ERP's."""
-    return OrderSource.WEBSHOP if client.channel == "webshop" else OrderSource.ERP
+def order_source(client: ApiClient) -> str:
+    """The ERP's orders for a client with ``orders:write:erp``; else the client's own.
+
+    Order numbers are unique per source, so a client without that scope can neither
+    overwrite the ERP's orders nor another client's.
+    """
+    if client.has_scope(Scope.ORDERS_WRITE_ERP):
+        return OrderSource.ERP
+    return f"api:{client.pk}"
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -418,9 +424,9 @@ def record_orders(request: HttpRequest, batch: OrderBatchIn):
     """Create or update up to 500 orders by order number, with their lines.
 
     An order sent again unchanged is left alone; a changed one is updated and its lines
-    replaced. A webshop client's orders are stored as the webshop's, any other client's as
-    the ERP's. Answers 200 whenever the body is a batch, with per-item ``errors``. Needs the
-    scope ``orders:write``.
+    replaced. A client's orders are its own (order numbers are unique per client), unless
+    its token also has ``orders:write:erp``: then they are the ERP's. Answers 200 whenever
+    the body is a batch, with per-item ``errors``. Needs the scope ``orders:write``.
     """
     items, positions, invalid = _split(batch.orders)
     result = orders_record(
@@ -445,8 +451,8 @@ def record_prices(request: HttpRequest, batch: PriceBatchIn):
     """Create or update up to 1,000 prices, each for one SKU and one price group.
 
     Newsletters show a contact the price of their account's price group where there is one.
-    Answers 200 whenever the body is a batch, with per-item ``errors``. Needs the scope
-    ``prices:write``.
+    A price for a SKU no product has is an item error. Answers 200 whenever the body is a
+    batch, with per-item ``errors``. Needs the scope ``prices:write``.
     """
     items, positions, invalid = _split(batch.prices)
     result = group_prices_record(items=items)
@@ -454,5 +460,5 @@ def record_prices(request: HttpRequest, batch: PriceBatchIn):
         "created": result.created,
         "updated": result.updated,
         "unchanged": result.unchanged,
-        "errors": _errors_out(invalid, [], positions),
+        "errors": _errors_out(invalid, result.errors, positions),
     }
