@@ -39,7 +39,15 @@ from campaigns.services.events import (
 )
 from campaigns.services.prices import GroupPriceInput, group_prices_record
 from channels.models import ApiClient, Scope
-from hub.api import PROBLEMS, ApiClientAuth, IsoDateTime, Problem
+from hub.api import (
+    PROBLEMS,
+    ApiClientAuth,
+    InputSchema,
+    IsoDateTime,
+    Problem,
+    storable_json,
+    storable_text,
+)
 
 router = Router(tags=["activity"])
 
@@ -59,7 +67,7 @@ Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=
 # --- schemas ------------------------------------------------------------------------------
 
 
-class ContactIn(Schema):
+class ContactIn(InputSchema):
     """Exactly one identifier of a contact the hub knows."""
 
     email: str | None = Field(None, min_length=1, max_length=254, examples=["erika@example.com"])
@@ -83,7 +91,7 @@ class ContactIn(Schema):
         )
 
 
-class EventIn(Schema):
+class EventIn(InputSchema):
     id: str = Field(
         min_length=1,
         max_length=100,
@@ -124,7 +132,7 @@ class EventIn(Schema):
             raise ValueError("plain JSON only: no NaN or Infinity") from None
         if size > MAX_DATA_BYTES:
             raise ValueError(f"at most {MAX_DATA_BYTES} bytes as JSON")
-        return value
+        return storable_json(value)
 
     def to_input(self) -> EventInput:
         return EventInput(
@@ -141,7 +149,7 @@ class EventIn(Schema):
         )
 
 
-class OrderLineIn(Schema):
+class OrderLineIn(InputSchema):
     sku: str = Field(min_length=1, max_length=64, examples=["HW-BEF-0001"])
     quantity: Decimal = Field(ge=0, max_digits=12, decimal_places=3, allow_inf_nan=False)
     unit_price: Decimal = Field(
@@ -151,7 +159,7 @@ class OrderLineIn(Schema):
     model_config = {"extra": "forbid"}
 
 
-class OrderIn(Schema):
+class OrderIn(InputSchema):
     order_number: str = Field(
         min_length=1, max_length=100, description="Unique per source; the key to update by."
     )
@@ -185,7 +193,7 @@ class OrderIn(Schema):
         )
 
 
-class PriceIn(Schema):
+class PriceIn(InputSchema):
     sku: str = Field(min_length=1, max_length=64, examples=["HW-BEF-0001"])
     price_group: str = Field(min_length=1, max_length=50, examples=["B"])
     price: Decimal = Field(
@@ -213,7 +221,7 @@ class InvalidItem:
         if isinstance(self.raw, dict):
             for name in ("id", "order_number", "sku"):
                 if isinstance(self.raw.get(name), str):
-                    return self.raw[name]
+                    return storable_text(self.raw[name])
         return None
 
     def first_error(self) -> tuple[str | None, str]:
