@@ -39,7 +39,15 @@ from campaigns.services.events import (
 )
 from campaigns.services.prices import GroupPriceInput, group_prices_record
 from channels.models import ApiClient, Scope
-from hub.api import PROBLEMS, ApiClientAuth, IsoDateTime, Problem
+from hub.api import (
+    PROBLEMS,
+    ApiClientAuth,
+    InputSchema,
+    IsoDateTime,
+    Problem,
+    storable_json,
+    storable_text,
+)
 
 router = Router(tags=["activity"])
 
@@ -59,7 +67,7 @@ Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=
 # --- schemas ------------------------------------------------------------------------------
 
 
-class ContactIn(Schema):
+class ContactIn(InputSchema):
     """Exactly one identifier of a contact the hub knows."""
 
     email: str | None = Field(None, min_length=1, max_length=254, examples=["erika@example.com"])
@@ -83,7 +91,7 @@ class ContactIn(Schema):
         )
 
 
-class EventIn(Schema):
+class EventIn(InputSchema):
     id: str = Field(
         min_length=1,
         max_length=100,
@@ -124,7 +132,7 @@ class EventIn(Schema):
             raise ValueError("plain JSON only: no NaN or Infinity") from None
         if size > MAX_DATA_BYTES:
             raise ValueError(f"at most {MAX_DATA_BYTES} bytes as JSON")
-        return value
+        return storable_json(value)
 
     def to_input(self) -> EventInput:
         return EventInput(
@@ -141,17 +149,17 @@ class EventIn(Schema):
         )
 
 
-class OrderLineIn(Schema):
+class OrderLineIn(InputSchema):
     sku: str = Field(min_length=1, max_length=64, examples=["HW-BEF-0001"])
     quantity: Decimal = Field(ge=0, max_digits=12, decimal_places=3, allow_inf_nan=False)
     unit_price: Decimal = Field(
-        max_digits=12, decimal_places=2, allow_inf_nan=False, examples=["19.90"]
+        ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False, examples=["19.90"]
     )
 
     model_config = {"extra": "forbid"}
 
 
-class OrderIn(Schema):
+class OrderIn(InputSchema):
     order_number: str = Field(
         min_length=1, max_length=100, description="Unique per source; the key to update by."
     )
@@ -165,7 +173,7 @@ class OrderIn(Schema):
     campaign: int | None = Field(
         None, ge=1, le=2**31 - 1, description="The campaign the order is attributed to."
     )
-    revenue: Money | None = Field(None, description="Default: the sum of the lines.")
+    revenue: Money | None = Field(None, ge=0, description="Default: the sum of the lines.")
 
     model_config = {"extra": "forbid"}
 
@@ -185,7 +193,7 @@ class OrderIn(Schema):
         )
 
 
-class PriceIn(Schema):
+class PriceIn(InputSchema):
     sku: str = Field(min_length=1, max_length=64, examples=["HW-BEF-0001"])
     price_group: str = Field(min_length=1, max_length=50, examples=["B"])
     price: Decimal = Field(
@@ -213,7 +221,7 @@ class InvalidItem:
         if isinstance(self.raw, dict):
             for name in ("id", "order_number", "sku"):
                 if isinstance(self.raw.get(name), str):
-                    return self.raw[name]
+                    return storable_text(self.raw[name])
         return None
 
     def first_error(self) -> tuple[str | None, str]:
@@ -376,9 +384,15 @@ def event_source(client: ApiClient) -> str:
     return f"api:{client.pk}"
 
 
-def order_source(client: ApiClient) -> OrderSource:
-    """A webshop's orders are the webshop's; every other system reports the ERP's."""
-    return OrderSource.WEBSHOP if client.channel == "webshop" else OrderSource.ERP
+def order_source(client: ApiClient) -> str:
+    """The ERP's orders for a client with ``orders:write:erp``; else the client's own.
+
+    Order numbers are unique per source, so a client without that scope can neither
+    overwrite the ERP's orders nor another client's.
+    """
+    if client.has_scope(Scope.ORDERS_WRITE_ERP):
+        return OrderSource.ERP
+    return f"api:{client.pk}"
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -418,9 +432,9 @@ def record_orders(request: HttpRequest, batch: OrderBatchIn):
     """Create or update up to 500 orders by order number, with their lines.
 
     An order sent again unchanged is left alone; a changed one is updated and its lines
-    replaced. A webshop client's orders are stored as the webshop's, any other client's as
-    the ERP's. Answers 200 whenever the body is a batch, with per-item ``errors``. Needs the
-    scope ``orders:write``.
+    replaced. A client's orders are its own (order numbers are unique per client), unless
+    its token also has ``orders:write:erp``: then they are the ERP's. Answers 200 whenever
+    the body is a batch, with per-item ``errors``. Needs the scope ``orders:write``.
     """
     items, positions, invalid = _split(batch.orders)
     result = orders_record(
@@ -445,8 +459,8 @@ def record_prices(request: HttpRequest, batch: PriceBatchIn):
     """Create or update up to 1,000 prices, each for one SKU and one price group.
 
     Newsletters show a contact the price of their account's price group where there is one.
-    Answers 200 whenever the body is a batch, with per-item ``errors``. Needs the scope
-    ``prices:write``.
+    A price for a SKU no product has is an item error. Answers 200 whenever the body is a
+    batch, with per-item ``errors``. Needs the scope ``prices:write``.
     """
     items, positions, invalid = _split(batch.prices)
     result = group_prices_record(items=items)
@@ -454,5 +468,5 @@ def record_prices(request: HttpRequest, batch: PriceBatchIn):
         "created": result.created,
         "updated": result.updated,
         "unchanged": result.unchanged,
-        "errors": _errors_out(invalid, [], positions),
+        "errors": _errors_out(invalid, result.errors, positions),
     }

@@ -28,8 +28,8 @@ Conditions (``D`` days are counted back from ``now``; a window includes its star
   category is in the subtree or its SKU is a product in the subtree.
 - ``order_count``, ``revenue``: ``gte`` / ``lte`` / ``between`` with ``{"value": n or
   [lo, hi], "within_days"}``, over the contact's orders (none count as 0).
-- ``last_order``: ``before`` / ``after`` an ISO date (the day itself excluded, in
-  ``TIME_ZONE``), ``within_days`` / ``not_within_days`` N. All need at least one order.
+- ``last_order``: ``before`` / ``after`` an ISO date from 1900 to 2999 (the day itself
+  excluded, in ``TIME_ZONE``), ``within_days`` / ``not_within_days`` N. All need at least one order.
 - ``cart_abandoned_without_order``: ``is`` with ``{"within_days"}``: a cart was abandoned
   (in the window) and the contact placed no order at or after that moment.
 - ``viewed_not_bought``: ``is`` with ``{"within_days", "sku", "category"}``: a product
@@ -39,6 +39,8 @@ Conditions (``D`` days are counted back from ``now``; a window includes its star
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -52,6 +54,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from content.taxonomy import BuyingRole, JourneyPhase
+from hub.validators import DATE_WINDOW_HINT, in_date_window
 
 from .models import (
     Account,
@@ -71,6 +74,11 @@ from .models import (
 MAX_DEPTH = 6
 MAX_CONDITIONS = 100
 MAX_DAYS = 36_500
+# A tree of MAX_DEPTH groups is about 16 JSON levels deep; anything far deeper is no tree.
+MAX_JSON_DEPTH = 32
+# Whole numbers and amounts in rules stay well inside what SQL columns and Decimal hold.
+MAX_NUMBER = 10**15
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 class RuleError(Exception):
@@ -84,6 +92,85 @@ class RuleError(Exception):
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+# --- plain JSON: what any tree must be before its rules are read -------------------------------
+
+
+def _check_text(text: str, path: str) -> None:
+    # PostgreSQL stores neither NUL nor unpaired UTF-16 halves, in text or in jsonb.
+    if "\x00" in text:
+        raise RuleError(path, "holds a NUL character (\\u0000), which is not allowed")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RuleError(
+            path, "holds a lone surrogate (\\ud800-\\udfff), which is no text"
+        ) from None
+
+
+def check_plain_json(value: Any, path: str = "") -> None:
+    """Refuse what no database column holds: deep nesting, NaN, huge numbers, broken text.
+
+    Walks the value without recursion, so no nesting makes it fail on its own.
+    """
+    stack = [(value, path, 1)]
+    while stack:
+        node, where, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise RuleError(where, f"nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if not isinstance(key, str):
+                    raise RuleError(where, "object keys must be texts")
+                _check_text(key, where)
+                stack.append((child, _join(where, key), depth + 1))
+        elif isinstance(node, list):
+            stack.extend(
+                (child, f"{where}[{index}]", depth + 1) for index, child in enumerate(node)
+            )
+        elif isinstance(node, str):
+            _check_text(node, where)
+        elif isinstance(node, bool) or node is None:
+            continue
+        elif isinstance(node, int | float):
+            if not math.isfinite(node):
+                raise RuleError(where, "give a finite number, not NaN or Infinity")
+            if abs(node) > MAX_NUMBER:
+                raise RuleError(where, f"numbers must lie between -{MAX_NUMBER} and {MAX_NUMBER}")
+        else:
+            raise RuleError(where, f"{type(node).__name__} is not plain JSON")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_rules_json(text: str | bytes) -> Any:
+    """Parse a rule editor's JSON; a ValidationError says what is wrong with it.
+
+    NaN and Infinity (which Python's parser accepts) are refused, and so is anything
+    ``check_plain_json`` refuses.
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValidationError(_("The JSON is nested too deeply."), code="invalid_json") from None
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            _("This is not JSON: %(reason)s (line %(line)s, column %(column)s)."),
+            code="invalid_json",
+            params={"reason": error.msg, "line": error.lineno, "column": error.colno},
+        ) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationError(
+            _("This is not JSON: %(reason)s."), code="invalid_json", params={"reason": error}
+        ) from None
+    try:
+        check_plain_json(value)
+    except RuleError as error:
+        raise ValidationError(str(error), code="invalid_json") from None
+    return value
 
 
 # --- value validators: take the raw JSON value and a path, return the cleaned value ------------
@@ -202,6 +289,8 @@ def _number(kind: str) -> Callable[[Any, str], int | str]:
             raise RuleError(path, f"give an amount, not {value!r}") from None
         if not amount.is_finite():
             raise RuleError(path, "give a finite amount")
+        if abs(amount) > MAX_AMOUNT:
+            raise RuleError(path, f"give an amount between -{MAX_AMOUNT} and {MAX_AMOUNT}")
         return str(amount.quantize(Decimal("0.01")))
 
     return clean
@@ -228,9 +317,12 @@ def _aggregate_value(kind: str, operator: str) -> Callable[[Any, str], dict]:
 
 def _date(value: Any, path: str) -> str:
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        date = dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise RuleError(path, f"give a date as YYYY-MM-DD, not {value!r}") from None
+    if not in_date_window(date):
+        raise RuleError(path, f"{value!r} {DATE_WINDOW_HINT}")
+    return date.isoformat()
 
 
 def day_start(date: str | dt.date) -> dt.datetime:
@@ -586,6 +678,7 @@ def clean_rules(rules: Any) -> dict:
     if rules in (None, {}):
         rules = {"op": "and", "rules": []}
     try:
+        check_plain_json(rules)
         return _clean_node(rules, "", 1, [0])
     except RuleError as error:
         raise ValidationError(str(error), code="invalid_rule") from None

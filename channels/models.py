@@ -20,6 +20,8 @@ class Scope(models.TextChoices):
     CONTENT_READ = "content:read", _("Read approved content")
     EVENTS_WRITE = "events:write", _("Report events")
     ORDERS_WRITE = "orders:write", _("Report orders")
+    # Without it a client's orders live in its own namespace and cannot touch the ERP's.
+    ORDERS_WRITE_ERP = "orders:write:erp", _("Report orders as the ERP's (the ERP connector)")
     PRICES_WRITE = "prices:write", _("Report price-group prices")
 
 

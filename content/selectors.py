@@ -262,3 +262,8 @@ def live_products(
 
 def channel_choices() -> Iterable[tuple[str, str]]:
     return [(key, channel.name) for key, channel in get_channels().items()]
+
+
+def known_skus(skus: Iterable[str]) -> set[str]:
+    """Which of these SKUs a product in the hub has (in any locale, live or draft)."""
+    return set(Product.objects.filter(sku__in=set(skus)).values_list("sku", flat=True).distinct())

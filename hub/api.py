@@ -6,6 +6,7 @@ fault, never an HTML page or a bare 500.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import datetime
@@ -18,12 +19,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
-from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, field_validator
 
 from channels.models import ApiClient, hash_token
+from hub.validators import check_date_window
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +45,66 @@ def _iso_8601(value: Any) -> Any:
 
 
 ISO_8601_HINT = "an ISO 8601 date-time with a time zone, e.g. 2026-11-23T10:00:00Z"
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+# The window keeps a moment convertible to UTC and to PostgreSQL, whatever its offset.
+IsoDateTime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(check_date_window)
+]
+
+
+def storable_text(text: str) -> str:
+    """The text as it can be shown back: lone surrogates written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def storable_json(value: Any) -> Any:
+    """The value, or a ValueError if any text in it is one PostgreSQL cannot store.
+
+    PostgreSQL stores neither NUL nor lone UTF-16 surrogates in text or jsonb.
+    """
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise ValueError("holds a NUL character (\\u0000), which is not allowed")
+            if storable_text(node) != node:
+                raise ValueError("holds a lone surrogate (\\ud800-\\udfff), which is no text")
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return value
+
+
+class InputSchema(Schema):
+    """A schema of client input: no field takes text PostgreSQL cannot store."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        # Plain texts only: nested schemas check their own fields, so the error names them.
+        return storable_json(value) if isinstance(value, str) else value
+
+
+class BodyNotJSON(ValueError):
+    """The request body is no JSON the hub stores; the message says why."""
+
+
+class ReasonedJSONParser(Parser):
+    """ninja's JSON parsing, with the reason a body is refused and no 500 for deep nesting.
+
+    Python's parser stays (it keeps integers of any size, and NaN reaches the field that
+    refuses it); what it cannot read is a 400 naming why.
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            return json.loads(request.body)
+        except RecursionError:
+            raise BodyNotJSON("The body is nested too deeply.") from None
+        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+            raise BodyNotJSON(f"The body is not JSON: {error}") from None
 
 
 class ProblemItem(Schema):
@@ -197,7 +259,8 @@ def _validation_errors(exc: ValidationError) -> list[dict[str, str]]:
     errors = []
     for error in exc.errors:
         location, name = _location_and_name(list(error.get("loc", [])))
-        errors.append({"name": name, "location": location, "detail": error.get("msg", "")})
+        detail = error.get("msg", "").removeprefix("Value error, ")
+        errors.append({"name": name, "location": location, "detail": detail})
     return errors
 
 
@@ -224,6 +287,7 @@ api = HubAPI(
     ),
     urls_namespace="api-v1",
     renderer=ORJSONRenderer(),
+    parser=ReasonedJSONParser(),
     throttle=[ClientRateThrottle()],
 )
 
@@ -263,7 +327,34 @@ def _on_not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, BodyNotJSON):  # ninja wraps the parser's error
+        detail = str(exc.__cause__)
+        return problem_response(
+            request,
+            400,
+            detail,
+            errors=[{"name": "body", "location": "body", "detail": detail}],
+        )
     return problem_response(request, exc.status_code, str(exc))
+
+
+def problem_for_plain_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """An error answered under /api/ outside ninja's handlers, as problem+json.
+
+    Django's 404 for an unknown route and ninja's 405 for a method a route lacks are plain
+    text or HTML; the API promises problem details for every error.
+    """
+    content_type = response.get("Content-Type", "")
+    if response.status_code < 400 or content_type.startswith(PROBLEM_JSON):
+        return response
+    details = {
+        404: "No API route at this address; see /api/v1/docs.",
+        405: f"Use one of: {response.get('Allow', '')}.",
+    }
+    headers = {"Allow": response["Allow"]} if response.has_header("Allow") else {}
+    return problem_response(
+        request, response.status_code, details.get(response.status_code), headers=headers
+    )
 
 
 @api.exception_handler(Exception)

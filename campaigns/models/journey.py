@@ -12,7 +12,8 @@ class JourneyRule(models.Model):
     """When a contact matches ``conditions`` (the segment rule language), move it to ``phase``.
 
     Rules are tried in ``sort_order``; the first that matches decides. ``from_phases``
-    limits a rule to contacts currently in one of those phases (empty: any phase).
+    limits a rule to contacts currently in one of those phases (empty: any phase). A rule
+    that cannot be evaluated is skipped, and ``last_error`` says why.
     """
 
     name = models.CharField(_("name"), max_length=200)
@@ -26,6 +27,14 @@ class JourneyRule(models.Model):
     )
     sort_order = models.PositiveIntegerField(_("order"), default=0, db_index=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set by the journey evaluation when it had to skip the rule; cleared once it runs again.
+    last_error = models.TextField(
+        _("problem"),
+        blank=True,
+        editable=False,
+        help_text=_("Why the last journey evaluation skipped this rule; empty when it ran."),
+    )
+    last_error_at = models.DateTimeField(_("problem seen"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["sort_order", "pk"]

@@ -3,7 +3,9 @@
 Each rule's conditions are a segment rule tree (``campaigns.segments``), so a rule costs one
 SQL query per batch of contacts, however many contacts it moves. Rules are tried in order
 and the first that matches a contact decides its phase; a contact no rule matches keeps
-its phase. Every move is recorded as a PhaseChange naming the rule.
+its phase. Every move is recorded as a PhaseChange naming the rule. A rule that cannot be
+evaluated (saved before a validation existed, or edited in the database) is skipped with a
+warning and its ``last_error`` set, so the admin shows it; the other rules run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import DataError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Contact, JourneyRule, PhaseChange
@@ -23,6 +27,9 @@ from campaigns.segments import compile_rules
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
+# What a rule saved before today's validation (or edited in the database) can raise: such a
+# rule is skipped, never the whole evaluation.
+RULE_ERRORS = (ValidationError, OverflowError, ValueError)
 
 
 @dataclass
@@ -47,10 +54,7 @@ def journey_evaluate(
     still in the phase the rules saw, under a row lock.
     """
     now = now or timezone.now()
-    rules = [
-        (rule, compile_rules(rule.conditions, now=now))
-        for rule in JourneyRule.objects.filter(is_active=True).order_by("sort_order", "pk")
-    ]
+    rules = _compiled_rules(now)
     result = JourneyResult()
     contacts = Contact.objects.all()
     if contact_ids is not None:
@@ -64,8 +68,9 @@ def journey_evaluate(
             break
         last_pk = max(phases)
         result.evaluated += len(phases)
-        decided = _decide(phases, rules)
+        decided = _decide(phases, rules, now=now)
         _apply(phases, decided, now=now, result=result)
+    _clear_errors([rule for rule, _condition in rules if rule.last_error])
     logger.info(
         "journey.evaluated contacts=%s moved=%s rules=%s",
         result.evaluated,
@@ -75,10 +80,43 @@ def journey_evaluate(
     return result
 
 
-def _decide(phases: dict[int, str], rules) -> dict[int, JourneyRule]:
-    """The first matching rule of each contact that one matches."""
+def _compiled_rules(now: dt.datetime) -> list[tuple[JourneyRule, Q]]:
+    """The active rules with their filters; a rule that does not compile is skipped."""
+    compiled = []
+    for rule in JourneyRule.objects.filter(is_active=True).order_by("sort_order", "pk"):
+        try:
+            compiled.append((rule, compile_rules(rule.conditions, now=now)))
+        except RULE_ERRORS as error:
+            _mark_broken(rule, error, now=now)
+    return compiled
+
+
+def _mark_broken(rule: JourneyRule, error: Exception, *, now: dt.datetime) -> None:
+    """Record on the rule why it was skipped, for the admin to show."""
+    messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+    detail = " ".join(messages) or type(error).__name__
+    logger.warning(
+        "journey.rule_skipped rule=%s error=%s detail=%r", rule.pk, type(error).__name__, detail
+    )
+    JourneyRule.objects.filter(pk=rule.pk).update(last_error=detail[:1000], last_error_at=now)
+
+
+def _clear_errors(rules: list[JourneyRule]) -> None:
+    if rules:
+        JourneyRule.objects.filter(pk__in=[rule.pk for rule in rules]).update(
+            last_error="", last_error_at=None
+        )
+
+
+def _decide(
+    phases: dict[int, str], rules: list[tuple[JourneyRule, Q]], *, now: dt.datetime
+) -> dict[int, JourneyRule]:
+    """The first matching rule of each contact that one matches.
+
+    A rule whose query the database refuses is marked broken and dropped from ``rules``.
+    """
     decided: dict[int, JourneyRule] = {}
-    for rule, condition in rules:
+    for rule, condition in list(rules):
         candidates = [
             pk
             for pk, phase in phases.items()
@@ -86,9 +124,16 @@ def _decide(phases: dict[int, str], rules) -> dict[int, JourneyRule]:
         ]
         if not candidates:
             continue
-        for pk in (
-            Contact.objects.filter(pk__in=candidates).filter(condition).values_list("pk", flat=True)
-        ):
+        matching = Contact.objects.filter(pk__in=candidates).filter(condition)
+        try:
+            # A savepoint: on PostgreSQL a refused query would spoil the whole transaction.
+            with transaction.atomic():
+                matched = list(matching.values_list("pk", flat=True))
+        except (*RULE_ERRORS, DataError) as error:
+            _mark_broken(rule, error, now=now)
+            rules.remove((rule, condition))
+            continue
+        for pk in matched:
             decided[pk] = rule
     return decided
 

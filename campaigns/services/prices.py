@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
 
 from campaigns.models import GroupPrice
+from campaigns.services.events import ItemError
+from content.selectors import known_skus
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class PricesResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    errors: list[ItemError] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -31,9 +34,17 @@ def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
     """Create or update the price of each (SKU, price group); one transaction.
 
     A price sent again as stored writes nothing; within a batch, the last item for the same
-    SKU and price group wins.
+    SKU and price group wins. A price for a SKU no product has is reported in ``errors`` by
+    its index and SKU, and not stored; the others are.
     """
-    latest = {(item.sku, item.price_group): item for item in items}
+    known = known_skus(item.sku for item in items)
+    result = PricesResult()
+    for index, item in enumerate(items):
+        if item.sku not in known:
+            result.errors.append(
+                ItemError(index, item.sku, "sku", f"No product with SKU {item.sku!r}.")
+            )
+    latest = {(item.sku, item.price_group): item for item in items if item.sku in known}
     stored = {
         (row.sku, row.price_group): row
         for row in GroupPrice.objects.select_for_update().filter(
@@ -41,7 +52,6 @@ def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
             price_group__in={group for _sku, group in latest},
         )
     }
-    result = PricesResult()
     create, update = [], []
     for key, item in latest.items():
         row = stored.get(key)

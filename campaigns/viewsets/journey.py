@@ -14,7 +14,7 @@ from campaigns.models import JourneyRule
 from campaigns.segments import clean_rules
 from content.taxonomy import JourneyPhase
 
-from .segments import RuleTreeWidget
+from .segments import RuleTreeField, RuleTreeWidget
 
 NO_PHASE_YET = ("", _("No phase yet"))
 
@@ -32,6 +32,12 @@ class JourneyRuleForm(WagtailAdminModelForm):
         model = JourneyRule
         fields = ["name", "phase", "from_phases", "conditions", "sort_order", "is_active"]
         widgets = {"conditions": RuleTreeWidget}
+        field_classes = {"conditions": RuleTreeField}
+
+    def save(self, commit=True):
+        # The conditions were validated afresh: what the last evaluation saw no longer holds.
+        self.instance.last_error, self.instance.last_error_at = "", None
+        return super().save(commit=commit)
 
     def clean_conditions(self):
         try:
@@ -58,6 +64,7 @@ class JourneyRuleViewSet(ModelViewSet):
         Column("phase", label=_("Moves to"), accessor="get_phase_display"),
         Column("from_phases", label=_("Only from"), accessor=_from_phases),
         BooleanColumn("is_active", label=_("Active")),
+        Column("last_error", label=_("Problem")),
     ]
     list_filter = ["phase", "is_active"]
     edit_handler = ObjectList(
@@ -68,6 +75,7 @@ class JourneyRuleViewSet(ModelViewSet):
             FieldPanel("conditions"),
             FieldPanel("sort_order"),
             FieldPanel("is_active"),
+            FieldPanel("last_error", read_only=True),
         ],
         base_form_class=JourneyRuleForm,
     )

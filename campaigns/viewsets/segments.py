@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
+from django.forms.fields import InvalidJSONInput
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -29,7 +28,12 @@ from wagtail.log_actions import log
 
 from campaigns.models import Segment, SegmentKind, SegmentSnapshot
 from campaigns.models.segments import empty_rules
-from campaigns.segments import clean_rules, field_catalogue, segment_contacts
+from campaigns.segments import (
+    clean_rules,
+    field_catalogue,
+    parse_rules_json,
+    segment_contacts,
+)
 from campaigns.services.segments import (
     segment_add_emails,
     segment_remove_contacts,
@@ -59,7 +63,34 @@ class RuleTreeWidget(forms.Textarea):
         return context
 
 
+class RuleTreeField(forms.JSONField):
+    """A rule tree typed as JSON: refused with the reason when it is no plain JSON.
+
+    Django's JSONField takes NaN and fails with a 500 on JSON nested too deeply.
+    """
+
+    def to_python(self, value):
+        if self.disabled or isinstance(value, list | dict | int | float):
+            return value
+        if value in self.empty_values:
+            return None
+        return parse_rules_json(value)
+
+    def bound_data(self, data, initial):
+        # A refused tree is shown again as typed: its parsed form may not even be printable.
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return parse_rules_json(data)
+        except ValidationError:
+            return InvalidJSONInput(data)
+
+
 class SegmentForm(WagtailAdminModelForm):
+    rules = RuleTreeField(label=gettext_lazy("Rules"), required=False, widget=RuleTreeWidget)
+
     def clean(self):
         cleaned = super().clean()
         if "rules" in cleaned and cleaned["rules"] in (None, "", {}):
@@ -172,9 +203,9 @@ class SegmentPreviewView(PermissionCheckedMixin, View):
         if not request.user.has_perm("campaigns.view_contact"):
             raise PermissionDenied
         try:
-            payload = json.loads(request.body or b"{}")
-        except ValueError:
-            return JsonResponse({"errors": [_("The request is not JSON.")]}, status=400)
+            payload = parse_rules_json(request.body or b"{}")
+        except ValidationError as error:
+            return JsonResponse({"errors": error.messages}, status=400)
         if not isinstance(payload, dict):
             return JsonResponse({"errors": [_("The request is not a JSON object.")]}, status=400)
         segment = Segment()

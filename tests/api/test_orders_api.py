@@ -91,13 +91,13 @@ def test_a_client_without_orders_write_is_forbidden(post, make_api_client, erika
     assert not Order.objects.exists()
 
 
-def test_a_new_order_is_stored_with_its_lines_and_their_sum_as_revenue(report, erika):
+def test_a_new_order_is_stored_with_its_lines_and_their_sum_as_revenue(report, shop, erika):
     response = report(order())
 
     assert response.status_code == 200
     assert response.json() == {"created": 1, "updated": 0, "unchanged": 0, "errors": []}
     stored = Order.objects.get()
-    assert (stored.external_id, stored.source) == ("WS-1", "webshop")
+    assert (stored.external_id, stored.source) == ("WS-1", f"api:{shop[0].pk}")
     assert (stored.contact, stored.account) == (erika, erika.account)
     assert stored.ordered_at == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     assert stored.revenue == Decimal("207.33")  # 199.00 + 8.325 rounded half up
@@ -183,8 +183,8 @@ def test_a_reported_order_moves_its_contact_into_the_transaction_phase(
     assert erika.phase == "transaction"
 
 
-def test_a_webshops_orders_and_the_erps_are_kept_apart(report, post, make_api_client, erika):
-    erp, erp_token = make_api_client("ERP", scopes=[Scope.ORDERS_WRITE])
+def test_a_webshops_orders_and_the_erps_are_kept_apart(report, post, shop, make_api_client, erika):
+    erp, erp_token = make_api_client("ERP", scopes=[Scope.ORDERS_WRITE, Scope.ORDERS_WRITE_ERP])
     ApiClient.objects.filter(pk=erp.pk).update(channel="print")
     report(order("4711"))
 
@@ -192,7 +192,7 @@ def test_a_webshops_orders_and_the_erps_are_kept_apart(report, post, make_api_cl
 
     assert response.json()["created"] == 1
     assert dict(Order.objects.values_list("source", "revenue")) == {
-        "webshop": Decimal("207.33"),
+        f"api:{shop[0].pk}": Decimal("207.33"),
         "erp": Decimal("1.00"),
     }
     assert Event.objects.filter(kind="order").count() == 2
@@ -262,3 +262,54 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(report, erika):
     # Sizes stay below SQLite's limit of parameters per statement, where Django splits
     # bulk writes; PostgreSQL has none.
     assert len(large) == len(small)
+
+
+def test_a_client_without_the_erp_scope_cannot_touch_the_erps_orders(post, make_api_client, erika):
+    _erp, erp_token = make_api_client("ERP", scopes=[Scope.ORDERS_WRITE, Scope.ORDERS_WRITE_ERP])
+    marketplace, token = make_api_client("Marketplace", scopes=[Scope.ORDERS_WRITE])
+    ApiClient.objects.filter(pk=marketplace.pk).update(channel="marketplace")
+    post(erp_token, {"orders": [order("4711", revenue="100.00")]})
+
+    response = post(token, {"orders": [order("4711", revenue="0.01")]})
+
+    assert response.json()["created"] == 1
+    assert Order.objects.get(source="erp", external_id="4711").revenue == Decimal("100.00")
+    assert Order.objects.get(source=f"api:{marketplace.pk}").revenue == Decimal("0.01")
+
+
+def test_two_clients_without_the_erp_scope_keep_their_own_orders(post, make_api_client, erika):
+    first, first_token = make_api_client("Shop A", scopes=[Scope.ORDERS_WRITE])
+    second, second_token = make_api_client("Shop B", scopes=[Scope.ORDERS_WRITE])
+    post(first_token, {"orders": [order("1", revenue="10.00")]})
+
+    response = post(second_token, {"orders": [order("1", revenue="20.00")]})
+
+    assert response.json()["created"] == 1
+    assert dict(Order.objects.values_list("source", "revenue")) == {
+        f"api:{first.pk}": Decimal("10.00"),
+        f"api:{second.pk}": Decimal("20.00"),
+    }
+
+
+def test_a_negative_revenue_is_refused_as_a_field_error(report, erika):
+    response = report(order("OK"), order("NEG", revenue="-5.00"))
+
+    assert response.status_code == 200
+    assert response.json()["created"] == 1
+    [error] = response.json()["errors"]
+    assert (error["index"], error["id"], error["field"]) == (1, "NEG", "revenue")
+    assert "greater than or equal to 0" in error["detail"]
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["OK"]
+
+
+def test_a_negative_unit_price_is_refused_naming_the_line(report, erika):
+    lines = [
+        {"sku": "HW-BEF-0001", "quantity": "1", "unit_price": "19.90"},
+        {"sku": "HW-BEF-0002", "quantity": "1", "unit_price": "-19.90"},
+    ]
+
+    response = report(order("NEG", lines=lines))
+
+    [error] = response.json()["errors"]
+    assert (error["index"], error["id"], error["field"]) == (0, "NEG", "lines.1.unit_price")
+    assert not Order.objects.exists()

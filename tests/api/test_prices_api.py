@@ -7,8 +7,16 @@ import pytest
 
 from campaigns.models import GroupPrice
 from channels.models import Scope
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def products(db):
+    """The products the prices are for."""
+    for sku in ("HW-1", "HW-2"):
+        ProductFactory(sku=sku)
 
 
 @pytest.fixture
@@ -86,3 +94,25 @@ def test_a_client_without_the_prices_scope_is_refused(put, make_api_client):
 
     assert response.status_code == 403
     assert not GroupPrice.objects.exists()
+
+
+def test_prices_for_unknown_skus_are_reported_per_item(put, erp):
+    response = put(
+        erp[1],
+        {
+            "prices": [
+                {"sku": "NOPE-1", "price_group": "A", "price": "1.00"},
+                {"sku": "HW-1", "price_group": "A", "price": "18.90"},
+                {"sku": "NOPE-2", "price_group": "B", "price": "2.00"},
+            ]
+        },
+    )
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["created"] == 1
+    assert [(e["index"], e["id"], e["field"], e["detail"]) for e in body["errors"]] == [
+        (0, "NOPE-1", "sku", "No product with SKU 'NOPE-1'."),
+        (2, "NOPE-2", "sku", "No product with SKU 'NOPE-2'."),
+    ]
+    assert stored() == {("HW-1", "A"): Decimal("18.90")}
