@@ -283,7 +283,12 @@ def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]
     for event in with_data:
         event.data = _anonymised(event.data)
     Event.objects.bulk_update(with_data, ["data"], batch_size=500)
-    _scrub_rows(events, ["idempotency_key"], pattern, address)
+    # A channel system may have built its idempotency key from the address. The key stays
+    # unique per source, so each one gets its own stand-in, not a shared "[erased]".
+    keyed = list(events.filter(idempotency_key__icontains=address).only("pk", "idempotency_key"))
+    for event in keyed:
+        event.idempotency_key = pattern.sub(f"{ERASED}#{event.pk}", event.idempotency_key)[:100]
+    Event.objects.bulk_update(keyed, ["idempotency_key"], batch_size=500)
     events_count = events.update(contact=None)
     orders_count = Order.objects.filter(contact=contact).update(contact=None)
     deliveries = Delivery.objects.filter(contact=contact)

@@ -510,3 +510,16 @@ def test_the_export_contains_deliveries_opens_and_clicks(everywhere):
     assert len(data["opens"]) == 1
     assert data["clicks"][0]["url"] == f"https://shop.example/?email={ADDRESS}"
     json.dumps(data)
+
+
+def test_erasing_two_people_whose_event_keys_held_their_addresses_keeps_the_keys_unique():
+    people = [ContactFactory(email=ADDRESS), ContactFactory(email=OTHER)]
+    for person in people:
+        EventFactory(contact=person, source="api:1", idempotency_key=f"view:{person.email}:SKU-1")
+
+    for person in people:
+        contact_erase(contact=person, user=None, reason="Ticket 4711")
+
+    keys = set(Event.objects.values_list("idempotency_key", flat=True))
+    assert len(keys) == 2
+    assert not any(ADDRESS in key or OTHER in key for key in keys)
