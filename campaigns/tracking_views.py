@@ -3,7 +3,8 @@
 Each URL carries a recipient's signed delivery token (``campaigns.tracking``); a forged or
 altered token, or one of a delivery that no longer exists, is "not found" and records
 nothing. Mail scanners and link previews fetch every link in a mail, so a GET of the
-unsubscribe page never changes anything: only its POST does, which is also what mail
+unsubscribe page never changes anything: only its POST does (however old the mail: it
+unsubscribes whoever is subscribed now), which is also what mail
 clients send for one-click unsubscribe (RFC 8058, ``List-Unsubscribe=One-Click``, without
 cookies), hence no CSRF check there. The preference page is an ordinary form with CSRF.
 """
@@ -28,10 +29,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Contact, Delivery
 from campaigns.services.tracking import (
+    UnsubscribeOutcome,
     contact_preferences_save,
     tracking_click,
     tracking_open,
     tracking_unsubscribe,
+    unsubscribed_already,
 )
 from campaigns.tracking import delivery_id_from_token, link_from_token
 from campaigns.views import client_ip
@@ -149,21 +152,31 @@ def unsubscribe(request, token: str):
     lang = _language(contact)
     if contact is None:
         return _page(request, "removed.html", {}, lang)
+    email = masked_email(contact.email)
     if request.method == "POST":
         try:
-            tracking_unsubscribe(
+            outcome = tracking_unsubscribe(
                 delivery_id=delivery.pk,
                 ip_address=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except Delivery.DoesNotExist as exc:  # deleted since it was read
             raise Http404("Not a valid link.") from exc
-        return _page(request, "unsubscribed.html", {"email": masked_email(contact.email)}, lang)
+        if outcome is UnsubscribeOutcome.REMOVED:  # erased since it was read
+            return _page(request, "removed.html", {}, lang)
+        return _page(
+            request,
+            "unsubscribed.html",
+            {"email": email, "already": outcome is UnsubscribeOutcome.ALREADY},
+            lang,
+        )
+    if unsubscribed_already(contact):
+        return _page(request, "unsubscribed.html", {"email": email, "already": True}, lang)
     return _page(
         request,
         "unsubscribe.html",
         {
-            "email": masked_email(contact.email),
+            "email": email,
             "preferences_url": reverse("tracking:preferences", kwargs={"token": token}),
         },
         lang,

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from .views import consent_confirm_view
+from .views import consent_again_view, consent_confirm_view
 
 app_name = "consent"
 
 urlpatterns = [
     path("confirm/<str:token>/", consent_confirm_view, name="confirm"),
+    path("confirm/<str:token>/again/", consent_again_view, name="again"),
 ]

@@ -8,18 +8,22 @@ changes anything.
 from __future__ import annotations
 
 from django.conf import settings
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.services.consent import (
     AddressSuppressed,
     ConsentError,
     ExpiredConsentToken,
     InvalidConsentToken,
+    OptedOutSinceConfirmation,
     SupersededConsentToken,
     consent_confirm,
+    consent_opt_in_again,
     consent_token_opt_in,
 )
 
@@ -51,14 +55,16 @@ REFUSALS = {
     ExpiredConsentToken: ("expired", 410),
     SupersededConsentToken: ("replaced", 410),
     AddressSuppressed: ("suppressed", 410),
+    OptedOutSinceConfirmation: ("opted_out", 410),
 }
 
 
-def _refused(request, exc: ConsentError):
+def _refused(request, exc: ConsentError, token: str = ""):
     reason, status = REFUSALS.get(type(exc), ("invalid", 404))
-    return TemplateResponse(
-        request, "campaigns/consent/refused.html", {"reason": reason}, status=status
-    )
+    context = {"reason": reason}
+    if reason == "opted_out":
+        context["again_url"] = reverse("consent:again", kwargs={"token": token})
+    return TemplateResponse(request, "campaigns/consent/refused.html", context, status=status)
 
 
 # No CSRF cookie: the signed token in the URL already proves the POST comes from the mail's
@@ -75,7 +81,7 @@ def consent_confirm_view(request, token: str):
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
         except ConsentError as exc:
-            return _refused(request, exc)
+            return _refused(request, exc, token)
         return TemplateResponse(
             request,
             "campaigns/consent/confirmed.html",
@@ -84,9 +90,32 @@ def consent_confirm_view(request, token: str):
     try:
         record = consent_token_opt_in(token=token)
     except ConsentError as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, token)
     return TemplateResponse(
         request,
         "campaigns/consent/confirm.html",
+        {"lang": _language(record.contact), "contact": record.contact},
+    )
+
+
+# Like the confirmation: the signed token proves the POST comes from the person's mail.
+@csrf_exempt
+@never_cache
+@require_POST
+def consent_again_view(request, token: str):
+    """Subscribe again from a used link after an opt-out: a new double opt-in, never more."""
+    try:
+        record = consent_opt_in_again(
+            token=token,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except ConsentError as exc:
+        return _refused(request, exc, token)
+    if record is None:
+        return redirect("consent:confirm", token=token)
+    return TemplateResponse(
+        request,
+        "campaigns/consent/again.html",
         {"lang": _language(record.contact), "contact": record.contact},
     )

@@ -244,5 +244,13 @@ class BaseChannel:
         """What ``recipient`` would get, as HTML for the admin's preview; nothing is sent."""
         raise NotImplementedError(f"{type(self).__name__} has no preview.")
 
+    def forget_recipient(self, *, email: str) -> int:
+        """Delete what this channel itself stored about ``email`` (GDPR erasure): how many items.
+
+        The hub's own rows are erased by the caller; this is for what only the channel
+        keeps, e.g. copies of sent mail. Default: a channel stores nothing about people.
+        """
+        return 0
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r}>"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BooleanField,
     Exists,
@@ -14,8 +16,10 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from wagtail.documents.models import Document
 from wagtail.images import get_image_model
-from wagtail.models import Locale
+from wagtail.images.models import Image
+from wagtail.models import DraftStateMixin, Locale, ReferenceIndex
 
 from channels.base import BaseChannel
 from channels.registry import get_channels
@@ -267,3 +271,48 @@ def channel_choices() -> Iterable[tuple[str, str]]:
 def known_skus(skus: Iterable[str]) -> set[str]:
     """Which of these SKUs a product in the hub has (in any locale, live or draft)."""
     return set(Product.objects.filter(sku__in=set(skus)).values_list("sku", flat=True).distinct())
+
+
+# --- who may fetch an image or document file ------------------------------------------------
+
+
+def asset_is_public(asset: Image | Document) -> bool:
+    """Whether anyone may fetch ``asset`` (an image or a document): live content uses it.
+
+    Live content is a live product (its published revision: a product's rows change only
+    when a revision is published) or any other live item that refers to the asset, such as
+    an approved campaign's newsletter, found through Wagtail's reference index. The files of
+    a product that was never approved stay in the hub.
+    """
+    if isinstance(asset, Document):
+        direct = ProductDocument.objects.filter(document_id=asset.pk, product__live=True)
+    else:
+        direct = ProductImage.objects.filter(image_id=asset.pk, product__live=True)
+    if direct.exists():
+        return True
+    referrers: dict[int, set[str]] = defaultdict(set)
+    for content_type_id, object_id in ReferenceIndex.get_references_to(asset).values_list(
+        "base_content_type_id", "object_id"
+    ):
+        referrers[content_type_id].add(object_id)
+    for content_type_id, object_ids in referrers.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if (
+            model is not None
+            and issubclass(model, DraftStateMixin)
+            and model._default_manager.filter(pk__in=object_ids, live=True).exists()
+        ):
+            return True
+    return False
+
+
+def user_may_see_asset(user, asset: Image | Document) -> bool:
+    """Whether an admin user may see ``asset`` though it is not public (to edit or choose it)."""
+    if not (user.is_authenticated and user.has_perm("wagtailadmin.access_admin")):
+        return False
+    # Imported here: Wagtail's permission policies must not load before the apps are ready.
+    if isinstance(asset, Document):
+        from wagtail.documents.permissions import permission_policy as policy
+    else:
+        from wagtail.images.permissions import permission_policy as policy
+    return policy.user_has_any_permission_for_instance(user, ["change", "choose"], asset)

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -25,10 +26,12 @@ from hub.spreadsheets import FormulaSafeExportMixin
 from .models import AudienceMessage, Category, Product
 from .panels import CompletenessPanel
 from .selectors import (
+    asset_is_public,
     channel_choices,
     product_completeness,
     products_incomplete_for,
     products_with_completeness,
+    user_may_see_asset,
 )
 from .taxonomy import BuyingRole, JourneyPhase
 from .views import ContentEditView, WithdrawView
@@ -265,3 +268,11 @@ class ContentViewSetGroup(SnippetViewSetGroup):
 
 
 register_snippet(ContentViewSetGroup)
+
+
+@hooks.register("before_serve_document")
+def serve_only_documents_of_live_content(document, request):
+    """/documents/<id>/<name>: anyone for a document of live content, else admin users only."""
+    if asset_is_public(document) or user_may_see_asset(request.user, document):
+        return None
+    raise Http404("No such document.")

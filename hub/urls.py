@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -9,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from campaigns import urls as consent_urls
 from channels.newsletter.transports import ses_configured
 from hub.api import api
+from hub.media import serve_media
 
 
 def healthz(request):
@@ -30,5 +30,9 @@ urlpatterns = [
 if ses_configured():
     urlpatterns.append(path("hooks/ses/", include("channels.newsletter.urls")))
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Local media files, each checked like the API checks content: nothing of an unapproved
+# product, no import file. Never Django's unchecked static() serving, not even in DEBUG.
+if settings.HUB_SERVE_MEDIA:
+    urlpatterns.insert(
+        0, path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media, name="media")
+    )

@@ -68,6 +68,10 @@ class ExpiredConsentToken(ConsentError):
     """The link was genuine but is older than HUB_CONSENT_CONFIRM_MAX_AGE."""
 
 
+class OptedOutSinceConfirmation(ConsentError):
+    """The link was used to confirm, and the person has unsubscribed since."""
+
+
 class AddressSuppressed(ConsentError):
     """The address must not be mailed (hard bounce, complaint, suppressed by hand)."""
 
@@ -177,8 +181,10 @@ def consent_token_opt_in(*, token: str) -> ConsentRecord:
     Raises the ConsentError that consent_confirm would raise for the token.
     """
     record = _pending_opt_in(token)
-    if _confirmation_of(record) is None:
+    if (confirmation := _confirmation_of(record)) is None:
         _check_still_open(record)
+    else:
+        _check_not_opted_out_since(confirmation, record.contact)
     return record
 
 
@@ -188,6 +194,21 @@ def _confirmation_of(record: ConsentRecord) -> ConsentRecord | None:
         kind=ConsentKind.CONFIRMATION,
         token_hash=record.token_hash,
     ).first()
+
+
+def _check_not_opted_out_since(confirmation: ConsentRecord, contact: Contact) -> None:
+    """A used link says "confirmed" only while that is true: not after an opt-out."""
+    if contact.consent == ConsentState.CONFIRMED:
+        return  # subscribed (again) now, whatever happened in between
+    opted_out = ConsentRecord.objects.filter(
+        Q(at__gt=confirmation.at) | Q(at=confirmation.at, pk__gt=confirmation.pk),
+        contact_id=confirmation.contact_id,
+        kind=ConsentKind.OPT_OUT,
+    )
+    if opted_out.exists():
+        raise OptedOutSinceConfirmation(
+            _("You unsubscribed after confirming this subscription. You can subscribe again.")
+        )
 
 
 def _check_still_open(record: ConsentRecord) -> None:
@@ -210,13 +231,15 @@ def _check_still_open(record: ConsentRecord) -> None:
 def consent_confirm(*, token: str, ip_address: str | None, user_agent: str) -> ConsentRecord:
     """Record the confirmation of a double opt-in and make the contact ``confirmed``.
 
-    Confirming twice with the same link returns the first confirmation and records nothing.
-    Raises InvalidConsentToken, SupersededConsentToken, ExpiredConsentToken or
-    AddressSuppressed, recording nothing.
+    Confirming twice with the same link returns the first confirmation and records nothing;
+    once the person opted out after confirming, the used link raises
+    OptedOutSinceConfirmation and never subscribes them again. Raises InvalidConsentToken,
+    SupersededConsentToken, ExpiredConsentToken or AddressSuppressed, recording nothing.
     """
     record = _pending_opt_in(token)
     contact = Contact.objects.select_for_update().get(pk=record.contact_id)
     if (earlier := _confirmation_of(record)) is not None:
+        _check_not_opted_out_since(earlier, contact)
         return earlier
     _check_still_open(record)
     suppression = _check_not_blocked(contact)
@@ -235,6 +258,36 @@ def consent_confirm(*, token: str, ip_address: str | None, user_agent: str) -> C
     _set_consent(contact, ConsentState.CONFIRMED, confirmation.at)
     logger.info("consent.confirmed contact=%s record=%s", contact.pk, confirmation.pk)
     return confirmation
+
+
+@transaction.atomic
+def consent_opt_in_again(
+    *, token: str, ip_address: str | None, user_agent: str
+) -> ConsentRecord | None:
+    """Opt in anew from a used confirmation link of someone who unsubscribed since.
+
+    Only pending until confirmed: a new confirmation link is mailed, as for any opt-in.
+    Returns the new opt-in, or None when nothing was to be done (the person is subscribed,
+    an opt-in waits for confirmation, or the link was never used). Raises
+    InvalidConsentToken for a forged link and AddressSuppressed for an address an opt-in
+    cannot lift, recording nothing.
+    """
+    record = _pending_opt_in(token)
+    contact = Contact.objects.select_for_update().get(pk=record.contact_id)
+    confirmation = _confirmation_of(record)
+    if confirmation is None or contact.consent == ConsentState.PENDING:
+        return None
+    try:
+        _check_not_opted_out_since(confirmation, contact)
+    except OptedOutSinceConfirmation:
+        return consent_opt_in(
+            contact=contact,
+            source="consent:again",
+            text_version=record.text_version,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    return None
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from campaigns.importing import (
     MAX_REPORTED,
     ImportRefused,
     ImportReport,
+    UnreadableFile,
     import_file,
     preview,
     suggest_mapping,
@@ -51,7 +52,12 @@ def import_job_create(
 
 
 def import_job_preview(*, job: ImportJob) -> tuple[list[str], list[list[str]]]:
-    """The file's header and first rows, for the mapping form."""
+    """The file's header and first rows, for the mapping form.
+
+    Raises ``UnreadableFile`` when the file was deleted (an erasure of a contact it named).
+    """
+    if not job.file:
+        raise UnreadableFile(job.message or "The file of this import was deleted.")
     with job.file.open("rb") as stream:
         return preview(stream, name=job.original_name, options=job.options)
 
@@ -71,6 +77,8 @@ def import_job_start(
         )
         if job.status not in allowed:
             raise ValueError(f"An import that is {job.get_status_display()} cannot be started.")
+        if not job.file:
+            raise ValueError(job.message or "The file of this import was deleted.")
         if mapping is not None:
             job.mapping = {name: header for name, header in mapping.items() if header}
         job.dry_run = dry_run

@@ -8,22 +8,33 @@ Erasure keeps what the hub must keep and nothing else:
 
 - the address's suppression, as a hash (the existing one, or a new "suppressed by hand" one
   with source "erasure"), so the address is never mailed again, even if it is imported anew;
-- the contact's events and orders without the person (``contact`` is cleared; account and
-  campaign stay, so campaign figures stay true; event data is cut to non-personal keys);
+- the contact's events (opens and clicks included) and orders without the person
+  (``contact`` is cleared; account and campaign stay, so campaign figures stay true; event
+  data is cut to non-personal keys);
+- its deliveries without the person (``contact`` cleared, the address scrubbed from the
+  server's reply in ``detail``), so a campaign's sent, open and click counts stay true;
 - audit log entries, their titles rewritten to "Contact #<id>".
 
-Consent records, phase history, list memberships and the contact row are deleted.
+Consent records, phase history, list memberships, ignored bounces of the address (kept by
+hash) and the contact row are deleted. Import files that name the address are deleted (the
+job row stays, with its counts, and says why its file is gone); the address is scrubbed
+from the imports' error rows and messages and from sync errors. Each channel deletes what
+it kept itself (the file mail transport its ``.eml`` copies).
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import logging
+import re
+import zipfile
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
@@ -31,14 +42,21 @@ from wagtail.models import ModelLogEntry
 from campaigns.models import (
     ConsentRecord,
     Contact,
+    Delivery,
     Event,
+    EventKind,
+    IgnoredFeedback,
+    ImportJob,
+    ImportStatus,
     Order,
     PhaseChange,
     SegmentMember,
     SnapshotMember,
     Suppression,
     SuppressionReason,
+    SyncState,
 )
+from channels.registry import get_channels
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +65,12 @@ ERASE_ACTION = "campaigns.contact.erase"
 ERASURE_SOURCE = "erasure"
 # Event data keys that never identify a person; everything else is dropped on erasure.
 EVENT_DATA_KEPT_ON_ERASURE = frozenset({"order_number", "variant", "arm"})
+# What stands where an erased address was in a text the hub keeps (a server's reply, an error).
+ERASED = "[erased]"
+FILE_ERASED_MESSAGE = (
+    "The stored file was deleted when a contact it named was erased (GDPR). "
+    "Upload the file again without them to import it."
+)
 
 
 def audit_title(contact_id: int) -> str:
@@ -129,6 +153,30 @@ def contact_export_data(*, contact: Contact, user=None) -> dict[str, Any]:
             }
             for order in orders
         ],
+        "deliveries": [
+            {
+                "campaign": delivery.campaign.name,
+                **_row(
+                    delivery,
+                    ["campaign_id", "channel", "state", "sent_at", "opened_at", "clicked_at"],
+                ),
+            }
+            for delivery in Delivery.objects.filter(contact=contact)
+            .select_related("campaign")
+            .order_by("created_at", "pk")
+        ],
+        "opens": [
+            _row(event, ["occurred_at", "campaign_id"])
+            for event in Event.objects.filter(contact=contact, kind=EventKind.EMAIL_OPEN).order_by(
+                "occurred_at", "pk"
+            )
+        ],
+        "clicks": [
+            {**_row(event, ["occurred_at", "campaign_id"]), "url": event.data.get("url", "")}
+            for event in Event.objects.filter(contact=contact, kind=EventKind.EMAIL_CLICK).order_by(
+                "occurred_at", "pk"
+            )
+        ],
         "segments": [
             {"segment": member.segment.name, "added_at": _value(member.added_at)}
             for member in SegmentMember.objects.filter(contact=contact)
@@ -153,6 +201,65 @@ def _anonymised(data: dict) -> dict:
     return {key: value for key, value in data.items() if key in EVENT_DATA_KEPT_ON_ERASURE}
 
 
+def _scrub(value: Any, pattern: re.Pattern) -> Any:
+    """``value`` (text, or JSON of lists and dicts) with every match of ``pattern`` erased."""
+    if isinstance(value, str):
+        return pattern.sub(ERASED, value)
+    if isinstance(value, list):
+        return [_scrub(item, pattern) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, pattern) for key, item in value.items()}
+    return value
+
+
+def _scrub_rows(queryset, fields: list[str], pattern: re.Pattern, address: str) -> int:
+    """Erase the address from ``fields`` of the rows that hold it; how many rows changed."""
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": address})
+    rows = list(queryset.filter(condition))
+    for row in rows:
+        for name in fields:
+            setattr(row, name, _scrub(getattr(row, name), pattern))
+    if rows:
+        type(rows[0]).objects.bulk_update(rows, fields, batch_size=500)
+    return len(rows)
+
+
+def _file_mentions(field_file, needle: bytes) -> bool:
+    """Whether a stored CSV or XLSX file holds ``needle`` (lower case), in any cell."""
+    with field_file.open("rb") as stream:
+        data = stream.read()
+    if needle in data.lower():
+        return True
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        return False
+    # An .xlsx is a zip of XML parts: the cells' texts are readable only once unpacked.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return any(needle in archive.read(name).lower() for name in archive.namelist())
+
+
+def _erase_import_files(address: str, pattern: re.Pattern) -> dict[str, int]:
+    """Delete stored import files naming the address; scrub it from the jobs' texts."""
+    needle = address.encode()
+    files_deleted = 0
+    for job in ImportJob.objects.select_for_update().exclude(file=""):
+        if not job.file.storage.exists(job.file.name) or not _file_mentions(job.file, needle):
+            continue
+        job.file.delete(save=False)
+        job.message = FILE_ERASED_MESSAGE
+        if job.status not in (ImportStatus.DONE, ImportStatus.FAILED):
+            # Its file is gone: it can never run, and must not bring the person back.
+            job.status = ImportStatus.FAILED
+            job.finished_at = timezone.now()
+        job.save(update_fields=["file", "message", "status", "finished_at"])
+        files_deleted += 1
+    jobs_scrubbed = _scrub_rows(
+        ImportJob.objects.all(), ["original_name", "errors", "message"], pattern, address
+    )
+    return {"import_files_deleted": files_deleted, "import_jobs_scrubbed": jobs_scrubbed}
+
+
 @transaction.atomic
 def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]:
     """Erase a contact's personal data for good, keeping its suppression as a hashed tombstone.
@@ -169,18 +276,45 @@ def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]
         email_hash=contact.email_hash,
         defaults={"reason": SuppressionReason.MANUAL, "source": ERASURE_SOURCE},
     )
+    address = contact.email
+    pattern = re.compile(re.escape(address), re.IGNORECASE)
     events = Event.objects.filter(contact=contact)
     with_data = [event for event in events.exclude(data={}).only("pk", "data")]
     for event in with_data:
         event.data = _anonymised(event.data)
     Event.objects.bulk_update(with_data, ["data"], batch_size=500)
+    # A channel system may have built its idempotency key from the address. The key stays
+    # unique per source, so each one gets its own stand-in, not a shared "[erased]".
+    keyed = list(events.filter(idempotency_key__icontains=address).only("pk", "idempotency_key"))
+    for event in keyed:
+        event.idempotency_key = pattern.sub(f"{ERASED}#{event.pk}", event.idempotency_key)[:100]
+    Event.objects.bulk_update(keyed, ["idempotency_key"], batch_size=500)
     events_count = events.update(contact=None)
     orders_count = Order.objects.filter(contact=contact).update(contact=None)
+    deliveries = Delivery.objects.filter(contact=contact)
+    _scrub_rows(deliveries, ["detail"], pattern, address)
+    deliveries_count = deliveries.update(contact=None)
     deleted = {
         "consent_records": ConsentRecord.objects.filter(contact=contact).delete()[0],
         "phase_changes": PhaseChange.objects.filter(contact=contact).delete()[0],
         "segment_memberships": SegmentMember.objects.filter(contact=contact).delete()[0],
         "snapshot_memberships": SnapshotMember.objects.filter(contact=contact).delete()[0],
+        "ignored_feedback": IgnoredFeedback.objects.filter(email_hash=contact.email_hash).delete()[
+            0
+        ],
+    }
+    scrubbed = {
+        "sync_errors_scrubbed": _scrub_rows(
+            SyncState.objects.all(), ["last_error", "cursor", "stats"], pattern, address
+        ),
+        **_erase_import_files(address, pattern),
+    }
+    # Last, once every row is done: a file deleted cannot come back if the commit failed,
+    # but then the person is still there to be erased again.
+    channel_items = {
+        key: count
+        for key, channel in get_channels().items()
+        if (count := channel.forget_recipient(email=address))
     }
     summary = {
         "contact_id": contact_id,
@@ -189,7 +323,10 @@ def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]
         "suppression_created": created,
         "events_anonymised": events_count,
         "orders_anonymised": orders_count,
+        "deliveries_anonymised": deliveries_count,
         **deleted,
+        **scrubbed,
+        "channel_items_deleted": channel_items,
     }
     # Earlier entries (created, edited) carry the name and address in their title.
     ModelLogEntry.objects.filter(

@@ -7,12 +7,14 @@ them like any other behaviour; the delivery row keeps the first open and the fir
 
 Everything is idempotent and its writes are bounded, however often a mail client reloads a
 pixel or a scanner follows a link: the first open is recorded once, identical clicks once a
-minute, an unsubscribe once per delivery. A delivery whose contact was erased records
-nothing at all: tracking a person who asked to be forgotten would start a new trail.
+minute, an unsubscribe once while the person is subscribed. A delivery whose contact was
+erased records nothing at all: tracking a person who asked to be forgotten would start a new
+trail.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -23,8 +25,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns.models import Contact, Delivery, DeliveryState, Event, EventKind
-from campaigns.services.consent import consent_opt_out
+from campaigns.models import ConsentState, Contact, Delivery, DeliveryState, EventKind
+from campaigns.services.consent import consent_opt_out, suppression_for
 from campaigns.services.events import ContactRef, EventInput, events_record
 
 logger = logging.getLogger(__name__)
@@ -154,30 +156,41 @@ def tracking_click(*, delivery_id: int, url: str) -> None:
     )
 
 
-def tracking_unsubscribe(*, delivery_id: int, ip_address: str | None, user_agent: str) -> bool:
+class UnsubscribeOutcome(enum.Enum):
+    UNSUBSCRIBED = "unsubscribed"  # this call unsubscribed the person
+    ALREADY = "already"  # they were unsubscribed already: nothing recorded
+    REMOVED = "removed"  # the contact was erased: nothing recorded
+
+
+def tracking_unsubscribe(
+    *, delivery_id: int, ip_address: str | None, user_agent: str
+) -> UnsubscribeOutcome:
     """Unsubscribe the delivery's contact: opt-out evidence, suppression, ``unsubscribe`` event.
 
     The opt-out goes through ``consent_opt_out`` (consent revoked, address suppressed as
-    unsubscribed), with the campaign as text version. Returns whether this call unsubscribed;
-    a second call for the same delivery, or one for an erased contact, records nothing.
-    Raises Delivery.DoesNotExist for an unknown delivery.
+    unsubscribed), with the campaign as text version. However old the link, it unsubscribes
+    whoever is subscribed now: a person who unsubscribed, subscribed again and then uses an
+    old mail's link is unsubscribed again. A person unsubscribed already (consent revoked and
+    the address suppressed) records nothing, nor does an erased contact. Raises
+    Delivery.DoesNotExist for an unknown delivery.
     """
     now = timezone.now()
-    key = f"unsubscribe:{delivery_id}"
     with transaction.atomic():
         # Locked: two clicks on the button (or the mail client and the person) record once.
         recipient = _recipient(delivery_id, lock=True)
         if recipient.contact_id is None:
-            return False
-        if Event.objects.filter(source=EVENT_SOURCE, idempotency_key=key).exists():
-            return False
-        consent_opt_out(
-            contact=Contact.objects.get(pk=recipient.contact_id),
+            return UnsubscribeOutcome.REMOVED
+        contact = Contact.objects.select_for_update().get(pk=recipient.contact_id)
+        if unsubscribed_already(contact):
+            return UnsubscribeOutcome.ALREADY
+        record = consent_opt_out(
+            contact=contact,
             source=UNSUBSCRIBE_SOURCE,
             text_version=f"campaign:{recipient.campaign_id}",
             ip_address=ip_address,
             user_agent=user_agent,
         )
+        key = f"unsubscribe:{delivery_id}:{record.pk}"
         events_record(
             source=EVENT_SOURCE, items=[_event(recipient, EventKind.UNSUBSCRIBE, key, now)]
         )
@@ -187,7 +200,12 @@ def tracking_unsubscribe(*, delivery_id: int, ip_address: str | None, user_agent
         recipient.campaign_id,
         recipient.contact_id,
     )
-    return True
+    return UnsubscribeOutcome.UNSUBSCRIBED
+
+
+def unsubscribed_already(contact: Contact) -> bool:
+    """Whether the contact is unsubscribed now (what the unsubscribe page tells them)."""
+    return contact.consent == ConsentState.REVOKED and suppression_for(contact.email) is not None
 
 
 def contact_preferences_save(

@@ -133,6 +133,13 @@ class NewsletterChannel(BaseChannel):
             in_doubt=outcome.in_doubt,
         )
 
+    def forget_recipient(self, *, email: str) -> int:
+        """Delete the copies of mail to ``email`` that any configured transport kept."""
+        return sum(
+            get_transport(key).forget_recipient(email=email)
+            for key in getattr(settings, "HUB_MAIL_TRANSPORTS", {})
+        )
+
     def preview(self, rendered: RenderedVariant, recipient: Recipient) -> str:
         if not isinstance(rendered, NewsletterRendering):
             raise TypeError(f"{self!r} previews what its render() returned, not {rendered!r}.")

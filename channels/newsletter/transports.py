@@ -108,6 +108,14 @@ class MailTransport:
     ) -> list[SendOutcome]:
         raise NotImplementedError
 
+    def forget_recipient(self, *, email: str) -> int:
+        """Delete the copies of mail to ``email`` this transport kept; how many (GDPR erasure).
+
+        A mail server or service keeps no copy the hub can reach (their logs are the
+        provider's to expire), so by default there is nothing to delete.
+        """
+        return 0
+
     def close(self) -> None:
         """Release connections and threads; the transport opens them again when next used."""
         with self._executor_lock:
@@ -626,6 +634,24 @@ class FileTransport(MailTransport):
             if on_outcome is not None:
                 on_outcome(mail, outcome)
         return outcomes
+
+    def forget_recipient(self, *, email: str) -> int:
+        """Delete every ``.eml`` file addressed to ``email`` or naming it anywhere."""
+        needle = email.strip().lower().encode()
+        if not needle or not os.path.isdir(self.directory):
+            return 0
+        deleted = 0
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if not (entry.is_file() and entry.name.endswith(".eml")):
+                    continue
+                with open(entry.path, "rb") as file:
+                    if needle not in file.read().lower():
+                        continue
+                os.remove(entry.path)
+                deleted += 1
+        logger.info("mail.file_forgotten transport=%s files=%s", self.key, deleted)
+        return deleted
 
 
 class SESTransport(MailTransport):

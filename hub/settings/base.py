@@ -150,6 +150,10 @@ else:
     raise ImproperlyConfigured(
         f"STORAGE_BACKEND={STORAGE_BACKEND!r} is not supported; use 'local' or 's3'."
     )
+# Local files are served by the hub itself under MEDIA_URL (hub/media.py), with the content's
+# access rules: originals, renditions and documents only of live content (or to admin users),
+# import files never. On S3 the bucket must stay private and URLs signed (see the README).
+HUB_SERVE_MEDIA = env.bool("HUB_SERVE_MEDIA", default=STORAGE_BACKEND == "local")
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -274,6 +278,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 WAGTAIL_WORKFLOW_CANCEL_ON_PUBLISH = True
 WAGTAIL_FINISH_WORKFLOW_ACTION = "content.workflows.publish_approved_revision"
+# Documents always go through Wagtail's serve view, whose before_serve_document hook
+# (content/wagtail_hooks.py) hands out only documents of live content, never a storage URL.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024

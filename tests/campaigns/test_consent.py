@@ -247,6 +247,47 @@ def test_an_opt_out_after_the_opt_in_voids_its_link(client, prospect, opt_in):
     assert consent_of(prospect) == ConsentState.REVOKED
 
 
+def test_a_used_link_after_an_opt_out_says_so_and_does_not_subscribe_again(
+    client, prospect, opt_in
+):
+    link = opt_in(prospect)
+    client.post(link)
+    consent_opt_out(contact=prospect, source="unsubscribe-link")
+
+    opened = client.get(link)
+    pressed = client.post(link)
+
+    for response in (opened, pressed):
+        page = response.content.decode()
+        assert response.status_code == 410
+        assert "You unsubscribed after confirming" in page
+        assert "data-consent-again" in page
+        assert "data-consent-confirm" not in page
+    assert consent_of(prospect) == ConsentState.REVOKED
+    assert Suppression.objects.filter(email_hash=email_hash("erika@example.com")).exists()
+    assert ConsentRecord.objects.filter(kind=ConsentKind.CONFIRMATION).count() == 1
+
+
+def test_subscribing_again_from_a_used_link_mails_a_new_link_and_waits_for_it(
+    client, prospect, opt_in, outbox, django_capture_on_commit_callbacks
+):
+    link = opt_in(prospect)
+    client.post(link)
+    consent_opt_out(contact=prospect, source="unsubscribe-link")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{link}again/", REMOTE_ADDR="198.51.100.23")
+
+    assert response.status_code == 200
+    assert "neuen Bestätigungslink" in response.content.decode()
+    assert consent_of(prospect) == ConsentState.PENDING
+    assert len(outbox) == 2
+    new_link = LINK.search(outbox[1].body).group(1)
+    assert new_link != link
+    client.post(new_link)
+    assert consent_of(prospect) == ConsentState.CONFIRMED
+
+
 def test_an_opt_out_revokes_consent_and_suppresses_the_address(client, prospect, opt_in):
     client.post(opt_in(prospect))
 

@@ -2,10 +2,15 @@
 
 import io
 import json
+import zipfile
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
+from django.db import models
+from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from campaigns.models import (
@@ -13,20 +18,28 @@ from campaigns.models import (
     ConsentRecord,
     ConsentState,
     Contact,
+    Delivery,
     Event,
     EventKind,
+    IgnoredFeedback,
+    ImportJob,
     Order,
     OrderLine,
     PhaseChange,
     SegmentMember,
+    SegmentSnapshot,
+    SnapshotMember,
     Suppression,
     SuppressionReason,
+    SyncState,
     email_hash,
 )
 from campaigns.services.consent import consent_opt_out
 from campaigns.services.privacy import contact_erase, contact_export_data
 from tests.factories import (
+    CampaignFactory,
     ContactFactory,
+    DeliveryFactory,
     EventFactory,
     OrderFactory,
     OrderLineFactory,
@@ -239,3 +252,274 @@ def test_erase_command_erases_after_a_typed_yes(erika, monkeypatch):
     )
 
     assert not Contact.objects.filter(pk=erika.pk).exists()
+
+
+# --- erasure reaches every table --------------------------------------------------------------
+#
+# Every model with a foreign key to Contact, or a column that can hold an address (text,
+# JSON or a stored file), is either given the person's data by ``everywhere`` below and
+# checked after the erasure, or allowed here with the reason it never holds a contact's
+# address. A new table that is neither makes test_every_table_that_can_hold_a_person_is_covered
+# fail: decide what erasure does with it, then list it.
+
+ERASURE_COVERS = {
+    "campaigns.contact": "deleted",
+    "campaigns.consentrecord": "deleted",
+    "campaigns.phasechange": "deleted",
+    "campaigns.segmentmember": "deleted",
+    "campaigns.snapshotmember": "deleted",
+    "campaigns.event": "kept without the person; data and key scrubbed",
+    "campaigns.order": "kept without the person",
+    "campaigns.delivery": "kept without the person; the server's reply scrubbed",
+    "campaigns.importjob": "the file deleted when it names the person; errors scrubbed",
+    "campaigns.ignoredfeedback": "deleted (it holds the address's hash)",
+    "campaigns.suppression": "kept: the hashed tombstone, by design",
+    "campaigns.syncstate": "the address scrubbed from errors and stats",
+    "wagtailcore.modellogentry": "kept as the audit trail, titles rewritten",
+}
+
+# Tables of our apps that never hold a contact's address, and why.
+NEVER_A_CONTACT = {
+    "campaigns.account": "companies: names and numbers, no people",
+    "campaigns.campaign": "the plan: sender and reply-to are the company's own addresses",
+    "campaigns.campaignarm": "A/B arm labels",
+    "campaigns.campaigncontent": "newsletter texts written by staff, merged per recipient",
+    "campaigns.groupprice": "prices",
+    "campaigns.journeyrule": "rules; the rule language has no address field",
+    "campaigns.orderline": "SKUs and amounts",
+    "campaigns.segment": "rules and names; the rule language has no address field",
+    "campaigns.segmentsnapshot": "frozen rules and a count; members are SnapshotMember",
+    "channels.apiclient": "channel systems and token hashes",
+    "channels.webhookendpoint": "URLs of channel systems",
+    "channels.webhookdelivery": "content events (products, messages), never contacts",
+    "channels.webhookattempt": "a channel system's answer to a content event",
+    "channels.sendratestate": "a transport's send rate",
+    "content.category": "the category tree",
+    "content.product": "product content",
+    "content.product_categories": "product to category links",
+    "content.productfeature": "product content",
+    "content.productimage": "product content",
+    "content.productdocument": "product content",
+    "content.audiencemessage": "messages to roles and phases, not to people",
+    "content.reviewtask": "a workflow task",
+}
+# Third-party apps: staff accounts, content, search and workflow machinery, none of which
+# stores the hub's contacts. A new app is caught: its label is not here.
+APPS_WITHOUT_CONTACTS = {
+    "auth": "staff logins, not contacts",
+    "contenttypes": "model names",
+    "sessions": "staff sessions",
+    "simple_translation": "the permission to translate",
+    "taggit": "tags of images and documents",
+    "wagtailadmin": "editing sessions of staff",
+    "wagtailcore": "pages, revisions, workflows, locales of content and campaigns",
+    "wagtaildocs": "documents of products",
+    "wagtailimages": "images of products",
+    "wagtailsearch": "the search index of content (contacts are not indexed)",
+    "wagtailusers": "staff profiles",
+}
+
+
+def _text_like(field) -> bool:
+    return isinstance(
+        field, models.CharField | models.TextField | models.JSONField | models.FileField
+    )
+
+
+def _holds_people(model) -> bool:
+    fields = model._meta.concrete_fields
+    return any(
+        (field.is_relation and field.related_model is Contact) or _text_like(field)
+        for field in fields
+    )
+
+
+def test_every_table_that_can_hold_a_person_is_covered():
+    uncovered = [
+        model._meta.label_lower
+        for model in apps.get_models(include_auto_created=True)
+        if _holds_people(model)
+        and model._meta.label_lower not in ERASURE_COVERS
+        and model._meta.label_lower not in NEVER_A_CONTACT
+        and model._meta.app_label not in APPS_WITHOUT_CONTACTS
+    ]
+
+    assert uncovered == []
+
+
+OTHER = "max.mustermann@example.com"
+
+
+def _csv(*addresses: str) -> ContentFile:
+    rows = "".join(f"{address};Muster\n" for address in addresses)
+    return ContentFile(f"E-Mail;Nachname\n{rows}".encode(), name="kontakte.csv")
+
+
+def _xlsx(*addresses: str) -> ContentFile:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["E-Mail", "Nachname"])
+    for address in addresses:
+        sheet.append([address, "Muster"])
+    out = io.BytesIO()
+    book.save(out)
+    return ContentFile(out.getvalue(), name="kontakte.xlsx")
+
+
+@pytest.fixture
+def mail_files(settings, tmp_path):
+    settings.HUB_MAIL_TRANSPORTS = {
+        "default": {
+            "BACKEND": "channels.newsletter.transports.FileTransport",
+            "OPTIONS": {"DIRECTORY": str(tmp_path / "mail")},
+        }
+    }
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def everywhere(erika, mail_files):
+    """Erika in every table that can hold her (see ERASURE_COVERS), beside someone else."""
+    from wagtail.log_actions import log
+
+    from channels.registry import get_channel
+
+    other = ContactFactory(email=OTHER)
+    campaign = CampaignFactory()
+    DeliveryFactory(
+        campaign=campaign,
+        contact=erika,
+        state="bounced",
+        detail=f"550 5.1.1 <{ADDRESS.title()}>: Recipient address rejected",
+        opened_at=timezone.now(),
+        clicked_at=timezone.now(),
+    )
+    DeliveryFactory(campaign=campaign, contact=other, detail=f"550 <{OTHER}> unknown")
+    EventFactory(contact=erika, kind=EventKind.EMAIL_OPEN, campaign=campaign)
+    EventFactory(
+        contact=erika,
+        kind=EventKind.PRODUCT_VIEW,
+        source="api:1",
+        idempotency_key=f"view:{ADDRESS}:SKU-1",
+    )
+    snapshot = SegmentSnapshot.objects.create(segment=SegmentFactory())
+    SnapshotMember.objects.create(snapshot=snapshot, contact=erika)
+    IgnoredFeedback.objects.create(
+        notification_id="n-1",
+        reason="not_sent_by_hub",
+        topic_arn="arn",
+        email_hash=erika.email_hash,
+    )
+    SyncState.objects.create(
+        backend="crm", last_error=f"Salesforce refused {ADDRESS}: DUPLICATE_VALUE"
+    )
+    for kind, upload in (("csv", _csv(ADDRESS, OTHER)), ("xlsx", _xlsx(OTHER, ADDRESS))):
+        ImportJob.objects.create(
+            kind="contacts",
+            file=upload,
+            original_name=f"kontakte.{kind}",
+            status="done",
+            errors=[{"line": 2, "field": "email", "reason": f"{ADDRESS} twice", "level": "error"}],
+        )
+    ImportJob.objects.create(
+        kind="contacts", file=_csv(OTHER), original_name="andere.csv", status="previewed"
+    )
+    log(instance=erika, action="wagtail.edit", user=None)
+    # Mail written by the file transport, beside mail to someone else.
+    for address in (ADDRESS, OTHER):
+        get_channel("newsletter").send_message(to=address, subject="Hallo", text="t", html="h")
+    assert len(list(mail_files.glob("*.eml"))) == 2
+    return erika
+
+
+def _stored_bytes(field_file) -> bytes:
+    with field_file.open("rb") as stream:
+        data = stream.read()
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            data += b"".join(archive.read(name) for name in archive.namelist())
+    return data.lower()
+
+
+def _what_holds(needle: str, *, contact_id: int) -> list[str]:
+    """Every row of every table that still holds ``needle`` or links to the contact."""
+    found = []
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.concrete_fields:
+            where = f"{model._meta.label_lower}.{field.name}"
+            if field.is_relation and field.related_model is Contact:
+                if model._default_manager.filter(**{field.attname: contact_id}).exists():
+                    found.append(where)
+            elif isinstance(field, models.FileField):
+                for row in model._default_manager.exclude(**{field.name: ""}):
+                    if needle.encode() in _stored_bytes(getattr(row, field.name)):
+                        found.append(where)
+            elif (
+                _text_like(field)
+                and model._default_manager.filter(**{f"{field.name}__icontains": needle}).exists()
+            ):
+                found.append(where)
+    return found
+
+
+def test_erasure_leaves_the_person_in_no_table_file_or_mail(everywhere, mail_files):
+    contact_id = everywhere.pk
+
+    contact_erase(contact=everywhere, user=None, reason="Ticket 4711")
+
+    assert _what_holds(ADDRESS, contact_id=contact_id) == []
+    # The hash links to the address too: only the tombstone keeps it.
+    assert _what_holds(email_hash(ADDRESS), contact_id=contact_id) == [
+        "campaigns.suppression.email_hash"
+    ]
+    mails = [path.read_bytes().lower() for path in mail_files.glob("*.eml")]
+    assert [mail for mail in mails if ADDRESS.encode() in mail] == []
+
+
+def test_erasure_keeps_what_others_need(everywhere, mail_files):
+    contact_erase(contact=everywhere, user=None, reason="Ticket 4711")
+
+    assert _what_holds(OTHER, contact_id=0) != []
+    [mail] = mail_files.glob("*.eml")
+    assert OTHER.encode() in mail.read_bytes()
+    kept = Delivery.objects.get(contact=None)
+    assert kept.state == "bounced"
+    assert kept.opened_at is not None and kept.clicked_at is not None
+    assert kept.detail == "550 5.1.1 <[erased]>: Recipient address rejected"
+    assert Delivery.objects.get(contact__email=OTHER).detail == f"550 <{OTHER}> unknown"
+
+
+def test_an_import_whose_file_named_the_person_says_why_its_file_is_gone(everywhere):
+    contact_erase(contact=everywhere, user=None, reason="Ticket 4711")
+
+    erased = ImportJob.objects.filter(file="")
+    assert {job.original_name for job in erased} == {"kontakte.csv", "kontakte.xlsx"}
+    assert all("erased" in job.message for job in erased)
+    assert erased.first().errors[0]["reason"] == "[erased] twice"
+    assert ImportJob.objects.get(original_name="andere.csv").file
+
+
+def test_the_export_contains_deliveries_opens_and_clicks(everywhere):
+    data = contact_export_data(contact=everywhere, user=None)
+
+    [delivery] = data["deliveries"]
+    assert delivery["state"] == "bounced"
+    assert delivery["opened_at"] and delivery["clicked_at"]
+    assert len(data["opens"]) == 1
+    assert data["clicks"][0]["url"] == f"https://shop.example/?email={ADDRESS}"
+    json.dumps(data)
+
+
+def test_erasing_two_people_whose_event_keys_held_their_addresses_keeps_the_keys_unique():
+    people = [ContactFactory(email=ADDRESS), ContactFactory(email=OTHER)]
+    for person in people:
+        EventFactory(contact=person, source="api:1", idempotency_key=f"view:{person.email}:SKU-1")
+
+    for person in people:
+        contact_erase(contact=person, user=None, reason="Ticket 4711")
+
+    keys = set(Event.objects.values_list("idempotency_key", flat=True))
+    assert len(keys) == 2
+    assert not any(ADDRESS in key or OTHER in key for key in keys)

@@ -20,6 +20,7 @@ from campaigns.models import (
     SuppressionReason,
     email_hash,
 )
+from campaigns.services.consent import confirmation_token, consent_confirm, consent_opt_in
 from campaigns.tracking import (
     delivery_token,
     link_token,
@@ -349,7 +350,7 @@ def test_a_one_click_post_without_cookies_or_csrf_token_unsubscribes(delivery, t
         delivery.campaign,
         contact,
     )
-    assert event.idempotency_key == f"unsubscribe:{delivery.pk}"
+    assert event.idempotency_key == f"unsubscribe:{delivery.pk}:{record.pk}"
 
 
 def test_pressing_the_button_on_the_page_unsubscribes(client, delivery, token):
@@ -367,9 +368,47 @@ def test_unsubscribing_twice_records_once(client, delivery, token):
     response = client.post(f"/t/u/{token}/", ONE_CLICK)
 
     assert response.status_code == 200
+    assert "Sie waren bereits abgemeldet" in response.content.decode()
     assert ConsentRecord.objects.filter(kind=ConsentKind.OPT_OUT).count() == 1
     assert Event.objects.filter(kind=EventKind.UNSUBSCRIBE).count() == 1
     assert Suppression.objects.count() == 1
+
+
+def _subscribe_again(contact) -> None:
+    """The person's own double opt-in, confirmed: as the confirmation link records it."""
+    record = consent_opt_in(contact=contact, source="web-form", text_version="v2")
+    consent_confirm(token=confirmation_token(record), ip_address=None, user_agent="")
+
+
+def test_an_old_unsubscribe_link_unsubscribes_again_after_a_new_subscription(
+    client, delivery, token
+):
+    client.post(f"/t/u/{token}/", ONE_CLICK)
+    _subscribe_again(delivery.contact)
+    subscribed = reloaded(delivery.contact).consent
+
+    response = client.post(f"/t/u/{token}/", ONE_CLICK)
+
+    assert subscribed == ConsentState.CONFIRMED
+    assert response.status_code == 200
+    assert "Sie sind abgemeldet" in response.content.decode()
+    assert reloaded(delivery.contact).consent == ConsentState.REVOKED
+    suppression = Suppression.objects.get(email_hash=email_hash("maria@example.com"))
+    assert suppression.reason == SuppressionReason.UNSUBSCRIBED
+    assert ConsentRecord.objects.filter(kind=ConsentKind.OPT_OUT).count() == 2
+    assert Event.objects.filter(kind=EventKind.UNSUBSCRIBE).count() == 2
+
+
+def test_the_unsubscribe_page_of_an_unsubscribed_person_says_so_without_a_button(
+    client, delivery, token
+):
+    client.post(f"/t/u/{token}/", ONE_CLICK)
+
+    response = client.get(f"/t/u/{token}/")
+
+    page = response.content.decode()
+    assert "Sie waren bereits abgemeldet" in page
+    assert "<button" not in page
 
 
 def test_unsubscribing_an_erased_contact_says_it_is_already_removed(client):
