@@ -4,6 +4,7 @@ Defaults are the embedded set-up: SQLite and the Celery broker in ``var/``, loca
 console e-mail. ``production.py`` refuses to start on those defaults where they are unsafe.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "ninja",
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -101,6 +105,26 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes, attempts kept in the database): after
+# HUB_LOGIN_FAILURE_LIMIT failed sign-ins for one username from one address, that pair is
+# locked out for HUB_LOGIN_LOCKOUT_MINUTES; a successful sign-in clears its failures.
+AXES_FAILURE_LIMIT = env.int("HUB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("HUB_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hub.accounts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "campaigns.views.client_ip"
+# Password reset requests (the admin's "forgotten password" form), counted in CACHE_URL per
+# address and per e-mail address: at most HUB_PASSWORD_RESET_LIMIT of each per window.
+HUB_PASSWORD_RESET_LIMIT = env.int("HUB_PASSWORD_RESET_LIMIT", default=5)
+HUB_PASSWORD_RESET_WINDOW_MINUTES = env.int("HUB_PASSWORD_RESET_WINDOW_MINUTES", default=60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
