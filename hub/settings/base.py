@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "ninja",
     "axes",
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.ApiGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -304,6 +307,37 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif"]
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
     "default": {"WIDGET": "content.widgets.RichTextArea"},
 }
+
+# Content-Security-Policy (django-csp). Scripts only from the hub's own static files: no
+# inline scripts, no eval, nothing from elsewhere. Wagtail's admin is the one exception
+# (hub.middleware): its widgets still print small inline scripts, so admin pages also allow
+# 'unsafe-inline' scripts. Styles allow inline style attributes (Wagtail's admin and the
+# public pages use them). HUB_CSP_MEDIA_SOURCES adds where images and documents are served
+# from when that is not the hub itself (an S3 bucket or CDN, e.g. https://cdn.example.com).
+HUB_CSP_MEDIA_SOURCES = env.list("HUB_CSP_MEDIA_SOURCES", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *HUB_CSP_MEDIA_SOURCES],
+        "media-src": [SELF, *HUB_CSP_MEDIA_SOURCES],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
+# User avatars would come from gravatar.com, which the policy (and privacy) refuses.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Wagtail's dashboard asks releases.wagtail.org for new versions (superusers only); off
+# unless HUB_WAGTAIL_UPDATE_CHECK=true, which also lets the policy allow that one request.
+WAGTAIL_ENABLE_UPDATE_CHECK = env.bool("HUB_WAGTAIL_UPDATE_CHECK", default=False)
+if WAGTAIL_ENABLE_UPDATE_CHECK:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append("https://releases.wagtail.org")
 
 # Consent: how long a double opt-in confirmation link stays valid, in seconds (7 days).
 HUB_CONSENT_CONFIRM_MAX_AGE = env.int("HUB_CONSENT_CONFIRM_MAX_AGE", default=7 * 24 * 3600)
