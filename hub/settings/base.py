@@ -27,6 +27,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "hub",
     "content",
     "campaigns",
     "channels",
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "hub.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login attempt into the lockout page.
@@ -128,6 +133,12 @@ AXES_CLIENT_IP_CALLABLE = "campaigns.views.client_ip"
 # address and per e-mail address: at most HUB_PASSWORD_RESET_LIMIT of each per window.
 HUB_PASSWORD_RESET_LIMIT = env.int("HUB_PASSWORD_RESET_LIMIT", default=5)
 HUB_PASSWORD_RESET_WINDOW_MINUTES = env.int("HUB_PASSWORD_RESET_WINDOW_MINUTES", default=60)
+
+# Two-factor sign-in (django-otp, TOTP): optional per user, enrolled on the admin's
+# "Two-factor sign-in" page; HUB_ADMIN_REQUIRE_2FA sends every admin user there first.
+HUB_ADMIN_REQUIRE_2FA = env.bool("HUB_ADMIN_REQUIRE_2FA", default=False)
+WAGTAILADMIN_USER_LOGIN_FORM = "hub.two_factor.LoginForm"
+OTP_TOTP_ISSUER = env("HUB_OTP_ISSUER", default="Content & Campaign Hub")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
