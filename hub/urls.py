@@ -7,6 +7,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from campaigns import urls as consent_urls
 from channels.newsletter.transports import ses_configured
+from hub.accounts import ThrottledPasswordResetView
 from hub.api import api
 from hub.media import serve_media
 
@@ -18,6 +19,12 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    # Ahead of Wagtail's own route of the same path and name: the throttled form.
+    path(
+        "admin/password_reset/",
+        ThrottledPasswordResetView.as_view(),
+        name="wagtailadmin_password_reset",
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("consent/", include(consent_urls)),

@@ -4,10 +4,12 @@ Defaults are the embedded set-up: SQLite and the Celery broker in ``var/``, loca
 console e-mail. ``production.py`` refuses to start on those defaults where they are unsafe.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -25,6 +27,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "hub",
     "content",
     "campaigns",
     "channels",
@@ -42,6 +45,10 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "ninja",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.ApiGZipMiddleware",
     "hub.middleware.ApiProblemMiddleware",
@@ -59,8 +67,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "hub.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -102,6 +114,32 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes, attempts kept in the database): after
+# HUB_LOGIN_FAILURE_LIMIT failed sign-ins for one username from one address, that pair is
+# locked out for HUB_LOGIN_LOCKOUT_MINUTES; a successful sign-in clears its failures.
+AXES_FAILURE_LIMIT = env.int("HUB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("HUB_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hub.accounts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "campaigns.views.client_ip"
+# Password reset requests (the admin's "forgotten password" form), counted in CACHE_URL per
+# address and per e-mail address: at most HUB_PASSWORD_RESET_LIMIT of each per window.
+HUB_PASSWORD_RESET_LIMIT = env.int("HUB_PASSWORD_RESET_LIMIT", default=5)
+HUB_PASSWORD_RESET_WINDOW_MINUTES = env.int("HUB_PASSWORD_RESET_WINDOW_MINUTES", default=60)
+
+# Two-factor sign-in (django-otp, TOTP): optional per user, enrolled on the admin's
+# "Two-factor sign-in" page; HUB_ADMIN_REQUIRE_2FA sends every admin user there first.
+HUB_ADMIN_REQUIRE_2FA = env.bool("HUB_ADMIN_REQUIRE_2FA", default=False)
+WAGTAILADMIN_USER_LOGIN_FORM = "hub.two_factor.LoginForm"
+OTP_TOTP_ISSUER = env("HUB_OTP_ISSUER", default="Content & Campaign Hub")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -288,6 +326,37 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "avif"]
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
     "default": {"WIDGET": "content.widgets.RichTextArea"},
 }
+
+# Content-Security-Policy (django-csp). Scripts only from the hub's own static files: no
+# inline scripts, no eval, nothing from elsewhere. Wagtail's admin is the one exception
+# (hub.middleware): its widgets still print small inline scripts, so admin pages also allow
+# 'unsafe-inline' scripts. Styles allow inline style attributes (Wagtail's admin and the
+# public pages use them). HUB_CSP_MEDIA_SOURCES adds where images and documents are served
+# from when that is not the hub itself (an S3 bucket or CDN, e.g. https://cdn.example.com).
+HUB_CSP_MEDIA_SOURCES = env.list("HUB_CSP_MEDIA_SOURCES", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *HUB_CSP_MEDIA_SOURCES],
+        "media-src": [SELF, *HUB_CSP_MEDIA_SOURCES],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
+# User avatars would come from gravatar.com, which the policy (and privacy) refuses.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Wagtail's dashboard asks releases.wagtail.org for new versions (superusers only); off
+# unless HUB_WAGTAIL_UPDATE_CHECK=true, which also lets the policy allow that one request.
+WAGTAIL_ENABLE_UPDATE_CHECK = env.bool("HUB_WAGTAIL_UPDATE_CHECK", default=False)
+if WAGTAIL_ENABLE_UPDATE_CHECK:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append("https://releases.wagtail.org")
 
 # Consent: how long a double opt-in confirmation link stays valid, in seconds (7 days).
 HUB_CONSENT_CONFIRM_MAX_AGE = env.int("HUB_CONSENT_CONFIRM_MAX_AGE", default=7 * 24 * 3600)

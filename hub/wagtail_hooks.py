@@ -1,0 +1,23 @@
+"""Admin registration of the hub's own account pages."""
+
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+
+from hub.two_factor import two_factor_view
+
+
+@hooks.register("register_admin_urls")
+def register_two_factor_url():
+    # Wagtail wraps these in its admin-access check: every signed-in admin user, for
+    # their own account only.
+    return [path("two-factor/", two_factor_view, name="hub_two_factor")]
+
+
+@hooks.register("register_account_menu_item")
+def register_two_factor_menu_item(request):
+    return {
+        "url": reverse("hub_two_factor"),
+        "label": _("Two-factor sign-in"),
+        "help_text": _("Ask for a code from an authenticator app when you sign in."),
+    }
