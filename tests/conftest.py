@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 
 from tests.factories import UserFactory
@@ -11,6 +14,50 @@ GROUPS = (
     "Campaign managers",
     "Channel integrators",
 )
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--start-clock",
+        metavar="INSTANT",
+        default=None,
+        help=(
+            "start every test's clock at this ISO 8601 instant with a time zone, ticking on "
+            "from there (time-machine), e.g. 2026-12-01T23:30:00Z: shows the tests that "
+            "depend on the time of day or on a daylight saving change"
+        ),
+    )
+
+
+def pytest_configure(config):
+    instant = config.getoption("--start-clock")
+    if instant is None:
+        return
+    try:
+        config.start_clock = datetime.datetime.fromisoformat(instant)
+    except ValueError as error:
+        raise pytest.UsageError(f"--start-clock {instant!r}: {error}") from None
+    if config.start_clock.tzinfo is None:
+        raise pytest.UsageError(
+            f"--start-clock {instant!r} has no time zone: add Z or an offset such as +01:00"
+        )
+
+
+def pytest_report_header(config):
+    if getattr(config, "start_clock", None) is not None:
+        return f"clock: every test starts at {config.start_clock.isoformat()} (--start-clock)"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _start_clock(request):
+    """With ``--start-clock``: the test runs from that instant, the clock ticking on."""
+    instant = getattr(request.config, "start_clock", None)
+    if instant is None:
+        yield
+        return
+    with time_machine.travel(instant, tick=True):
+        yield
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -26,9 +27,17 @@ class SendRate:
 
     ``burst`` messages (by default one second's worth) may go at once after the limiter was
     idle, so the first batch does not wait. Without a rate nothing is ever held back.
+    ``sleep`` is how the caller is held back (``time.sleep`` unless a test passes its own).
     """
 
-    def __init__(self, key: str, rate_per_second: float | None, *, burst: float | None = None):
+    def __init__(
+        self,
+        key: str,
+        rate_per_second: float | None,
+        *,
+        burst: float | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+    ):
         if rate_per_second is not None and rate_per_second <= 0:
             raise ValueError(f"rate_per_second must be positive or None, not {rate_per_second!r}")
         self.key = key
@@ -36,6 +45,7 @@ class SendRate:
         if burst is None:
             burst = max(1.0, rate_per_second or 0)
         self.burst = float(burst)
+        self.sleep = sleep
 
     def acquire(self, n: int = 1) -> float:
         """Block until ``n`` more messages may be sent; the seconds waited."""
@@ -44,7 +54,7 @@ class SendRate:
         wait = self._reserve(n / self.rate_per_second, self.burst / self.rate_per_second)
         if wait > 0:
             logger.debug("mail.send_rate.wait key=%s n=%d seconds=%.3f", self.key, n, wait)
-            time.sleep(wait)
+            self.sleep(wait)
             return wait
         return 0.0
 
@@ -59,8 +69,15 @@ class DatabaseSendRate(SendRate):
     Call it outside a transaction: the row stays locked until the surrounding one ends.
     """
 
-    def __init__(self, key: str, rate_per_second: float | None, *, burst: float | None = None):
-        super().__init__(key, rate_per_second, burst=burst)
+    def __init__(
+        self,
+        key: str,
+        rate_per_second: float | None,
+        *,
+        burst: float | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+    ):
+        super().__init__(key, rate_per_second, burst=burst, sleep=sleep)
         self._row_exists = False
 
     def _reserve(self, cost: float, window: float) -> float:
@@ -111,8 +128,9 @@ class RedisSendRate(SendRate):
         *,
         url: str,
         burst: float | None = None,
+        sleep: Callable[[float], object] = time.sleep,
     ):
-        super().__init__(key, rate_per_second, burst=burst)
+        super().__init__(key, rate_per_second, burst=burst, sleep=sleep)
         self.redis_key = f"hub:send-rate:{key}"
         with _redis_lock:
             client = _redis_clients.get(url)
@@ -127,16 +145,20 @@ class RedisSendRate(SendRate):
 
 
 def get_send_rate(
-    transport_key: str, rate_per_second: float | None, *, burst: float | None = None
+    transport_key: str,
+    rate_per_second: float | None,
+    *,
+    burst: float | None = None,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> SendRate:
     """The send rate of a transport, kept where ``settings.HUB_SEND_RATE_URL`` says."""
     if rate_per_second is None:
-        return SendRate(transport_key, None)
+        return SendRate(transport_key, None, sleep=sleep)
     url = getattr(settings, "HUB_SEND_RATE_URL", "") or "database"
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisSendRate(transport_key, rate_per_second, url=url, burst=burst)
+        return RedisSendRate(transport_key, rate_per_second, url=url, burst=burst, sleep=sleep)
     if url == "database":
-        return DatabaseSendRate(transport_key, rate_per_second, burst=burst)
+        return DatabaseSendRate(transport_key, rate_per_second, burst=burst, sleep=sleep)
     raise ImproperlyConfigured(
         f"HUB_SEND_RATE_URL={url!r} is not supported; use 'database' or a redis:// URL."
     )

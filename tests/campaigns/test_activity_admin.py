@@ -1,9 +1,12 @@
 """Events and orders in the admin: campaign managers read them; nobody changes them there."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from wagtail.users.models import UserProfile
 
 from campaigns.models import Event, Order
 from tests.admin_flow import outcome
@@ -101,17 +104,50 @@ def test_events_can_be_filtered_by_kind(client, campaign_manager, event):
     assert "OTHER-SKU" not in html
 
 
-def test_events_can_be_filtered_by_date(client, campaign_manager, event):
-    EventFactory(sku="LAST-YEAR", occurred_at=event.occurred_at.replace(year=2020))
-    client.force_login(campaign_manager)
-    day = event.occurred_at.date().isoformat()
+# 23:30 UTC on 1 December is 00:30 on 2 December in the hub's time zone (Europe/Berlin).
+LATE_EVENING_UTC = dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC)
 
-    html = client.get(
+
+def filter_events_by_day(client, day: str) -> str:
+    return client.get(
         reverse("event:index"), {"occurred_at_from": day, "occurred_at_to": day}
     ).content.decode()
 
+
+def test_events_can_be_filtered_by_date(client, campaign_manager):
+    EventFactory(sku="HW-BEF-0001", occurred_at=LATE_EVENING_UTC)
+    EventFactory(sku="LAST-YEAR", occurred_at=LATE_EVENING_UTC.replace(year=2020))
+    client.force_login(campaign_manager)
+
+    html = filter_events_by_day(client, timezone.localdate(LATE_EVENING_UTC).isoformat())
+
     assert "HW-BEF-0001" in html
     assert "LAST-YEAR" not in html
+
+
+def test_a_date_filter_means_the_day_in_the_hubs_time_zone(client, campaign_manager, settings):
+    assert settings.TIME_ZONE == "Europe/Berlin"
+    EventFactory(sku="HW-BEF-0001", occurred_at=LATE_EVENING_UTC)
+    client.force_login(campaign_manager)
+
+    berlin_day = filter_events_by_day(client, "2026-12-02")
+    utc_day = filter_events_by_day(client, "2026-12-01")
+
+    assert "HW-BEF-0001" in berlin_day
+    assert "HW-BEF-0001" not in utc_day
+
+
+def test_a_date_filter_means_the_day_in_the_users_own_time_zone(client, campaign_manager):
+    UserProfile.get_for_user(campaign_manager)
+    UserProfile.objects.filter(user=campaign_manager).update(current_time_zone="America/New_York")
+    EventFactory(sku="HW-BEF-0001", occurred_at=LATE_EVENING_UTC)
+    client.force_login(campaign_manager)
+
+    new_york_day = filter_events_by_day(client, "2026-12-01")
+    berlin_day = filter_events_by_day(client, "2026-12-02")
+
+    assert "HW-BEF-0001" in new_york_day
+    assert "HW-BEF-0001" not in berlin_day
 
 
 def test_the_event_page_shows_its_data_and_key(client, campaign_manager, event):
