@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+from django.conf import settings
 from django.contrib.messages import get_messages
+from django.db import models
 from django.urls import reverse
-from wagtail.models import ModelLogEntry, TaskState
+from django.utils import translation
+from django.utils.html import escape
+from wagtail.models import ModelLogEntry, Revision, TaskState
 
 from content.models import AudienceMessage, ContentModel, Product
 from content.services import content_approve, content_save_draft, content_submit
@@ -45,12 +52,71 @@ def outcome(response) -> str:
     if response.status_code == 302:
         if response.url.startswith(reverse("wagtailadmin_login")):
             return "login"
-        # Wagtail's permission_denied(): back to the dashboard with an error message (its
-        # text is translated into the user's admin language).
+        # Wagtail's permission_denied(): back to the dashboard with its error message.
         if response.url == reverse("wagtailadmin_home") and error_messages(response):
+            assert_permission_denied(response)
             return "denied"
         return "redirect"
     return f"status {response.status_code}"
+
+
+# wagtail/admin/auth.py permission_denied(); translated into the user's admin language.
+PERMISSION_DENIED = "Sorry, you do not have permission to access this area."
+
+
+def permission_denied_texts() -> set[str]:
+    texts = set()
+    for code, _name in [*settings.LANGUAGES, *settings.WAGTAILADMIN_PERMITTED_LANGUAGES]:
+        with translation.override(code):
+            texts.add(translation.gettext(PERMISSION_DENIED))
+    return texts
+
+
+def assert_permission_denied(response) -> None:
+    """``response`` is Wagtail's refusal: to the dashboard, where its message is shown.
+
+    Follows the redirect with the same client, as the browser would, and finds Wagtail's
+    permission-denied message (in any admin language) on the page the user lands on.
+    """
+    assert response.status_code == 302, response.status_code
+    assert response.url == reverse("wagtailadmin_home"), response.url
+    texts = permission_denied_texts()
+    # Wagtail renders its messages through a template: the text, in white space.
+    assert {message.strip() for message in error_messages(response)} & texts, error_messages(
+        response
+    )
+    landing = response.client.get(response.url)
+    assert landing.status_code == 200
+    page = landing.content.decode()
+    assert any(escape(text) in page for text in texts), "permission message not shown"
+
+
+def _state(things) -> list:
+    """Row counts of model classes and stored field values of model instances."""
+    state = []
+    for thing in things:
+        if isinstance(thing, type) and issubclass(thing, models.Model):
+            state.append((thing.__name__, thing._default_manager.count()))
+        else:
+            row = type(thing)._default_manager.filter(pk=thing.pk).values().first()
+            state.append((f"{type(thing).__name__} {thing.pk}", row))
+    return state
+
+
+@contextmanager
+def unchanged(*things) -> Iterator[None]:
+    """Assert that the block changes none of ``things``: model classes (their row counts)
+    and instances (every stored field). Revisions and audit-log entries are always checked.
+    """
+    watched = (*things, Revision, ModelLogEntry)
+    before = _state(watched)
+    yield
+    assert _state(watched) == before
+
+
+def unchanged_unless(allowed: bool, *things):
+    """``unchanged(*things)`` for a request that must be refused; no check when allowed."""
+    return nullcontext() if allowed else unchanged(*things)
 
 
 def error_messages(response) -> list[str]:

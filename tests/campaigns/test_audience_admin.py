@@ -20,7 +20,7 @@ from campaigns.models import (
     email_hash,
 )
 from campaigns.services.consent import suppression_add
-from tests.admin_flow import outcome
+from tests.admin_flow import outcome, unchanged
 from tests.factories import AccountFactory, ContactFactory, EventFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,16 +83,17 @@ def test_other_groups_open_no_contact_or_account_page(client, request, who, cont
 def test_editors_cannot_post_contact_actions(client, editor, contact, action):
     client.force_login(editor)
 
-    response = client.post(
-        reverse(f"contact:{action}", args=(contact.pk,)),
-        {
-            "text_version": "v1",
-            "source": "admin",
-            "phase": "loyalty",
-            "reason": "x",
-            "confirm": "on",
-        },
-    )
+    with unchanged(contact, Contact, ConsentRecord, Suppression):
+        response = client.post(
+            reverse(f"contact:{action}", args=(contact.pk,)),
+            {
+                "text_version": "v1",
+                "source": "admin",
+                "phase": "loyalty",
+                "reason": "x",
+                "confirm": "on",
+            },
+        )
 
     assert outcome(response) == "denied"
     assert Contact.objects.filter(
@@ -417,7 +418,8 @@ def test_campaign_managers_cannot_lift_a_suppression(client, campaign_manager):
     suppression = suppression_add(email="a@example.com", reason="complaint", source="ses")
     client.force_login(campaign_manager)
 
-    response = client.post(reverse("suppression:delete", args=(suppression.pk,)))
+    with unchanged(suppression, Suppression):
+        response = client.post(reverse("suppression:delete", args=(suppression.pk,)))
 
     assert outcome(response) == "denied"
     assert Suppression.objects.exists()

@@ -22,6 +22,7 @@ from wagtail.models import GroupPagePermission, ModelLogEntry, Revision, TaskSta
 
 from content.models import AudienceMessage, Product
 from tests.admin_flow import (
+    MODELS,
     STEPS,
     admin_url,
     current_task_state,
@@ -30,6 +31,8 @@ from tests.admin_flow import (
     outcome,
     reload,
     submit_and_approve,
+    unchanged,
+    unchanged_unless,
 )
 from tests.admin_posts import message_post, product_post
 from tests.factories import UserFactory
@@ -174,10 +177,11 @@ def test_who_creates_a_draft(as_group, model, group, expected):
     client = as_group(group)
     before = count(model)
 
-    response = client.post(
-        admin_url(model, "add") + "?locale=de",
-        product_post(sku="NEW-1") if model == "product" else message_post(),
-    )
+    with unchanged_unless(expected == "ok", MODELS[model]):
+        response = client.post(
+            admin_url(model, "add") + "?locale=de",
+            product_post(sku="NEW-1") if model == "product" else message_post(),
+        )
 
     expected_response = "redirect" if expected == "ok" else expected
     assert (outcome(response), count(model) - before) == (
@@ -202,7 +206,8 @@ def test_who_saves_an_edit(as_group, author, model, group, expected):
     revisions_before = obj.revisions.count()
     client = as_group(group)
 
-    response = client.post(admin_url(model, "edit", obj.pk), edit_body(model, obj, name="Neu"))
+    with unchanged_unless(expected == "ok", obj):
+        response = client.post(admin_url(model, "edit", obj.pk), edit_body(model, obj, name="Neu"))
 
     saved = title_of(reload(obj).get_latest_revision_as_object()) == "Neu"
     expected_response = "redirect" if expected == "ok" else expected
@@ -242,7 +247,8 @@ def test_who_withdraws_live_content(as_group, author, model, group, expected):
     obj = make_live(model, author)
     client = as_group(group)
 
-    response = client.post(admin_url(model, "unpublish", obj.pk))
+    with unchanged_unless(expected == "ok", obj):
+        response = client.post(admin_url(model, "unpublish", obj.pk))
 
     expected_response = "redirect" if expected == "ok" else expected
     assert (outcome(response), reload(obj).live) == (expected_response, expected != "ok")
@@ -325,9 +331,10 @@ def test_who_approves_the_current_step(as_group, in_review, model, step, group, 
     task_state = current_task_state(obj)
     client = as_group(group)
 
-    response = client.post(
-        admin_url(model, "workflow_action", obj.pk, "approve", task_state.pk), {"comment": ""}
-    )
+    with unchanged_unless(expected == "ok", obj, task_state, TaskState):
+        response = client.post(
+            admin_url(model, "workflow_action", obj.pk, "approve", task_state.pk), {"comment": ""}
+        )
 
     status = TaskState.objects.get(pk=task_state.pk).status
     expected_response = "redirect" if expected == "ok" else expected
@@ -374,10 +381,11 @@ def test_who_requests_changes_at_the_current_step(
     task_state = current_task_state(obj)
     client = as_group(group)
 
-    response = client.post(
-        admin_url(model, "workflow_action", obj.pk, "reject", task_state.pk),
-        {"comment": "Bitte Maße prüfen"},
-    )
+    with unchanged_unless(expected == "ok", obj, task_state, TaskState):
+        response = client.post(
+            admin_url(model, "workflow_action", obj.pk, "reject", task_state.pk),
+            {"comment": "Bitte Maße prüfen"},
+        )
 
     status = TaskState.objects.get(pk=task_state.pk).status
     expected_response = "redirect" if expected == "ok" else expected
@@ -392,7 +400,8 @@ def test_who_locks(as_group, author, model, group, expected):
     obj = make_draft(model, author)
     client = as_group(group)
 
-    response = client.post(admin_url(model, "lock", obj.pk))
+    with unchanged_unless(expected == "ok", obj):
+        response = client.post(admin_url(model, "lock", obj.pk))
 
     expected_response = "redirect" if expected == "ok" else expected
     assert (outcome(response), reload(obj).locked) == (expected_response, expected == "ok")
@@ -403,7 +412,8 @@ def test_who_breaks_someone_elses_lock(as_group, author, model, group, expected)
     obj = make_draft(model, author, locked=True, locked_by=author)
     client = as_group(group)
 
-    response = client.post(admin_url(model, "unlock", obj.pk))
+    with unchanged(obj):
+        response = client.post(admin_url(model, "unlock", obj.pk))
 
     assert (outcome(response), reload(obj).locked) == (expected, True)
 
@@ -413,7 +423,8 @@ def test_who_deletes(as_group, author, model, group, expected):
     obj = make_draft(model, author)
     client = as_group(group)
 
-    response = client.post(admin_url(model, "delete", obj.pk))
+    with unchanged(obj, MODELS[model]):
+        response = client.post(admin_url(model, "delete", obj.pk))
 
     assert (outcome(response), type(obj).objects.filter(pk=obj.pk).exists()) == (expected, True)
 
@@ -450,9 +461,11 @@ def test_campaign_manager_forging_an_edit_changes_nothing(client, make_user, aut
     revisions = Revision.objects.count()
     client.force_login(make_user(CAMPAIGN))
 
-    response = client.post(
-        admin_url("product", "edit", product.pk), edit_body("product", product, name="Gehackt")
-    )
+    with unchanged(product, Product):
+        response = client.post(
+            admin_url("product", "edit", product.pk),
+            edit_body("product", product, name="Gehackt"),
+        )
 
     assert outcome(response) == "denied"
     assert Revision.objects.count() == revisions
@@ -464,9 +477,10 @@ def test_legal_reviewer_cannot_approve_at_product_data_review(client, in_review,
     task_state = current_task_state(product)
     client.force_login(legal_reviewer)
 
-    response = client.post(
-        admin_url("product", "workflow_action", product.pk, "approve", task_state.pk)
-    )
+    with unchanged(product, task_state, TaskState):
+        response = client.post(
+            admin_url("product", "workflow_action", product.pk, "approve", task_state.pk)
+        )
 
     assert outcome(response) == "denied"
     assert current_task_state(product).task.name == "Product data review"
@@ -478,9 +492,10 @@ def test_editor_cannot_approve_own_submission(client, editor, reviewers):
     task_state = current_task_state(product)
     client.force_login(editor)
 
-    response = client.post(
-        admin_url("product", "workflow_action", product.pk, "approve", task_state.pk)
-    )
+    with unchanged(product, task_state, TaskState):
+        response = client.post(
+            admin_url("product", "workflow_action", product.pk, "approve", task_state.pk)
+        )
 
     assert outcome(response) == "denied"
     assert TaskState.objects.get(pk=task_state.pk).status == TaskState.STATUS_IN_PROGRESS

@@ -1,5 +1,6 @@
-"""The Content-Security-Policy, as chromium enforces it: nothing on the admin or the public
-pages is refused (a refusal shows up as a console error naming the policy).
+"""The Content-Security-Policy, as chromium enforces it: nothing on the admin (dashboard,
+Draftail editor, two-factor setup) or the public pages is refused (a refusal shows up as a
+console error naming the policy).
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def test_admin_and_public_pages_work_under_the_policy(
     page.keyboard.type("Verzinkt.")
     expect(editor).to_contain_text("Verzinkt.")
     shoot(page, "product-edit")
+
+    page.goto("/admin/two-factor/")
+    expect(page.locator(".two-factor-qr svg")).to_be_visible()
+    shoot(page, "two-factor-setup")
 
     page.goto(f"/t/u/{delivery_token(delivery.pk)}/")
     page.get_by_role("button", name="Unsubscribe").click()
