@@ -20,6 +20,7 @@ from wagtail.documents.models import Document
 from wagtail.images import get_image_model
 from wagtail.images.models import Image
 from wagtail.models import DraftStateMixin, Locale, ReferenceIndex
+from wagtail.permissions import policy_registry
 
 from channels.base import BaseChannel
 from channels.registry import get_channels
@@ -310,9 +311,5 @@ def user_may_see_asset(user, asset: Image | Document) -> bool:
     """Whether an admin user may see ``asset`` though it is not public (to edit or choose it)."""
     if not (user.is_authenticated and user.has_perm("wagtailadmin.access_admin")):
         return False
-    # Imported here: Wagtail's permission policies must not load before the apps are ready.
-    if isinstance(asset, Document):
-        from wagtail.documents.permissions import permission_policy as policy
-    else:
-        from wagtail.images.permissions import permission_policy as policy
+    policy = policy_registry.get_by_type(type(asset))
     return policy.user_has_any_permission_for_instance(user, ["change", "choose"], asset)
