@@ -32,7 +32,15 @@ from wagtail.images.models import Image
 from wagtail.rich_text import expand_db_html
 
 from channels.models import Scope
-from hub.api import PROBLEMS, ApiClientAuth, ApiProblem, IsoDateTime, Problem, bad_parameter
+from hub.api import (
+    PROBLEMS,
+    ApiClientAuth,
+    ApiProblem,
+    InputSchema,
+    IsoDateTime,
+    Problem,
+    bad_parameter,
+)
 
 from .models import (
     AudienceMessage,
@@ -137,7 +145,7 @@ class ProductPage(Schema):
     next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page.")
 
 
-class ProductListQuery(Schema):
+class ProductListQuery(InputSchema):
     locale: LocaleCode | None = Field(None, description="Language code.")
     category: str | None = Field(
         None, description="Category slug; includes its subtree. An unknown slug is a 400."
@@ -159,7 +167,7 @@ class ProductListQuery(Schema):
     limit: int = Field(50, ge=1, le=200)
 
 
-class ProductDetailQuery(Schema):
+class ProductDetailQuery(InputSchema):
     locale: LocaleCode = settings.LANGUAGE_CODE
     fields: str | None = Field(
         None,
@@ -187,7 +195,7 @@ class MessagePage(Schema):
     next_cursor: str | None = None
 
 
-class MessageListQuery(Schema):
+class MessageListQuery(InputSchema):
     locale: LocaleCode | None = None
     role: BuyingRole | None = None
     phase: JourneyPhase | None = None
@@ -220,7 +228,7 @@ class ImageOut(Schema):
     rendition: RenditionOut | None = None
 
 
-class ImageQuery(Schema):
+class ImageQuery(InputSchema):
     spec: RenditionSpec | None = Field(None, description="An allowed rendition.")
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import DataError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -113,7 +113,7 @@ def _decide(
 ) -> dict[int, JourneyRule]:
     """The first matching rule of each contact that one matches.
 
-    A rule whose query the database refuses is marked broken and dropped from ``rules``.
+    A rule whose query cannot be built is marked broken and dropped from ``rules``.
     """
     decided: dict[int, JourneyRule] = {}
     for rule, condition in list(rules):
@@ -126,10 +126,10 @@ def _decide(
             continue
         matching = Contact.objects.filter(pk__in=candidates).filter(condition)
         try:
-            # A savepoint: on PostgreSQL a refused query would spoil the whole transaction.
-            with transaction.atomic():
-                matched = list(matching.values_list("pk", flat=True))
-        except (*RULE_ERRORS, DataError) as error:
+            # Raised while Django prepares the parameters (a date beyond UTC's range), before
+            # any SQL is sent: the transaction stays usable, no savepoint needed.
+            matched = list(matching.values_list("pk", flat=True))
+        except RULE_ERRORS as error:
             _mark_broken(rule, error, now=now)
             rules.remove((rule, condition))
             continue

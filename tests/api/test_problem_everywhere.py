@@ -136,3 +136,12 @@ def test_a_nul_inside_data_is_an_item_error_on_data(send):
 
     [error] = response.json()["errors"]
     assert (error["id"], error["field"]) == ("view-1", "data")
+
+
+@pytest.mark.parametrize("parameter", ["q", "category", "cursor"])
+def test_a_nul_in_a_query_parameter_is_a_problem_400_naming_it(api, parameter):
+    response = api.get("/products", {parameter: "schraube\x00"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["errors"][0]["name"] == parameter
