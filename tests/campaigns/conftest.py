@@ -1,4 +1,7 @@
+import datetime as dt
+
 import pytest
+import time_machine
 
 from tests.campaigns.campaign_setup import approve
 
@@ -16,3 +19,11 @@ def approved(campaign_manager, approvers):
         return approve(campaign, manager=campaign_manager, approvers=approvers)
 
     return approve_
+
+
+@pytest.fixture
+def december_2026():
+    """The clock in December 2026, ticking: after the November 2026 orders that the import
+    tests read (an import refuses orders from the future), on whatever day the suite runs."""
+    with time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC), tick=True):
+        yield

@@ -18,7 +18,7 @@ from tests.factories import AccountFactory, ContactFactory
 
 from .fake_salesforce import API, CLIENT_ID, CLIENT_SECRET, FakeSalesforce
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("december_2026")]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from campaigns.services.sync import erp_import_files
 from campaigns.tasks import import_erp_files
 from tests.campaigns.import_files import database_refuses, shared_strings_bomb
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("december_2026")]
 
 ACCOUNTS_CSV = "Kundennummer;Firma;Land\nK-1001;Acme Maschinenbau GmbH;DE\nK-1002;Beta AG;AT\n"
 ORDERS_CSV = (

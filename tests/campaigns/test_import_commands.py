@@ -10,7 +10,7 @@ from campaigns.models import Account, Contact, Order
 from tests.campaigns.import_files import csv_bytes, database_refuses, xlsx_bytes
 from tests.factories import AccountFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("december_2026")]
 
 
 def command(name, *args):

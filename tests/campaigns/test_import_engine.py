@@ -33,7 +33,7 @@ from tests.campaigns.import_files import (
 )
 from tests.factories import AccountFactory, ContactFactory, OrderFactory, OrderLineFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("december_2026")]
 
 
 def run(kind, data: bytes, name="file.csv", **kwargs):

@@ -1,0 +1,135 @@
+"""`make run`: Ctrl-C stops the web server, the worker and beat together, within seconds.
+
+Starts honcho with the real Procfile on an empty var directory (its own SQLite files and
+broker), waits until all three are up, then does what a terminal does on Ctrl-C: SIGINT to
+honcho's process group.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HONCHO = Path(sys.executable).parent / "honcho"
+STOP_WITHIN = 10
+START_WITHIN = 90
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def living_processes(groups: set[int]) -> list[str]:
+    """The processes still alive (not zombies) in these process groups, as 'pid command'."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        # The command in brackets may hold spaces: the fields after it are fixed.
+        state, _, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        if int(pgrp) in groups and state != "Z":
+            alive.append(f"{entry.name} {command}")
+    return alive
+
+
+class Honcho:
+    """`honcho start` with the Procfile, as `make run` starts it, in its own process group."""
+
+    def __init__(self, var_dir: Path) -> None:
+        self.port = free_port()
+        self.log = var_dir / "honcho.log"
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"}
+        }
+        environment.update(
+            DJANGO_SETTINGS_MODULE="hub.settings.dev",
+            HUB_VAR_DIR=str(var_dir),
+            HOST="127.0.0.1",
+            PATH=f"{HONCHO.parent}{os.pathsep}{environment.get('PATH', '')}",
+            PYTHONUNBUFFERED="1",
+        )
+        with self.log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [HONCHO, "start", "--port", str(self.port), "--procfile", "Procfile"],
+                cwd=ROOT,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def groups(self) -> set[int]:
+        """Honcho's group and those of web, worker and beat (honcho starts each in its own)."""
+        groups = {self.process.pid}
+        for line in self.output().splitlines():
+            if "started (pid=" in line:
+                groups.add(int(line.rsplit("pid=", 1)[1].rstrip(")")))
+        return groups
+
+    def web_answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+                connection.sendall(b"GET /robots.txt HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                return connection.recv(12).startswith(b"HTTP/")
+        except OSError:
+            return False
+
+    def all_up(self) -> bool:
+        output = self.output()
+        return "ready." in output and "beat: Starting" in output and self.web_answers()
+
+    def kill_everything(self) -> None:
+        for group in self.groups():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        self.process.wait(10)
+
+
+@pytest.fixture
+def honcho(tmp_path):
+    started = Honcho(tmp_path)
+    yield started
+    started.kill_everything()
+
+
+def test_ctrl_c_stops_web_worker_and_beat_within_seconds(honcho):
+    deadline = time.monotonic() + START_WITHIN
+    while not honcho.all_up():
+        assert honcho.process.poll() is None, honcho.output()
+        assert time.monotonic() < deadline, honcho.output()
+        time.sleep(0.2)
+    groups = honcho.groups()
+    assert len(groups) == 4, honcho.output()
+
+    os.killpg(honcho.process.pid, signal.SIGINT)
+
+    stopped_by = time.monotonic() + STOP_WITHIN
+    while living_processes(groups) and time.monotonic() < stopped_by:
+        time.sleep(0.1)
+    assert living_processes(groups) == [], honcho.output()
+    # Each stopped by itself: honcho kills what is still running 5 s after the first stopped,
+    # and a killed worker loses the tasks it had fetched from the SQLite broker.
+    assert "SIGKILL" not in honcho.output()
