@@ -307,6 +307,8 @@ NEVER_A_CONTACT = {
 # stores the hub's contacts. A new app is caught: its label is not here.
 APPS_WITHOUT_CONTACTS = {
     "auth": "staff logins, not contacts",
+    "axes": "staff sign-in attempts (user name, address), not contacts",
+    "otp_totp": "two-factor devices of staff",
     "contenttypes": "model names",
     "sessions": "staff sessions",
     "simple_translation": "the permission to translate",

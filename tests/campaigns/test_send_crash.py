@@ -321,14 +321,15 @@ def test_a_connection_lost_after_data_leaves_that_mail_in_doubt_and_the_rest_goe
             "the batch to end",
         )
         deliveries_release_stale()
-        finished = campaign_finish_if_done(campaign_id=campaign.pk)
+        # The worker finishes the campaign itself when its batch was the last; if not yet,
+        # this does (a mail in doubt is not an open row).
+        campaign_finish_if_done(campaign_id=campaign.pk)
 
         copies = _copies(sink)
 
     assert copies == Counter({email: 1 for email in _emails(campaign)})
     states = Counter(Delivery.objects.values_list("state", flat=True))
     assert states == Counter({DeliveryState.SENT: 29, DeliveryState.IN_DOUBT: 1})
-    assert finished
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DONE
 
 
