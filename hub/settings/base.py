@@ -209,7 +209,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="hub@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
-# Newsletter mail transports (channels/newsletter/transports.py), loaded by dotted path like
+# Newsletter mail transports (channels/newsletter/transports/), loaded by dotted path like
 # the channels. HUB_MAIL_TRANSPORT: "smtp" (the EMAIL_* server above, a pool of connections),
 # "ses" (Amazon SES v2 with the usual AWS_* credentials) or "file" (.eml files in
 # HUB_MAIL_DIRECTORY; the embedded default of `make run`). RATE_PER_SECOND is the global
