@@ -2,8 +2,9 @@
 
 The delivery row is the only truth about what was sent:
 
-- dispatch freezes the segment and writes one row per (campaign, channel, contact): a
-  unique constraint, so no broker redelivery or second dispatch can add a recipient twice;
+- dispatch (``dispatch``) freezes the segment and writes one row per (campaign, channel,
+  contact): a unique constraint, so no broker redelivery or second dispatch can add a
+  recipient twice;
 - ``deliveries_claim`` hands due rows out in batches: each batch gets a claim id, which is
   also its Celery task id, and a lease; its rows move to ``sending`` before the task is
   queued;
@@ -28,16 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -51,139 +50,22 @@ from ..models import (
     Contact,
     Delivery,
     DeliveryState,
-    Order,
-    ScheduleMode,
-    SnapshotMember,
-    WinnerMetric,
 )
 from ..models.campaign import OPEN_DELIVERY_STATES
 from ..personalisation import (
     VariantResolver,
-    arms_of,
-    contact_timezone,
-    local_moment,
     parse_variant_key,
     recipients_for,
-    variant_key,
     variant_skus,
 )
 from ..segments import reachable
 from .leases import BatchLease, lease_end
-from .segments import segment_snapshot
 
 logger = logging.getLogger(__name__)
-
-HOLDOUT = "holdout"
 
 
 def _setting(name: str, default):
     return getattr(settings, name, default)
-
-
-# --- dispatch -----------------------------------------------------------------------------------
-
-
-def _split(campaign: Campaign, contact_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """Each contact's (arm, state): holdout, an arm, or waiting for the A/B winner.
-
-    Sizes are exact (rounded) shares of the audience; who lands where is a shuffle seeded
-    by the campaign, so dispatching the same snapshot again gives the same split.
-    """
-    order = sorted(contact_ids)
-    random.Random(campaign.pk).shuffle(order)  # noqa: S311 (a fair split, not a secret)
-    total = len(order)
-    plan: list[tuple[str, str, int]] = []
-    if campaign.holdout_percent:
-        plan.append(
-            (HOLDOUT, DeliveryState.HELD_OUT, round(total * campaign.holdout_percent / 100))
-        )
-    arms = list(campaign.arms.all())
-    for arm in arms:
-        plan.append((arm.label, DeliveryState.QUEUED, round(total * arm.share / 100)))
-    split: dict[int, tuple[str, str]] = {}
-    position = 0
-    for label, state, size in plan:
-        for contact_id in order[position : position + size]:
-            split[contact_id] = (label, state)
-        position += size
-    rest = (
-        ("", DeliveryState.WAITING)
-        if arms and campaign.winner_after_hours
-        else ((arms[-1].label if arms else ""), DeliveryState.QUEUED)
-    )
-    for contact_id in order[position:]:
-        split[contact_id] = rest
-    return split
-
-
-def _due_at(campaign: Campaign, contact: Contact, now: dt.datetime) -> dt.datetime:
-    if campaign.schedule_mode == ScheduleMode.LOCAL:
-        day = timezone.localtime(campaign.send_at).date()
-        moment = local_moment(day, campaign.local_send_time, contact_timezone(contact))
-        return max(moment, now)
-    return max(campaign.send_at or now, now) if campaign.schedule_mode == ScheduleMode.AT else now
-
-
-def campaign_dispatch(*, campaign_id: int, now: dt.datetime | None = None) -> int:
-    """Freeze the segment and write the delivery rows of a due, scheduled campaign.
-
-    Returns the number of rows written; 0 when the campaign is not (or no longer) due.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        campaign = (
-            Campaign.objects.select_for_update(skip_locked=True)
-            .filter(pk=campaign_id, status=CampaignStatus.SCHEDULED)
-            .first()
-        )
-        if campaign is None or not campaign.is_approved:
-            return 0
-        snapshot = segment_snapshot(segment=campaign.segment, user=campaign.scheduled_by, now=now)
-        contact_ids = list(
-            SnapshotMember.objects.filter(snapshot=snapshot).values_list("contact_id", flat=True)
-        )
-        split = _split(campaign, contact_ids)
-        written = 0
-        chunk = 2000
-        for start in range(0, len(contact_ids), chunk):
-            contacts = (
-                Contact.objects.filter(pk__in=contact_ids[start : start + chunk])
-                .only("pk", "language", "role", "phase", "timezone", "account__country")
-                .select_related("account")
-            )
-            rows = []
-            for contact in contacts:
-                arm, state = split[contact.pk]
-                for channel in campaign.channels:
-                    rows.append(
-                        Delivery(
-                            campaign=campaign,
-                            channel=channel,
-                            contact=contact,
-                            arm=arm,
-                            state=state,
-                            variant_key=variant_key(
-                                contact.language,
-                                contact.role,
-                                contact.phase,
-                                "" if arm == HOLDOUT else arm,
-                            ),
-                            due_at=_due_at(campaign, contact, now),
-                        )
-                    )
-            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-            written += len(rows)
-        campaign.snapshot = snapshot
-        campaign.status = CampaignStatus.RUNNING
-        campaign.dispatched_at = now
-        campaign.save(update_fields=["snapshot", "status", "dispatched_at", "updated_at"])
-    logger.info(
-        "campaign.dispatched campaign=%s snapshot=%s deliveries=%s",
-        campaign.pk,
-        snapshot.pk,
-        written,
-    )
-    return written
 
 
 # --- handing out batches -------------------------------------------------------------------------
@@ -617,75 +499,7 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
     return report
 
 
-# --- A/B winner and completion ------------------------------------------------------------------
-
-
-def _arm_scores(campaign: Campaign) -> dict[str, float]:
-    """Each arm's score: click rate of its sent messages, or revenue per recipient.
-
-    Revenue per recipient is the revenue of the orders its recipients placed since dispatch
-    (each order once, however many channels reached its buyer) over the number of
-    recipients, so arms of different sizes compare fairly.
-    """
-    arms = [label for label in arms_of(campaign) if label]
-    sent = Delivery.objects.filter(campaign=campaign, arm__in=arms, state=DeliveryState.SENT)
-    if campaign.winner_metric == WinnerMetric.REVENUE:
-        scores = {}
-        for arm in arms:
-            recipients = sent.filter(arm=arm, contact__isnull=False).values("contact_id")
-            count = recipients.distinct().count()
-            revenue = Order.objects.filter(
-                contact_id__in=recipients, ordered_at__gte=campaign.dispatched_at
-            ).aggregate(total=Sum("revenue"))["total"]
-            scores[arm] = float(revenue or 0) / count if count else 0.0
-        return scores
-    totals = dict(sent.order_by().values_list("arm").annotate(n=Count("*")).values_list("arm", "n"))
-    clicks = dict(
-        sent.filter(clicked_at__isnull=False)
-        .order_by()
-        .values_list("arm")
-        .annotate(n=Count("*"))
-        .values_list("arm", "n")
-    )
-    return {arm: (clicks.get(arm, 0) / totals[arm]) if totals.get(arm) else 0.0 for arm in arms}
-
-
-def campaign_choose_winner(*, campaign_id: int, now: dt.datetime | None = None) -> str:
-    """After the test period, give the rest of the audience the arm that won; "" if not due."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        campaign = (
-            Campaign.objects.select_for_update(skip_locked=True)
-            .filter(
-                pk=campaign_id,
-                status=CampaignStatus.RUNNING,
-                winner_arm="",
-                winner_after_hours__isnull=False,
-            )
-            .first()
-        )
-        if campaign is None or campaign.dispatched_at is None:
-            return ""
-        if now < campaign.dispatched_at + dt.timedelta(hours=campaign.winner_after_hours):
-            return ""
-        scores = _arm_scores(campaign)
-        # Highest score wins; a tie goes to the earlier arm.
-        winner = max(sorted(scores), key=lambda arm: scores[arm])
-        waiting = Delivery.objects.filter(campaign=campaign, state=DeliveryState.WAITING)
-        for key in set(waiting.values_list("variant_key", flat=True)):
-            locale, role, phase, _arm = parse_variant_key(key)
-            waiting.filter(variant_key=key).update(
-                arm=winner,
-                variant_key=variant_key(locale, role, phase, winner),
-                state=DeliveryState.QUEUED,
-                due_at=now,
-                updated_at=now,
-            )
-        campaign.winner_arm = winner
-        campaign.winner_chosen_at = now
-        campaign.save(update_fields=["winner_arm", "winner_chosen_at", "updated_at"])
-    logger.info("campaign.winner campaign=%s arm=%s scores=%s", campaign_id, winner, scores)
-    return winner
+# --- completion ---------------------------------------------------------------------------------
 
 
 def campaign_finish_if_done(*, campaign_id: int, now: dt.datetime | None = None) -> bool:
@@ -699,24 +513,3 @@ def campaign_finish_if_done(*, campaign_id: int, now: dt.datetime | None = None)
     if updated:
         logger.info("campaign.done campaign=%s", campaign_id)
     return bool(updated)
-
-
-# The earliest clock on Earth (UTC+14): a local-time campaign is dispatched when its hour
-# arrives there, and every other zone's rows wait for their own hour.
-EARLIEST_ZONE = ZoneInfo("Etc/GMT-14")
-
-
-def campaigns_due(now: dt.datetime) -> list[int]:
-    """Scheduled campaigns whose dispatch is due now."""
-    due = []
-    for pk, mode, send_at, local_time in Campaign.objects.filter(
-        status=CampaignStatus.SCHEDULED
-    ).values_list("pk", "schedule_mode", "send_at", "local_send_time"):
-        if mode == ScheduleMode.LOCAL:
-            day = timezone.localtime(send_at).date()
-            start = local_moment(day, local_time, EARLIEST_ZONE)
-        else:
-            start = send_at or now
-        if start <= now:
-            due.append(pk)
-    return due

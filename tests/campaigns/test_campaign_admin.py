@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState
-from campaigns.services.sending import campaign_dispatch
+from campaigns.services.dispatch import campaign_dispatch
 from tests.admin_flow import assert_permission_denied, unchanged
 from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
 from tests.factories import ContactFactory

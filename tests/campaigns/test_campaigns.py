@@ -28,7 +28,7 @@ from campaigns.services.campaigns import (
     campaign_schedule,
 )
 from campaigns.services.consent import suppression_add
-from campaigns.services.sending import campaign_dispatch
+from campaigns.services.dispatch import campaign_dispatch
 from campaigns.tasks import campaigns_tick
 from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
 from tests.factories import AccountFactory, ContactFactory
@@ -257,7 +257,7 @@ def test_the_same_contact_can_never_get_two_deliveries_of_one_campaign(approved)
 def test_after_the_test_period_the_rest_gets_the_arm_with_the_better_click_rate(
     approved, campaign_manager
 ):
-    from campaigns.services.sending import campaign_choose_winner
+    from campaigns.services.ab_test import campaign_choose_winner
 
     live_message("de")
     ContactFactory.create_batch(40)
@@ -353,7 +353,7 @@ def test_a_refused_address_fails_for_good_and_a_busy_one_is_retried_later(
 def test_the_revenue_winner_is_the_arm_whose_recipients_ordered_more(approved, campaign_manager):
     from decimal import Decimal
 
-    from campaigns.services.sending import campaign_choose_winner
+    from campaigns.services.ab_test import campaign_choose_winner
     from tests.factories import OrderFactory
 
     live_message("de")

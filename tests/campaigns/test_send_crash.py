@@ -32,8 +32,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState, ScheduleMode
 from campaigns.services.campaigns import campaign_schedule
+from campaigns.services.dispatch import campaign_dispatch
 from campaigns.services.sending import (
-    campaign_dispatch,
     campaign_finish_if_done,
     deliveries_claim,
     deliveries_release_stale,

@@ -15,14 +15,14 @@ import time_machine
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState, ScheduleMode
+from campaigns.services.ab_test import campaign_choose_winner
 from campaigns.services.campaigns import campaign_schedule
+from campaigns.services.dispatch import campaign_dispatch
 from campaigns.services.leases import BatchLease
 from campaigns.services.sending import (
     BatchReport,
     _Recorder,
     batch_send,
-    campaign_choose_winner,
-    campaign_dispatch,
     campaign_finish_if_done,
     deliveries_claim,
     deliveries_release_stale,
