@@ -326,7 +326,7 @@ def _python_baseline(now: dt.datetime):
     from django.db.models.functions import Mod
 
     from campaigns.models import Contact, Suppression
-    from campaigns.segments import load_catalogue, load_contact_facts
+    from campaigns.segment_evaluator import load_catalogue, load_contact_facts
 
     subset = Contact.objects.annotate(every=Mod("pk", 20)).filter(every=0)
     started = time.perf_counter()
@@ -348,7 +348,8 @@ def run() -> None:
     from django.utils import timezone
 
     from campaigns.models import Segment
-    from campaigns.segments import evaluate_many, segment_contacts
+    from campaigns.segment_evaluator import evaluate_many
+    from campaigns.segments import segment_contacts
 
     now = timezone.now().replace(second=0, microsecond=0)
     print(

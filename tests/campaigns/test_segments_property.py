@@ -9,12 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.models import Account, Contact, Event, Order, OrderLine
-from campaigns.segments import (
-    compile_rules,
-    evaluate_many,
-    load_catalogue,
-    load_contact_facts,
-)
+from campaigns.segment_evaluator import evaluate_many, load_catalogue, load_contact_facts
+from campaigns.segments import compile_rules
 from content.taxonomy import BuyingRole, JourneyPhase
 from tests.factories import CategoryFactory, ProductFactory
 

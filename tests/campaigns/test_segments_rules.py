@@ -9,13 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Contact
-from campaigns.segments import (
-    clean_rules,
-    compile_rules,
-    evaluate_many,
-    load_catalogue,
-    load_contact_facts,
-)
+from campaigns.segment_evaluator import evaluate_many, load_catalogue, load_contact_facts
+from campaigns.segments import clean_rules, compile_rules
 from tests.factories import (
     AccountFactory,
     CategoryFactory,
