@@ -13,8 +13,9 @@ field 'role'; use in, not_in``. Nothing from the tree reaches SQL except as a pa
 
 ``compile_rules`` turns a tree into one ``Q`` over ``Contact`` built from ``Exists`` and
 ``pk IN (subquery)`` terms, so ``.count()`` is one SQL query. ``evaluate_rules``
-(``segment_evaluator``) answers the same question for one contact's facts in plain Python; it is written separately from the
-compiler on purpose: the property test holds the two to the same answers.
+(``segment_evaluator``) answers the same question for one contact's facts in plain
+Python; it is written separately from the compiler on purpose: the property test holds
+the two to the same answers.
 
 Conditions (``D`` days are counted back from ``now``; a window includes its start):
 
