@@ -55,7 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from content.taxonomy import BuyingRole, JourneyPhase
-from hub.validators import DATE_WINDOW_HINT, in_date_window
+from core.validators import DATE_WINDOW_HINT, in_date_window
 
 from .models import (
     Account,

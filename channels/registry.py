@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from hub.backends import backend_class
+from core.backends import backend_class
 
 from .base import PRODUCT_FIELDS, BaseChannel
 

@@ -8,7 +8,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, StatusTag
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from hub.viewsets import ReadOnlyViewSet
+from core.viewsets import ReadOnlyViewSet
 
 from .forms import ApiClientForm, WebhookEndpointForm
 from .models import ApiClient, WebhookDelivery, WebhookEndpoint

@@ -21,7 +21,7 @@ from wagtail.snippets.permissions import get_permission_name
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from hub.spreadsheets import FormulaSafeExportMixin
+from core.spreadsheets import FormulaSafeExportMixin
 
 from .models import AudienceMessage, Category, Product
 from .panels import CompletenessPanel

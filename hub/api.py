@@ -26,7 +26,7 @@ from ninja.throttling import SimpleRateThrottle
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, field_validator
 
 from channels.models import ApiClient, hash_token
-from hub.validators import check_date_window
+from core.validators import check_date_window
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from campaigns.models import ImportKind
-from hub.backends import backend_class
+from core.backends import backend_class
 
 Row = dict[str, str]
 

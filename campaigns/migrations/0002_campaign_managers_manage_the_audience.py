@@ -7,7 +7,7 @@ data (GDPR) are separate permissions, granted to campaign managers here.
 
 from django.db import migrations
 
-from hub.group_permissions import grant_group_permissions
+from core.group_permissions import grant_group_permissions
 
 MANAGED = ["account", "contact", "segment", "segmentmember", "journeyrule", "importjob"]
 SEEN = [

@@ -8,7 +8,7 @@ Campaign managers plan, submit, schedule and test-send; reviewers see and may co
 
 from django.db import migrations
 
-from hub.group_permissions import grant_group_permissions
+from core.group_permissions import grant_group_permissions
 
 WORKFLOW_NAME = "Campaign approval"
 STEPS = ["Marketing approval", "Legal review"]

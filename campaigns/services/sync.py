@@ -57,7 +57,7 @@ from campaigns.models import (
     normalise_email,
 )
 from campaigns.services.imports import import_job_run
-from hub.spreadsheets import neutralise_formula
+from core.spreadsheets import neutralise_formula
 
 logger = logging.getLogger(__name__)
 

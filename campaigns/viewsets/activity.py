@@ -13,7 +13,7 @@ from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleCo
 from wagtail.admin.views.generic import IndexView, InspectView
 
 from campaigns.models import Event, GroupPrice, IgnoredFeedback, Order, email_hash
-from hub.viewsets import ReadOnlyViewSet
+from core.viewsets import ReadOnlyViewSet
 
 
 class EventFilterSet(WagtailFilterSet):

@@ -53,7 +53,7 @@ from campaigns.services.consent import (
 from campaigns.services.contacts import contact_phase_set
 from campaigns.services.privacy import audit_title, contact_erase, contact_export_data
 from content.taxonomy import BuyingRole, JourneyPhase
-from hub.spreadsheets import FormulaSafeExportMixin
+from core.spreadsheets import FormulaSafeExportMixin
 
 RECENT_EVENTS = 20
 RECENT_ORDERS = 10

@@ -21,7 +21,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from campaigns.importing import FIELDS, KEYS, UnreadableFile, required_fields
 from campaigns.models import ImportJob, ImportKind, ImportStatus, OrderSource
 from campaigns.services.imports import import_job_create, import_job_preview, import_job_start
-from hub.spreadsheets import neutralise_formula
+from core.spreadsheets import neutralise_formula
 
 FINISHED = {ImportStatus.PREVIEWED, ImportStatus.DONE, ImportStatus.FAILED}
 ERRORS_SHOWN = 50

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn
 
 from campaigns.models import SyncState
-from hub.viewsets import ReadOnlyViewSet
+from core.viewsets import ReadOnlyViewSet
 
 
 def _error(state: SyncState) -> str:

