@@ -31,7 +31,7 @@ def _load(key: str, config: object) -> BaseChannel:
 @cache
 def get_channels() -> dict[str, BaseChannel]:
     """Every configured channel, by its settings key, in settings order."""
-    configured = getattr(settings, "HUB_CHANNELS", {})
+    configured = settings.HUB_CHANNELS
     if not isinstance(configured, dict):
         raise ImproperlyConfigured("HUB_CHANNELS must be a dict of channel key to config.")
     return {key: _load(key, config) for key, config in configured.items()}

@@ -43,10 +43,10 @@ class FileLimits:
     @classmethod
     def from_settings(cls) -> FileLimits:
         return cls(
-            rows=getattr(settings, "HUB_IMPORT_MAX_ROWS", 1_000_000),
-            columns=getattr(settings, "HUB_IMPORT_MAX_COLUMNS", 200),
-            cell_chars=getattr(settings, "HUB_IMPORT_MAX_CELL_CHARS", 32_767),
-            xlsx_expanded_bytes=getattr(settings, "HUB_IMPORT_MAX_XLSX_EXPANDED_MB", 100) << 20,
+            rows=settings.HUB_IMPORT_MAX_ROWS,
+            columns=settings.HUB_IMPORT_MAX_COLUMNS,
+            cell_chars=settings.HUB_IMPORT_MAX_CELL_CHARS,
+            xlsx_expanded_bytes=settings.HUB_IMPORT_MAX_XLSX_EXPANDED_MB << 20,
         )
 
     @property

@@ -67,10 +67,6 @@ from .leases import BatchLease, lease_end
 logger = logging.getLogger(__name__)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 # --- handing out batches -------------------------------------------------------------------------
 
 
@@ -85,7 +81,7 @@ def deliveries_claim(
     skipped (``skip_locked``), never waited for or taken twice.
     """
     now = now or timezone.now()
-    size = _setting("HUB_SEND_BATCH_SIZE", 500)
+    size = settings.HUB_SEND_BATCH_SIZE
     claims: list[str] = []
     with transaction.atomic():
         campaign = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.RUNNING).first()
@@ -99,7 +95,7 @@ def deliveries_claim(
             .distinct()
             .count()
         )
-        room = _setting("HUB_SEND_BATCHES_AHEAD", 4) - outstanding
+        room = settings.HUB_SEND_BATCHES_AHEAD - outstanding
         limit = room if limit is None else min(limit, room)
         if limit <= 0:
             return []
@@ -139,7 +135,7 @@ def deliveries_release_stale(*, now: dt.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     lapsed = Delivery.objects.filter(state=DeliveryState.SENDING, lease_until__lt=now)
-    max_attempts = _setting("HUB_SEND_MAX_ATTEMPTS", 5)
+    max_attempts = settings.HUB_SEND_MAX_ATTEMPTS
     failed = lapsed.filter(attempts__gte=max_attempts).update(
         state=DeliveryState.FAILED,
         detail=f"Given up after {max_attempts} attempts: no worker finished its batch.",
@@ -239,7 +235,7 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def _in_doubt_policy() -> str:
-    return _setting("HUB_SEND_IN_DOUBT", IN_DOUBT_HOLD)
+    return settings.HUB_SEND_IN_DOUBT
 
 
 IN_DOUBT_HOLD = "hold"
@@ -437,7 +433,7 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
     by_group: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
         by_group[(delivery.channel, delivery.variant_key)].append(delivery)
-    max_attempts = _setting("HUB_SEND_MAX_ATTEMPTS", 5)
+    max_attempts = settings.HUB_SEND_MAX_ATTEMPTS
     record = _Recorder(report, lease, max_attempts)
     with lease.kept():
         for (channel_key, key), group in by_group.items():
