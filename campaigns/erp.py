@@ -230,13 +230,11 @@ def _translated(errors: tuple[type[Exception], ...], what: str) -> Iterator[None
 
 def get_drop_location() -> DropLocation | None:
     """The configured location, or None when the ERP import is off."""
-    location = (getattr(settings, "HUB_ERP_IMPORT_LOCATION", "") or "").strip()
+    location = settings.HUB_ERP_IMPORT_LOCATION.strip()
     if not location:
         return None
     if location.startswith("s3://"):
-        return S3Location(
-            location, endpoint_url=getattr(settings, "HUB_ERP_IMPORT_S3_ENDPOINT_URL", "")
-        )
+        return S3Location(location, endpoint_url=settings.HUB_ERP_IMPORT_S3_ENDPOINT_URL)
     if "://" in location:
         raise ImproperlyConfigured(
             f"HUB_ERP_IMPORT_LOCATION={location!r}: use a folder path or s3://bucket/prefix."

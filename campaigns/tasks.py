@@ -62,40 +62,12 @@ def import_erp_files() -> None:
     erp_import_files()
 
 
-def _hand_out(campaign_id: int, *, limit: int | None = None) -> int:
-    """Claim due batches of a running campaign and queue one send task per batch.
-
-    The claim id is the task id. Its first run takes the rows under a lease; a run of the
-    same task again (redelivered by the broker) finds nothing to take and sends nothing.
-    Rows a dead worker left behind are queued again once their lease lapsed.
-    """
-    from campaigns.services.sending import deliveries_claim
-
-    claims = deliveries_claim(campaign_id=campaign_id, limit=limit)
-    for claim in claims:
-        send_campaign_batch.apply_async((campaign_id, claim), task_id=claim)
-    return len(claims)
-
-
 @shared_task(name="campaigns.tasks.campaigns_tick", ignore_result=True)
 def campaigns_tick() -> None:
     """Every 30 s (beat): dispatch due campaigns, pick A/B winners, keep batches flowing."""
-    from django.utils import timezone
+    from campaigns.services.sending import campaigns_advance
 
-    from campaigns.models import Campaign, CampaignStatus
-    from campaigns.services.ab_test import campaign_choose_winner
-    from campaigns.services.dispatch import campaign_dispatch, campaigns_due
-    from campaigns.services.sending import campaign_finish_if_done, deliveries_release_stale
-
-    now = timezone.now()
-    for campaign_id in campaigns_due(now):
-        campaign_dispatch(campaign_id=campaign_id, now=now)
-    deliveries_release_stale(now=now)
-    running = Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("pk", flat=True)
-    for campaign_id in list(running):
-        campaign_choose_winner(campaign_id=campaign_id, now=now)
-        _hand_out(campaign_id)
-        campaign_finish_if_done(campaign_id=campaign_id, now=now)
+    campaigns_advance()
 
 
 @shared_task(
@@ -106,8 +78,6 @@ def campaigns_tick() -> None:
 )
 def send_campaign_batch(campaign_id: int, claim: str) -> None:
     """Send one claimed batch, then claim the next one of the campaign, if any is due."""
-    from campaigns.services.sending import batch_send, campaign_finish_if_done
+    from campaigns.services.sending import batch_send_and_continue
 
-    batch_send(campaign_id=campaign_id, claim=claim)
-    if not _hand_out(campaign_id, limit=1):
-        campaign_finish_if_done(campaign_id=campaign_id)
+    batch_send_and_continue(campaign_id=campaign_id, claim=claim)

@@ -5,17 +5,19 @@ from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.snippets.models import register_snippet
 
+from .viewsets.accounts import AccountViewSet
 from .viewsets.activity import (
     EventViewSet,
     GroupPriceViewSet,
     IgnoredFeedbackViewSet,
     OrderViewSet,
 )
-from .viewsets.audience import AccountViewSet, ContactViewSet, SuppressionViewSet
 from .viewsets.campaigns import CampaignViewSet
+from .viewsets.contacts import ContactViewSet
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
 from .viewsets.segments import SegmentViewSet
+from .viewsets.suppressions import SuppressionViewSet
 from .viewsets.sync import SyncStateViewSet
 
 AUDIENCE_VIEWSETS = [

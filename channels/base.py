@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 
 # The product fields a channel may require. Each name is checked by
 # content.selectors.product_completeness; an unknown name is a configuration error.
-PRODUCT_FIELDS: tuple[str, ...] = (
+REQUIRABLE_PRODUCT_FIELDS: tuple[str, ...] = (
     "sku",
     "gtin",
     "brand",

@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from core.backends import backend_class
 
-from .base import PRODUCT_FIELDS, BaseChannel
+from .base import REQUIRABLE_PRODUCT_FIELDS, BaseChannel
 
 
 def _load(key: str, config: object) -> BaseChannel:
@@ -19,7 +19,7 @@ def _load(key: str, config: object) -> BaseChannel:
     path = config["BACKEND"]
     unknown = sorted(
         {field for fields in backend.required_fields.values() for field in fields}
-        - set(PRODUCT_FIELDS)
+        - set(REQUIRABLE_PRODUCT_FIELDS)
     )
     if unknown:
         raise ImproperlyConfigured(
@@ -31,7 +31,7 @@ def _load(key: str, config: object) -> BaseChannel:
 @cache
 def get_channels() -> dict[str, BaseChannel]:
     """Every configured channel, by its settings key, in settings order."""
-    configured = getattr(settings, "HUB_CHANNELS", {})
+    configured = settings.HUB_CHANNELS
     if not isinstance(configured, dict):
         raise ImproperlyConfigured("HUB_CHANNELS must be a dict of channel key to config.")
     return {key: _load(key, config) for key, config in configured.items()}

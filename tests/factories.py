@@ -1,7 +1,9 @@
-"""factory_boy factories for the hub's models."""
+"""factory_boy factories for the hub's models, and the sample variant and recipients the
+channel tests render and deliver."""
 
 import io
 from decimal import Decimal
+from urllib.parse import quote
 
 import factory
 from django.contrib.auth import get_user_model
@@ -22,6 +24,19 @@ from campaigns.models import (
     OrderLine,
     OrderSource,
     Segment,
+)
+from channels.base import (
+    RECIPIENT_TOKEN,
+    CallToActionBlock,
+    HeroBlock,
+    MessageBlock,
+    PersonalProductsBlock,
+    ProductCard,
+    ProductGridBlock,
+    Recipient,
+    TextBlock,
+    Tracking,
+    Variant,
 )
 from content.models import AudienceMessage, Category, Product, ProductFeature, ProductImage
 
@@ -244,3 +259,67 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory)
     due_at = factory.LazyFunction(timezone.now)
     state = "sent"
+
+
+# --- what channels are given: a variant and its recipients ----------------------------------
+
+DRILL_CARD = ProductCard(
+    "SKU-1", "Bohrhammer BH 26", "Kräftig", "https://shop.example/p/1", "", Decimal("1234.5")
+)
+SCREWDRIVER_CARD = ProductCard("SKU-2", "Akkuschrauber AS 18", "", "https://shop.example/p/2")
+
+
+def sample_variant(
+    *,
+    text_html: str = "<p>Willkommen</p>",
+    mailto: str = "",
+    locale: str = "de",
+    message_product: ProductCard | None = None,
+) -> Variant:
+    """A newsletter variant with one block of every kind, as campaigns hand it to a channel."""
+    return Variant(
+        key=f"{locale}/buyer/awareness/A",
+        campaign_id=7,
+        campaign_name="Frühling",
+        locale=locale,
+        role="buyer",
+        phase="awareness",
+        arm="A",
+        subject="Neu: Bohrhämmer für Profis \u2013 jetzt günstiger",
+        preheader="Nur diese Woche",
+        sender="ACME Marketing <news@acme.example>",
+        blocks=(
+            HeroBlock("Frühjahr", "Text", "https://cdn.example/h.jpg", "https://shop.example/"),
+            TextBlock(text_html),
+            ProductGridBlock("Top-Produkte", (DRILL_CARD,)),
+            MessageBlock(
+                "Für Einkäufer",
+                "<p>Sparen</p>",
+                "Kaufen",
+                "https://shop.example/b",
+                message_product,
+            ),
+            PersonalProductsBlock("Zuletzt angesehen", "viewed"),
+            CallToActionBlock("Zum Shop", "https://shop.example/"),
+        ),
+        tracking=Tracking(
+            open_url=f"https://hub.example/o/{RECIPIENT_TOKEN}.gif",
+            unsubscribe_url=f"https://hub.example/u/{RECIPIENT_TOKEN}/",
+            preferences_url=f"https://hub.example/p/{RECIPIENT_TOKEN}/",
+            click=lambda url: f"https://hub.example/c/{RECIPIENT_TOKEN}/?u={quote(url, safe='')}",
+            unsubscribe_mailto=mailto,
+        ),
+    )
+
+
+def sample_recipient(n: int = 1, **kwargs) -> Recipient:
+    """Recipient ``n`` of a batch (its delivery id is ``n``); keyword arguments override."""
+    values = {
+        "email": f"person{n}@example.com",
+        "token": f"tok{n}",
+        "greeting": "Sehr geehrte Frau Dr. Weber,",
+        "first_name": "Erika",
+        "last_name": "Weber",
+        "company": f"Firma {n} GmbH",
+    }
+    return Recipient(n, **{**values, **kwargs})

@@ -98,7 +98,7 @@ def _load(key: str, config: object) -> BaseCrmBackend:
 @cache
 def crm_backend_keys() -> tuple[str, ...]:
     """The keys of the configured CRM backends, in settings order; empty when none is."""
-    configured = getattr(settings, "HUB_CRM", None) or {}
+    configured = settings.HUB_CRM
     if not isinstance(configured, dict):
         raise ImproperlyConfigured("HUB_CRM must be a dict of backend key to config.")
     for key, config in configured.items():

@@ -44,7 +44,7 @@ Clock = Callable[[], float]
 
 
 def lease_seconds() -> float:
-    return float(getattr(settings, "HUB_SEND_LEASE_SECONDS", 300))
+    return float(settings.HUB_SEND_LEASE_SECONDS)
 
 
 def lease_end(now: dt.datetime) -> dt.datetime:

@@ -20,7 +20,10 @@ The delivery row is the only truth about what was sent:
 - a connection lost after a message's content went out leaves that message in doubt: it
   is not sent again unless ``HUB_SEND_IN_DOUBT = "retry"``;
 - every failure ends: permanent errors and render errors fail their rows with the reason,
-  transient ones are tried ``HUB_SEND_MAX_ATTEMPTS`` times, so each campaign reaches done.
+  transient ones are tried ``HUB_SEND_MAX_ATTEMPTS`` times, so each campaign reaches done;
+- the loop: ``campaigns_advance`` is what beat runs every 30 s (dispatch, A/B winners,
+  hand out, finish), ``batch_send_and_continue`` what each send task runs; the tasks in
+  ``campaigns/tasks.py`` only call them.
 
 Consent, suppression and declined topics are checked again when each batch is sent.
 """
@@ -64,10 +67,6 @@ from .leases import BatchLease, lease_end
 logger = logging.getLogger(__name__)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 # --- handing out batches -------------------------------------------------------------------------
 
 
@@ -82,7 +81,7 @@ def deliveries_claim(
     skipped (``skip_locked``), never waited for or taken twice.
     """
     now = now or timezone.now()
-    size = _setting("HUB_SEND_BATCH_SIZE", 500)
+    size = settings.HUB_SEND_BATCH_SIZE
     claims: list[str] = []
     with transaction.atomic():
         campaign = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.RUNNING).first()
@@ -96,7 +95,7 @@ def deliveries_claim(
             .distinct()
             .count()
         )
-        room = _setting("HUB_SEND_BATCHES_AHEAD", 4) - outstanding
+        room = settings.HUB_SEND_BATCHES_AHEAD - outstanding
         limit = room if limit is None else min(limit, room)
         if limit <= 0:
             return []
@@ -136,7 +135,7 @@ def deliveries_release_stale(*, now: dt.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     lapsed = Delivery.objects.filter(state=DeliveryState.SENDING, lease_until__lt=now)
-    max_attempts = _setting("HUB_SEND_MAX_ATTEMPTS", 5)
+    max_attempts = settings.HUB_SEND_MAX_ATTEMPTS
     failed = lapsed.filter(attempts__gte=max_attempts).update(
         state=DeliveryState.FAILED,
         detail=f"Given up after {max_attempts} attempts: no worker finished its batch.",
@@ -236,7 +235,7 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 def _in_doubt_policy() -> str:
-    return _setting("HUB_SEND_IN_DOUBT", IN_DOUBT_HOLD)
+    return settings.HUB_SEND_IN_DOUBT
 
 
 IN_DOUBT_HOLD = "hold"
@@ -434,7 +433,7 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
     by_group: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
         by_group[(delivery.channel, delivery.variant_key)].append(delivery)
-    max_attempts = _setting("HUB_SEND_MAX_ATTEMPTS", 5)
+    max_attempts = settings.HUB_SEND_MAX_ATTEMPTS
     record = _Recorder(report, lease, max_attempts)
     with lease.kept():
         for (channel_key, key), group in by_group.items():
@@ -513,3 +512,49 @@ def campaign_finish_if_done(*, campaign_id: int, now: dt.datetime | None = None)
     if updated:
         logger.info("campaign.done campaign=%s", campaign_id)
     return bool(updated)
+
+
+# --- the send loop ------------------------------------------------------------------------------
+
+
+def batches_hand_out(*, campaign_id: int, limit: int | None = None) -> int:
+    """Claim due batches of a running campaign and queue one send task per batch; how many.
+
+    The claim id is the task id. Its first run takes the rows under a lease; a run of the
+    same task again (redelivered by the broker) finds nothing to take and sends nothing.
+    Rows a dead worker left behind are queued again once their lease lapsed.
+    """
+    # The task module imports this one when a task runs; importing it here, at call time,
+    # keeps the services importable without Celery's task registry.
+    from campaigns.tasks import send_campaign_batch
+
+    claims = deliveries_claim(campaign_id=campaign_id, limit=limit)
+    for claim in claims:
+        send_campaign_batch.apply_async((campaign_id, claim), task_id=claim)
+    return len(claims)
+
+
+def campaigns_advance(*, now: dt.datetime | None = None) -> None:
+    """One beat of the send loop: dispatch due campaigns, release stale batches, and for
+    each running campaign pick the A/B winner when due, hand out batches, finish it once
+    nothing is open."""
+    from .ab_test import campaign_choose_winner
+    from .dispatch import campaign_dispatch, campaigns_due
+
+    now = now or timezone.now()
+    for campaign_id in campaigns_due(now):
+        campaign_dispatch(campaign_id=campaign_id, now=now)
+    deliveries_release_stale(now=now)
+    running = Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("pk", flat=True)
+    for campaign_id in list(running):
+        campaign_choose_winner(campaign_id=campaign_id, now=now)
+        batches_hand_out(campaign_id=campaign_id)
+        campaign_finish_if_done(campaign_id=campaign_id, now=now)
+
+
+def batch_send_and_continue(*, campaign_id: int, claim: str) -> None:
+    """Send one claimed batch, then claim the campaign's next one; finish the campaign when
+    none is due and nothing is open."""
+    batch_send(campaign_id=campaign_id, claim=claim)
+    if not batches_hand_out(campaign_id=campaign_id, limit=1):
+        campaign_finish_if_done(campaign_id=campaign_id)

@@ -136,8 +136,7 @@ class NewsletterChannel(BaseChannel):
     def forget_recipient(self, *, email: str) -> int:
         """Delete the copies of mail to ``email`` that any configured transport kept."""
         return sum(
-            get_transport(key).forget_recipient(email=email)
-            for key in getattr(settings, "HUB_MAIL_TRANSPORTS", {})
+            get_transport(key).forget_recipient(email=email) for key in settings.HUB_MAIL_TRANSPORTS
         )
 
     def preview(self, rendered: RenderedVariant, recipient: Recipient) -> str:

@@ -154,7 +154,7 @@ def get_send_rate(
     """The send rate of a transport, kept where ``settings.HUB_SEND_RATE_URL`` says."""
     if rate_per_second is None:
         return SendRate(transport_key, None, sleep=sleep)
-    url = getattr(settings, "HUB_SEND_RATE_URL", "") or "database"
+    url = settings.HUB_SEND_RATE_URL
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisSendRate(transport_key, rate_per_second, url=url, burst=burst, sleep=sleep)
     if url == "database":

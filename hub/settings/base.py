@@ -256,7 +256,8 @@ else:
 HUB_MAIL_TRANSPORTS = {"default": _mail_transport}
 # Where the send rate's shared state lives: "database" (the embedded default) or a
 # redis:// URL, which several hosts of workers need to share cheaply.
-HUB_SEND_RATE_URL = env("HUB_SEND_RATE_URL", default="database")
+# Set but empty counts as unset.
+HUB_SEND_RATE_URL = env("HUB_SEND_RATE_URL", default="") or "database"
 # The domain of the newsletter's Message-IDs (d<delivery>.<hmac>@HUB_MAIL_DOMAIN), by which
 # bounces are mapped back to their delivery.
 HUB_MAIL_DOMAIN = env("HUB_MAIL_DOMAIN", default="localhost")

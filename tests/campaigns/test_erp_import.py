@@ -156,7 +156,7 @@ def test_an_xlsx_bomb_is_moved_to_failed_with_the_limit_and_its_size(drop, setti
 
 
 def test_a_file_the_database_refuses_midway_imports_nothing_and_moves_to_failed(drop, monkeypatch):
-    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 1)
+    monkeypatch.setattr("campaigns.importing.engine.BATCH_SIZE", 1)
     (drop / "accounts.csv").write_text(ACCOUNTS_CSV + "K-1003;Gamma KG;DE\n", encoding="utf-8")
 
     with database_refuses("campaigns_account", "customer_number", "K-1003"):

@@ -314,7 +314,7 @@ def test_a_file_over_the_row_limit_fails_its_dry_run_and_the_job_page_names_the_
 def test_an_import_the_database_refuses_midway_imports_nothing_and_the_job_says_why(
     manager_client, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 2)
+    monkeypatch.setattr("campaigns.importing.engine.BATCH_SIZE", 2)
     rows = [["E-Mail"], *([f"p{n}@example.com"] for n in range(6)), ["refused@example.com"]]
     uploaded = upload(manager_client, csv_bytes(rows))
     job = ImportJob.objects.get()

@@ -84,7 +84,7 @@ def test_a_file_that_cannot_be_read_fails_the_command(tmp_path):
 def test_an_import_the_database_refuses_midway_fails_the_command_and_imports_nothing(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 1)
+    monkeypatch.setattr("campaigns.importing.engine.BATCH_SIZE", 1)
     path = tmp_path / "kontakte.csv"
     path.write_bytes(csv_bytes([["E-Mail"], ["a@example.com"], ["refused@example.com"]]))
 

@@ -285,7 +285,7 @@ def test_matching_by_external_id_refuses_an_address_of_another_contact():
 
 
 def test_progress_is_reported_after_every_batch(monkeypatch):
-    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 2)
+    monkeypatch.setattr("campaigns.importing.engine.BATCH_SIZE", 2)
     seen = []
     data = csv_bytes([["E-Mail"], *([f"p{n}@example.com"] for n in range(5))])
 
@@ -699,7 +699,7 @@ def test_a_dry_run_meets_the_refusal_the_import_would_meet_and_names_its_lines()
 def test_a_value_an_earlier_batch_took_is_found_by_the_dry_run_as_by_the_import(
     monkeypatch, dry_run
 ):
-    monkeypatch.setattr("campaigns.importing.BATCH_SIZE", 2)
+    monkeypatch.setattr("campaigns.importing.engine.BATCH_SIZE", 2)
     data = csv_bytes(
         [
             ["Kundennummer", "Firma", "ERP"],

@@ -1,63 +1,19 @@
 """One contract test over every adapter registered in HUB_CHANNELS."""
 
-from decimal import Decimal
-from urllib.parse import quote
-
 import pytest
 
 from channels.base import (
-    PRODUCT_FIELDS,
-    RECIPIENT_TOKEN,
-    CallToActionBlock,
+    REQUIRABLE_PRODUCT_FIELDS,
     DeliveryResult,
-    HeroBlock,
-    MessageBlock,
-    PersonalProductsBlock,
-    ProductCard,
-    ProductGridBlock,
     Recipient,
     RenderedVariant,
-    TextBlock,
-    Tracking,
-    Variant,
 )
 from channels.registry import get_channels
-
-
-def sample_variant() -> Variant:
-    card = ProductCard(
-        "SKU-1", "Bohrhammer", "Kräftig", "https://shop.example/p/1", "", Decimal("10")
-    )
-    return Variant(
-        key="de/buyer/awareness/A",
-        campaign_id=1,
-        campaign_name="Frühling",
-        locale="de",
-        role="buyer",
-        phase="awareness",
-        arm="A",
-        subject="Grüße",
-        preheader="Vorschau",
-        sender="ACME <news@acme.example>",
-        blocks=(
-            HeroBlock("Hallo", "Text", "https://cdn.example/h.jpg", "https://shop.example/"),
-            TextBlock("<p>Text</p>"),
-            ProductGridBlock("Produkte", (card,)),
-            MessageBlock("Botschaft", "<p>Body</p>", "Los", "https://shop.example/go", card),
-            CallToActionBlock("Zum Shop", "https://shop.example/"),
-            PersonalProductsBlock("Angesehen", "viewed"),
-        ),
-        tracking=Tracking(
-            open_url=f"https://hub.example/o/{RECIPIENT_TOKEN}",
-            unsubscribe_url=f"https://hub.example/u/{RECIPIENT_TOKEN}",
-            preferences_url=f"https://hub.example/p/{RECIPIENT_TOKEN}",
-            click=lambda url: f"https://hub.example/c/{RECIPIENT_TOKEN}?u={quote(url, safe='')}",
-        ),
-    )
+from tests.factories import DRILL_CARD, sample_recipient, sample_variant
 
 
 def sample_recipients() -> list[Recipient]:
-    return [Recipient(n, f"person{n}@example.com", f"tok{n}", "Guten Tag,") for n in range(1, 4)]
+    return [sample_recipient(n) for n in range(1, 4)]
 
 
 @pytest.fixture(params=list(get_channels()))
@@ -73,7 +29,7 @@ def test_every_adapter_says_who_it_is(channel):
 def test_every_adapter_requires_only_known_product_fields(channel):
     fields = {field for fields in channel.required_fields.values() for field in fields}
 
-    assert fields <= set(PRODUCT_FIELDS)
+    assert fields <= set(REQUIRABLE_PRODUCT_FIELDS)
 
 
 def test_an_adapter_that_does_not_send_refuses_to_render_and_deliver(channel):
@@ -81,9 +37,11 @@ def test_an_adapter_that_does_not_send_refuses_to_render_and_deliver(channel):
         pytest.skip("sends")
 
     with pytest.raises(NotImplementedError):
-        channel.render(sample_variant())
+        channel.render(sample_variant(message_product=DRILL_CARD))
     with pytest.raises(NotImplementedError):
-        channel.deliver(RenderedVariant(sample_variant()), sample_recipients())
+        channel.deliver(
+            RenderedVariant(sample_variant(message_product=DRILL_CARD)), sample_recipients()
+        )
 
 
 def test_an_adapter_that_sends_delivers_one_result_per_recipient_in_order(channel, newsletter_sink):
@@ -91,7 +49,9 @@ def test_an_adapter_that_sends_delivers_one_result_per_recipient_in_order(channe
         pytest.skip("does not send")
     recipients = sample_recipients()
 
-    results = channel.deliver(channel.render(sample_variant()), recipients)
+    results = channel.deliver(
+        channel.render(sample_variant(message_product=DRILL_CARD)), recipients
+    )
 
     assert [type(result) for result in results] == [DeliveryResult] * len(recipients)
     assert [result.delivery_id for result in results] == [1, 2, 3]

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from channels.base import PRODUCT_FIELDS, BaseChannel
+from channels.base import REQUIRABLE_PRODUCT_FIELDS, BaseChannel
 from channels.registry import get_channel, get_channels
 from content.selectors import FIELD_CHECKS
 
@@ -88,4 +88,4 @@ def test_misconfigured_channels_stop_django_start_up():
 
 
 def test_every_product_field_a_channel_may_require_has_a_completeness_check():
-    assert set(PRODUCT_FIELDS) == set(FIELD_CHECKS)
+    assert set(REQUIRABLE_PRODUCT_FIELDS) == set(FIELD_CHECKS)

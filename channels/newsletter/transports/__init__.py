@@ -47,7 +47,7 @@ def get_transport(key: str = "default") -> MailTransport:
     with _transports_lock:
         transport = _transports.get(key)
         if transport is None:
-            configured = getattr(settings, "HUB_MAIL_TRANSPORTS", {})
+            configured = settings.HUB_MAIL_TRANSPORTS
             if not isinstance(configured, dict):
                 raise ImproperlyConfigured(
                     "HUB_MAIL_TRANSPORTS must be a dict of transport key to config."
@@ -67,7 +67,7 @@ def ses_configured() -> bool:
     Decides whether POST /hooks/ses/ exists at all: where no mail goes out through SES, no
     notification about one can be genuine.
     """
-    configured = getattr(settings, "HUB_MAIL_TRANSPORTS", {})
+    configured = settings.HUB_MAIL_TRANSPORTS
     if not isinstance(configured, dict):
         return False
     backends = (

@@ -4,72 +4,15 @@ import email
 import email.policy
 import re
 from decimal import Decimal
-from urllib.parse import quote
 
 import premailer
 import pytest
 
 from channels.base import (
     RECIPIENT_TOKEN,
-    CallToActionBlock,
-    HeroBlock,
-    MessageBlock,
-    PersonalProductsBlock,
-    ProductCard,
-    ProductGridBlock,
-    Recipient,
-    TextBlock,
-    Tracking,
-    Variant,
 )
 from channels.newsletter import NewsletterChannel, message_id_for
-
-DRILL = ProductCard(
-    "SKU-1", "Bohrhammer BH 26", "Kräftig", "https://shop.example/p/1", "", Decimal("1234.5")
-)
-SCREWDRIVER = ProductCard("SKU-2", "Akkuschrauber AS 18", "", "https://shop.example/p/2")
-
-
-def make_variant(*, text_html="<p>Willkommen</p>", mailto="", locale="de") -> Variant:
-    return Variant(
-        key=f"{locale}/buyer/awareness/A",
-        campaign_id=7,
-        campaign_name="Frühling",
-        locale=locale,
-        role="buyer",
-        phase="awareness",
-        arm="A",
-        subject="Neu: Bohrhämmer für Profis \u2013 jetzt günstiger",
-        preheader="Nur diese Woche",
-        sender="ACME Marketing <news@acme.example>",
-        blocks=(
-            HeroBlock("Frühjahr", "Text", "https://cdn.example/h.jpg", "https://shop.example/"),
-            TextBlock(text_html),
-            ProductGridBlock("Top-Produkte", (DRILL,)),
-            MessageBlock("Für Einkäufer", "<p>Sparen</p>", "Kaufen", "https://shop.example/b"),
-            PersonalProductsBlock("Zuletzt angesehen", "viewed"),
-            CallToActionBlock("Zum Shop", "https://shop.example/"),
-        ),
-        tracking=Tracking(
-            open_url=f"https://hub.example/o/{RECIPIENT_TOKEN}.gif",
-            unsubscribe_url=f"https://hub.example/u/{RECIPIENT_TOKEN}/",
-            preferences_url=f"https://hub.example/p/{RECIPIENT_TOKEN}/",
-            click=lambda url: f"https://hub.example/c/{RECIPIENT_TOKEN}/?u={quote(url, safe='')}",
-            unsubscribe_mailto=mailto,
-        ),
-    )
-
-
-def make_recipient(n=1, **kwargs) -> Recipient:
-    values = {
-        "email": f"person{n}@example.com",
-        "token": f"tok{n}",
-        "greeting": "Sehr geehrte Frau Dr. Weber,",
-        "first_name": "Erika",
-        "last_name": "Weber",
-        "company": f"Firma {n} GmbH",
-    }
-    return Recipient(n, **{**values, **kwargs})
+from tests.factories import SCREWDRIVER_CARD, sample_recipient, sample_variant
 
 
 @pytest.fixture
@@ -91,7 +34,7 @@ def text_of(message):
 
 
 def test_subject_with_umlauts_arrives_intact(channel, mail_sink):
-    channel.deliver(channel.render(make_variant()), [make_recipient()])
+    channel.deliver(channel.render(sample_variant()), [sample_recipient()])
 
     message = received(mail_sink, "person1@example.com")
 
@@ -99,9 +42,9 @@ def test_subject_with_umlauts_arrives_intact(channel, mail_sink):
 
 
 def test_each_recipient_gets_their_own_greeting_and_company(channel, mail_sink):
-    recipients = [make_recipient(1), make_recipient(2, greeting="Hallo Max,")]
+    recipients = [sample_recipient(1), sample_recipient(2, greeting="Hallo Max,")]
 
-    channel.deliver(channel.render(make_variant()), recipients)
+    channel.deliver(channel.render(sample_variant()), recipients)
 
     first, second = (html_of(received(mail_sink, r.email)) for r in recipients)
     assert "Sehr geehrte Frau Dr. Weber," in first and "Firma 1 GmbH" in first
@@ -110,9 +53,9 @@ def test_each_recipient_gets_their_own_greeting_and_company(channel, mail_sink):
 
 
 def test_the_accounts_price_is_shown_instead_of_the_list_price(channel, mail_sink):
-    recipient = make_recipient(prices={"SKU-1": Decimal("999")})
+    recipient = sample_recipient(prices={"SKU-1": Decimal("999")})
 
-    channel.deliver(channel.render(make_variant()), [recipient, make_recipient(2)])
+    channel.deliver(channel.render(sample_variant()), [recipient, sample_recipient(2)])
 
     assert "999,00 EUR" in html_of(received(mail_sink, recipient.email))
     assert "1.234,50 EUR" not in html_of(received(mail_sink, recipient.email))
@@ -120,9 +63,9 @@ def test_the_accounts_price_is_shown_instead_of_the_list_price(channel, mail_sin
 
 
 def test_html_in_a_name_arrives_as_text(channel, mail_sink):
-    recipient = make_recipient(last_name="<script>alert(1)</script>")
+    recipient = sample_recipient(last_name="<script>alert(1)</script>")
 
-    channel.deliver(channel.render(make_variant()), [recipient])
+    channel.deliver(channel.render(sample_variant()), [recipient])
 
     html = html_of(received(mail_sink, recipient.email))
     assert "<script>" not in html
@@ -132,7 +75,7 @@ def test_html_in_a_name_arrives_as_text(channel, mail_sink):
 def test_template_syntax_in_editor_text_arrives_literally(channel, mail_sink):
     text = "<p>{{ 7*7 }} {% if 1 %}x{% endif %} %%HUB:greeting%%</p>"
 
-    channel.deliver(channel.render(make_variant(text_html=text)), [make_recipient()])
+    channel.deliver(channel.render(sample_variant(text_html=text)), [sample_recipient()])
 
     html = html_of(received(mail_sink, "person1@example.com"))
     assert "{{ 7*7 }} {% if 1 %}x{% endif %} %%HUB:greeting%%" in html
@@ -140,7 +83,7 @@ def test_template_syntax_in_editor_text_arrives_literally(channel, mail_sink):
 
 
 def test_every_link_is_tracked_with_the_recipients_token_and_the_pixel_is_there(channel, mail_sink):
-    channel.deliver(channel.render(make_variant()), [make_recipient(5)])
+    channel.deliver(channel.render(sample_variant()), [sample_recipient(5)])
 
     html = html_of(received(mail_sink, "person5@example.com"))
     links = re.findall(r'<a [^>]*href="([^"]*)"', html)
@@ -150,9 +93,9 @@ def test_every_link_is_tracked_with_the_recipients_token_and_the_pixel_is_there(
 
 
 def test_list_unsubscribe_offers_one_click_and_mailto(channel, mail_sink):
-    variant = make_variant(mailto=f"mailto:unsubscribe+{RECIPIENT_TOKEN}@acme.example")
+    variant = sample_variant(mailto=f"mailto:unsubscribe+{RECIPIENT_TOKEN}@acme.example")
 
-    channel.deliver(channel.render(variant), [make_recipient(3)])
+    channel.deliver(channel.render(variant), [sample_recipient(3)])
 
     message = received(mail_sink, "person3@example.com")
     assert message["List-Unsubscribe"] == (
@@ -162,9 +105,9 @@ def test_list_unsubscribe_offers_one_click_and_mailto(channel, mail_sink):
 
 
 def test_message_id_is_on_our_domain_and_stable_for_a_delivery(channel, mail_sink):
-    rendered = channel.render(make_variant())
+    rendered = channel.render(sample_variant())
 
-    results = channel.deliver(rendered, [make_recipient(42)])
+    results = channel.deliver(rendered, [sample_recipient(42)])
 
     message = received(mail_sink, "person42@example.com")
     assert message["Message-ID"] == f"<{message_id_for(42, 'news.acme.example')}>"
@@ -174,7 +117,7 @@ def test_message_id_is_on_our_domain_and_stable_for_a_delivery(channel, mail_sin
 
 
 def test_plain_text_part_has_the_greeting_and_links(channel, mail_sink):
-    channel.deliver(channel.render(make_variant()), [make_recipient(4)])
+    channel.deliver(channel.render(sample_variant()), [sample_recipient(4)])
 
     text = text_of(received(mail_sink, "person4@example.com"))
     assert "Sehr geehrte Frau Dr. Weber," in text
@@ -190,9 +133,9 @@ def test_css_is_inlined_once_per_variant_not_per_recipient(channel, mail_sink, m
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(premailer.Premailer, "transform", counting)
-    recipients = [make_recipient(n) for n in range(1, 51)]
+    recipients = [sample_recipient(n) for n in range(1, 51)]
 
-    results = channel.deliver(channel.render(make_variant()), recipients)
+    results = channel.deliver(channel.render(sample_variant()), recipients)
 
     assert len(runs) == 1
     assert all(result.sent for result in results)
@@ -201,9 +144,9 @@ def test_css_is_inlined_once_per_variant_not_per_recipient(channel, mail_sink, m
 
 
 def test_personal_products_show_for_who_viewed_some_and_not_for_others(channel, mail_sink):
-    viewer = make_recipient(1, viewed=(SCREWDRIVER,))
+    viewer = sample_recipient(1, viewed=(SCREWDRIVER_CARD,))
 
-    channel.deliver(channel.render(make_variant()), [viewer, make_recipient(2)])
+    channel.deliver(channel.render(sample_variant()), [viewer, sample_recipient(2)])
 
     assert "Akkuschrauber AS 18" in html_of(received(mail_sink, viewer.email))
     assert "Zuletzt angesehen" in html_of(received(mail_sink, viewer.email))
@@ -212,9 +155,9 @@ def test_personal_products_show_for_who_viewed_some_and_not_for_others(channel, 
 
 def test_a_rejected_recipient_fails_permanently_while_the_others_are_sent(channel, mail_sink):
     mail_sink.reject("person2@example.com", 550, "No such user")
-    recipients = [make_recipient(n) for n in (1, 2, 3)]
+    recipients = [sample_recipient(n) for n in (1, 2, 3)]
 
-    results = channel.deliver(channel.render(make_variant()), recipients)
+    results = channel.deliver(channel.render(sample_variant()), recipients)
 
     assert [(r.delivery_id, r.sent, r.permanent) for r in results] == [
         (1, True, False),
@@ -225,7 +168,7 @@ def test_a_rejected_recipient_fails_permanently_while_the_others_are_sent(channe
 
 
 def test_an_english_variant_has_english_prices_and_footer(channel, mail_sink):
-    channel.deliver(channel.render(make_variant(locale="en")), [make_recipient()])
+    channel.deliver(channel.render(sample_variant(locale="en")), [sample_recipient()])
 
     message = received(mail_sink, "person1@example.com")
     html = html_of(message)
@@ -236,9 +179,9 @@ def test_an_english_variant_has_english_prices_and_footer(channel, mail_sink):
 
 
 def test_an_address_that_could_forge_headers_fails_without_being_sent(channel, mail_sink):
-    forged = make_recipient(1, email="victim@example.com\r\nBcc: all@example.com")
+    forged = sample_recipient(1, email="victim@example.com\r\nBcc: all@example.com")
 
-    results = channel.deliver(channel.render(make_variant()), [forged, make_recipient(2)])
+    results = channel.deliver(channel.render(sample_variant()), [forged, sample_recipient(2)])
 
     assert (results[0].sent, results[0].permanent) == (False, True)
     assert results[1].sent
@@ -246,7 +189,7 @@ def test_an_address_that_could_forge_headers_fails_without_being_sent(channel, m
 
 
 def test_the_message_is_crlf_with_short_lines_and_quoted_printable_parts(channel, mail_sink):
-    channel.deliver(channel.render(make_variant()), [make_recipient()])
+    channel.deliver(channel.render(sample_variant()), [sample_recipient()])
 
     raw = mail_sink.raw_by_recipient()["person1@example.com"]
     lines = raw.split(b"\r\n")

@@ -14,7 +14,7 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -23,9 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, StatusTagColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, StatusTagColumn
 from wagtail.admin.views.generic import EditView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
@@ -33,16 +32,14 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log
 
+from campaigns.forms import ContactForm, EraseForm, OptInForm, OptOutForm, PhaseForm, SuppressForm
 from campaigns.models import (
     Account,
     ConsentState,
     Contact,
-    Order,
     SegmentMember,
     Suppression,
     SuppressionReason,
-    email_hash,
-    normalise_email,
 )
 from campaigns.services.consent import (
     ConsentError,
@@ -57,7 +54,6 @@ from core.spreadsheets import FormulaSafeExportMixin
 
 RECENT_EVENTS = 20
 RECENT_ORDERS = 10
-ACCOUNT_CONTACTS_SHOWN = 100
 
 
 def with_suppression(queryset):
@@ -125,66 +121,6 @@ class ContactFilterSet(WagtailFilterSet):
 class ContactIndexView(FormulaSafeExportMixin, IndexView):
     def get_base_queryset(self):
         return with_suppression(super().get_base_queryset().select_related("account"))
-
-
-# --- contacts: forms ------------------------------------------------------------------------
-
-
-class ContactForm(WagtailAdminModelForm):
-    def clean_email(self):
-        # Stored normalised: compare in that form, so "A@x.de" is refused next to "a@x.de".
-        email = normalise_email(self.cleaned_data["email"])
-        others = Contact.objects.filter(email=email).exclude(pk=self.instance.pk)
-        if others.exists():
-            raise forms.ValidationError(_("A contact with this e-mail address already exists."))
-        return email
-
-
-class OptInForm(forms.Form):
-    text_version = forms.CharField(
-        label=gettext_lazy("Consent text version"),
-        max_length=100,
-        help_text=gettext_lazy(
-            "The version of the consent text the contact agreed to, e.g. 'newsletter-2026-01'."
-        ),
-    )
-    source = forms.CharField(
-        label=gettext_lazy("Source"),
-        max_length=50,
-        initial="admin",
-        help_text=gettext_lazy("Where the opt-in was given: trade fair, phone, admin, ..."),
-    )
-
-
-class OptOutForm(forms.Form):
-    source = forms.CharField(label=gettext_lazy("Source"), max_length=50, initial="admin")
-
-
-class PhaseForm(forms.Form):
-    phase = forms.ChoiceField(label=gettext_lazy("New journey phase"), choices=JourneyPhase.choices)
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=255)
-
-
-class SuppressForm(forms.Form):
-    source = forms.CharField(
-        label=gettext_lazy("Source"),
-        max_length=50,
-        initial="admin",
-        help_text=gettext_lazy("Why, in a word: admin, request by phone, legal, ..."),
-    )
-
-
-class EraseForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"),
-        max_length=500,
-        help_text=gettext_lazy(
-            "The request this erasure answers, e.g. its ticket number. No personal data."
-        ),
-    )
-    confirm = forms.BooleanField(
-        label=gettext_lazy("I understand that the contact's personal data is erased for good."),
-    )
 
 
 # --- contacts: action views -----------------------------------------------------------------
@@ -571,191 +507,3 @@ class ContactViewSet(ModelViewSet):
             path("<int:pk>/export/", ContactExportView.as_view(), name="export"),
             path("<int:pk>/erase/", ContactEraseView.as_view(), name="erase"),
         ]
-
-
-# --- accounts -------------------------------------------------------------------------------
-
-
-class AccountIndexView(FormulaSafeExportMixin, IndexView):
-    def get_base_queryset(self):
-        return super().get_base_queryset().annotate(contact_count=Count("contacts"))
-
-
-class AccountInspectView(InspectView):
-    template_name = "campaigns/contacts/account_inspect.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        contacts = with_suppression(self.object.contacts.all())
-        context.update(
-            contacts=contacts[:ACCOUNT_CONTACTS_SHOWN],
-            contact_count=contacts.count(),
-            contacts_url=reverse("contact:index"),
-            orders=Order.objects.filter(account=self.object)[:RECENT_ORDERS],
-        )
-        return context
-
-
-class AccountViewSet(ModelViewSet):
-    model = Account
-    # "/admin/account/" is Wagtail's own page for the user's account settings.
-    url_prefix = "accounts"
-    icon = "group"
-    menu_label = gettext_lazy("Accounts")
-    index_view_class = AccountIndexView
-    inspect_view_class = AccountInspectView
-    copy_view_enabled = False
-    inspect_view_enabled = True
-    list_per_page = 50
-    list_display = [
-        "__str__",
-        "industry",
-        "country",
-        "size_class",
-        "price_group",
-        Column("contact_count", label=gettext_lazy("Contacts"), sort_key="contact_count"),
-    ]
-    list_filter = ["industry", "country", "size_class", "price_group"]
-    list_export = [
-        "name",
-        "customer_number",
-        "erp_id",
-        "crm_id",
-        "industry",
-        "country",
-        "size_class",
-        "price_group",
-        "contact_count",
-    ]
-    search_fields = ["name", "customer_number", "erp_id", "crm_id"]
-    form_fields = [
-        "name",
-        "customer_number",
-        "erp_id",
-        "crm_id",
-        "industry",
-        "country",
-        "size_class",
-        "price_group",
-    ]
-
-
-# --- suppressions ---------------------------------------------------------------------------
-
-
-class SuppressionIndexView(IndexView):
-    """The suppression list. A search for an address looks up its hash: nothing else is kept."""
-
-    def search_queryset(self, queryset):
-        if not self.is_searching:
-            return queryset
-        return queryset.filter(email_hash=email_hash(self.search_query))
-
-
-class SuppressionForm(forms.Form):
-    email = forms.EmailField(label=gettext_lazy("E-mail address"))
-    reason = forms.ChoiceField(
-        label=gettext_lazy("Reason"),
-        choices=SuppressionReason.choices,
-        initial=SuppressionReason.MANUAL,
-    )
-    source = forms.CharField(
-        label=gettext_lazy("Source"),
-        max_length=50,
-        initial="admin",
-        help_text=gettext_lazy("Where the request came from: phone, letter, legal, ..."),
-    )
-
-
-class SuppressionCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Suppress any address, a contact's or not: only its hash is stored."""
-
-    model = Suppression
-    permission_required = "add"
-    template_name = "campaigns/contacts/action.html"
-    header_icon = "warning"
-    page_title = gettext_lazy("Suppress an address")
-    http_method_names = ["get", "post"]
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": reverse("suppression:index"), "label": _("Suppressions")},
-            {"url": "", "label": self.get_page_title()},
-        ]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", SuppressionForm())
-        context.update(
-            description=_(
-                "The address will receive no e-mail from the hub, whether or not it is a "
-                "contact yet. Only its SHA-256 hash is stored. A suppression is never lifted "
-                "by an import; only a confirmed double opt-in lifts an 'unsubscribed' one."
-            ),
-            submit_label=_("Suppress"),
-            destructive=True,
-            cancel_url=reverse("suppression:index"),
-        )
-        return context
-
-    def post(self, request, *args, **kwargs):
-        form = SuppressionForm(request.POST)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
-        suppression = suppression_add(
-            email=form.cleaned_data["email"],
-            reason=form.cleaned_data["reason"],
-            source=form.cleaned_data["source"],
-        )
-        log(
-            instance=suppression,
-            action="wagtail.create",
-            user=request.user,
-            title=str(suppression),
-            data={"reason": suppression.reason, "source": suppression.source},
-        )
-        messages.success(
-            request,
-            _("The address is suppressed (%(reason)s).")
-            % {"reason": suppression.get_reason_display()},
-        )
-        return redirect("suppression:index")
-
-
-class SuppressionViewSet(ModelViewSet):
-    """Suppressions are added here or by services; none is edited. Lifting one needs the
-    delete permission, which no group holds (superusers only)."""
-
-    model = Suppression
-    icon = "warning"
-    menu_label = gettext_lazy("Suppressions")
-    url_prefix = "suppressions"
-    index_view_class = SuppressionIndexView
-    copy_view_enabled = False
-    list_per_page = 50
-    list_display = [
-        Column(
-            "email_hash",
-            label=gettext_lazy("Address hash"),
-            accessor=lambda s: s.email_hash[:16] + "...",
-        ),
-        StatusTagColumn("reason", label=gettext_lazy("Reason"), accessor="get_reason_display"),
-        Column("source", label=gettext_lazy("Source")),
-        DateColumn("created_at", label=gettext_lazy("Since")),
-    ]
-    list_filter = ["reason"]
-    search_fields = ["email_hash"]
-    # Only for Wagtail's generic views, which are not routed: SuppressionCreateView adds.
-    form_fields = ["reason", "source"]
-
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(edit_url_name=None, usage_url_name=None, **kwargs)
-
-    def get_urlpatterns(self):
-        kept = [
-            pattern
-            for pattern in super().get_urlpatterns()
-            if pattern.name not in {"add", "edit", "usage"}
-        ]
-        return [*kept, path("new/", SuppressionCreateView.as_view(), name="add")]

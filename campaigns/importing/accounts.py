@@ -1,0 +1,48 @@
+"""Accounts: matched by customer number, ERP id or CRM id; a new one needs a name."""
+
+from __future__ import annotations
+
+from campaigns.models import Account, ImportKind
+
+from .engine import Batch, Importer
+from .values import max_length, parse_country, parse_size, text_parser
+
+
+class AccountImporter(Importer):
+    kind = ImportKind.ACCOUNTS
+    model = Account
+    UNIQUE = ("customer_number", "erp_id", "crm_id")
+    parsers = {
+        "customer_number": text_parser(max_length(Account, "customer_number")),
+        "erp_id": text_parser(max_length(Account, "erp_id")),
+        "crm_id": text_parser(max_length(Account, "crm_id")),
+        "name": text_parser(max_length(Account, "name")),
+        "industry": text_parser(max_length(Account, "industry")),
+        "country": parse_country,
+        "size_class": parse_size,
+        "price_group": text_parser(max_length(Account, "price_group")),
+    }
+
+    def plan(self, rows) -> Batch:
+        batch = Batch()
+        parsed = self.keyed(rows, "accounts")
+        owners = self.owners(parsed)
+        for line, values in parsed:
+            target = owners[self.key].get(values[self.key])
+            if self.unique_clash(line, values, target, owners):
+                self.skipped += 1
+                continue
+            if target is None:
+                if not values.get("name"):
+                    self.error(line, "name", "required for a new account")
+                    self.skipped += 1
+                    continue
+                batch.create.append(values)
+                continue
+            changed = self.apply(target, values)
+            if changed:
+                batch.update.append(target)
+                batch.update_fields |= changed
+            else:
+                batch.unchanged += 1
+        return batch
