@@ -1,9 +1,9 @@
-"""Demo audience for ``seed_demo``: customer companies, their buying centres and what they did.
+"""Demo audience: customer companies, their buying centres and what they did.
 
 Deterministic (a fixed random seed) and idempotent as a block: if the demo accounts exist,
 nothing is touched. Consent comes with its evidence rows, phases with their history, and
 orders reference the demo products' SKUs and prices, so segments, journey rules and KPIs
-have something real to work on.
+have something real to work on. Names, countries and segments are in ``data/audience.json``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,8 @@ from decimal import Decimal
 from django.db.models import Min
 from django.utils import timezone
 
-from content.models import Category, Product
-from content.selectors import products_complete_for
-from content.taxonomy import BuyingRole, JourneyPhase
-
-from .models import (
+from campaigns.models import (
     Account,
-    Campaign,
-    CampaignContent,
     ConsentKind,
     ConsentRecord,
     ConsentState,
@@ -40,7 +34,11 @@ from .models import (
     Suppression,
     SuppressionReason,
 )
-from .segments import clean_rules
+from campaigns.segments import clean_rules
+from content.models import Category, Product
+from content.taxonomy import BuyingRole, JourneyPhase
+
+from .datafiles import load
 
 CUSTOMER_PREFIX = "D-"
 EVENT_SOURCE = "demo"
@@ -48,73 +46,12 @@ CONSENT_TEXT = "newsletter-2026-03"
 ACCOUNTS = 40
 DAYS = 180
 
-COMPANY_STEMS = [
-    "Albrecht",
-    "Bergmann",
-    "Brandt",
-    "Dietrich",
-    "Engel",
-    "Franke",
-    "Graf",
-    "Hahn",
-    "Hartmann",
-    "Jung",
-    "Keller",
-    "Krause",
-    "Lang",
-    "Lorenz",
-    "Maier",
-    "Möller",
-    "Neumann",
-    "Otto",
-    "Pohl",
-    "Roth",
-]
-COMPANY_KINDS = [
-    ("Maschinenbau", "Maschinenbau GmbH"),
-    ("Elektrotechnik", "Elektrotechnik GmbH & Co. KG"),
-    ("Bauhandwerk", "Bau GmbH"),
-    ("Fahrzeugbau", "Fahrzeugtechnik AG"),
-    ("Metallverarbeitung", "Metallbau GmbH"),
-    ("Anlagenbau", "Anlagenbau KG"),
-]
-COUNTRIES = ["DE"] * 6 + ["AT", "AT", "CH", "NL", "PL"]
-FIRST_NAMES = [
-    ("ms", "Anna"),
-    ("mr", "Bernd"),
-    ("ms", "Claudia"),
-    ("mr", "Dirk"),
-    ("ms", "Eva"),
-    ("mr", "Frank"),
-    ("ms", "Gabriele"),
-    ("mr", "Heiko"),
-    ("ms", "Ines"),
-    ("mr", "Jörg"),
-    ("ms", "Katrin"),
-    ("mr", "Lars"),
-    ("ms", "Miriam"),
-    ("mr", "Nils"),
-    ("ms", "Petra"),
-    ("mr", "Stefan"),
-    ("mx", "Sascha"),
-]
-LAST_NAMES = [
-    "Becker",
-    "Fischer",
-    "Hoffmann",
-    "Koch",
-    "Meyer",
-    "Müller",
-    "Richter",
-    "Schäfer",
-    "Schmidt",
-    "Schneider",
-    "Schulz",
-    "Wagner",
-    "Weber",
-    "Wolf",
-    "Zimmermann",
-]
+_DATA = load("audience")
+COMPANY_STEMS: list[str] = _DATA["company_stems"]
+COMPANY_KINDS = [(kind["industry"], kind["suffix"]) for kind in _DATA["company_kinds"]]
+COUNTRIES: list[str] = _DATA["countries"]  # repeated entries weigh the random choice
+FIRST_NAMES = [(name["salutation"], name["name"]) for name in _DATA["first_names"]]
+LAST_NAMES: list[str] = _DATA["last_names"]
 # The buying centre of a typical account, most important first.
 ROLES = [
     BuyingRole.BUYER,
@@ -410,134 +347,12 @@ class AudienceSeeder:
         self.created["phase changes"] += len(changes)
 
     def seed_segments(self) -> None:
-        def condition(field: str, operator: str, value) -> dict:
-            return {"field": field, "operator": operator, "value": value}
-
-        segments = {
-            "Einkäufer in der Erwägungsphase": [
-                condition("role", "in", ["buyer"]),
-                condition("phase", "in", ["consideration"]),
-            ],
-            "Angesehen, nicht gekauft (30 Tage)": [
-                condition("viewed_not_bought", "is", {"within_days": 30}),
-            ],
-            "Warenkorb abgebrochen, keine Bestellung (14 Tage)": [
-                condition("cart_abandoned_without_order", "is", {"within_days": 14}),
-            ],
-            "Top-Kunden: Umsatz ab 10.000 EUR (12 Monate)": [
-                condition("revenue", "gte", {"value": "10000", "within_days": 365}),
-            ],
-            "DACH: Entscheider und Freigeber": [
-                condition("account.country", "in", ["AT", "CH", "DE"]),
-                condition("role", "in", ["approver", "decision_maker"]),
-            ],
-        }
-        for name, rules in segments.items():
+        for segment in _DATA["segments"]:
             _segment, created = Segment.objects.get_or_create(
-                name=name, defaults={"rules": clean_rules({"op": "and", "rules": rules})}
+                name=segment["name"],
+                defaults={"rules": clean_rules({"op": "and", "rules": segment["rules"]})},
             )
             self.created["segments"] += created
 
     def _past(self, *, days: int) -> datetime:
         return self.now - timedelta(minutes=self.random.randint(60, days * 24 * 60))
-
-
-# --- campaigns ----------------------------------------------------------------------------------
-
-DEMO_CAMPAIGN = "Frühjahr 2027: Neuheiten Befestigungstechnik"
-DEMO_DRAFT = "Einladung zur Messe BAU 2027"
-DEMO_SEGMENT = "Angesehen, nicht gekauft (30 Tage)"
-DEMO_TEXTS = {
-    "de": {
-        "subject": "Neu im Sortiment: Befestigungstechnik für Profis",
-        "preheader": "Drei Neuheiten und Ihre persönlichen Empfehlungen",
-        "headline": "Frühjahrsneuheiten 2027",
-        "intro": "Die wichtigsten Neuheiten des Frühjahrs, geprüft und sofort lieferbar.",
-        "grid": "Unsere Neuheiten",
-        "viewed": "Zuletzt von Ihnen angesehen",
-        "cta": "Zum Sortiment",
-        "url": "https://example.com/sortiment",
-    },
-    "en": {
-        "subject": "New in our range: fastening technology for professionals",
-        "preheader": "Three new products and your personal recommendations",
-        "headline": "Spring news 2027",
-        "intro": "This spring's most important new products, tested and ready to ship.",
-        "grid": "What's new",
-        "viewed": "You recently looked at",
-        "cta": "Explore the range",
-        "url": "https://example.com/en/range",
-    },
-}
-
-
-class CampaignSeeder:
-    """One approved campaign ready to schedule, and one draft; created once.
-
-    The approved one goes through the "Campaign approval" workflow as people would: the
-    campaign manager submits it, marketing and legal approve it.
-    """
-
-    def __init__(self, *, manager, approvers) -> None:
-        self.manager = manager
-        self.approvers = approvers
-        self.created: Counter[str] = Counter()
-
-    def run(self) -> None:
-        from content.services import content_approve, content_save_draft, content_submit
-
-        if Campaign.objects.filter(name=DEMO_CAMPAIGN).exists():
-            return
-        segment = Segment.objects.filter(name=DEMO_SEGMENT).first()
-        campaign = self._campaign(DEMO_CAMPAIGN, segment, topic="products", cost="1500")
-        content_submit(obj=campaign, user=self.manager)
-        for approver in self.approvers:
-            content_approve(obj=Campaign.objects.get(pk=campaign.pk), user=approver)
-        draft = self._campaign(DEMO_DRAFT, segment, topic="events", cost="800")
-        content_save_draft(obj=draft, user=self.manager)
-        self.created["campaigns"] += 2
-
-    def _campaign(self, name: str, segment, *, topic: str, cost: str) -> Campaign:
-        from wagtail.models import Locale
-        from wagtail.rich_text import RichText
-
-        campaign = Campaign.objects.create(
-            name=name,
-            goal="Neuheiten bekannt machen und Interessenten zur Bestellung führen.",
-            segment=segment,
-            channels=["newsletter"],
-            topic=topic,
-            cost=Decimal(cost),
-            target_open_rate=Decimal("35"),
-            target_click_rate=Decimal("6"),
-            target_orders=40,
-            sender_name="Hubwerk Marketing",
-            sender_email="news@hubwerk.example",
-            live=False,
-            created_by=self.manager,
-        )
-        for code, texts in DEMO_TEXTS.items():
-            # Only products a newsletter may show: scheduling refuses incomplete ones.
-            complete = products_complete_for(
-                Product.objects.filter(live=True, locale__language_code=code), "newsletter"
-            )
-            products = list(complete.order_by("sku")[:3])
-            body = [
-                ("hero", {"headline": texts["headline"], "text": texts["intro"]}),
-                ("message", {"product": None, "required": True}),
-            ]
-            if products:
-                body.append(("products", {"heading": texts["grid"], "products": products}))
-            body += [
-                ("personal_products", {"heading": texts["viewed"], "source": "viewed"}),
-                ("text", RichText(f"<p>{texts['intro']}</p>")),
-                ("cta", {"label": texts["cta"], "url": texts["url"]}),
-            ]
-            CampaignContent.objects.create(
-                campaign=campaign,
-                locale=Locale.objects.get(language_code=code),
-                subject=texts["subject"],
-                preheader=texts["preheader"],
-                body=body,
-            )
-        return Campaign.objects.get(pk=campaign.pk)

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from campaigns.demo import AudienceSeeder
 from campaigns.models import (
     Account,
     ConsentKind,
@@ -19,6 +18,7 @@ from campaigns.models import (
     Segment,
     Suppression,
 )
+from hub.demo.audience import AudienceSeeder
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

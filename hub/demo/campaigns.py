@@ -1,0 +1,94 @@
+"""Demo campaigns: one approved and ready to schedule, one draft (``data/campaigns.json``).
+
+Created once, as a block: if the first demo campaign exists, nothing is touched. The approved
+one goes through the "Campaign approval" workflow as people would: the campaign manager
+submits it, marketing and legal approve it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from wagtail.models import Locale
+from wagtail.rich_text import RichText
+
+from campaigns.models import Campaign, CampaignContent, Segment
+from content.models import Product
+from content.selectors import products_complete_for
+from content.services import content_approve, content_save_draft, content_submit
+
+from .datafiles import load
+
+_DATA = load("campaigns")
+DEMO_CAMPAIGN: str = _DATA["campaigns"][0]["name"]
+DEMO_DRAFT: str = _DATA["campaigns"][1]["name"]
+DEMO_SEGMENT: str = _DATA["segment"]
+DEMO_TEXTS: dict[str, dict[str, str]] = _DATA["texts"]
+
+
+class CampaignSeeder:
+    """Creates the demo campaigns once; ``created`` counts what it made."""
+
+    def __init__(self, *, manager: AbstractBaseUser, approvers: Sequence[AbstractBaseUser]) -> None:
+        self.manager = manager
+        self.approvers = approvers
+        self.created: Counter[str] = Counter()
+
+    def run(self) -> None:
+        if Campaign.objects.filter(name=DEMO_CAMPAIGN).exists():
+            return
+        segment = Segment.objects.filter(name=DEMO_SEGMENT).first()
+        for spec in _DATA["campaigns"]:
+            campaign = self._campaign(spec["name"], segment, topic=spec["topic"], cost=spec["cost"])
+            if spec["approved"]:
+                content_submit(obj=campaign, user=self.manager)
+                for approver in self.approvers:
+                    content_approve(obj=Campaign.objects.get(pk=campaign.pk), user=approver)
+            else:
+                content_save_draft(obj=campaign, user=self.manager)
+            self.created["campaigns"] += 1
+
+    def _campaign(self, name: str, segment: Segment | None, *, topic: str, cost: str) -> Campaign:
+        campaign = Campaign.objects.create(
+            name=name,
+            goal=_DATA["goal"],
+            segment=segment,
+            channels=["newsletter"],
+            topic=topic,
+            cost=Decimal(cost),
+            target_open_rate=Decimal("35"),
+            target_click_rate=Decimal("6"),
+            target_orders=40,
+            sender_name=_DATA["sender_name"],
+            sender_email=_DATA["sender_email"],
+            live=False,
+            created_by=self.manager,
+        )
+        for code, texts in DEMO_TEXTS.items():
+            # Only products a newsletter may show: scheduling refuses incomplete ones.
+            complete = products_complete_for(
+                Product.objects.filter(live=True, locale__language_code=code), "newsletter"
+            )
+            products = list(complete.order_by("sku")[:3])
+            body = [
+                ("hero", {"headline": texts["headline"], "text": texts["intro"]}),
+                ("message", {"product": None, "required": True}),
+            ]
+            if products:
+                body.append(("products", {"heading": texts["grid"], "products": products}))
+            body += [
+                ("personal_products", {"heading": texts["viewed"], "source": "viewed"}),
+                ("text", RichText(f"<p>{texts['intro']}</p>")),
+                ("cta", {"label": texts["cta"], "url": texts["url"]}),
+            ]
+            CampaignContent.objects.create(
+                campaign=campaign,
+                locale=Locale.objects.get(language_code=code),
+                subject=texts["subject"],
+                preheader=texts["preheader"],
+                body=body,
+            )
+        return Campaign.objects.get(pk=campaign.pk)

@@ -1,0 +1,40 @@
+"""The whole demo in one call: users, content, audience and campaigns, in that order."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.utils import timezone
+
+from .audience import AudienceSeeder
+from .campaigns import CampaignSeeder
+from .content import ContentSeeder
+from .users import CAMPAIGN_APPROVERS, REVIEWERS, seed_users
+
+
+def seed_demo() -> Counter[str]:
+    """Create whatever demo data is missing; return how many of each kind it made.
+
+    Idempotent: what exists already (users by username, categories by slug, products by SKU
+    and locale, messages by headline and locale, the audience and the campaigns as blocks)
+    is left exactly as it is. Call it inside a transaction.
+    """
+    created: Counter[str] = Counter()
+    now = timezone.now()
+    users = seed_users(created)
+    ContentSeeder(
+        editor=users["editor"],
+        reviewers=[users[username] for username in REVIEWERS],
+        now=now,
+        created=created,
+    ).run()
+    audience = AudienceSeeder(now=now)
+    audience.run()
+    created.update(audience.created)
+    campaigns = CampaignSeeder(
+        manager=users["campaigns"],
+        approvers=[users[username] for username in CAMPAIGN_APPROVERS],
+    )
+    campaigns.run()
+    created.update(campaigns.created)
+    return created
