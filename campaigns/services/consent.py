@@ -20,7 +20,6 @@ What the hub promises (UWG section 7, GDPR Art. 7(1)):
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 
 from django.conf import settings
@@ -44,6 +43,7 @@ from campaigns.models import (
 )
 from channels.exceptions import TransportError
 from channels.registry import get_channels
+from core.tokens import hash_token
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +74,6 @@ class OptedOutSinceConfirmation(ConsentError):
 
 class AddressSuppressed(ConsentError):
     """The address must not be mailed (hard bounce, complaint, suppressed by hand)."""
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def confirm_max_age() -> datetime.timedelta:
