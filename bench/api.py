@@ -36,9 +36,10 @@ from wagtail.models import Locale
 from wagtail.rich_text import expand_db_html
 
 import hub.api  # noqa: F401 - the API root loads content.api; import it first
-from channels.models import ApiClient, Scope, hash_token
+from channels.models import ApiClient, Scope
 from content.api import PRODUCT_FIELDS
 from content.models import Category, Product, ProductDocument, ProductFeature, ProductImage
+from core.tokens import hash_token
 
 PRODUCTS = 10_000
 PAGE = 100

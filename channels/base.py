@@ -13,14 +13,31 @@ Inputs and results are frozen dataclasses, so an adapter cannot reach back into 
 database: campaigns prepare every fact a channel may use, once per batch. A channel that
 cannot send yet says so with ``sends = False`` and is never offered for campaigns; an
 adapter never pretends to send.
+
+Two more, optional, parts of the contract:
+
+- transactional messages: a channel with ``sends_transactional = True`` implements
+  ``send_transactional(message)`` for the hub's own mail to one person outside any
+  campaign (the double opt-in link); ``channels.registry.get_transactional_channel()``
+  names the channel that does;
+- delivery feedback: what a channel's provider reports back about a message (a bounce, a
+  complaint) an adapter reads into a ``DeliveryFeedback`` and hands to
+  ``channels.registry.report_feedback``, which passes it to the receiver named in
+  ``settings.HUB_CHANNEL_FEEDBACK_RECEIVER`` (campaigns' ``feedback_record``).
+
+Dependencies point one way: campaigns and content import this module and the registry
+(never an adapter package: ``tests/test_architecture.py`` holds them to it), adapters
+import this module, and this module imports no app. Feedback travels back to campaigns
+through the configured receiver, so no adapter imports campaigns either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 # The product fields a channel may require. Each name is checked by
 # content.selectors.product_completeness; an unknown name is a configuration error.
@@ -184,6 +201,74 @@ class DeliveryResult:
     in_doubt: bool = False
 
 
+@dataclass(frozen=True)
+class TransactionalMessage:
+    """One message of the hub's own to one person, outside any campaign (a double opt-in link).
+
+    ``sender`` is the From header; empty: the channel's default sender.
+    """
+
+    to: str
+    subject: str
+    text: str
+    html: str = ""
+    sender: str = ""
+
+
+FeedbackKind = Literal["bounce", "complaint"]
+
+
+@dataclass(frozen=True)
+class FeedbackNotice:
+    """Where a piece of delivery feedback came from.
+
+    ``report_id`` (the provider's id of its notification) and ``index`` (the recipient's
+    position in it) identify the feedback: received again, it counts once. ``source``
+    names the provider ("ses") and becomes the recorded event's source. ``origin`` is where
+    the notification came from (for SES, its SNS topic); ``origin_allowed`` is False for an
+    origin the operator did not configure, and its feedback is then only kept aside.
+    """
+
+    source: str
+    report_id: str
+    index: int
+    origin: str
+    origin_allowed: bool = True
+
+
+@dataclass(frozen=True)
+class DeliveryFeedback:
+    """What a channel's provider reported about one recipient of one message it sent."""
+
+    channel: str  # the identifier of the channel that sent the message
+    kind: FeedbackKind
+    permanent: bool  # a hard bounce or a complaint: never mail the address again
+    email: str
+    occurred_at: datetime
+    provider_message_id: str  # the provider's id of the message
+    message_id: str  # the message's Message-ID, without <>; "" if the provider did not say
+    detail: str = ""
+    feedback_id: str = ""  # the provider's id of this piece of feedback
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    """What the receiver made of one piece of feedback."""
+
+    recorded: bool  # a new event was stored
+    suppressed: bool  # the address is suppressed because of this feedback
+    duplicate: bool  # the same notice was handled before: nothing done
+    ignored: bool = False  # not about a message of the hub, or from a foreign origin: kept aside
+
+
+class FeedbackReceiver(Protocol):
+    """Records delivery feedback; ``feedback`` is None when the notice named no recipient."""
+
+    def __call__(
+        self, *, notice: FeedbackNotice, feedback: DeliveryFeedback | None
+    ) -> FeedbackResult: ...
+
+
 class BaseChannel:
     """A channel the hub publishes to.
 
@@ -200,6 +285,9 @@ class BaseChannel:
     # True when the channel implements ``render`` and ``deliver``: only then can campaigns
     # send through it.
     sends: ClassVar[bool] = False
+    # True when the channel implements ``send_transactional``: the hub's own messages to one
+    # person (double opt-in links) go out through it.
+    sends_transactional: ClassVar[bool] = False
 
     def __init__(self, key: str, options: Mapping[str, Any] | None = None) -> None:
         self.key = key
@@ -243,6 +331,14 @@ class BaseChannel:
     def preview(self, rendered: RenderedVariant, recipient: Recipient) -> str:
         """What ``recipient`` would get, as HTML for the admin's preview; nothing is sent."""
         raise NotImplementedError(f"{type(self).__name__} has no preview.")
+
+    def send_transactional(self, message: TransactionalMessage) -> DeliveryResult:
+        """Send ``message`` now; its result has ``delivery_id`` 0 (there is no delivery row).
+
+        A refused address is a result (``permanent``); a failure of the transport raises
+        ``channels.exceptions.TransportError`` and the message may be sent again later.
+        """
+        raise NotImplementedError(f"{type(self).__name__} sends no transactional messages.")
 
     def forget_recipient(self, *, email: str) -> int:
         """Delete what this channel itself stored about ``email`` (GDPR erasure): how many items.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 import uuid
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.tokens import hash_token
 
 TOKEN_PREFIX = "hub_"  # noqa: S105 - a public format marker, not a credential
 # What the admin shows of a token after creation: enough to tell tokens apart.
@@ -23,12 +24,6 @@ class Scope(models.TextChoices):
     # Without it a client's orders live in its own namespace and cannot touch the ERP's.
     ORDERS_WRITE_ERP = "orders:write:erp", _("Report orders as the ERP's (the ERP connector)")
     PRICES_WRITE = "prices:write", _("Report price-group prices")
-
-
-def hash_token(token: str) -> str:
-    # Tokens carry 256 bits of randomness, so a plain SHA-256 is enough (no salt, no
-    # stretching) and survives a SECRET_KEY rotation.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiClient(models.Model):

@@ -25,7 +25,8 @@ from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, field_validator
 
-from channels.models import ApiClient, hash_token
+from channels.models import ApiClient
+from core.tokens import hash_token
 from core.validators import check_date_window
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from channels.base import DeliveryResult
+from channels.base import BaseChannel, DeliveryResult
 from channels.registry import get_channels
 
 from ..models import (
@@ -310,18 +310,40 @@ def _sample_recipient(campaign: Campaign, key: str, variant, email: str | None =
     return dataclasses.replace(recipient, email=email) if email else recipient
 
 
-def _draft_variant(campaign: Campaign, key: str):
-    draft = campaign.get_latest_revision_as_object() if campaign.latest_revision_id else campaign
+def _draft(campaign: Campaign) -> Campaign:
+    return campaign.get_latest_revision_as_object() if campaign.latest_revision_id else campaign
+
+
+def _draft_variant(draft: Campaign, key: str):
     variant, missing = VariantResolver(draft).resolve(key)
     if variant is None:
         raise CampaignError("; ".join(str(item) for item in missing))
     return variant, missing
 
 
+def _personal_channel(draft: Campaign) -> BaseChannel:
+    """The first of the campaign's channels that sends to each recipient (the newsletter).
+
+    Previews and test sends show what that channel makes of a variant for one recipient.
+    """
+    channels = get_channels()
+    for key in draft.channels:
+        channel = channels.get(key)
+        if channel is not None and channel.sends and channel.per_recipient:
+            return channel
+    raise CampaignError(
+        _("None of the campaign's channels sends to each recipient: there is nothing to preview.")
+    )
+
+
 def campaign_preview(*, campaign: Campaign, key: str) -> tuple[str, list[Missing]]:
-    """The latest version of variant ``key`` as a sample contact of it would get it (HTML)."""
-    variant, missing = _draft_variant(campaign, key)
-    channel = get_channels()["newsletter"]
+    """The latest version of variant ``key`` as a sample contact of it would get it (HTML).
+
+    Shown as the first of the campaign's channels that sends to each recipient renders it.
+    """
+    draft = _draft(campaign)
+    channel = _personal_channel(draft)
+    variant, missing = _draft_variant(draft, key)
     rendered = channel.render(variant)
     return channel.preview(rendered, _sample_recipient(campaign, key, variant)), missing
 
@@ -331,15 +353,17 @@ def campaign_test_send(
 ) -> list[DeliveryResult]:
     """Send the latest version of one variant to a few addresses, marked as a test.
 
-    Test mails have no delivery row: their tracking links lead nowhere and count nothing.
+    Test mails go through the first of the campaign's channels that sends to each
+    recipient, and have no delivery row: their tracking links lead nowhere and count nothing.
     """
     if not 1 <= len(addresses) <= TEST_SEND_LIMIT:
         raise CampaignError(
             _("Give 1 to %(limit)s addresses for a test.") % {"limit": TEST_SEND_LIMIT}
         )
-    variant, _missing = _draft_variant(campaign, key)
+    draft = _draft(campaign)
+    channel = _personal_channel(draft)
+    variant, _missing = _draft_variant(draft, key)
     variant = dataclasses.replace(variant, subject=f"[TEST] {variant.subject}")
-    channel = get_channels()["newsletter"]
     rendered = channel.render(variant)
     recipients = [_sample_recipient(campaign, key, variant, email=address) for address in addresses]
     results = channel.deliver(rendered, recipients)

@@ -20,11 +20,11 @@ What the hub promises (UWG section 7, GDPR Art. 7(1)):
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -42,8 +42,10 @@ from campaigns.models import (
     SuppressionReason,
     email_hash,
 )
+from channels.base import TransactionalMessage
 from channels.exceptions import TransportError
-from channels.registry import get_channels
+from channels.registry import get_transactional_channel
+from core.tokens import hash_token
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +76,6 @@ class OptedOutSinceConfirmation(ConsentError):
 
 class AddressSuppressed(ConsentError):
     """The address must not be mailed (hard bounce, complaint, suppressed by hand)."""
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def confirm_max_age() -> datetime.timedelta:
@@ -346,8 +344,9 @@ def consent_confirmation_send(*, record_id: int) -> bool:
     """Mail the confirmation link of an opt-in, if it is still the one to confirm.
 
     The one place that sends consent mail (plain text and HTML, in the contact's language),
-    so the newsletter channel can take it over. Returns whether a mail was sent. Safe to run
-    twice: the opt-in row is locked while it is mailed and remembers that it was.
+    through the channel that sends transactional messages (``get_transactional_channel``),
+    or Django's e-mail backend where none is configured. Returns whether a mail was sent.
+    Safe to run twice: the opt-in row is locked while it is mailed and remembers that it was.
     """
     with transaction.atomic():
         record = (
@@ -392,14 +391,19 @@ def _confirmation_mail(record: ConsentRecord) -> str | None:
         ).strip()
         text = render_to_string(f"campaigns/consent/confirmation_{language}.txt", context)
         html = render_to_string(f"campaigns/consent/confirmation_{language}.html", context)
-    newsletter = get_channels().get("newsletter")
-    if newsletter is None or not hasattr(newsletter, "send_message"):
-        # Without the newsletter channel, Django's own e-mail backend sends it.
+    try:
+        channel = get_transactional_channel()
+    except ImproperlyConfigured:
+        channel = None
+    if channel is None:
+        # Without a channel for transactional mail, Django's own e-mail backend sends it.
         send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [contact.email], html_message=html)
         message_id = ""
     else:
         # A TransportError propagates: the task retries later and nothing is marked mailed.
-        result = newsletter.send_message(to=contact.email, subject=subject, text=text, html=html)
+        result = channel.send_transactional(
+            TransactionalMessage(to=contact.email, subject=subject, text=text, html=html)
+        )
         if result.in_doubt:
             # It may have arrived: a second confirmation mail is worse than a missing one,
             # which the person can ask for again.

@@ -312,6 +312,25 @@ def events_record(*, source: str, items: Sequence[EventInput]) -> EventsResult:
     return result
 
 
+def events_record_resolved(*, events: Sequence[Event]) -> EventsResult:
+    """Store events whose contact, account and campaign the caller resolved, once per key.
+
+    For the hub's own sources that know their references already (delivery feedback): an
+    event may have no contact (a bounce of an erased contact's mail still counts). An event
+    whose (source, key) is stored already is counted as a duplicate and not stored again.
+    Afterwards, as for ``events_record``, the journey engine looks at the contacts that did
+    something new.
+    """
+    result = EventsResult()
+    with transaction.atomic():
+        stored, result.duplicates = _insert_once(list(events))
+        result.accepted = len(stored)
+        result.contact_ids = _enqueue_journey(
+            {event.contact_id for event in stored if event.contact_id is not None}
+        )
+    return result
+
+
 def _event_problem(
     item: EventInput, references: _References, now: datetime
 ) -> tuple[str, str] | None:

@@ -1,13 +1,18 @@
-"""Recording what the mail provider reports back: bounces and complaints.
+"""Recording what channels' providers report back: bounces and complaints.
 
-The newsletter channel verifies and reads the provider's notifications; this module decides
-what they mean for the audience. Feedback counts only for a mail the hub sent: a campaign
-delivery or a double opt-in confirmation with the Message-ID the notification names, or
-else one sent to that address within ``HUB_SES_FEEDBACK_WINDOW_DAYS`` before it. Then a
-permanent bounce or a complaint suppresses the address for good and a transient bounce is
-only counted, each as an ``Event``. Anything else is kept as an ``IgnoredFeedback`` row
-(the address only as its hash) and changes nothing. Both are stored under a key the
-provider's notification gives them, so a notification delivered twice counts once.
+A channel adapter verifies and reads its provider's notifications into the contract's
+``DeliveryFeedback`` and hands it to ``channels.registry.report_feedback``, which calls
+``feedback_record`` here (``settings.HUB_CHANNEL_FEEDBACK_RECEIVER``); this module decides
+what the feedback means for the audience and knows no adapter.
+
+Feedback counts only for a mail the hub sent: a campaign delivery or a double opt-in
+confirmation with the Message-ID the notification names, or else one sent to that address
+within ``HUB_SES_FEEDBACK_WINDOW_DAYS`` before it. Then a permanent bounce or a complaint
+suppresses the address for good and a transient bounce is only counted, each as an
+``Event`` stored through the event service, so the journey rules look at the contact as
+after any other event. Anything else is kept as an ``IgnoredFeedback`` row (the address
+only as its hash) and changes nothing. Both are stored under a key the provider's
+notification gives them, so a notification delivered twice counts once.
 """
 
 from __future__ import annotations
@@ -33,24 +38,16 @@ from campaigns.models import (
     email_hash,
 )
 from campaigns.services.consent import suppression_add
-from channels.newsletter.sns import MailFeedback
+from campaigns.services.events import events_record_resolved
+from channels.base import DeliveryFeedback, FeedbackNotice, FeedbackResult
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "ses"
 EVENT_KINDS = {"bounce": EventKind.BOUNCE, "complaint": EventKind.COMPLAINT}
 SUPPRESSION_REASONS = {
     "bounce": SuppressionReason.HARD_BOUNCE,
     "complaint": SuppressionReason.COMPLAINT,
 }
-
-
-@dataclass(frozen=True)
-class FeedbackResult:
-    recorded: bool  # a new event was stored
-    suppressed: bool  # the address is suppressed because of this feedback
-    duplicate: bool  # the same notification and recipient was handled before: nothing done
-    ignored: bool = False  # not about a mail of the hub (or from a foreign topic): kept aside
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ def feedback_window() -> dt.timedelta:
     return dt.timedelta(days=settings.HUB_SES_FEEDBACK_WINDOW_DAYS)
 
 
-def sent_mail_for(feedback: MailFeedback) -> SentMail | None:
+def sent_mail_for(feedback: DeliveryFeedback) -> SentMail | None:
     """The hub's mail ``feedback`` is about, or None if the hub sent that address nothing.
 
     By our Message-ID first (a delivery's, or a double opt-in confirmation's); else a
@@ -97,16 +94,35 @@ def sent_mail_for(feedback: MailFeedback) -> SentMail | None:
     return None
 
 
-def _handled_before(key: str, notification_id: str, index: int) -> bool:
+def _key(notice: FeedbackNotice) -> str:
+    return f"{notice.report_id}:{notice.index}"
+
+
+def _handled_before(notice: FeedbackNotice) -> bool:
     return (
-        Event.objects.filter(source=SOURCE, idempotency_key=key).exists()
-        or IgnoredFeedback.objects.filter(notification_id=notification_id, index=index).exists()
+        Event.objects.filter(source=notice.source, idempotency_key=_key(notice)).exists()
+        or IgnoredFeedback.objects.filter(
+            notification_id=notice.report_id, index=notice.index
+        ).exists()
     )
 
 
-def mail_feedback_record(
-    *, feedback: MailFeedback, notification_id: str, index: int, topic_arn: str
-) -> FeedbackResult:
+def feedback_record(*, notice: FeedbackNotice, feedback: DeliveryFeedback | None) -> FeedbackResult:
+    """Record one piece of delivery feedback once: the receiver of every channel's feedback.
+
+    Feedback from an origin not allowed (``notice.origin_allowed`` False) is kept aside as
+    ignored and acts on nothing (``feedback`` may then be None: the notice named no
+    recipient, or could not be read); else ``feedback`` is required and recorded as
+    ``_record`` says.
+    """
+    if not notice.origin_allowed:
+        return _record_foreign_origin(notice=notice, feedback=feedback)
+    if feedback is None:
+        raise ValueError("Feedback from an allowed origin must name its recipient.")
+    return _record(notice=notice, feedback=feedback)
+
+
+def _record(*, notice: FeedbackNotice, feedback: DeliveryFeedback) -> FeedbackResult:
     """Count one recipient's bounce or complaint once, and suppress the address if it is final.
 
     Only feedback about a mail the hub sent (``sent_mail_for``) counts: the event goes to
@@ -115,47 +131,42 @@ def mail_feedback_record(
     provider's and our Message-ID. A permanent bounce suppresses the address as a hard
     bounce and marks that delivery bounced, a complaint suppresses it as a complaint; a
     transient bounce suppresses nothing. Feedback about anything else is recorded as
-    ignored (``IgnoredFeedback``) and changes nothing. The same ``notification_id`` and
-    ``index`` handled again change nothing and report a duplicate.
+    ignored (``IgnoredFeedback``) and changes nothing. The same notice (report id and
+    index) handled again changes nothing and reports a duplicate.
     """
-    key = f"{notification_id}:{index}"
+    key = _key(notice)
     with transaction.atomic():
-        if _handled_before(key, notification_id, index):
+        if _handled_before(notice):
             return _duplicate(key)
         sent = sent_mail_for(feedback)
         if sent is None:
             return _ignore(
-                feedback=feedback,
-                notification_id=notification_id,
-                index=index,
-                topic_arn=topic_arn,
-                reason=IgnoredFeedbackReason.NOT_SENT_BY_HUB,
+                notice=notice, feedback=feedback, reason=IgnoredFeedbackReason.NOT_SENT_BY_HUB
             )
         contact = (
             Contact.objects.filter(email_hash=email_hash(feedback.email)).order_by("pk").first()
         )
         delivery = sent.delivery
-        try:
-            # A concurrent delivery of the same notification may store the key first.
-            with transaction.atomic():
-                Event.objects.create(
-                    contact=contact,
-                    account_id=contact.account_id if contact else None,
-                    campaign_id=delivery.campaign_id if delivery else None,
-                    kind=EVENT_KINDS[feedback.kind],
-                    occurred_at=feedback.occurred_at,
-                    source=SOURCE,
-                    idempotency_key=key,
-                    data={
-                        "permanent": feedback.permanent,
-                        "detail": feedback.detail,
-                        "provider_message_id": feedback.provider_message_id,
-                        "message_id": feedback.message_id,
-                        "feedback_id": feedback.feedback_id,
-                        "matched_by": sent.matched_by,
-                    },
-                )
-        except IntegrityError:
+        event = Event(
+            contact=contact,
+            account_id=contact.account_id if contact else None,
+            campaign_id=delivery.campaign_id if delivery else None,
+            kind=EVENT_KINDS[feedback.kind],
+            occurred_at=feedback.occurred_at,
+            source=notice.source,
+            idempotency_key=key,
+            data={
+                "permanent": feedback.permanent,
+                "detail": feedback.detail,
+                "provider_message_id": feedback.provider_message_id,
+                "message_id": feedback.message_id,
+                "feedback_id": feedback.feedback_id,
+                "matched_by": sent.matched_by,
+            },
+        )
+        # A concurrent delivery of the same notification may store the key first: then
+        # the event service counts this one as a duplicate.
+        if not events_record_resolved(events=[event]).accepted:
             return _duplicate(key)
         if delivery is not None and feedback.kind == "bounce" and feedback.permanent:
             Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENT).update(
@@ -163,11 +174,14 @@ def mail_feedback_record(
             )
         if feedback.permanent:
             suppression_add(
-                email=feedback.email, reason=SUPPRESSION_REASONS[feedback.kind], source=SOURCE
+                email=feedback.email,
+                reason=SUPPRESSION_REASONS[feedback.kind],
+                source=notice.source,
             )
     logger.info(
-        "mail_feedback.recorded key=%s kind=%s permanent=%s contact=%s matched_by=%s",
+        "mail_feedback.recorded key=%s channel=%s kind=%s permanent=%s contact=%s matched_by=%s",
         key,
+        feedback.channel,
         feedback.kind,
         feedback.permanent,
         contact.pk if contact else None,
@@ -176,37 +190,31 @@ def mail_feedback_record(
     return FeedbackResult(recorded=True, suppressed=feedback.permanent, duplicate=False)
 
 
-def mail_feedback_foreign_topic(
-    *, feedback: MailFeedback | None, notification_id: str, index: int, topic_arn: str
+def _record_foreign_origin(
+    *, notice: FeedbackNotice, feedback: DeliveryFeedback | None
 ) -> FeedbackResult:
-    """Record, once, a notification from a topic not in HUB_SES_SNS_TOPIC_ARNS; act on nothing.
+    """Record, once, feedback from an origin not allowed (an SNS topic not in
+    HUB_SES_SNS_TOPIC_ARNS); act on nothing.
 
     ``feedback`` is None when the notification names no bounced or complaining recipient
-    (or cannot be read); the row then keeps only the topic and the reason.
+    (or cannot be read); the row then keeps only the origin and the reason.
     """
-    key = f"{notification_id}:{index}"
     with transaction.atomic():
-        if _handled_before(key, notification_id, index):
-            return _duplicate(key)
+        if _handled_before(notice):
+            return _duplicate(_key(notice))
         return _ignore(
-            feedback=feedback,
-            notification_id=notification_id,
-            index=index,
-            topic_arn=topic_arn,
-            reason=IgnoredFeedbackReason.TOPIC_NOT_ALLOWED,
+            notice=notice, feedback=feedback, reason=IgnoredFeedbackReason.TOPIC_NOT_ALLOWED
         )
 
 
 def _ignore(
     *,
-    feedback: MailFeedback | None,
-    notification_id: str,
-    index: int,
-    topic_arn: str,
+    notice: FeedbackNotice,
+    feedback: DeliveryFeedback | None,
     reason: IgnoredFeedbackReason | str,
 ) -> FeedbackResult:
     reason = IgnoredFeedbackReason(reason)
-    fields = {"topic_arn": topic_arn[:256], "reason": reason}
+    fields = {"topic_arn": notice.origin[:256], "reason": reason}
     if feedback is not None:
         # Never the address itself, nor the diagnostic text (it often repeats the address).
         fields.update(
@@ -220,16 +228,15 @@ def _ignore(
     try:
         with transaction.atomic():
             IgnoredFeedback.objects.create(
-                notification_id=notification_id[:100], index=index, **fields
+                notification_id=notice.report_id[:100], index=notice.index, **fields
             )
     except IntegrityError:
-        return _duplicate(f"{notification_id}:{index}")
+        return _duplicate(_key(notice))
     logger.info(
-        "mail_feedback.ignored key=%s:%s reason=%s topic=%s kind=%s",
-        notification_id,
-        index,
+        "mail_feedback.ignored key=%s reason=%s origin=%s kind=%s",
+        _key(notice),
         reason.value,
-        topic_arn,
+        notice.origin,
         fields.get("kind", ""),
     )
     return FeedbackResult(recorded=False, suppressed=False, duplicate=False, ignored=True)

@@ -21,7 +21,14 @@ from email.utils import formatdate, make_msgid, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from channels.base import BaseChannel, DeliveryResult, Recipient, RenderedVariant, Variant
+from channels.base import (
+    BaseChannel,
+    DeliveryResult,
+    Recipient,
+    RenderedVariant,
+    TransactionalMessage,
+    Variant,
+)
 
 from .mime import (
     InvalidAddress,
@@ -71,6 +78,7 @@ class NewsletterChannel(BaseChannel):
     name = "Newsletter"
     per_recipient = True
     sends = True
+    sends_transactional = True
     required_fields = {"*": ("name", "short_text", "images")}
 
     @property
@@ -99,24 +107,24 @@ class NewsletterChannel(BaseChannel):
         )
         return rendering
 
-    def send_message(
-        self, *, to: str, subject: str, text: str, html: str, sender: str = ""
-    ) -> DeliveryResult:
+    def send_transactional(self, message: TransactionalMessage) -> DeliveryResult:
         """One transactional mail (e.g. a double opt-in confirmation) through this channel.
 
-        The same transport, send rate and bounce handling as the newsletters. A transport
-        failure raises ``TransportError`` (retry later); a refused address is a result.
+        The same transport, send rate and bounce handling as the newsletters; the sender
+        defaults to ``DEFAULT_FROM_EMAIL``. A transport failure raises ``TransportError``
+        (retry later); a refused address is a result.
         """
-        from_address = sender or settings.DEFAULT_FROM_EMAIL
-        message = EmailMultiAlternatives(subject, text, from_address, [to])
-        message.attach_alternative(html, "text/html")
+        from_address = message.sender or settings.DEFAULT_FROM_EMAIL
+        email = EmailMultiAlternatives(message.subject, message.text, from_address, [message.to])
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
         message_id = make_msgid(domain=self.message_id_domain)
-        message.extra_headers["Message-ID"] = message_id
+        email.extra_headers["Message-ID"] = message_id
         # smtplib sends bytes as they are: line ends must already be CRLF.
-        raw = message.message().as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        raw = email.message().as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         mail = OutgoingMail(
             sender=self.options.get("BOUNCE_ADDRESS") or parseaddr(from_address)[1],
-            recipient=to,
+            recipient=message.to,
             message=raw,
             message_id=message_id.strip("<>"),
         )

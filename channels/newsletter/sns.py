@@ -1,7 +1,8 @@
 """Amazon SNS messages carrying SES bounces and complaints: verifying them, reading them.
 
-Nothing here touches the database; ``campaigns.services.feedback`` records what a
-notification says, and ``channels.newsletter.views`` ties the two together.
+Nothing here touches the database: a notification is read into the channel contract's
+``DeliveryFeedback``, and ``channels.newsletter.views`` hands it to
+``channels.registry.report_feedback``, which has it recorded.
 
 A message is believed only if it is signed as AWS documents it: the canonical string of the
 message's fields, signed (SignatureVersion 1: RSA PKCS#1 v1.5 with SHA1, 2: with SHA256) by
@@ -19,9 +20,8 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from channels.base import DeliveryFeedback
 from channels.exceptions import SESNotificationError, SNSUnreachable, SNSVerificationError
 
 logger = logging.getLogger(__name__)
@@ -234,26 +235,18 @@ def confirm_subscription(message: dict[str, Any]) -> None:
 # --- SES notifications --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MailFeedback:
-    """What SES reported about one recipient of one mail."""
-
-    kind: Literal["bounce", "complaint"]
-    permanent: bool
-    email: str
-    occurred_at: datetime.datetime
-    provider_message_id: str  # SES's id of the mail
-    message_id: str  # the mail's Message-ID header, without <>; "" if SES did not pass it on
-    detail: str
-    feedback_id: str
-
-
+# The source of the events SES feedback becomes (and of the suppressions it causes).
+FEEDBACK_SOURCE = "ses"
 # SES's two formats name the type differently; both carry the same objects.
 FEEDBACK_TYPES = {"Bounce": "bounce", "Complaint": "complaint"}
 
 
-def parse_ses_notification(message_text: str) -> list[MailFeedback]:
+def parse_ses_notification(
+    message_text: str, *, channel: str = "newsletter"
+) -> list[DeliveryFeedback]:
     """The bounced or complaining recipients of an SES notification (the SNS ``Message``).
+
+    ``channel`` is the identifier of the channel whose mail it is about.
 
     Understands the notification format (``notificationType``) and the event-publishing
     format (``eventType``). Other types (Delivery, Send, Open, ...) give an empty list.
@@ -273,14 +266,19 @@ def parse_ses_notification(message_text: str) -> list[MailFeedback]:
     mail = _object(notification, "mail")
     provider_message_id = _string(mail, "messageId", "mail")
     message_id = _message_id(mail)
+    ids = (channel, provider_message_id, message_id)
     if kind == "Bounce":
-        return _bounces(_object(notification, "bounce"), mail, provider_message_id, message_id)
-    return _complaints(_object(notification, "complaint"), mail, provider_message_id, message_id)
+        return _bounces(_object(notification, "bounce"), mail, *ids)
+    return _complaints(_object(notification, "complaint"), mail, *ids)
 
 
 def _bounces(
-    bounce: dict[str, Any], mail: dict[str, Any], provider_message_id: str, message_id: str
-) -> list[MailFeedback]:
+    bounce: dict[str, Any],
+    mail: dict[str, Any],
+    channel: str,
+    provider_message_id: str,
+    message_id: str,
+) -> list[DeliveryFeedback]:
     bounce_type = _string(bounce, "bounceType", "bounce")
     occurred_at = _moment(bounce, mail, "bounce")
     feedback = []
@@ -288,7 +286,8 @@ def _bounces(
         where = f"bounce.bouncedRecipients[{position}]"
         diagnostic = recipient.get("diagnosticCode") or ""
         feedback.append(
-            MailFeedback(
+            DeliveryFeedback(
+                channel=channel,
                 kind="bounce",
                 permanent=bounce_type == "Permanent",
                 email=_address(recipient, where),
@@ -307,11 +306,16 @@ def _bounces(
 
 
 def _complaints(
-    complaint: dict[str, Any], mail: dict[str, Any], provider_message_id: str, message_id: str
-) -> list[MailFeedback]:
+    complaint: dict[str, Any],
+    mail: dict[str, Any],
+    channel: str,
+    provider_message_id: str,
+    message_id: str,
+) -> list[DeliveryFeedback]:
     occurred_at = _moment(complaint, mail, "complaint")
     return [
-        MailFeedback(
+        DeliveryFeedback(
+            channel=channel,
             kind="complaint",
             permanent=True,
             email=_address(recipient, f"complaint.complainedRecipients[{position}]"),

@@ -5,6 +5,9 @@ that does not answer 2xx, so the answers mean something: 403 for a message the h
 believe or whose topic is not one of ``HUB_SES_SNS_TOPIC_ARNS`` (never retried into
 success), 400 for one it cannot read, 502 when AWS itself could not be reached (worth
 retrying), 200 when done or already done.
+
+Each recipient of a notification is handed to ``channels.registry.report_feedback`` as the
+contract's ``DeliveryFeedback``; this package never imports the app that records it.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from campaigns.services.feedback import mail_feedback_foreign_topic, mail_feedback_record
+from channels.base import DeliveryFeedback, FeedbackNotice
 from channels.exceptions import SESNotificationError, SNSUnreachable, SNSVerificationError
+from channels.registry import report_feedback
 
+from . import NewsletterChannel
 from .sns import (
-    MailFeedback,
+    FEEDBACK_SOURCE,
     confirm_subscription,
     parse_ses_notification,
     topic_allowed,
@@ -91,14 +96,12 @@ def ses_notification_view(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"status": "ok"})
 
     try:
-        feedback = parse_ses_notification(message["Message"])
+        feedback = parse_ses_notification(message["Message"], channel=NewsletterChannel.identifier)
     except SESNotificationError as exc:
         logger.warning("ses.unreadable message_id=%s reason=%r", message["MessageId"], str(exc))
         return _problem(400, str(exc))
     results = [
-        mail_feedback_record(
-            feedback=item, notification_id=message["MessageId"], index=index, topic_arn=topic
-        )
+        report_feedback(notice=_notice(message, index), feedback=item)
         for index, item in enumerate(feedback)
     ]
     recorded = sum(result.recorded for result in results)
@@ -119,6 +122,16 @@ def ses_notification_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _notice(message: dict, index: int, *, origin_allowed: bool = True) -> FeedbackNotice:
+    return FeedbackNotice(
+        source=FEEDBACK_SOURCE,
+        report_id=message["MessageId"],
+        index=index,
+        origin=message["TopicArn"],
+        origin_allowed=origin_allowed,
+    )
+
+
 def _refuse_topic(message: dict) -> HttpResponse:
     """403 for a genuine SNS message from a topic not ours; its feedback is kept as ignored.
 
@@ -134,15 +147,15 @@ def _refuse_topic(message: dict) -> HttpResponse:
         message["MessageId"],
     )
     if message["Type"] == "Notification":
-        feedback: list[MailFeedback | None]
+        feedback: list[DeliveryFeedback | None]
         try:
-            feedback = list(parse_ses_notification(message["Message"])) or [None]
+            feedback = list(
+                parse_ses_notification(message["Message"], channel=NewsletterChannel.identifier)
+            ) or [None]
         except SESNotificationError:
             feedback = [None]
         for index, item in enumerate(feedback):
-            mail_feedback_foreign_topic(
-                feedback=item, notification_id=message["MessageId"], index=index, topic_arn=topic
-            )
+            report_feedback(notice=_notice(message, index, origin_allowed=False), feedback=item)
     return _problem(403, detail)
 
 

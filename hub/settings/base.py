@@ -436,6 +436,9 @@ HUB_CHANNELS = {
     "print": {"BACKEND": "channels.print_catalogue.PrintCatalogueChannel"},
     "marketplace": {"BACKEND": "channels.marketplace.MarketplaceChannel"},
 }
+# What channels' providers report back (bounces, complaints) is recorded by this callable,
+# so adapters hand feedback on without importing campaigns (channels/base.py).
+HUB_CHANNEL_FEEDBACK_RECEIVER = "campaigns.services.feedback.feedback_record"
 
 LOGGING = {
     "version": 1,

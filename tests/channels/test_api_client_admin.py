@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from channels.models import ApiClient, Scope, hash_token
+from channels.models import ApiClient, Scope
+from core.tokens import hash_token
 
 pytestmark = pytest.mark.django_db
 

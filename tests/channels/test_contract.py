@@ -7,6 +7,10 @@ from channels.base import (
     DeliveryResult,
     Recipient,
     RenderedVariant,
+    TextBlock,
+    Tracking,
+    TransactionalMessage,
+    Variant,
 )
 from channels.registry import get_channels
 from tests.factories import DRILL_CARD, sample_recipient, sample_variant
@@ -57,3 +61,33 @@ def test_an_adapter_that_sends_delivers_one_result_per_recipient_in_order(channe
     assert [result.delivery_id for result in results] == [1, 2, 3]
     assert all(result.sent for result in results)
     assert sorted(newsletter_sink.raw_by_recipient()) == [r.email for r in recipients]
+
+
+def sample_message() -> TransactionalMessage:
+    return TransactionalMessage(
+        to="person1@example.com",
+        subject="Bitte bestätigen",
+        text="https://hub.example/confirm/abc",
+        html='<p><a href="https://hub.example/confirm/abc">Bestätigen</a></p>',
+    )
+
+
+def test_an_adapter_without_transactional_messages_refuses_to_send_one(channel):
+    if channel.sends_transactional:
+        pytest.skip("sends transactional messages")
+
+    with pytest.raises(NotImplementedError):
+        channel.send_transactional(sample_message())
+
+
+def test_an_adapter_with_transactional_messages_sends_one_to_its_addressee(
+    channel, newsletter_sink
+):
+    if not channel.sends_transactional:
+        pytest.skip("sends no transactional messages")
+
+    result = channel.send_transactional(sample_message())
+
+    assert isinstance(result, DeliveryResult)
+    assert (result.delivery_id, result.sent) == (0, True)
+    assert list(newsletter_sink.raw_by_recipient()) == ["person1@example.com"]

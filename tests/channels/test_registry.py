@@ -4,7 +4,12 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from channels.base import REQUIRABLE_PRODUCT_FIELDS, BaseChannel
-from channels.registry import get_channel, get_channels
+from channels.registry import (
+    feedback_receiver,
+    get_channel,
+    get_channels,
+    get_transactional_channel,
+)
 from content.selectors import FIELD_CHECKS
 
 
@@ -89,3 +94,39 @@ def test_misconfigured_channels_stop_django_start_up():
 
 def test_every_product_field_a_channel_may_require_has_a_completeness_check():
     assert set(REQUIRABLE_PRODUCT_FIELDS) == set(FIELD_CHECKS)
+
+
+def test_the_transactional_channel_is_the_first_configured_that_sends_them():
+    channel = get_transactional_channel()
+
+    assert channel.key == "newsletter"
+    assert channel.sends_transactional
+
+
+def test_without_a_channel_for_transactional_messages_the_registry_says_so(settings):
+    settings.HUB_CHANNELS = {"toy": {"BACKEND": "tests.channels.test_registry.ToyChannel"}}
+
+    with pytest.raises(ImproperlyConfigured, match="No channel in HUB_CHANNELS sends trans"):
+        get_transactional_channel()
+
+
+def test_the_feedback_receiver_is_the_configured_callable():
+    from campaigns.services.feedback import feedback_record
+
+    assert feedback_receiver() is feedback_record
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("", "HUB_CHANNEL_FEEDBACK_RECEIVER must name the callable"),
+        ("campaigns.services.feedback.nowhere", "cannot import 'campaigns.services.feedback."),
+        ("campaigns.services.feedback.logger", "is not callable"),
+    ],
+    ids=["unset", "unimportable", "not-callable"],
+)
+def test_a_misconfigured_feedback_receiver_is_named(settings, path, message):
+    settings.HUB_CHANNEL_FEEDBACK_RECEIVER = path
+
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        feedback_receiver()

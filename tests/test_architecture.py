@@ -1,0 +1,202 @@
+"""The dependency rules of DESIGN.md, checked on the source: campaigns and content reach
+channels only through the contract (``channels/base.py``) and the registry, never an
+adapter; ``core/`` imports no app and not the project package.
+
+Every ``import`` and ``from ... import`` counts, wherever it stands (module level, inside a
+function, under ``TYPE_CHECKING``), relative ones resolved, and so do ``import_module``,
+``import_string`` and ``__import__`` called with a literal name. The adapter packages are
+the packages under ``channels/`` (Django's own ``migrations``, ``management`` and
+``templatetags`` aside), so a new adapter is covered without touching this file.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# Packages under channels/ that are Django's, not adapters.
+NOT_ADAPTERS = frozenset({"migrations", "management", "templatetags"})
+# Modules that import by a name given as a string.
+STRING_IMPORTERS = frozenset({"import_module", "import_string", "__import__"})
+
+
+def adapter_packages() -> frozenset[str]:
+    """``channels.<name>`` for every package directly under channels/ that is an adapter."""
+    return frozenset(
+        f"channels.{path.parent.name}"
+        for path in (ROOT / "channels").glob("*/__init__.py")
+        if path.parent.name not in NOT_ADAPTERS
+    )
+
+
+def guarded_files() -> list[Path]:
+    """The files that must not import an adapter: content/, campaigns/ (but their
+    migrations) and the contract and the registry themselves."""
+    files = [
+        path
+        for app in ("content", "campaigns")
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.relative_to(ROOT / app).parts
+    ]
+    return [*files, ROOT / "channels" / "base.py", ROOT / "channels" / "registry.py"]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The absolute module a ``from`` import names, relative ones resolved against ``module``."""
+    if not node.level:
+        return node.module or ""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _imported(tree: ast.AST, module: str, is_package: bool):
+    """(line, dotted name) of everything ``tree`` imports, as precisely as the syntax says."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            source = _resolve(node, module, is_package)
+            yield node.lineno, source
+            # ``from channels import newsletter`` imports the package channels.newsletter.
+            for alias in node.names:
+                yield node.lineno, f"{source}.{alias.name}"
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = node.args[0]
+            if (
+                name in STRING_IMPORTERS
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                yield node.lineno, first.value
+
+
+def forbidden_imports(
+    source: str, *, module: str, forbidden: frozenset[str], is_package: bool = False
+) -> list[tuple[int, str]]:
+    """(line, imported name) for each import of a ``forbidden`` package or anything in one."""
+    tree = ast.parse(source)
+    found = {
+        (line, name)
+        for line, name in _imported(tree, module, is_package)
+        if any(name == package or name.startswith(package + ".") for package in forbidden)
+    }
+    return sorted(found)
+
+
+def offences(files: list[Path], forbidden: frozenset[str]) -> list[str]:
+    """One line ("path:line imports name") per forbidden import in ``files``."""
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in files
+        for line, name in forbidden_imports(
+            path.read_text(encoding="utf-8"),
+            module=module_name(path),
+            forbidden=forbidden,
+            is_package=path.name == "__init__.py",
+        )
+    ]
+
+
+def test_the_adapter_packages_are_found_from_the_tree():
+    assert {
+        "channels.newsletter",
+        "channels.webshop",
+        "channels.print_catalogue",
+        "channels.marketplace",
+    } <= adapter_packages()
+    assert "channels.migrations" not in adapter_packages()
+
+
+def test_campaigns_content_and_the_contract_import_no_channel_adapter():
+    found = offences(guarded_files(), adapter_packages())
+
+    assert not found, "Import channels.base and channels.registry instead:\n" + "\n".join(found)
+
+
+def test_core_imports_no_app_and_not_the_project():
+    files = sorted((ROOT / "core").rglob("*.py"))
+
+    found = offences(files, frozenset({"content", "campaigns", "channels", "hub"}))
+
+    assert not found, "core/ is plumbing the apps share:\n" + "\n".join(found)
+
+
+ADAPTERS = frozenset({"channels.newsletter", "channels.webshop"})
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "expected"),
+    [
+        ("import channels.newsletter", "campaigns.x", [(1, "channels.newsletter")]),
+        ("import channels.newsletter.sns as sns", "campaigns.x", [(1, "channels.newsletter.sns")]),
+        (
+            "from channels.newsletter.sns import MailFeedback",
+            "campaigns.services.feedback",
+            [(1, "channels.newsletter.sns"), (1, "channels.newsletter.sns.MailFeedback")],
+        ),
+        ("from channels import webshop", "content.x", [(1, "channels.webshop")]),
+        (
+            "def later():\n    from channels.newsletter import NewsletterChannel\n",
+            "campaigns.x",
+            [(2, "channels.newsletter"), (2, "channels.newsletter.NewsletterChannel")],
+        ),
+        (
+            "from .newsletter import views",
+            "channels.base",
+            [(1, "channels.newsletter"), (1, "channels.newsletter.views")],
+        ),
+        ("from . import webshop", "channels.registry", [(1, "channels.webshop")]),
+        (
+            "from importlib import import_module\nimport_module('channels.webshop')",
+            "content.x",
+            [(2, "channels.webshop")],
+        ),
+        (
+            "import_string('channels.newsletter.NewsletterChannel')",
+            "campaigns.x",
+            [(1, "channels.newsletter.NewsletterChannel")],
+        ),
+    ],
+    ids=[
+        "import",
+        "import-submodule",
+        "from-submodule",
+        "from-channels-import-adapter",
+        "inside-a-function",
+        "relative",
+        "relative-package",
+        "import_module",
+        "import_string",
+    ],
+)
+def test_the_checker_finds_an_adapter_import(source, module, expected):
+    assert forbidden_imports(source, module=module, forbidden=ADAPTERS) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from channels.base import DeliveryFeedback",
+        "from channels import base, registry",
+        "import channels.registry",
+        "from channels.models import ApiClient",
+        "from channels.newsletter_stats import x",  # a name that only starts like one
+        "value = 'channels.newsletter'",  # a string is not an import
+    ],
+)
+def test_the_checker_lets_the_contract_and_the_registry_through(source):
+    assert forbidden_imports(source, module="campaigns.x", forbidden=ADAPTERS) == []
