@@ -83,8 +83,9 @@ def campaigns_tick() -> None:
     from django.utils import timezone
 
     from campaigns.models import Campaign, CampaignStatus
+    from campaigns.selectors import campaigns_due
     from campaigns.services.ab_test import campaign_choose_winner
-    from campaigns.services.dispatch import campaign_dispatch, campaigns_due
+    from campaigns.services.dispatch import campaign_dispatch
     from campaigns.services.sending import campaign_finish_if_done, deliveries_release_stale
 
     now = timezone.now()

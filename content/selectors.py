@@ -296,15 +296,20 @@ def live_products_complete_for(
     category_ids: Iterable[int] | None = None,
 ) -> QuerySet[Product]:
     """Live products in ``locale`` complete for every one of ``channel_keys``, by SKU or in
-    any of the categories, ordered by SKU, with their images and categories loaded."""
+    any of the categories (then with their categories loaded), ordered by SKU, with their
+    images loaded."""
     products = live_products(locale=locale)
     for key in channel_keys:
         products = products_complete_for(products, key)
     if skus is not None:
         products = products.filter(sku__in=list(skus))
     if category_ids is not None:
-        products = products.filter(categories__in=list(category_ids)).distinct()
-    return products.prefetch_related("images__image", "categories").order_by("sku")
+        products = (
+            products.filter(categories__in=list(category_ids))
+            .prefetch_related("categories")
+            .distinct()
+        )
+    return products.prefetch_related("images__image").order_by("sku")
 
 
 def live_messages(

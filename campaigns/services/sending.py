@@ -55,10 +55,9 @@ from ..models.campaign import OPEN_DELIVERY_STATES
 from ..personalisation import (
     VariantResolver,
     parse_variant_key,
-    recipients_for,
     variant_skus,
 )
-from ..segments import reachable
+from ..selectors import reachable, recipients_for
 from .leases import BatchLease, lease_end
 
 logger = logging.getLogger(__name__)
