@@ -349,7 +349,7 @@ def run() -> None:
 
     from campaigns.models import Segment
     from campaigns.segment_evaluator import evaluate_many
-    from campaigns.segments import segment_contacts
+    from campaigns.selectors import segment_contacts
 
     now = timezone.now().replace(second=0, microsecond=0)
     print(

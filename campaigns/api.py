@@ -38,16 +38,10 @@ from campaigns.services.events import (
     orders_record,
 )
 from campaigns.services.prices import GroupPriceInput, group_prices_record
+from channels.api_auth import ApiClientAuth
 from channels.models import ApiClient, Scope
-from hub.api import (
-    PROBLEMS,
-    ApiClientAuth,
-    InputSchema,
-    IsoDateTime,
-    Problem,
-    storable_json,
-    storable_text,
-)
+from core.api.inputs import InputSchema, IsoDateTime, storable_json, storable_text
+from core.api.problems import PROBLEMS, Problem
 
 router = Router(tags=["activity"])
 

@@ -12,7 +12,7 @@ from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from content.models import RICH_TEXT_FEATURES
+from content.rich_text import RICH_TEXT_FEATURES
 
 
 class HeroBlock(blocks.StructBlock):

@@ -1,45 +1,44 @@
-"""From an approved campaign to what a channel renders: variants, and recipients per batch.
+"""From an approved campaign to what a channel renders: variants, product cards, greetings.
 
 The audience splits by language x role x phase (x A/B arm). For each variant every content
 slot takes the most specific live audience message (role+phase, then role, then phase, then
 the default); only live, approved products and messages are ever read, and only products
 complete for the campaign's channels in the variant's language are shown (an incomplete one
-is left out and named as missing, which blocks scheduling). Per recipient, everything
-personal is fetched for a whole batch at once: a constant number of queries however large
-the batch; personal products that are incomplete are skipped.
+is left out and named as missing, which blocks scheduling). Content is read through
+``content.selectors``. The recipients of a batch (everything personal, fetched for the
+whole batch at once) are ``campaigns.selectors.recipients_for``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
-from django.utils import timezone
 from wagtail.rich_text import expand_db_html
 
 from channels import base as contract
 from channels.registry import get_channels
-from content.models import AudienceMessage, Product
-from content.selectors import completeness_for, live_products, products_complete_for
+from content.selectors import (
+    channel_ready_products,
+    completeness_for,
+    live_messages,
+)
 
 from .models import (
     Campaign,
     CampaignContent,
     Contact,
-    Event,
-    EventKind,
-    GroupPrice,
-    OrderLine,
 )
-from .tracking import delivery_token, tracking_for
+from .tracking import tracking_for
+
+if TYPE_CHECKING:  # for annotations only: content is read through content.selectors
+    from content.models import AudienceMessage, Product
 
 ANY = ""  # a blank role or phase: "any" in audience messages, "none given" on a contact
 VIEWED_DAYS = 30
@@ -178,7 +177,9 @@ class VariantResolver:
                     elif block.block_type == "message" and block.value["product"] is not None:
                         keys.add(block.value["product"].translation_key)
             found = (
-                live_products(translation_keys=keys, locale=locale, renditions=[CARD_RENDITION])
+                channel_ready_products(
+                    translation_keys=keys, locale=locale, renditions=[CARD_RENDITION]
+                )
                 if keys
                 else ()
             )
@@ -209,10 +210,9 @@ class VariantResolver:
 
     def messages(self, locale: str) -> list[AudienceMessage]:
         if locale not in self._messages:
+            # A message about a withdrawn product still fills its slot, without the product.
             self._messages[locale] = list(
-                AudienceMessage.objects.filter(live=True, locale__language_code=locale)
-                .select_related("product")
-                .order_by("pk")
+                live_messages(locale=locale, require_live_product=False).order_by("pk")
             )
         return self._messages[locale]
 
@@ -332,7 +332,7 @@ Combo = tuple[str, str, str]  # (language, role, phase) of contacts
 
 def audience_combos(segment, *, now: dt.datetime | None = None, limit: int | None = None):
     """The (language, role, phase) combinations of a segment's contacts, in one query."""
-    from .segments import segment_contacts
+    from .selectors import segment_contacts
 
     combos = segment_contacts(segment, now=now).order_by().values_list("language", "role", "phase")
     combos = combos.distinct()
@@ -387,89 +387,6 @@ def greeting(contact: Contact, locale: str) -> str:
     return " ".join(form.format(first=first, last=last).split()).replace(" ,", ",")
 
 
-@dataclass
-class BatchFacts:
-    """What a batch's recipients viewed, bought and clicked: loaded once for all of them."""
-
-    viewed: dict[int, list[str]]
-    recommended: dict[int, list[str]]
-    cards: dict[str, contract.ProductCard]
-
-
-def _complete_for_personal_products(products: QuerySet[Product]) -> QuerySet[Product]:
-    """Only products complete for every channel that shows products per recipient.
-
-    Viewed and recommended products differ per recipient, so they cannot be checked when a
-    campaign is scheduled: an incomplete one is simply not shown.
-    """
-    for key, channel in get_channels().items():
-        if channel.per_recipient:
-            products = products_complete_for(products, key)
-    return products
-
-
-def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> BatchFacts:
-    since = now - dt.timedelta(days=VIEWED_DAYS)
-    bought: dict[int, set[str]] = defaultdict(set)
-    for contact_id, sku in OrderLine.objects.filter(
-        order__contact_id__in=contact_ids, order__ordered_at__gte=since
-    ).values_list("order__contact_id", "sku"):
-        bought[contact_id].add(sku)
-    viewed: dict[int, Counter] = defaultdict(Counter)
-    clicked: dict[int, Counter] = defaultdict(Counter)
-    for contact_id, kind, sku, category_id in Event.objects.filter(
-        Q(kind=EventKind.PRODUCT_VIEW) & ~Q(sku="") | Q(kind=EventKind.CATEGORY_CLICK),
-        contact_id__in=contact_ids,
-        occurred_at__gte=since,
-    ).values_list("contact_id", "kind", "sku", "category_id"):
-        if kind == EventKind.PRODUCT_VIEW:
-            if sku not in bought[contact_id]:
-                viewed[contact_id][sku] += 1
-        elif category_id:
-            clicked[contact_id][category_id] += 1
-    top_viewed = {
-        contact_id: [sku for sku, _n in counts.most_common(PERSONAL_PRODUCTS)]
-        for contact_id, counts in viewed.items()
-    }
-    categories = {category for counts in clicked.values() for category in counts}
-    in_category: dict[int, list[Product]] = defaultdict(list)
-    live = _complete_for_personal_products(
-        Product.objects.filter(live=True, locale__language_code=locale)
-    )
-    for product in (
-        live.filter(categories__in=categories)
-        .prefetch_related("images__image", "categories")
-        .order_by("sku")
-        .distinct()
-        if categories
-        else []
-    ):
-        for category in product.categories.all():
-            if category.pk in categories:
-                in_category[category.pk].append(product)
-    cards: dict[str, contract.ProductCard] = {}
-    for products in in_category.values():
-        for product in products:
-            cards.setdefault(product.sku, product_card(product))
-    wanted = {sku for skus in top_viewed.values() for sku in skus} - set(cards)
-    for product in live.filter(sku__in=wanted).prefetch_related("images__image"):
-        cards[product.sku] = product_card(product)
-    recommended: dict[int, list[str]] = {}
-    for contact_id, counts in clicked.items():
-        seen = bought[contact_id] | set(top_viewed.get(contact_id, ()))
-        picks: list[str] = []
-        for category, _n in counts.most_common():
-            for product in in_category.get(category, ()):
-                if product.sku not in seen and product.sku not in picks:
-                    picks.append(product.sku)
-        recommended[contact_id] = picks[:PERSONAL_PRODUCTS]
-    return BatchFacts(
-        viewed={c: [s for s in skus if s in cards] for c, skus in top_viewed.items()},
-        recommended=recommended,
-        cards=cards,
-    )
-
-
 def variant_skus(variant: contract.Variant) -> set[str]:
     """The SKUs a variant shows to everybody (its grids and its messages' products)."""
     skus: set[str] = set()
@@ -479,59 +396,3 @@ def variant_skus(variant: contract.Variant) -> set[str]:
         elif isinstance(block, contract.MessageBlock) and block.product is not None:
             skus.add(block.product.sku)
     return skus
-
-
-def _group_prices(price_groups: set[str], skus: set[str]) -> dict[str, dict[str, Decimal]]:
-    """Price group -> SKU -> price, for the SKUs a batch's messages may show."""
-    prices: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    if price_groups and skus:
-        for group, sku, price in GroupPrice.objects.filter(
-            price_group__in=price_groups, sku__in=skus
-        ).values_list("price_group", "sku", "price"):
-            prices[group][sku] = price
-    return prices
-
-
-def recipients_for(
-    deliveries: Sequence,
-    locale: str,
-    *,
-    skus: Iterable[str] = (),
-    now: dt.datetime | None = None,
-) -> list[contract.Recipient]:
-    """The channel's view of each delivery's contact, in order; a constant number of queries.
-
-    ``deliveries`` must have ``contact`` (with ``account``) loaded. ``skus`` are the products
-    the variant shows everybody: each recipient gets their price group's prices for those
-    and for their personal products.
-    """
-    now = now or timezone.now()
-    contact_ids = [delivery.contact_id for delivery in deliveries]
-    facts = _batch_facts(contact_ids, locale, now)
-    groups = {
-        d.contact.account.price_group
-        for d in deliveries
-        if d.contact.account_id and d.contact.account.price_group
-    }
-    prices = _group_prices(groups, set(skus) | set(facts.cards))
-    recipients = []
-    for delivery in deliveries:
-        contact = delivery.contact
-        group = contact.account.price_group if contact.account_id else ""
-        recipients.append(
-            contract.Recipient(
-                delivery_id=delivery.pk,
-                email=contact.email,
-                token=delivery_token(delivery.pk),
-                greeting=greeting(contact, locale),
-                first_name=contact.first_name,
-                last_name=contact.last_name,
-                company=contact.account.name if contact.account_id else "",
-                prices=prices.get(group, {}),
-                viewed=tuple(facts.cards[sku] for sku in facts.viewed.get(contact.pk, ())),
-                recommended=tuple(
-                    facts.cards[sku] for sku in facts.recommended.get(contact.pk, ())
-                ),
-            )
-        )
-    return recipients

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from content.selectors import category_nodes, product_category_links
+
 from .models import Account, ConsentState, Contact, Event, EventKind, Order, OrderLine
 from .segments import clean_rules, day_start
 
@@ -66,14 +68,11 @@ class Catalogue:
 
 
 def load_catalogue() -> Catalogue:
-    from content.models import Category, Product
-
     catalogue = Catalogue()
-    for pk, parent, slug in Category.objects.values_list("pk", "parent_id", "slug"):
+    for pk, parent, slug in category_nodes():
         catalogue.parent[pk] = parent
         catalogue.slug_to_id[slug] = pk
-    links = Product.categories.through.objects.values_list("product__sku", "category_id")
-    for sku, category_id in links:
+    for sku, category_id in product_category_links():
         catalogue.sku_categories.setdefault(sku, set()).add(category_id)
     return catalogue
 

@@ -50,26 +50,21 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from content.selectors import category_exists, category_subtree, skus_in_categories
 from content.taxonomy import BuyingRole, JourneyPhase
 from core.validators import DATE_WINDOW_HINT, in_date_window
 
 from .models import (
     Account,
     ConsentState,
-    Contact,
     Event,
     EventKind,
     Order,
     OrderLine,
-    Segment,
-    SegmentKind,
-    SegmentMember,
     SizeClass,
-    Suppression,
 )
 
 MAX_DEPTH = 6
@@ -227,10 +222,8 @@ def _text(value: Any, path: str, max_length: int = 100) -> str:
 
 
 def _category(value: Any, path: str) -> str:
-    from content.models import Category
-
     slug = _text(value, path)
-    if not Category.objects.filter(slug=slug).exists():
+    if not category_exists(slug):
         raise RuleError(path, f"no category with slug {slug!r}")
     return slug
 
@@ -346,19 +339,7 @@ class CompileContext:
 
     def category_subtree(self, slug: str) -> list[int]:
         if slug not in self._subtrees:
-            from content.models import Category
-
-            rows = list(Category.objects.values_list("pk", "parent_id", "slug"))
-            children: dict[int | None, list[int]] = {}
-            for pk, parent, _slug in rows:
-                children.setdefault(parent, []).append(pk)
-            stack = [pk for pk, _parent, node_slug in rows if node_slug == slug]
-            subtree = []
-            while stack:
-                node = stack.pop()
-                subtree.append(node)
-                stack.extend(children.get(node, []))
-            self._subtrees[slug] = subtree
+            self._subtrees[slug] = category_subtree(slug)
         return self._subtrees[slug]
 
 
@@ -387,11 +368,8 @@ def _event_match(value: dict, ctx: CompileContext, *, kind: str | None = None) -
     if "sku" in value:
         q &= Q(sku=value["sku"])
     if "category" in value:
-        from content.models import Product
-
         subtree = ctx.category_subtree(value["category"])
-        in_category = Product.categories.through.objects.filter(category_id__in=subtree)
-        q &= Q(category_id__in=subtree) | Q(sku__in=in_category.values("product__sku"))
+        q &= Q(category_id__in=subtree) | Q(sku__in=skus_in_categories(subtree))
     return q
 
 
@@ -703,40 +681,6 @@ def _compile_node(node: dict, ctx: CompileContext) -> Q:
         for child in children[1:]:
             q = (q & child) if node["op"] == "and" else (q | child)
     return ~q if node.get("negate") else q
-
-
-# --- selectors ----------------------------------------------------------------------------------
-
-
-def reachable(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
-    """Only contacts who confirmed consent and whose address is not suppressed."""
-    suppressed = Suppression.objects.filter(email_hash=OuterRef("email_hash"))
-    return queryset.filter(consent=ConsentState.CONFIRMED).filter(~Exists(suppressed))
-
-
-def segment_contacts(
-    segment: Segment,
-    *,
-    now: dt.datetime | None = None,
-    rules: Any = None,
-    kind: str | None = None,
-    include_all: bool | None = None,
-) -> QuerySet[Contact]:
-    """The contacts in a segment now: its rules (or list) minus the unreachable.
-
-    ``rules``, ``kind`` and ``include_all`` override the segment's own values, so the
-    editor can count a tree before it is saved.
-    """
-    kind = kind or segment.kind
-    include_all = segment.include_all if include_all is None else include_all
-    contacts = Contact.objects.all()
-    if kind == SegmentKind.STATIC:
-        members = SegmentMember.objects.filter(segment_id=segment.pk, contact=OuterRef("pk"))
-        contacts = contacts.filter(Exists(members)) if segment.pk else contacts.none()
-    else:
-        tree = segment.rules if rules is None else rules
-        contacts = contacts.filter(compile_rules(tree, now=now or timezone.now()))
-    return contacts if include_all else reachable(contacts)
 
 
 def field_catalogue() -> list[dict]:

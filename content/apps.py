@@ -24,9 +24,11 @@ class ContentConfig(AppConfig):
     def ready(self):
         # A signal, against the house rule, because content goes live and offline along
         # paths the hub does not own: the workflow's finish action, Wagtail's
-        # publish_scheduled command (go-live and expiry) and the admin's unpublish view.
-        # Wagtail's published/unpublished signals are its extension point that sees all of
-        # them; the receivers only hand over to one service, which does the work.
+        # publish_scheduled command (go-live and expiry) and the admin's unpublish view
+        # (which runs UnpublishAction and bypasses the model's unpublish()). Wagtail's
+        # published/unpublished signals are its extension point that sees all of them; the
+        # receivers only hand over to one service, which does the work. Campaigns follow
+        # the same mechanism for their approval (campaigns/apps.py).
         from wagtail.signals import published, unpublished
 
         from .models import AudienceMessage, Product

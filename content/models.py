@@ -25,12 +25,9 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from .rich_text import RICH_TEXT_FEATURES
 from .taxonomy import Availability, BuyingRole, JourneyPhase
 from .validators import validate_etim_class, validate_etim_feature, validate_gtin, validate_sku
-
-# Long texts go to e-mail, print and marketplaces alike: structure and emphasis only,
-# nothing that a channel cannot render (no embeds, no images, no raw HTML).
-RICH_TEXT_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "link"]
 
 # Fields the ERP owns. Editors see them read-only, and publishing an older revision keeps
 # the ERP's current values instead of restoring stale prices.

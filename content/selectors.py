@@ -1,4 +1,11 @@
-"""Reads of product content: completeness per channel and locale, live products for channels."""
+"""Reads of content: live products and messages, the category tree, completeness per
+channel and locale, and who may fetch an asset.
+
+This module is how other apps (campaigns, channels) read content: they never query
+``content.models`` themselves. Only live rows are live content: a live item's row is its
+published, approved version (drafts live in revisions), so nothing here returns a draft
+unless its name says so (``known_skus``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,10 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BooleanField,
+    Count,
     Exists,
     ExpressionWrapper,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -25,7 +34,14 @@ from wagtail.permissions import policy_registry
 from channels.base import BaseChannel
 from channels.registry import get_channels
 
-from .models import Product, ProductDocument, ProductFeature, ProductImage
+from .models import (
+    AudienceMessage,
+    Category,
+    Product,
+    ProductDocument,
+    ProductFeature,
+    ProductImage,
+)
 
 
 def _blank_text(value: object) -> bool:
@@ -153,7 +169,7 @@ def _missing_fields(product: Product, channel: BaseChannel, locale: str) -> tupl
 def completeness_for(product: Product, channel_key: str) -> Completeness:
     """Completeness of this product version, in its own locale, for one channel.
 
-    No query for a row from ``products_with_completeness`` (or ``live_products``).
+    No query for a row from ``products_with_completeness`` (or ``channel_ready_products``).
     """
     channel = get_channels()[channel_key]
     locale = product.locale.language_code
@@ -250,7 +266,16 @@ def products_complete_for(queryset: QuerySet[Product], channel_key: str) -> Quer
     return queryset.exclude(condition) if condition else queryset
 
 
-def live_products(
+# --- live content ---------------------------------------------------------------------------
+
+
+def live_products(*, locale: str | None = None) -> QuerySet[Product]:
+    """Every live product, in one language (``locale``, a language code) or all of them."""
+    products = Product.objects.filter(live=True)
+    return products if locale is None else products.filter(locale__language_code=locale)
+
+
+def channel_ready_products(
     *, translation_keys: Iterable, locale: str, renditions: Iterable[str] = ()
 ) -> QuerySet[Product]:
     """The live versions in ``locale`` of these products (by translation key), ready for a
@@ -259,10 +284,108 @@ def live_products(
     are (a rendition not made yet is made once, on first use)."""
     images = get_image_model().objects.prefetch_renditions(*renditions)
     return products_with_completeness(
-        Product.objects.filter(
-            live=True, locale__language_code=locale, translation_key__in=list(translation_keys)
-        )
+        live_products(locale=locale).filter(translation_key__in=list(translation_keys))
     ).prefetch_related(Prefetch("images__image", queryset=images))
+
+
+def live_products_complete_for(
+    *,
+    locale: str,
+    channel_keys: Iterable[str],
+    skus: Iterable[str] | None = None,
+    category_ids: Iterable[int] | None = None,
+) -> QuerySet[Product]:
+    """Live products in ``locale`` complete for every one of ``channel_keys``, by SKU or in
+    any of the categories (then with their categories loaded), ordered by SKU, with their
+    images loaded."""
+    products = live_products(locale=locale)
+    for key in channel_keys:
+        products = products_complete_for(products, key)
+    if skus is not None:
+        products = products.filter(sku__in=list(skus))
+    if category_ids is not None:
+        products = (
+            products.filter(categories__in=list(category_ids))
+            .prefetch_related("categories")
+            .distinct()
+        )
+    return products.prefetch_related("images__image").order_by("sku")
+
+
+def live_messages(
+    *, locale: str | None = None, require_live_product: bool = True
+) -> QuerySet[AudienceMessage]:
+    """Live audience messages, in one language or all, with their product loaded.
+
+    With ``require_live_product`` (channels reading the API) only messages that are
+    free-standing or about a live product; without it every live message, for campaigns,
+    which show a message about a withdrawn product without the product.
+    """
+    messages = AudienceMessage.objects.filter(live=True)
+    if require_live_product:
+        messages = messages.filter(Q(product__isnull=True) | Q(product__live=True))
+    if locale is not None:
+        messages = messages.filter(locale__language_code=locale)
+    return messages.select_related("locale", "product")
+
+
+def product_translation_keys(sku: str) -> QuerySet:
+    """The translation keys of the products with this SKU, as a subquery."""
+    return Product.objects.filter(sku=sku).values("translation_key")
+
+
+# --- the category tree ----------------------------------------------------------------------
+
+
+def category_exists(slug: str) -> bool:
+    return Category.objects.filter(slug=slug).exists()
+
+
+def category_ids(slugs: Iterable[str]) -> dict[str, int]:
+    """Slug -> id of the categories with these slugs (unknown slugs are left out)."""
+    return dict(Category.objects.filter(slug__in=set(slugs)).values_list("slug", "pk"))
+
+
+def category_nodes() -> list[tuple[int, int | None, str]]:
+    """Every category as (id, parent id, slug): the whole tree in one query."""
+    return list(Category.objects.values_list("pk", "parent_id", "slug"))
+
+
+def category_subtree(slug: str) -> list[int]:
+    """The ids of the category with this slug and of all below it; [] for an unknown slug."""
+    nodes = category_nodes()
+    children: dict[int | None, list[int]] = {}
+    for pk, parent, _slug in nodes:
+        children.setdefault(parent, []).append(pk)
+    subtree: list[int] = []
+    stack = [pk for pk, _parent, node_slug in nodes if node_slug == slug]
+    while stack:
+        node = stack.pop()
+        subtree.append(node)
+        stack.extend(children.get(node, []))
+    return subtree
+
+
+def category_tree_version() -> tuple[int, object]:
+    """(How many categories, when one last changed): the tree's version, in one query."""
+    summary = Category.objects.aggregate(count=Count("pk"), at=Max("updated_at"))
+    return summary["count"], summary["at"]
+
+
+def categories_in_order() -> list[Category]:
+    return list(Category.objects.order_by("sort_order", "name", "pk"))
+
+
+def product_category_links() -> list[tuple[str, int]]:
+    """(SKU, category id) of every product's categories, any locale, live or draft."""
+    return list(Product.categories.through.objects.values_list("product__sku", "category_id"))
+
+
+def skus_in_categories(category_ids: Iterable[int]) -> QuerySet:
+    """The SKUs of products in these categories, as a subquery (``sku__in=``)."""
+    return Product.categories.through.objects.filter(category_id__in=list(category_ids)).values(
+        "product__sku"
+    )
 
 
 def channel_choices() -> Iterable[tuple[str, str]]:

@@ -7,6 +7,8 @@ from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from core.api.problems import problem_for_plain_error
+
 
 class ApiGZipMiddleware(GZipMiddleware):
     """gzip for API responses only.
@@ -35,8 +37,6 @@ class ApiProblemMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/api/"):
             return response
-        from hub.api import problem_for_plain_error
-
         return problem_for_plain_error(request, response)
 
 

@@ -219,14 +219,6 @@ class Campaign(
             setattr(obj, name, getattr(self, name))
         return obj
 
-    def publish(self, revision, *args, **kwargs):
-        """Publishing is how the approval workflow's last step approves the campaign."""
-        result = super().publish(revision, *args, **kwargs)
-        from ..services.campaigns import campaign_mark_approved
-
-        campaign_mark_approved(campaign=self)
-        return result
-
     @property
     def is_approved(self) -> bool:
         """Approved through the workflow: live, from a published revision.

@@ -1,7 +1,8 @@
 """Planning a campaign: what keeps it from being scheduled, scheduling, pausing, cancelling.
 
 Approval itself is Wagtail's workflow ("Campaign approval"): approving its last step
-publishes the revision, and ``Campaign.publish`` marks the campaign approved. These
+publishes the revision, and Wagtail's ``published`` signal (received in
+``campaigns/apps.py``) calls ``campaign_mark_approved``. These
 services take it from there; sending is ``campaigns.services.sending``.
 """
 
@@ -27,7 +28,7 @@ from ..models import (
     DeliveryState,
     ScheduleMode,
 )
-from ..models.campaign import OPEN_DELIVERY_STATES, PLANNING_STATES
+from ..models.campaign import PLANNING_STATES
 from ..personalisation import (
     Missing,
     VariantResolver,
@@ -35,10 +36,9 @@ from ..personalisation import (
     audience_variants,
     campaign_missing_content,
     parse_variant_key,
-    recipients_for,
     variant_skus,
 )
-from ..segments import segment_contacts
+from ..selectors import recipients_for, segment_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -226,48 +226,6 @@ def campaign_mark_approved(*, campaign: Campaign) -> None:
     Campaign.objects.filter(pk=campaign.pk, status__in=PLANNING_STATES).update(
         status=CampaignStatus.APPROVED, updated_at=timezone.now()
     )
-
-
-def campaign_progress(campaign: Campaign) -> dict[str, int]:
-    """Deliveries per state, every state present (zero when none)."""
-    from django.db.models import Count
-
-    counts = dict(
-        Delivery.objects.filter(campaign=campaign)
-        .order_by()
-        .values_list("state")
-        .annotate(n=Count("*"))
-        .values_list("state", "n")
-    )
-    progress = {state.value: counts.get(state.value, 0) for state in DeliveryState}
-    progress["total"] = sum(counts.values())
-    progress["open"] = sum(counts.get(state, 0) for state in OPEN_DELIVERY_STATES)
-    return progress
-
-
-def campaign_unsent_reasons(campaign: Campaign, *, limit: int = 10) -> list[dict]:
-    """Why messages failed or are in doubt: each state and reason with its count, most first."""
-    from django.db.models import Count
-
-    rows = (
-        Delivery.objects.filter(
-            campaign=campaign, state__in=[DeliveryState.FAILED, DeliveryState.IN_DOUBT]
-        )
-        .order_by()
-        .values("state", "detail")
-        .annotate(count=Count("*"))
-        .order_by("-count", "state", "detail")[:limit]
-    )
-    labels = dict(DeliveryState.choices)
-    return [
-        {
-            "state": row["state"],
-            "state_label": str(labels[row["state"]]),
-            "reason": row["detail"],
-            "count": row["count"],
-        }
-        for row in rows
-    ]
 
 
 # --- preview and test sends (of the latest version, approved or not) ---------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -132,24 +131,3 @@ def campaign_dispatch(*, campaign_id: int, now: dt.datetime | None = None) -> in
         written,
     )
     return written
-
-
-# The earliest clock on Earth (UTC+14): a local-time campaign is dispatched when its hour
-# arrives there, and every other zone's rows wait for their own hour.
-EARLIEST_ZONE = ZoneInfo("Etc/GMT-14")
-
-
-def campaigns_due(now: dt.datetime) -> list[int]:
-    """Scheduled campaigns whose dispatch is due now."""
-    due = []
-    for pk, mode, send_at, local_time in Campaign.objects.filter(
-        status=CampaignStatus.SCHEDULED
-    ).values_list("pk", "schedule_mode", "send_at", "local_send_time"):
-        if mode == ScheduleMode.LOCAL:
-            day = timezone.localtime(send_at).date()
-            start = local_moment(day, local_time, EARLIEST_ZONE)
-        else:
-            start = send_at or now
-        if start <= now:
-            due.append(pk)
-    return due

@@ -32,7 +32,7 @@ from campaigns.models import (
     OrderSource,
     normalise_email,
 )
-from content.models import Category
+from content.selectors import category_ids
 
 logger = logging.getLogger(__name__)
 
@@ -189,9 +189,7 @@ def _fetch_references(
             )
         )
     if category_slugs:
-        references.categories = dict(
-            Category.objects.filter(slug__in=category_slugs).values_list("slug", "pk")
-        )
+        references.categories = category_ids(category_slugs)
     if campaign_ids:
         references.campaigns = set(
             Campaign.objects.filter(pk__in=campaign_ids).values_list("pk", flat=True)

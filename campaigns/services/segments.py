@@ -20,7 +20,8 @@ from campaigns.models import (
     SegmentSnapshot,
     SnapshotMember,
 )
-from campaigns.segments import clean_rules, segment_contacts
+from campaigns.segments import clean_rules
+from campaigns.selectors import segment_contacts
 
 logger = logging.getLogger(__name__)
 

@@ -58,10 +58,9 @@ from ..models.campaign import OPEN_DELIVERY_STATES
 from ..personalisation import (
     VariantResolver,
     parse_variant_key,
-    recipients_for,
     variant_skus,
 )
-from ..segments import reachable
+from ..selectors import reachable, recipients_for
 from .leases import BatchLease, lease_end
 
 logger = logging.getLogger(__name__)
@@ -538,8 +537,10 @@ def campaigns_advance(*, now: dt.datetime | None = None) -> None:
     """One beat of the send loop: dispatch due campaigns, release stale batches, and for
     each running campaign pick the A/B winner when due, hand out batches, finish it once
     nothing is open."""
+    from campaigns.selectors import campaigns_due
+
     from .ab_test import campaign_choose_winner
-    from .dispatch import campaign_dispatch, campaigns_due
+    from .dispatch import campaign_dispatch
 
     now = now or timezone.now()
     for campaign_id in campaigns_due(now):

@@ -35,6 +35,7 @@ from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 
 from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, DeliveryState, ScheduleMode
+from campaigns.selectors import campaign_progress, campaign_unsent_reasons
 from campaigns.services.campaigns import (
     TEST_SEND_LIMIT,
     CampaignError,
@@ -43,11 +44,9 @@ from campaigns.services.campaigns import (
     campaign_pause,
     campaign_preview,
     campaign_problems,
-    campaign_progress,
     campaign_resume,
     campaign_schedule,
     campaign_test_send,
-    campaign_unsent_reasons,
     campaign_variant_keys,
 )
 from channels.registry import get_channels

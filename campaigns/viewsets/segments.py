@@ -32,8 +32,8 @@ from campaigns.segments import (
     clean_rules,
     field_catalogue,
     parse_rules_json,
-    segment_contacts,
 )
+from campaigns.selectors import segment_contacts
 from campaigns.services.segments import (
     segment_add_emails,
     segment_remove_contacts,

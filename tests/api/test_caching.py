@@ -200,3 +200,24 @@ def test_last_modified_is_the_latest_change_of_the_page(api, live_product):
 
     stamp = parse_http_date(response["Last-Modified"])
     assert stamp == int(live_product.updated_at.timestamp())
+
+
+def test_any_etag_answers_not_modified(api, content):
+    response = api.get("/products", HTTP_IF_NONE_MATCH="*")
+
+    assert response.status_code == 304
+
+
+def test_the_current_etag_among_others_answers_not_modified(api, content):
+    etag = api.get("/products")["ETag"]
+
+    response = api.get("/products", HTTP_IF_NONE_MATCH=f'"stale", W/{etag}')
+
+    assert response.status_code == 304
+
+
+def test_a_stale_if_match_is_refused_as_a_failed_precondition(api, content):
+    response = api.get("/products", HTTP_IF_MATCH='"stale"')
+
+    assert response.status_code == 412
+    assert response["Content-Type"] == "application/problem+json"

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from campaigns.models import ConsentState, SegmentKind, SnapshotMember, Suppression, email_hash
-from campaigns.segments import segment_contacts
+from campaigns.selectors import segment_contacts
 from campaigns.services.segments import (
     segment_add_contacts,
     segment_add_emails,

@@ -7,10 +7,7 @@ from channels.base import (
     DeliveryResult,
     Recipient,
     RenderedVariant,
-    TextBlock,
-    Tracking,
     TransactionalMessage,
-    Variant,
 )
 from channels.registry import get_channels
 from tests.factories import DRILL_CARD, sample_recipient, sample_variant

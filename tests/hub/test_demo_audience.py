@@ -86,7 +86,8 @@ def test_seeding_again_creates_nothing(seeded):
 
 
 def test_the_demo_segments_are_valid_and_find_contacts(seeded):
-    from campaigns.segments import clean_rules, segment_contacts
+    from campaigns.segments import clean_rules
+    from campaigns.selectors import segment_contacts
 
     segments = list(Segment.objects.all())
 
