@@ -31,22 +31,26 @@ from statsmodels.stats.proportion import (
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 # The sample-ratio-mismatch check flags a split at p < 0.001, not 0.05: it runs on every
-# test, and a false alarm would discard a sound test (the threshold Kohavi, Tang and Xu,
-# "Trustworthy Online Controlled Experiments", 2020, ch. 21, recommend).
+# test, and a false alarm would throw away a sound test, so it only speaks up when the
+# split is very unlikely to be chance.
 SRM_ALPHA = 0.001
 
-# Two-proportion test and interval: Miettinen-Nurminen score, for both. The score test and
-# the score interval are inversions of each other, so "significant" and "the interval
-# excludes zero" always agree; statsmodels' defaults (agresti-caffo for the test, newcomb
-# for the interval) can disagree near the edge, which reads as a contradiction in a verdict.
-# Fagerland, Lydersen and Laake (2015), cited by statsmodels, rank the MN score interval
-# among the recommended ones for the difference of two proportions.
-PROPORTIONS_METHOD = "score"
+# Two-proportion test and interval: Agresti-Caffo for both. It is statsmodels' default for
+# the test, Fagerland, Lydersen and Laake (2015, cited by statsmodels) recommend it as the
+# simple interval for a difference, and test and interval are the same Wald statistic on
+# the adjusted counts, so "significant" and "the interval excludes zero" always agree
+# (statsmodels' default interval, newcomb, can disagree with the test near the edge, which
+# reads as a contradiction in a verdict). The score (Miettinen-Nurminen) interval would be
+# the other candidate, but statsmodels 0.15 finds it by root-finding from a bracket that
+# misses the root for some unequal arm sizes (ValueError from brentq, e.g. 115/1882
+# against 5/145).
+PROPORTIONS_METHOD = "agresti-caffo"
 
 # When the holdout uplift also gets a bootstrap interval (``bootstrap=None``):
 # - the holdout is small: fewer than SMALL_HOLDOUT contacts;
-# - or revenue is too skewed for the t interval: Cochran's rule (Sampling Techniques, 1977,
-#   section 2.15) wants n > 25 * skewness**2 for the normal approximation of a mean. A fixed
+# - or revenue is too skewed for the t interval: Cochran's rule (Sampling Techniques, 1977;
+#   see Sugden, Smith and Jones, "Cochran's rule for simple random sampling", JRSS B, 2000)
+#   wants n > 25 * skewness**2 for the normal approximation of a mean. A fixed
 #   bound such as "skewness > 2" would fire on every newsletter: revenue per contact is
 #   mostly zeros, whose skewness is 10-100 whatever the size, while what matters for the
 #   interval is the skewness against the group size.
@@ -108,29 +112,32 @@ class RateComparison:
 def compare_rates(
     a: tuple[int, int], b: tuple[int, int], confidence: float = 0.95
 ) -> RateComparison:
-    """B minus A for two (successes, trials) pairs: score test and score interval."""
+    """B minus A for two (successes, trials) pairs: Agresti-Caffo test and interval."""
     rate(*a), rate(*b)  # validates both pairs
     (a_successes, a_trials), (b_successes, b_trials) = a, b
     if a_trials == 0 or b_trials == 0:
         return RateComparison(None, None, None, None, False)
     diff = b_successes / b_trials - a_successes / a_trials
-    test = test_proportions_2indep(
-        b_successes, b_trials, a_successes, a_trials, method=PROPORTIONS_METHOD, compare="diff"
-    )
-    low, high = confint_proportions_2indep(
-        b_successes,
-        b_trials,
-        a_successes,
-        a_trials,
-        method=PROPORTIONS_METHOD,
-        compare="diff",
-        alpha=1 - confidence,
-    )
+    # statsmodels also works out the ratio and odds ratio of the counts, which divide by
+    # zero when an arm has no success (or no failure); the difference is unaffected.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        test = test_proportions_2indep(
+            b_successes, b_trials, a_successes, a_trials, method=PROPORTIONS_METHOD
+        )
+        low, high = confint_proportions_2indep(
+            b_successes,
+            b_trials,
+            a_successes,
+            a_trials,
+            method=PROPORTIONS_METHOD,
+            alpha=1 - confidence,
+        )
     p_value = _finite(test.pvalue)
     return RateComparison(
         diff=diff,
-        low=_finite(low),
-        high=_finite(high),
+        # The adjusted counts can carry a bound past +-1, which no difference of rates reaches.
+        low=max(-1.0, float(low)),
+        high=min(1.0, float(high)),
         p_value=p_value,
         significant=p_value is not None and p_value < 1 - confidence,
     )

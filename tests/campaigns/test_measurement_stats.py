@@ -57,16 +57,26 @@ def test_rate_of_no_trials_has_no_value():
     assert (result.value, result.low, result.high) == (None, None, None)
 
 
-def test_compare_rates_is_b_minus_a_by_the_score_test_and_interval():
+def test_compare_rates_is_b_minus_a_by_the_agresti_caffo_test_and_interval():
     result = compare_rates((120, 4000), (171, 4100))
 
-    test = proportion.test_proportions_2indep(171, 4100, 120, 4000, method="score", compare="diff")
-    low, high = confint_proportions_2indep(171, 4100, 120, 4000, method="score", alpha=0.05)
+    test = proportion.test_proportions_2indep(
+        171, 4100, 120, 4000, method="agresti-caffo", compare="diff"
+    )
+    low, high = confint_proportions_2indep(171, 4100, 120, 4000, method="agresti-caffo", alpha=0.05)
     assert result.diff == pytest.approx(171 / 4100 - 120 / 4000)
     assert result.p_value == pytest.approx(test.pvalue)
     assert (result.low, result.high) == pytest.approx((low, high))
     assert result.significant is bool(test.pvalue < 0.05)
     assert result.significant is bool(low > 0)
+
+
+def test_compare_rates_of_unequal_arms_near_the_edge():
+    # Arm sizes for which statsmodels' score interval fails to bracket its root.
+    result = compare_rates((5, 145), (115, 1882))
+
+    low, high = confint_proportions_2indep(115, 1882, 5, 145, method="agresti-caffo")
+    assert (result.low, result.high) == pytest.approx((low, high))
 
 
 def test_compare_rates_without_trials_is_not_significant():
@@ -278,9 +288,9 @@ def test_ab_summary_figures_equal_scipy_and_statsmodels():
     summary = ab_summary(arms, {"A": 0.5, "B": 0.5}, metric="click_rate")
 
     b = summary.arms["B"]
-    clicks_test = proportion.test_proportions_2indep(265, 5100, 210, 5000, method="score")
-    clicks_interval = confint_proportions_2indep(265, 5100, 210, 5000, method="score")
-    opens_test = proportion.test_proportions_2indep(1480, 5100, 1400, 5000, method="score")
+    clicks_test = proportion.test_proportions_2indep(265, 5100, 210, 5000, method="agresti-caffo")
+    clicks_interval = confint_proportions_2indep(265, 5100, 210, 5000, method="agresti-caffo")
+    opens_test = proportion.test_proportions_2indep(1480, 5100, 1400, 5000, method="agresti-caffo")
     revenue_test = scipy_stats.ttest_ind(b_revenue.array(), a_revenue.array(), equal_var=False)
     assert summary.control == "A"
     assert (b.click_rate.low, b.click_rate.high) == pytest.approx(
@@ -316,7 +326,7 @@ def test_the_clearly_better_arm_wins_and_the_verdict_says_so():
 
     summary = ab_summary(arms, {"A": 0.5, "B": 0.5}, metric="click_rate")
 
-    low, high = confint_proportions_2indep(384, 8000, 240, 8000, method="score")
+    low, high = confint_proportions_2indep(384, 8000, 240, 8000, method="agresti-caffo")
     assert summary.winner == "B"
     assert summary.verdicts[0] == (
         f"Arm B: +1.8 points click rate, 95% interval {low * 100:+.1f} to {high * 100:+.1f}, "
