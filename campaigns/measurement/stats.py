@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from django.utils.translation import gettext as _
 from scipy import stats as scipy_stats
+from statsmodels.stats import moment_helpers
 from statsmodels.stats._delta_method import NonlinearDeltaCov
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
@@ -233,7 +234,9 @@ class Uplift:
 
     ``relative`` is difference / holdout mean (0.12 = +12 %), None when the holdout's mean
     is zero. ``bootstrap_low``/``bootstrap_high`` bound the difference by a BCa bootstrap,
-    None when it was not run.
+    None when it was not run. ``skewed`` says a group is too small for the skewness of its
+    revenue (Cochran's rule): the Welch and delta-method intervals may then be too narrow
+    (``bench/stats_coverage.py`` measures by how much), worth a word beside the figures.
     """
 
     treated_n: int
@@ -253,6 +256,7 @@ class Uplift:
     incremental_high: float | None
     bootstrap_low: float | None
     bootstrap_high: float | None
+    skewed: bool
     confidence: float
 
 
@@ -277,16 +281,16 @@ def _relative_interval(
     return _finite(low), _finite(high)
 
 
-def _wants_bootstrap(treated: RevenueSample, holdout: RevenueSample) -> bool:
-    if treated.n + holdout.n > BOOTSTRAP_MAX_CONTACTS:
+def _too_skewed(group: RevenueSample) -> bool:
+    """Cochran's rule fails: the group is too small for the skewness of its revenue."""
+    if group.n < 3 or not len(group.values):
         return False
-    if holdout.n < SMALL_HOLDOUT:
-        return True
-    for group in (treated, holdout):
-        skewness = _finite(scipy_stats.skew(group.array())) if group.n >= 3 else None
-        if skewness is not None and group.n < COCHRAN_FACTOR * skewness**2:
-            return True
-    return False
+    # The raw moments are sums over the buyers alone (the zeros add nothing), statsmodels
+    # turns them into the skewness (the same as scipy.stats.skew on the whole array).
+    raw_moments = [float(np.sum(group.values**k)) / group.n for k in (1, 2, 3, 4)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skewness = _finite(moment_helpers.mnc2mvsk(raw_moments)[2])
+    return skewness is not None and group.n < COCHRAN_FACTOR * skewness**2
 
 
 def _bootstrap_difference(
@@ -331,8 +335,11 @@ def holdout_uplift(
     if compared.low is not None and holdout.mean:
         relative = treated.mean / holdout.mean - 1
         relative_low, relative_high = _relative_interval(treated, holdout, confidence)
+    skewed = _too_skewed(treated) or _too_skewed(holdout)
     if bootstrap is None:
-        bootstrap = treated.n >= 2 and holdout.n >= 2 and _wants_bootstrap(treated, holdout)
+        bootstrap = (holdout.n < SMALL_HOLDOUT or skewed) and (
+            treated.n + holdout.n <= BOOTSTRAP_MAX_CONTACTS
+        )
     bootstrap_low = bootstrap_high = None
     if bootstrap and treated.n >= 2 and holdout.n >= 2:
         bootstrap_low, bootstrap_high = _bootstrap_difference(
@@ -360,6 +367,7 @@ def holdout_uplift(
         incremental_high=times_treated(compared.high),
         bootstrap_low=bootstrap_low,
         bootstrap_high=bootstrap_high,
+        skewed=skewed,
         confidence=confidence,
     )
 
@@ -529,13 +537,13 @@ def ab_summary(
     compared = {}
     for name in names[1:]:
         figures = arms[name]
-        compared[name] = (
-            compare_rates((base.clicks, base.recipients), (figures.clicks, figures.recipients),
-                          confidence),
-            compare_rates((base.opens, base.recipients), (figures.opens, figures.recipients),
-                          confidence),
-            welch(base.revenue, figures.revenue, confidence=confidence),
-        )  # fmt: skip
+        clicks = compare_rates(
+            (base.clicks, base.recipients), (figures.clicks, figures.recipients), confidence
+        )
+        opens = compare_rates(
+            (base.opens, base.recipients), (figures.opens, figures.recipients), confidence
+        )
+        compared[name] = (clicks, opens, welch(base.revenue, figures.revenue, confidence))
     raw = {}
     for name, (clicks, _opens, revenue) in compared.items():
         p_value = (clicks if metric == "click_rate" else revenue).p_value

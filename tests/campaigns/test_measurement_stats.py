@@ -194,6 +194,7 @@ def test_no_bootstrap_for_a_large_holdout_with_revenue_close_to_normal():
 
     uplift = holdout_uplift(treated, holdout)
 
+    assert uplift.skewed is False
     assert (uplift.bootstrap_low, uplift.bootstrap_high) == (None, None)
 
 
@@ -203,6 +204,7 @@ def test_bootstrap_when_revenue_is_very_skewed_for_the_group_size():
 
     uplift = holdout_uplift(treated, holdout)
 
+    assert uplift.skewed is True
     assert uplift.bootstrap_low is not None
     assert uplift.bootstrap_low < uplift.bootstrap_high
 
@@ -212,6 +214,7 @@ def test_no_automatic_bootstrap_beyond_the_affordable_size():
 
     uplift = holdout_uplift(treated, holdout)
 
+    assert uplift.skewed is True
     assert uplift.bootstrap_low is None
     assert uplift.difference_low is not None
 
