@@ -153,6 +153,7 @@ class RevenueSample:
 
     ``values`` are the revenues of the contacts who bought (refunds may be negative); the
     other ``n - len(values)`` contacts count as zero. Mean and variance are exact.
+    Samples compare by identity (``values`` becomes a numpy array).
     """
 
     n: int
@@ -300,7 +301,7 @@ def _bootstrap_difference(
         return treated_values.mean(axis=axis) - holdout_values.mean(axis=axis)
 
     batch = max(1, BOOTSTRAP_BATCH_FLOATS // max(treated.n, holdout.n))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         # All-equal data (say, no buyer in either group) has no interval: nan, read as None.
         warnings.simplefilter("ignore", scipy_stats.DegenerateDataWarning)
         result = scipy_stats.bootstrap(
