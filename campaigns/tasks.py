@@ -70,6 +70,14 @@ def campaigns_tick() -> None:
     campaigns_advance()
 
 
+@shared_task(name="campaigns.tasks.tracking_hits_anonymise", ignore_result=True)
+def tracking_hits_anonymise() -> None:
+    """Blank addresses and user agents of tracking hits past their retention."""
+    from campaigns.services.privacy import tracking_hits_anonymise_old
+
+    tracking_hits_anonymise_old()
+
+
 @shared_task(name="campaigns.tasks.results_refresh_due", ignore_result=True)
 def results_refresh_due() -> None:
     """Every minute (beat): recount the delivery states of campaigns sending or just done."""

@@ -94,11 +94,16 @@ def masked_email(email: str) -> str:
 # --- open and click --------------------------------------------------------------------------
 
 
+def _visitor(request) -> dict[str, str | None]:
+    """Who fetched a pixel or a link: what the machine rules classify."""
+    return {"ip": client_ip(request), "user_agent": request.META.get("HTTP_USER_AGENT", "")}
+
+
 @require_GET
 def open_pixel(request, token: str):
     delivery_id = _delivery_id(token)
     try:
-        tracking_open(delivery_id=delivery_id)
+        tracking_open(delivery_id=delivery_id, **_visitor(request))
     except Delivery.DoesNotExist as exc:
         raise Http404("Not a valid link.") from exc
     response = HttpResponse(PIXEL, content_type="image/gif")
@@ -131,7 +136,8 @@ def click(request, token: str, link: str):
     if delivery_campaign is None or delivery_campaign != campaign_id or not _redirect_target(url):
         raise Http404("Not a valid link.")
     try:
-        tracking_click(delivery_id=delivery_id, url=url)
+        # A bot's click is redirected like anyone's: it is only counted apart.
+        tracking_click(delivery_id=delivery_id, url=url, **_visitor(request))
     except Delivery.DoesNotExist as exc:  # deleted since the check above
         raise Http404("Not a valid link.") from exc
     return HttpResponseRedirect(url)

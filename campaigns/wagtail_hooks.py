@@ -16,6 +16,7 @@ from .viewsets.campaigns import CampaignViewSet
 from .viewsets.contacts import ContactViewSet
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
+from .viewsets.machine_rules import MachineRuleViewSet
 from .viewsets.segments import SegmentViewSet
 from .viewsets.suppressions import SuppressionViewSet
 from .viewsets.sync import SyncStateViewSet
@@ -27,6 +28,7 @@ AUDIENCE_VIEWSETS = [
     IgnoredFeedbackViewSet,
     SegmentViewSet,
     JourneyRuleViewSet,
+    MachineRuleViewSet,
     EventViewSet,
     OrderViewSet,
     GroupPriceViewSet,

@@ -8,4 +8,6 @@
 - ``stats``: the statistics (scipy and statsmodels): rates with intervals, A/B tests with
   the sample-ratio check and the Benjamini-Hochberg correction, holdout uplift, the
   minimum detectable effect, NPS, CSAT and CES. Pure functions, no models.
+- ``machines``: tells a person's open or click from a machine's (Apple Mail Privacy
+  Protection, image proxies, scanners) by the machine rules kept as data.
 """

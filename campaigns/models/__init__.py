@@ -38,9 +38,19 @@ from .journey import JourneyRule
 from .results import CampaignDayStats, CreditKind, DeliveryStateCount, OrderCredit
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
 from .sync import SyncState
+from .tracking import (
+    HUMAN_CLASSES,
+    HitClass,
+    HitKind,
+    MachineRule,
+    RuleScope,
+    TrackingHit,
+    is_human,
+)
 
 __all__ = [
     "ARM_LABELS",
+    "HUMAN_CLASSES",
     "Account",
     "AttributionBasis",
     "AttributionScope",
@@ -60,17 +70,21 @@ __all__ = [
     "Event",
     "EventKind",
     "GroupPrice",
+    "HitClass",
+    "HitKind",
     "IgnoredFeedback",
     "IgnoredFeedbackReason",
     "ImportJob",
     "ImportKind",
     "ImportStatus",
     "JourneyRule",
+    "MachineRule",
     "Order",
     "OrderCredit",
     "OrderLine",
     "OrderSource",
     "PhaseChange",
+    "RuleScope",
     "Salutation",
     "ScheduleMode",
     "Segment",
@@ -82,7 +96,9 @@ __all__ = [
     "Suppression",
     "SuppressionReason",
     "SyncState",
+    "TrackingHit",
     "WinnerMetric",
     "email_hash",
+    "is_human",
     "normalise_email",
 ]

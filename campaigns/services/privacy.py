@@ -13,6 +13,9 @@ Erasure keeps what the hub must keep and nothing else:
   data is cut to non-personal keys);
 - its deliveries without the person (``contact`` cleared, the address scrubbed from the
   server's reply in ``detail``), so a campaign's sent, open and click counts stay true;
+- the tracking hits of those deliveries (each open and click) with their time and
+  classification, without the network address and user agent, the address scrubbed from
+  clicked URLs;
 - audit log entries, their titles rewritten to "Contact #<id>".
 
 Consent records, phase history, list memberships, ignored bounces of the address (kept by
@@ -32,6 +35,7 @@ import zipfile
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
@@ -55,6 +59,7 @@ from campaigns.models import (
     Suppression,
     SuppressionReason,
     SyncState,
+    TrackingHit,
 )
 from channels.registry import get_channels
 
@@ -64,7 +69,7 @@ EXPORT_ACTION = "campaigns.contact.export"
 ERASE_ACTION = "campaigns.contact.erase"
 ERASURE_SOURCE = "erasure"
 # Event data keys that never identify a person; everything else is dropped on erasure.
-EVENT_DATA_KEPT_ON_ERASURE = frozenset({"order_number", "variant", "arm"})
+EVENT_DATA_KEPT_ON_ERASURE = frozenset({"order_number", "variant", "arm", "classification", "bot"})
 # What stands where an erased address was in a text the hub keeps (a server's reply, an error).
 ERASED = "[erased]"
 FILE_ERASED_MESSAGE = (
@@ -176,6 +181,10 @@ def contact_export_data(*, contact: Contact, user=None) -> dict[str, Any]:
             for event in Event.objects.filter(contact=contact, kind=EventKind.EMAIL_CLICK).order_by(
                 "occurred_at", "pk"
             )
+        ],
+        "tracking": [
+            _row(hit, ["kind", "at", "ip", "user_agent", "url", "classification"])
+            for hit in TrackingHit.objects.filter(delivery__contact=contact).order_by("at", "pk")
         ],
         "segments": [
             {"segment": member.segment.name, "added_at": _value(member.added_at)}
@@ -293,6 +302,9 @@ def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]
     orders_count = Order.objects.filter(contact=contact).update(contact=None)
     deliveries = Delivery.objects.filter(contact=contact)
     _scrub_rows(deliveries, ["detail"], pattern, address)
+    hits = TrackingHit.objects.filter(delivery__contact=contact)
+    _scrub_rows(hits, ["url"], pattern, address)
+    hits_count = hits.update(ip=None, user_agent="")
     deliveries_count = deliveries.update(contact=None)
     deleted = {
         "consent_records": ConsentRecord.objects.filter(contact=contact).delete()[0],
@@ -324,6 +336,7 @@ def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]
         "events_anonymised": events_count,
         "orders_anonymised": orders_count,
         "deliveries_anonymised": deliveries_count,
+        "tracking_hits_anonymised": hits_count,
         **deleted,
         **scrubbed,
         "channel_items_deleted": channel_items,
@@ -349,3 +362,21 @@ def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]
         orders_count,
     )
     return summary
+
+
+def tracking_hits_anonymise_old(*, now: datetime.datetime | None = None) -> int:
+    """Blank the address and user agent of hits older than HUB_TRACKING_HIT_RETENTION_DAYS.
+
+    They served to classify the hit, which is kept with its time for the figures. Returns
+    how many hits were blanked.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.HUB_TRACKING_HIT_RETENTION_DAYS)
+    count = (
+        TrackingHit.objects.filter(at__lt=cutoff)
+        .filter(Q(ip__isnull=False) | ~Q(user_agent=""))
+        .update(ip=None, user_agent="")
+    )
+    if count:
+        logger.info("privacy.tracking_hits_anonymised count=%s before=%s", count, cutoff.date())
+    return count

@@ -3,19 +3,29 @@
 Called by the public tracking views once a signed token has named the delivery, so nothing
 here checks tokens or knows about HTTP. Opens, clicks and unsubscribes become events
 (source ``newsletter``) through ``events_record``, so segments, journeys and KPIs read
-them like any other behaviour; the delivery row keeps the first open and the first click.
+them like any other behaviour; the delivery row keeps the first open and the first click,
+of anyone or anything, and the first human open and click.
+
+Each open and recorded click is kept as a ``TrackingHit`` (time, address, user agent),
+classified by the machine rules (``campaigns.measurement.machines``): a person, Apple Mail
+Privacy Protection fetching images on arrival, an image proxy fetching them when the person
+opens (a real open), or a scanner. The campaign figures are added to in the same
+transaction (``stats_add``): every open, first opens, first human opens (a non-machine open
+or a human click), machine opens, human clicks, first human clicks and bot clicks.
 
 Everything is idempotent and its writes are bounded, however often a mail client reloads a
 pixel or a scanner follows a link: the first open is recorded once, identical clicks once a
-minute, an unsubscribe once while the person is subscribed. A delivery whose contact was
-erased records nothing at all: tracking a person who asked to be forgotten would start a new
-trail.
+minute, an unsubscribe once while the person is subscribed, and at most
+``HITS_KEPT_PER_KIND`` hits per delivery and kind (later ones only add to the figures). A
+delivery whose contact was erased records nothing at all: tracking a person who asked to be
+forgotten would start a new trail.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import ipaddress
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +35,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns.models import ConsentState, Contact, Delivery, DeliveryState, EventKind
+from campaigns.measurement.intake import StatsDelta, StatsKey, stats_add
+from campaigns.measurement.machines import classify, machine_rules
+from campaigns.models import (
+    ConsentState,
+    Contact,
+    Delivery,
+    DeliveryState,
+    EventKind,
+    HitKind,
+    TrackingHit,
+    is_human,
+)
+from campaigns.models.tracking import HITS_KEPT_PER_KIND, USER_AGENT_LENGTH
 from campaigns.services.consent import consent_opt_out, suppression_for
 from campaigns.services.events import ContactRef, EventInput, events_record
 
@@ -42,6 +64,15 @@ class _Recipient:
     contact_id: int | None
     email: str
     in_doubt: bool = False
+    channel: str = ""
+    variant_key: str = ""
+    arm: str = ""
+    sent_at: datetime | None = None
+    # Which of the delivery's first times were set when it was read.
+    opened: bool = False
+    human_opened: bool = False
+    clicked: bool = False
+    human_clicked: bool = False
 
 
 def _recipient(delivery_id: int, *, lock: bool = False) -> _Recipient:
@@ -49,12 +80,43 @@ def _recipient(delivery_id: int, *, lock: bool = False) -> _Recipient:
     deliveries = Delivery.objects.filter(pk=delivery_id)
     if lock:
         deliveries = deliveries.select_for_update(of=("self",))
-    row = deliveries.values_list("campaign_id", "contact_id", "contact__email", "state").first()
+    row = deliveries.values_list(
+        "campaign_id",
+        "contact_id",
+        "contact__email",
+        "state",
+        "channel",
+        "variant_key",
+        "arm",
+        "sent_at",
+        "updated_at",
+        "opened_at",
+        "human_opened_at",
+        "clicked_at",
+        "human_clicked_at",
+    ).first()
     if row is None:
         raise Delivery.DoesNotExist(f"No delivery {delivery_id}.")
-    campaign_id, contact_id, email, state = row
+    (campaign_id, contact_id, email, state, channel, variant_key, arm, sent_at, updated_at) = row[
+        :9
+    ]
+    opened_at, human_opened_at, clicked_at, human_clicked_at = row[9:]
+    in_doubt = state == DeliveryState.IN_DOUBT
     return _Recipient(
-        delivery_id, campaign_id, contact_id, email or "", state == DeliveryState.IN_DOUBT
+        delivery_id,
+        campaign_id,
+        contact_id,
+        email or "",
+        in_doubt,
+        channel,
+        variant_key,
+        arm,
+        # A message in doubt was handed over when it was marked so (see ``_arrived``).
+        sent_at if sent_at is not None or not in_doubt else updated_at,
+        opened_at is not None,
+        human_opened_at is not None,
+        clicked_at is not None,
+        human_clicked_at is not None,
     )
 
 
@@ -85,15 +147,110 @@ def _arrived(recipient: _Recipient) -> None:
     )
 
 
-def _open_event(recipient: _Recipient, at: datetime) -> EventInput:
-    return _event(recipient, EventKind.EMAIL_OPEN, f"open:{recipient.delivery_id}", at)
+def _open_event(recipient: _Recipient, at: datetime, classification: str) -> EventInput:
+    return _event(
+        recipient,
+        EventKind.EMAIL_OPEN,
+        f"open:{recipient.delivery_id}",
+        at,
+        {"classification": classification},
+    )
 
 
-def tracking_open(*, delivery_id: int) -> bool:
-    """Record the first open of a delivery: its ``opened_at`` and one ``email_open`` event.
+def _first(delivery_id: int, field: str, now: datetime) -> bool:
+    """Set the delivery's ``field`` to now if it is empty; whether this call set it.
 
-    Returns whether this was the first open. Later opens write nothing. Raises
-    Delivery.DoesNotExist for an unknown delivery.
+    The conditional update is the lock: of concurrent first opens, one changes the row.
+    """
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, **{f"{field}__isnull": True}).update(
+            **{field: now, "updated_at": now}
+        )
+    )
+
+
+def _address(ip: str | None) -> str | None:
+    """The address if it is one (a proxy's header can hold anything), else None."""
+    if not ip:
+        return None
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Hit:
+    kind: str
+    at: datetime
+    ip: str | None
+    user_agent: str
+    seconds_after_send: int | None
+    classification: str
+    url: str = ""
+
+    @classmethod
+    def classified(
+        cls,
+        recipient: _Recipient,
+        kind: str,
+        at: datetime,
+        ip: str | None,
+        user_agent: str | None,
+        url: str = "",
+    ) -> _Hit:
+        ip = _address(ip)
+        user_agent = (user_agent or "")[:USER_AGENT_LENGTH]
+        seconds = (
+            max(0, int((at - recipient.sent_at).total_seconds()))
+            if recipient.sent_at is not None
+            else None
+        )
+        classification = classify(kind, ip, user_agent, seconds, machine_rules())
+        return cls(kind, at, ip, user_agent, seconds, classification, url)
+
+    @property
+    def human(self) -> bool:
+        return is_human(self.classification)
+
+    def store(self, delivery_id: int) -> bool:
+        """Keep the hit, unless the delivery has its fill of this kind; whether it was kept.
+
+        Two requests at once may both see one place left: the bound is kept up to that.
+        """
+        kept = TrackingHit.objects.filter(delivery_id=delivery_id, kind=self.kind).count()
+        if kept >= HITS_KEPT_PER_KIND:
+            return False
+        TrackingHit.objects.create(
+            delivery_id=delivery_id,
+            kind=self.kind,
+            at=self.at,
+            ip=self.ip,
+            user_agent=self.user_agent,
+            url=self.url,
+            classification=self.classification,
+            seconds_after_send=self.seconds_after_send,
+        )
+        return True
+
+
+def _stats_key(recipient: _Recipient, at: datetime) -> StatsKey:
+    return StatsKey(
+        recipient.campaign_id,
+        recipient.channel,
+        recipient.variant_key,
+        recipient.arm,
+        timezone.localdate(at),
+    )
+
+
+def tracking_open(*, delivery_id: int, ip: str | None = None, user_agent: str = "") -> bool:
+    """Record an open of a delivery: its hit, its figures, and on the first, the open event.
+
+    The first open (of anyone or anything) sets ``opened_at`` and records one
+    ``email_open`` event, whose data says how it was classified; the first human open
+    (a person's, or through an image proxy) sets ``human_opened_at``. Returns whether this
+    was the first open. Raises Delivery.DoesNotExist for an unknown delivery.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -101,59 +258,110 @@ def tracking_open(*, delivery_id: int) -> bool:
         if recipient.contact_id is None:
             return False
         _arrived(recipient)
-        # The conditional update is the lock: of concurrent first opens, one changes the row.
-        first = Delivery.objects.filter(pk=delivery_id, opened_at__isnull=True).update(
-            opened_at=now, updated_at=now
+        hit = _Hit.classified(recipient, HitKind.OPEN, now, ip, user_agent)
+        first = not recipient.opened and _first(delivery_id, "opened_at", now)
+        first_human = (
+            hit.human and not recipient.human_opened and _first(delivery_id, "human_opened_at", now)
         )
+        hit.store(delivery_id)
+        delta = StatsDelta()
+        delta.add(
+            _stats_key(recipient, now),
+            opens=1,
+            unique_opens=int(first),
+            human_opens=int(first_human),
+            machine_opens=int(not hit.human),
+        )
+        stats_add(delta)
         if first:
-            events_record(source=EVENT_SOURCE, items=[_open_event(recipient, now)])
+            events_record(
+                source=EVENT_SOURCE, items=[_open_event(recipient, now, hit.classification)]
+            )
     if first:
-        logger.info("tracking.opened delivery=%s campaign=%s", delivery_id, recipient.campaign_id)
-    return bool(first)
+        logger.info(
+            "tracking.opened delivery=%s campaign=%s classification=%s",
+            delivery_id,
+            recipient.campaign_id,
+            hit.classification,
+        )
+    return first
 
 
-def click_key(delivery_id: int, url: str, at: datetime) -> str:
-    """Identical clicks (same delivery and URL) within one minute count once."""
+def click_key(delivery_id: int, url: str, at: datetime, *, bot: bool = False) -> str:
+    """Identical clicks (same delivery and URL) within one minute count once.
+
+    A bot's click has a key of its own: a link checker that fetches the link just before
+    the person's browser does must not make the person's click a repeat.
+    """
     digest = hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()[:12]
-    return f"click:{delivery_id}:{digest}:{at:%Y%m%d%H%M}"
+    return f"click:{delivery_id}:{digest}:{at:%Y%m%d%H%M}" + (":bot" if bot else "")
 
 
-def tracking_click(*, delivery_id: int, url: str) -> None:
+def tracking_click(
+    *, delivery_id: int, url: str, ip: str | None = None, user_agent: str = ""
+) -> bool:
     """Record a click on ``url`` (an ``email_click`` event), and the open it implies.
 
     Sets the delivery's ``clicked_at`` and, if still empty, ``opened_at`` (with the open
-    event). The same URL clicked again within the minute records nothing more. Raises
-    Delivery.DoesNotExist for an unknown delivery.
+    event); a human click also its ``human_clicked_at`` and ``human_opened_at``. A bot's
+    click (a scanner following every link) is recorded with ``{"bot": true}`` in its
+    event's data, so it earns no order and counts only as a bot click. The same URL
+    clicked again within the minute records nothing more. Returns whether the click was
+    recorded. Raises Delivery.DoesNotExist for an unknown delivery.
     """
     now = timezone.now()
     with transaction.atomic():
         recipient = _recipient(delivery_id)
         if recipient.contact_id is None:
-            return
+            return False
         _arrived(recipient)
-        Delivery.objects.filter(pk=delivery_id, clicked_at__isnull=True).update(
-            clicked_at=now, updated_at=now
-        )
-        first_open = Delivery.objects.filter(pk=delivery_id, opened_at__isnull=True).update(
-            opened_at=now, updated_at=now
-        )
-        items = [_open_event(recipient, now)] if first_open else []
-        items.append(
-            _event(
-                recipient,
-                EventKind.EMAIL_CLICK,
-                click_key(delivery_id, url, now),
-                now,
-                {"url": url},
+        hit = _Hit.classified(recipient, HitKind.CLICK, now, ip, user_agent, url)
+        if not recipient.clicked:
+            _first(delivery_id, "clicked_at", now)
+        first_open = not recipient.opened and _first(delivery_id, "opened_at", now)
+        first_human_click = first_human_open = False
+        if hit.human:
+            first_human_click = not recipient.human_clicked and _first(
+                delivery_id, "human_clicked_at", now
             )
+            first_human_open = not recipient.human_opened and _first(
+                delivery_id, "human_opened_at", now
+            )
+        items = [_open_event(recipient, now, hit.classification)] if first_open else []
+        data = (
+            {"url": url}
+            if hit.human
+            else {"url": url, "bot": True, "classification": hit.classification}
         )
+        key = click_key(delivery_id, url, now, bot=not hit.human)
+        items.append(_event(recipient, EventKind.EMAIL_CLICK, key, now, data))
         result = events_record(source=EVENT_SOURCE, items=items)
+        # The open's key is new whenever the open is (``opened_at`` was empty): a shortfall
+        # is the click, a repeat within the minute.
+        recorded = result.accepted == len(items)
+        if recorded:
+            hit.store(delivery_id)
+        delta = StatsDelta()
+        delta.add(
+            _stats_key(recipient, now),
+            # The first click of a message whose pixel was not loaded is its first open.
+            opens=int(first_open),
+            unique_opens=int(first_open),
+            machine_opens=int(first_open and not hit.human),
+            human_opens=int(first_human_open),
+            clicks=int(recorded and hit.human),
+            unique_clicks=int(first_human_click),
+            bot_clicks=int(recorded and not hit.human),
+        )
+        stats_add(delta)
     logger.info(
-        "tracking.clicked delivery=%s campaign=%s recorded=%s",
+        "tracking.clicked delivery=%s campaign=%s classification=%s recorded=%s",
         delivery_id,
         recipient.campaign_id,
-        result.accepted,
+        hit.classification,
+        recorded,
     )
+    return recorded
 
 
 class UnsubscribeOutcome(enum.Enum):

@@ -287,6 +287,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.results_refresh_due",
         "schedule": env.float("HUB_RESULTS_RECOUNT_EVERY", default=60.0),
     },
+    "tracking-hits-anonymise": {
+        "task": "campaigns.tasks.tracking_hits_anonymise",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "retry-due-webhooks": {"task": "channels.tasks.retry_due_webhooks", "schedule": 60.0},
     # Both do nothing (one log line) until HUB_CRM / HUB_ERP_IMPORT_LOCATION are set; a run
     # not started before the next one is due is dropped, so a stopped worker finds no backlog.
@@ -445,6 +449,9 @@ HUB_CHANNELS = {
 # How an order is credited when several campaign touches precede it: "last_touch" (all to
 # the last click) or "linear" (equal shares to every touch in its campaign's window).
 HUB_ATTRIBUTION_MODEL = env("HUB_ATTRIBUTION_MODEL", default="last_touch")
+# Opens and clicks keep the network address and user agent they came with (to tell people
+# from machines) for this many days; then both are blanked, time and classification kept.
+HUB_TRACKING_HIT_RETENTION_DAYS = env.int("HUB_TRACKING_HIT_RETENTION_DAYS", default=90)
 HUB_CHANNEL_FEEDBACK_RECEIVER = "campaigns.services.feedback.feedback_record"
 
 LOGGING = {

@@ -3,7 +3,16 @@ import datetime as dt
 import pytest
 import time_machine
 
+from campaigns.measurement.machines import machine_rules_forget
 from tests.campaigns.campaign_setup import approve
+
+
+@pytest.fixture(autouse=True)
+def _machine_rules_read_afresh():
+    """Each test classifies by the rules in its own database, not by a rolled-back test's."""
+    machine_rules_forget()
+    yield
+    machine_rules_forget()
 
 
 @pytest.fixture

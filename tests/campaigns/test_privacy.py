@@ -32,6 +32,7 @@ from campaigns.models import (
     Suppression,
     SuppressionReason,
     SyncState,
+    TrackingHit,
     email_hash,
 )
 from campaigns.services.consent import consent_opt_out
@@ -271,6 +272,7 @@ ERASURE_COVERS = {
     "campaigns.event": "kept without the person; data and key scrubbed",
     "campaigns.order": "kept without the person",
     "campaigns.delivery": "kept without the person; the server's reply scrubbed",
+    "campaigns.trackinghit": "kept without address and user agent; the address scrubbed from URLs",
     "campaigns.importjob": "the file deleted when it names the person; errors scrubbed",
     "campaigns.ignoredfeedback": "deleted (it holds the address's hash)",
     "campaigns.suppression": "kept: the hashed tombstone, by design",
@@ -289,6 +291,7 @@ NEVER_A_CONTACT = {
     "campaigns.campaigncontent": "newsletter texts written by staff, merged per recipient",
     "campaigns.groupprice": "prices",
     "campaigns.journeyrule": "rules; the rule language has no address field",
+    "campaigns.machinerule": "address ranges and user-agent patterns of machines, not people",
     "campaigns.orderline": "SKUs and amounts",
     "campaigns.segment": "rules and names; the rule language has no address field",
     "campaigns.segmentsnapshot": "frozen rules and a count; members are SnapshotMember",
@@ -394,13 +397,22 @@ def everywhere(erika, mail_files):
 
     other = ContactFactory(email=OTHER)
     campaign = CampaignFactory()
-    DeliveryFactory(
+    delivered = DeliveryFactory(
         campaign=campaign,
         contact=erika,
         state="bounced",
         detail=f"550 5.1.1 <{ADDRESS.title()}>: Recipient address rejected",
         opened_at=timezone.now(),
         clicked_at=timezone.now(),
+    )
+    TrackingHit.objects.create(
+        delivery=delivered,
+        kind="click",
+        at=timezone.now(),
+        ip="203.0.113.7",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+        url=f"https://shop.example/?email={ADDRESS}",
+        classification="human",
     )
     DeliveryFactory(campaign=campaign, contact=other, detail=f"550 <{OTHER}> unknown")
     EventFactory(contact=erika, kind=EventKind.EMAIL_OPEN, campaign=campaign)

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns.models import (
+    CampaignDayStats,
     ConsentKind,
     ConsentRecord,
     ConsentState,
@@ -18,8 +19,10 @@ from campaigns.models import (
     EventKind,
     Suppression,
     SuppressionReason,
+    TrackingHit,
     email_hash,
 )
+from campaigns.models.tracking import HITS_KEPT_PER_KIND
 from campaigns.services.consent import confirmation_token, consent_confirm, consent_opt_in
 from campaigns.tracking import (
     delivery_token,
@@ -96,15 +99,35 @@ def test_a_second_open_records_nothing_more(client, delivery, token):
     assert reloaded(delivery).opened_at == first_opened_at
 
 
-def test_repeated_opens_write_nothing(client, delivery, token, django_assert_max_num_queries):
+def test_repeated_opens_keep_their_hits_and_count_as_opens_but_not_as_first_opens(
+    client, delivery, token
+):
     client.get(f"/t/o/{token}/")
 
-    # Read the delivery, a conditional update that changes no row, and the savepoint.
-    with django_assert_max_num_queries(4) as queries:
+    client.get(f"/t/o/{token}/")
+
+    assert TrackingHit.objects.filter(delivery=delivery, kind="open").count() == 2
+    stats = CampaignDayStats.objects.get(campaign=delivery.campaign)
+    assert (stats.opens, stats.unique_opens, stats.human_opens) == (2, 1, 1)
+
+
+def test_opens_beyond_the_kept_hits_only_add_to_the_figures(
+    client, delivery, token, django_assert_max_num_queries
+):
+    client.get(f"/t/o/{token}/")
+    TrackingHit.objects.bulk_create(
+        TrackingHit(delivery=delivery, kind="open", at=timezone.now(), classification="human")
+        for _ in range(HITS_KEPT_PER_KIND - 1)
+    )
+
+    # Read the delivery, count its hits, add to the figures, and the savepoint.
+    with django_assert_max_num_queries(5) as queries:
         client.get(f"/t/o/{token}/")
 
     statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
     assert "INSERT" not in statements
+    assert TrackingHit.objects.filter(delivery=delivery).count() == HITS_KEPT_PER_KIND
+    assert CampaignDayStats.objects.get(campaign=delivery.campaign).opens == 2
 
 
 def test_an_open_of_an_erased_contacts_delivery_shows_the_pixel_and_records_nothing(client):
