@@ -1,5 +1,7 @@
 """Two systems report the same events at the same moment: each is stored once, counted right.
 
+Likewise two opens of one message at once (a mail client and its image proxy).
+
 PostgreSQL only: it lets one transaction wait on another's uncommitted row, which is the
 race under test. The embedded SQLite runs one writer at a time, so the race cannot occur.
 """
@@ -12,7 +14,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections, transaction
 
-from campaigns.models import Event, Order
+from campaigns.models import CampaignDayStats, Delivery, Event, Order, TrackingHit
 from campaigns.services.events import (
     ContactRef,
     EventInput,
@@ -20,7 +22,8 @@ from campaigns.services.events import (
     events_record,
     orders_record,
 )
-from tests.factories import ContactFactory
+from campaigns.services.tracking import tracking_open
+from tests.factories import ContactFactory, DeliveryFactory
 
 # serialized_rollback: a transactional test's flush would otherwise recreate content types
 # through post_migrate, and the browser tests' restore of the migrated data would clash.
@@ -105,3 +108,33 @@ def test_an_order_racing_its_uncommitted_twin_is_stored_once():
     assert results["second"].unchanged == 1
     assert Order.objects.count() == 1
     assert Event.objects.filter(kind="order").count() == 1
+
+
+def test_two_first_opens_at_once_count_one_unique_and_one_human_open():
+    delivery = DeliveryFactory()
+    browser = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    results = {}
+
+    def second():
+        try:
+            results["second"] = tracking_open(
+                delivery_id=delivery.pk, ip="198.51.100.2", user_agent=browser
+            )
+        finally:
+            connections.close_all()
+
+    racer = threading.Thread(target=second)
+    with transaction.atomic():
+        results["first"] = tracking_open(
+            delivery_id=delivery.pk, ip="198.51.100.1", user_agent=browser
+        )
+        racer.start()
+        wait_until_a_session_waits_on_a_lock()
+    racer.join(timeout=30)
+
+    assert (results["first"], results["second"]) == (True, False)
+    stats = CampaignDayStats.objects.get(campaign=delivery.campaign)
+    assert (stats.opens, stats.unique_opens, stats.human_opens) == (2, 1, 1)
+    assert TrackingHit.objects.filter(delivery=delivery).count() == 2
+    assert Delivery.objects.get(pk=delivery.pk).human_opened_at is not None
+    assert Event.objects.filter(kind="email_open").count() == 1
