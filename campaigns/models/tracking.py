@@ -20,7 +20,7 @@ import uuid
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 # Hits stored per delivery and kind; a mail client reloading the pixel all day adds to the
@@ -108,9 +108,18 @@ def validate_pattern(value: str) -> None:
         ) from None
 
 
-def machine_rules_changed() -> None:
-    """Make every process reload the rules (at once where the cache is shared)."""
+def _new_rules_version() -> None:
     cache.set(RULES_VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def machine_rules_changed() -> None:
+    """Make every process reload the rules (at once where the cache is shared).
+
+    Now, for this transaction's own reads, and again once the change is committed: a
+    process that reloaded in between read the rules as they were before.
+    """
+    _new_rules_version()
+    transaction.on_commit(_new_rules_version)
 
 
 class MachineRule(models.Model):

@@ -31,6 +31,7 @@ from campaigns.services.privacy import (
     contact_export_data,
     tracking_hits_anonymise_old,
 )
+from campaigns.tasks import tracking_hits_anonymise
 from campaigns.tracking import delivery_token, link_token
 from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
 
@@ -522,3 +523,14 @@ def test_hits_past_their_retention_lose_address_and_user_agent(client, delivery,
     old, recent = TrackingHit.objects.order_by("at")
     assert (old.ip, old.user_agent, old.classification) == (None, "", "human")
     assert (recent.ip, recent.user_agent) == (HOME_IP, FIREFOX)
+
+
+def test_the_nightly_task_blanks_hits_past_their_retention(client, delivery, settings):
+    open_pixel(client, delivery, after=3600, user_agent=FIREFOX)
+
+    with time_machine.travel(SENT + dt.timedelta(days=120), tick=False):
+        tracking_hits_anonymise.delay()
+
+    assert TrackingHit.objects.get().ip is None
+    entry = settings.CELERY_BEAT_SCHEDULE["tracking-hits-anonymise"]
+    assert entry["task"] == tracking_hits_anonymise.name
