@@ -16,10 +16,10 @@ from .viewsets.campaigns import CampaignViewSet
 from .viewsets.contacts import ContactViewSet
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
-from .viewsets.machine_rules import MachineRuleViewSet
 from .viewsets.segments import SegmentViewSet
 from .viewsets.suppressions import SuppressionViewSet
 from .viewsets.sync import SyncStateViewSet
+from .viewsets.tracking import MachineRuleViewSet, TrackingHitViewSet
 
 AUDIENCE_VIEWSETS = [
     AccountViewSet,
@@ -31,6 +31,7 @@ AUDIENCE_VIEWSETS = [
     MachineRuleViewSet,
     EventViewSet,
     OrderViewSet,
+    TrackingHitViewSet,
     GroupPriceViewSet,
     ImportJobViewSet,
     SyncStateViewSet,

@@ -384,6 +384,28 @@ def test_campaign_managers_see_the_rules(client, campaign_manager):
     assert "Gmail image proxy" in response.content.decode()
 
 
+def test_campaign_managers_see_each_hit_with_its_classification(client, campaign_manager, delivery):
+    open_pixel(client, delivery, after=30, user_agent=APPLE_MPP, ip="172.225.1.1")
+    hit = TrackingHit.objects.get()
+    client.force_login(campaign_manager)
+
+    listing = client.get(reverse("trackinghit:index"))
+    page = client.get(reverse("trackinghit:inspect", args=[hit.pk]))
+
+    assert listing.status_code == page.status_code == 200
+    assert "Apple Mail Privacy Protection" in listing.content.decode()
+    assert "172.225.1.1" in page.content.decode()
+
+
+def test_other_groups_do_not_see_the_hits(client, make_user, delivery):
+    open_pixel(client, delivery, after=3600, user_agent=FIREFOX)
+    client.force_login(make_user("Editors"))
+
+    response = client.get(reverse("trackinghit:index"))
+
+    assert response.status_code in (302, 403)
+
+
 # --- the figures agree with the raw hits -----------------------------------------------------
 
 AGENTS = [

@@ -1,13 +1,18 @@
-"""The machine rules in the admin: which opens and clicks are a machine's, edited as data."""
+"""Opens and clicks in the admin: the hits as recorded (read-only), and the machine rules.
+
+The rules say which hits are a machine's and are edited as data by campaign managers; the
+hits show what the rules made of each open and click.
+"""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, StatusTagColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from campaigns.models import MachineRule
+from campaigns.models import MachineRule, TrackingHit
+from core.viewsets import ReadOnlyViewSet
 
 
 def _conditions(rule: MachineRule) -> str:
@@ -58,3 +63,36 @@ class MachineRuleViewSet(ModelViewSet):
             FieldPanel("source"),
         ]
     )
+
+
+class TrackingHitViewSet(ReadOnlyViewSet):
+    """Each open and click with its classification; facts, so nothing here changes them."""
+
+    model = TrackingHit
+    icon = "view"
+    menu_label = _("Opens and clicks")
+    url_prefix = "tracking-hits"
+    list_filter = ["kind", "classification"]
+    list_display = [
+        DateColumn("at", label=_("When"), sort_key="at"),
+        Column("kind", label=_("What"), accessor="get_kind_display"),
+        StatusTagColumn(
+            "classification", label=_("Classified as"), accessor="get_classification_display"
+        ),
+        Column("seconds_after_send", label=_("Seconds after sending")),
+        Column("campaign", label=_("Campaign"), accessor=lambda hit: hit.delivery.campaign),
+        Column("user_agent", label=_("User agent")),
+    ]
+    inspect_view_fields = [
+        "delivery",
+        "kind",
+        "at",
+        "classification",
+        "seconds_after_send",
+        "ip",
+        "user_agent",
+        "url",
+    ]
+
+    def get_queryset(self, request):
+        return TrackingHit.objects.select_related("delivery__campaign").order_by("-at", "-pk")
