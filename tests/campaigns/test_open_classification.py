@@ -10,6 +10,7 @@ import ipaddress
 import random
 import re
 from collections import Counter, defaultdict
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -19,13 +20,16 @@ from django.utils import timezone
 from campaigns.measurement.machines import CompiledRule, classify
 from campaigns.models import (
     CampaignDayStats,
+    CampaignStatus,
     Delivery,
     Event,
     EventKind,
     MachineRule,
+    OrderCredit,
     TrackingHit,
     is_human,
 )
+from campaigns.services.events import ContactRef, OrderInput, orders_record
 from campaigns.services.privacy import (
     contact_erase,
     contact_export_data,
@@ -240,6 +244,33 @@ def test_the_clients_address_behind_a_trusted_proxy_is_classified(client, delive
 
     hit = TrackingHit.objects.get()
     assert (hit.ip, hit.classification) == ("17.58.63.1", "apple_mpp")
+
+
+@pytest.mark.parametrize(("user_agent", "credited"), [(SCRIPT, False), (FIREFOX, True)])
+def test_only_a_persons_click_through_the_link_earns_the_order_that_follows(
+    client, delivery, user_agent, credited
+):
+    delivery.campaign.status = CampaignStatus.DONE
+    delivery.campaign.dispatched_at = SENT
+    delivery.campaign.save()
+    click(client, delivery, after=3600, user_agent=user_agent)
+
+    with time_machine.travel(SENT + dt.timedelta(days=1), tick=False):
+        orders_record(
+            source="erp",
+            items=[
+                OrderInput(
+                    order_number="E-1",
+                    ordered_at=SENT + dt.timedelta(days=1),
+                    currency="EUR",
+                    contact=ContactRef(email=delivery.contact.email),
+                    revenue=Decimal("100.00"),
+                )
+            ],
+        )
+
+    attributed = OrderCredit.objects.filter(campaign=delivery.campaign, kind="attributed")
+    assert attributed.exists() is credited
 
 
 # --- the rules -------------------------------------------------------------------------------
