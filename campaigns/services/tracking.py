@@ -80,7 +80,7 @@ def _recipient(delivery_id: int, *, lock: bool = False) -> _Recipient:
     deliveries = Delivery.objects.filter(pk=delivery_id)
     if lock:
         deliveries = deliveries.select_for_update(of=("self",))
-    row = deliveries.values_list(
+    row = deliveries.values(
         "campaign_id",
         "contact_id",
         "contact__email",
@@ -97,26 +97,22 @@ def _recipient(delivery_id: int, *, lock: bool = False) -> _Recipient:
     ).first()
     if row is None:
         raise Delivery.DoesNotExist(f"No delivery {delivery_id}.")
-    (campaign_id, contact_id, email, state, channel, variant_key, arm, sent_at, updated_at) = row[
-        :9
-    ]
-    opened_at, human_opened_at, clicked_at, human_clicked_at = row[9:]
-    in_doubt = state == DeliveryState.IN_DOUBT
+    in_doubt = row["state"] == DeliveryState.IN_DOUBT
     return _Recipient(
-        delivery_id,
-        campaign_id,
-        contact_id,
-        email or "",
-        in_doubt,
-        channel,
-        variant_key,
-        arm,
+        delivery_id=delivery_id,
+        campaign_id=row["campaign_id"],
+        contact_id=row["contact_id"],
+        email=row["contact__email"] or "",
+        in_doubt=in_doubt,
+        channel=row["channel"],
+        variant_key=row["variant_key"],
+        arm=row["arm"],
         # A message in doubt was handed over when it was marked so (see ``_arrived``).
-        sent_at if sent_at is not None or not in_doubt else updated_at,
-        opened_at is not None,
-        human_opened_at is not None,
-        clicked_at is not None,
-        human_clicked_at is not None,
+        sent_at=row["updated_at"] if in_doubt and row["sent_at"] is None else row["sent_at"],
+        opened=row["opened_at"] is not None,
+        human_opened=row["human_opened_at"] is not None,
+        clicked=row["clicked_at"] is not None,
+        human_clicked=row["human_clicked_at"] is not None,
     )
 
 
