@@ -37,10 +37,12 @@ from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
 from .results import CampaignDayStats, CreditKind, DeliveryStateCount, OrderCredit
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
+from .surveys import SCORES, Survey, SurveyKind
 from .sync import SyncState
 
 __all__ = [
     "ARM_LABELS",
+    "SCORES",
     "Account",
     "AttributionBasis",
     "AttributionScope",
@@ -81,6 +83,8 @@ __all__ = [
     "SnapshotMember",
     "Suppression",
     "SuppressionReason",
+    "Survey",
+    "SurveyKind",
     "SyncState",
     "WinnerMetric",
     "email_hash",
