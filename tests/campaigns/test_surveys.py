@@ -8,11 +8,15 @@ import re
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from campaigns.measurement.surveys import survey_results
-from campaigns.models import Event, EventKind, Survey
+from campaigns.models import Contact, Event, EventKind, Survey
 from campaigns.personalisation import VariantResolver, variant_key
+from campaigns.segment_evaluator import evaluate_rules, load_contact_facts
+from campaigns.segments import clean_rules, compile_rules, field_catalogue
 from campaigns.services.surveys import COMMENT_MAX_LENGTH, survey_answer_record
 from campaigns.tracking import (
     delivery_token,
@@ -424,3 +428,73 @@ def test_campaign_managers_create_surveys_in_the_admin(client, campaign_manager)
 
     assert response.status_code == 302
     assert Survey.objects.get().kind == "csat"
+
+
+# --- the segment condition -------------------------------------------------------------------
+
+DETRACTORS = {
+    "op": "and",
+    "rules": [
+        {
+            "field": "survey_answer",
+            "operator": "has",
+            "value": {"kind": "nps", "min_score": 0, "max_score": 6, "within_days": 90},
+        }
+    ],
+}
+
+
+def test_the_survey_answer_condition_selects_recent_detractors(survey):
+    csat = make_survey("csat")
+    with time_machine.travel(NOON - datetime.timedelta(days=100), tick=False):
+        long_ago = ContactFactory()
+        survey_answer_record(survey=survey, contact=long_ago, score=2)
+    with time_machine.travel(NOON - datetime.timedelta(days=10), tick=False):
+        detractor, passive, unhappy_csat = ContactFactory.create_batch(3)
+        survey_answer_record(survey=survey, contact=detractor, score=6)
+        survey_answer_record(survey=survey, contact=passive, score=7)
+        survey_answer_record(survey=csat, contact=unhappy_csat, score=1)
+    ContactFactory()  # never answered
+
+    selected = Contact.objects.filter(compile_rules(DETRACTORS, now=NOON))
+    evaluated = [
+        facts.pk for facts in load_contact_facts() if evaluate_rules(DETRACTORS, facts, now=NOON)
+    ]
+
+    assert list(selected) == [detractor]
+    assert evaluated == [detractor.pk]
+
+
+def test_a_detractor_who_changed_their_mind_leaves_the_segment(client, delivery, survey):
+    client.get(answer_path(delivery, survey, 3))
+    client.get(answer_path(delivery, survey, 9))
+
+    selected = Contact.objects.filter(compile_rules(DETRACTORS, now=timezone.now()))
+
+    assert not selected.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"kind": "csat", "min_score": 0, "max_score": 2}, "csat scores run from 1 to 5"),
+        ({"kind": "nps", "min_score": 7, "max_score": 6}, "must not be below min_score"),
+        ({"kind": "sus", "min_score": 0, "max_score": 6}, "'sus' is not one of nps, csat, ces"),
+        ({"kind": "nps", "min_score": 0}, "max_score: is required"),
+        ({"kind": "nps", "min_score": 0, "max_score": 6, "survey": 999}, "no survey 999"),
+    ],
+)
+def test_a_bad_survey_answer_condition_is_refused_with_its_place(value, message):
+    rules = {"op": "and", "rules": [{"field": "survey_answer", "operator": "has", "value": value}]}
+
+    with pytest.raises(ValidationError) as error:
+        clean_rules(rules)
+
+    assert message in str(error.value)
+
+
+def test_the_rule_editor_offers_the_survey_answer_condition():
+    fields = {field["name"]: field for field in field_catalogue()}
+
+    assert fields["survey_answer"]["widget"] == "survey"
+    assert [value for value, _label in fields["survey_answer"]["choices"]] == ["nps", "csat", "ces"]
