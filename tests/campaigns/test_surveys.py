@@ -92,9 +92,10 @@ def test_nps_is_percent_promoters_minus_percent_detractors(survey):
 
     score = survey_results(survey).overall.score
 
+    # Interval: 30 +- 1.96 * sqrt((0.5 + 0.2 - 0.3**2) / 10) * 100 = 30 +- 48.41.
     assert score.answers == 10
     assert score.value == pytest.approx(30.0)
-    assert score.low < 30.0 < score.high
+    assert (score.low, score.high) == pytest.approx((-18.41, 78.41), abs=0.01)
 
 
 def test_csat_is_the_share_of_fours_and_fives():
@@ -104,18 +105,23 @@ def test_csat_is_the_share_of_fours_and_fives():
     results = survey_results(survey)
 
     assert results.overall.counts == {1: 1, 2: 0, 3: 1, 4: 2, 5: 1}
+    # Wilson interval of 3 of 5 at 95 %: 23.07 % to 88.24 %.
     assert results.overall.score.value == pytest.approx(60.0)
-    assert results.overall.score.low < 60.0 < results.overall.score.high
+    assert (results.overall.score.low, results.overall.score.high) == pytest.approx(
+        (23.07, 88.24), abs=0.01
+    )
 
 
 def test_ces_is_the_mean_effort():
     survey = make_survey("ces")
-    answer_all(survey, [2, 3, 7, 4])
+    answer_all(survey, [2, 2, 3, 3, 5])
 
     score = survey_results(survey).overall.score
 
-    assert score.value == pytest.approx(4.0)
-    assert score.answers == 4
+    # Mean 3, standard deviation sqrt(6 / 4), t(0.975, 4) = 2.776: 3 +- 1.52.
+    assert score.value == pytest.approx(3.0)
+    assert (score.low, score.high) == pytest.approx((1.48, 4.52), abs=0.01)
+    assert score.answers == 5
 
 
 def test_results_by_role_count_each_role_apart(survey):
@@ -260,6 +266,16 @@ def test_an_inactive_survey_takes_no_answer(client, delivery):
 
     assert response.status_code == 200
     assert "Diese Umfrage ist beendet" in response.content.decode()
+    assert not Event.objects.exists()
+
+
+def test_the_link_of_an_erased_contact_records_nothing(client, survey):
+    erased = DeliveryFactory(contact=None)
+
+    response = client.get(answer_path(erased, survey, 9))
+
+    assert response.status_code == 200
+    assert "Ihre Daten sind bereits entfernt" in response.content.decode()
     assert not Event.objects.exists()
 
 
