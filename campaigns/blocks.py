@@ -80,6 +80,16 @@ class PersonalProductsBlock(blocks.StructBlock):
         label = _("Personal products")
 
 
+class SurveyBlock(blocks.StructBlock):
+    """A survey question whose score buttons answer with one click."""
+
+    survey = SnippetChooserBlock("campaigns.Survey")
+
+    class Meta:
+        icon = "pick"
+        label = _("Survey")
+
+
 class NewsletterBody(blocks.StreamBlock):
     hero = HeroBlock()
     text = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label=_("Text"))
@@ -87,3 +97,4 @@ class NewsletterBody(blocks.StreamBlock):
     message = MessageSlotBlock()
     cta = CallToActionBlock()
     personal_products = PersonalProductsBlock()
+    survey = SurveyBlock()

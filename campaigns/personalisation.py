@@ -35,7 +35,7 @@ from .models import (
     CampaignContent,
     Contact,
 )
-from .tracking import tracking_for
+from .tracking import survey_answer_urls, tracking_for
 
 if TYPE_CHECKING:  # for annotations only: content is read through content.selectors
     from content.models import AudienceMessage, Product
@@ -297,6 +297,20 @@ class VariantResolver:
             elif block.block_type == "personal_products":
                 blocks.append(
                     contract.PersonalProductsBlock(heading=value["heading"], source=value["source"])
+                )
+            elif block.block_type == "survey":
+                survey = value["survey"]
+                if survey is None or not survey.active:
+                    name = f' "{survey.name}"' if survey is not None else ""
+                    missing.append(Missing(label, f"the survey{name} is not active"))
+                    continue
+                blocks.append(
+                    contract.SurveyBlock(
+                        question=survey.text("question", locale),
+                        answers=survey_answer_urls(self.campaign.pk, survey.pk, survey.scores),
+                        low_label=survey.text("low_label", locale),
+                        high_label=survey.text("high_label", locale),
+                    )
                 )
         variant = contract.Variant(
             key=key,

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, When
+from django.db.models.fields.json import KeyTextTransform
 
 from content.selectors import category_nodes, product_category_links
 
@@ -25,6 +26,9 @@ class EventFact:
     occurred_at: dt.datetime
     sku: str = ""
     category_id: int | None = None
+    value: Decimal | None = None
+    survey_kind: str = ""  # survey answers: the survey's kind and id, from the event's data
+    survey: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,35 @@ def load_contact_facts(contacts: QuerySet[Contact] | None = None) -> list[Contac
     ):
         facts[pk] = ContactFacts(pk, role, phase, language, consent, accounts.get(account_id))
     events = Event.objects.filter(contact_id__in=contacts.values("pk")).order_by()
-    for contact_id, kind, at, sku, category_id in events.values_list(
-        "contact_id", "kind", "occurred_at", "sku", "category_id"
+    survey_kind = Case(
+        When(kind=EventKind.SURVEY_ANSWER, then=KeyTextTransform("kind", "data")), default=None
+    )
+    survey = Case(
+        When(kind=EventKind.SURVEY_ANSWER, then=KeyTextTransform("survey", "data")), default=None
+    )
+    for contact_id, kind, at, sku, category_id, value, of_kind, survey_id in events.annotate(
+        survey_kind=survey_kind, survey_id=survey
+    ).values_list(
+        "contact_id",
+        "kind",
+        "occurred_at",
+        "sku",
+        "category_id",
+        "value",
+        "survey_kind",
+        "survey_id",
     ):
-        facts[contact_id].events.append(EventFact(kind, at, sku, category_id))
+        facts[contact_id].events.append(
+            EventFact(
+                kind,
+                at,
+                sku,
+                category_id,
+                value,
+                of_kind or "",
+                int(survey_id) if survey_id else None,
+            )
+        )
     skus: dict[int, set[str]] = {}
     lines = OrderLine.objects.filter(order__contact_id__in=contacts.values("pk")).order_by()
     for order_id, sku in lines.values_list("order_id", "sku"):
@@ -222,5 +251,18 @@ def _evaluate_condition(
             and event.sku not in bought
             for event in contact.events
         )
+
+    if name == "survey_answer":
+        start = window_start(value.get("within_days"))
+        found = any(
+            event.kind == EventKind.SURVEY_ANSWER
+            and in_window(event.occurred_at, start)
+            and event.survey_kind == value["kind"]
+            and value.get("survey", event.survey) == event.survey
+            and event.value is not None
+            and value["min_score"] <= event.value <= value["max_score"]
+            for event in contact.events
+        )
+        return found if operator == "has" else not found
 
     raise AssertionError(f"no evaluator for field {name!r}")  # clean_rules() refused it

@@ -17,6 +17,9 @@ from channels.base import RECIPIENT_TOKEN, Tracking
 
 DELIVERY_SALT = "hub.delivery"
 CLICK_SALT = "hub.click"
+SURVEY_SALT = "hub.survey"
+SURVEY_CONTACT_SALT = "hub.survey.contact"
+MAIL_SURVEY_SALT = "hub.survey.mail"
 # Stands for the link token while the click URL's pattern is reversed once per campaign.
 _LINK_TOKEN = "__HUB_LINK_TOKEN__"  # noqa: S105 (a placeholder, not a secret)
 
@@ -50,6 +53,65 @@ def link_from_token(token: str) -> tuple[int, str]:
         return int(campaign_id), url
     except (TypeError, ValueError) as exc:
         raise signing.BadSignature("Not a link token.") from exc
+
+
+def _unsign_int(salt: str, token: str) -> int:
+    value = signing.Signer(salt=salt).unsign(token)
+    try:
+        return int(value)
+    except ValueError as exc:  # only with the secret key could anyone sign something else
+        raise signing.BadSignature("Not a token of this kind.") from exc
+
+
+def survey_token(survey_id: int) -> str:
+    """The signed token of a survey's public page (``/s/<token>/``)."""
+    return signing.Signer(salt=SURVEY_SALT).sign(str(int(survey_id)))
+
+
+def survey_id_from_token(token: str) -> int:
+    """The survey id of a survey token; raises BadSignature if it is forged or altered."""
+    return _unsign_int(SURVEY_SALT, token)
+
+
+def survey_contact_token(contact_id: int) -> str:
+    """The signed token that ties an answer given by link to a contact (``?c=<token>``)."""
+    return signing.Signer(salt=SURVEY_CONTACT_SALT).sign(str(int(contact_id)))
+
+
+def contact_id_from_survey_token(token: str) -> int:
+    """The contact id of a survey contact token; raises BadSignature if forged or altered."""
+    return _unsign_int(SURVEY_CONTACT_SALT, token)
+
+
+def mail_survey_token(campaign_id: int, survey_id: int) -> str:
+    """The signed token of a survey in a campaign's messages: its answers count for that
+    campaign, and a recipient of another campaign cannot answer it in this one's name."""
+    return signing.Signer(salt=MAIL_SURVEY_SALT).sign(f"{int(campaign_id)}.{int(survey_id)}")
+
+
+def mail_survey_from_token(token: str) -> tuple[int, int]:
+    """The campaign id and survey id of a mail survey token; BadSignature if forged."""
+    value = signing.Signer(salt=MAIL_SURVEY_SALT).unsign(token)
+    campaign_id, _dot, survey_id = value.partition(".")
+    try:
+        return int(campaign_id), int(survey_id)
+    except ValueError as exc:
+        raise signing.BadSignature("Not a survey token.") from exc
+
+
+def survey_answer_urls(
+    campaign_id: int, survey_id: int, scores: range
+) -> tuple[tuple[int, str], ...]:
+    """Each score's one-click answer URL in a campaign's messages, with ``RECIPIENT_TOKEN``."""
+    survey = mail_survey_token(campaign_id, survey_id)
+    return tuple((score, _absolute("survey", survey=survey, score=str(score))) for score in scores)
+
+
+def survey_link(survey_id: int, contact_id: int | None = None) -> str:
+    """The absolute URL of a survey's public page; personal (tied to the contact) with one."""
+    path = reverse("surveys:page", kwargs={"token": survey_token(survey_id)})
+    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+    return f"{url}?c={survey_contact_token(contact_id)}" if contact_id is not None else url
 
 
 def personalise_url(url: str, token: str) -> str:

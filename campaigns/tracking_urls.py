@@ -5,7 +5,7 @@ Short paths on purpose: they appear once per link in every message sent.
 
 from django.urls import path
 
-from . import tracking_views
+from . import survey_views, tracking_views
 
 app_name = "tracking"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("c/<str:token>/<str:link>/", tracking_views.click, name="click"),
     path("u/<str:token>/", tracking_views.unsubscribe, name="unsubscribe"),
     path("p/<str:token>/", tracking_views.preferences, name="preferences"),
+    path("s/<str:token>/<str:survey>/<int:score>/", survey_views.mail_answer, name="survey"),
 ]

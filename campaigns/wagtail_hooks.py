@@ -18,6 +18,7 @@ from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
 from .viewsets.segments import SegmentViewSet
 from .viewsets.suppressions import SuppressionViewSet
+from .viewsets.surveys import SurveyViewSet
 from .viewsets.sync import SyncStateViewSet
 from .viewsets.tracking import MachineRuleViewSet, TrackingHitViewSet
 
@@ -52,6 +53,7 @@ def register_audience_viewsets():
 
 
 register_snippet(CampaignViewSet)
+register_snippet(SurveyViewSet)
 
 
 @hooks.register("register_log_actions")

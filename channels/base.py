@@ -121,9 +121,23 @@ class PersonalProductsBlock:
     source: Literal["viewed", "recommended"]
 
 
+@dataclass(frozen=True)
+class SurveyBlock:
+    """A survey question: one link per score, each answering with one click.
+
+    ``answers`` holds each score with its answer URL, which carries ``RECIPIENT_TOKEN``
+    like the unsubscribe URL does (the URL is the answer: it is not a link to track).
+    """
+
+    question: str
+    answers: tuple[tuple[int, str], ...]
+    low_label: str = ""
+    high_label: str = ""
+
+
 Block = (
     HeroBlock | TextBlock | ProductGridBlock | MessageBlock | CallToActionBlock
-    | PersonalProductsBlock
+    | PersonalProductsBlock | SurveyBlock
 )  # fmt: skip
 
 

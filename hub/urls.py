@@ -29,6 +29,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("consent/", include(consent_urls)),
     path("t/", include("campaigns.tracking_urls")),
+    path("s/", include("campaigns.survey_urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 

@@ -37,6 +37,7 @@ from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
 from .results import CampaignDayStats, CreditKind, DeliveryStateCount, OrderCredit
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
+from .surveys import SCORES, Survey, SurveyKind
 from .sync import SyncState
 from .tracking import (
     HUMAN_CLASSES,
@@ -51,6 +52,7 @@ from .tracking import (
 __all__ = [
     "ARM_LABELS",
     "HUMAN_CLASSES",
+    "SCORES",
     "Account",
     "AttributionBasis",
     "AttributionScope",
@@ -95,6 +97,8 @@ __all__ = [
     "SnapshotMember",
     "Suppression",
     "SuppressionReason",
+    "Survey",
+    "SurveyKind",
     "SyncState",
     "TrackingHit",
     "WinnerMetric",

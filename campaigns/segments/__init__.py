@@ -35,6 +35,11 @@ Conditions (``D`` days are counted back from ``now``; a window includes its star
   (in the window) and the contact placed no order at or after that moment.
 - ``viewed_not_bought``: ``is`` with ``{"within_days", "sku", "category"}``: a product
   viewed in the window that no order of the contact placed since the window's start contains.
+- ``survey_answer``: ``has`` / ``has_not`` with ``{"kind" (nps, csat, ces), "min_score",
+  "max_score", "within_days", "survey"}``: an answer to a survey of that kind (or that
+  survey) with a score in [min_score, max_score], e.g. NPS detractors are ``{"kind": "nps",
+  "min_score": 0, "max_score": 6, "within_days": 90}``. A changed answer counts with its
+  latest score and time.
 
 The package: ``parsing`` (plain JSON, the editor's parser), ``values`` (value cleaners),
 ``conditions`` (one ``Q`` per condition), ``fields`` (the allow-list), ``cleaning``

@@ -123,3 +123,18 @@ def _viewed_not_bought(value: dict, ctx: CompileContext) -> Q:
         order__contact=OuterRef("contact_id"), order__ordered_at__gte=since, sku=OuterRef("sku")
     )
     return Q(Exists(views.filter(contact=OuterRef("pk")).filter(~Exists(bought))))
+
+
+def _survey_answer(value: dict, ctx: CompileContext) -> Q:
+    answers = Event.objects.filter(
+        contact=OuterRef("pk"),
+        kind=EventKind.SURVEY_ANSWER,
+        value__gte=value["min_score"],
+        value__lte=value["max_score"],
+        data__kind=value["kind"],
+    )
+    if "within_days" in value:
+        answers = answers.filter(occurred_at__gte=ctx.since(value["within_days"]))
+    if "survey" in value:
+        answers = answers.filter(data__survey=value["survey"])
+    return Q(Exists(answers))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from content.taxonomy import BuyingRole, JourneyPhase
 
-from ..models import ConsentState, EventKind, SizeClass
+from ..models import ConsentState, EventKind, SizeClass, SurveyKind
 from .conditions import (
     CompileContext,
     _account_q,
@@ -22,6 +22,7 @@ from .conditions import (
     _choice_q,
     _event_has,
     _orders_since,
+    _survey_answer,
     _viewed_not_bought,
 )
 from .values import (
@@ -29,6 +30,7 @@ from .values import (
     _category,
     _choices,
     _clean_event,
+    _clean_survey_answer,
     _date,
     _days,
     _object,
@@ -179,6 +181,19 @@ FIELDS: dict[str, FieldSpec] = {
             )
         },
         "viewed",
+    ),
+    "survey_answer": FieldSpec(
+        _("Survey answer"),
+        {
+            "has": Operator(_("has given"), _clean_survey_answer, _survey_answer),
+            "has_not": Operator(
+                _("has not given"),
+                _clean_survey_answer,
+                lambda value, ctx: ~_survey_answer(value, ctx),
+            ),
+        },
+        "survey",
+        tuple(SurveyKind.choices),
     ),
 }
 

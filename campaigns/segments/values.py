@@ -13,7 +13,7 @@ from django.conf import settings
 from content.selectors import category_exists
 from core.validators import DATE_WINDOW_HINT, in_date_window
 
-from ..models import EventKind
+from ..models import SCORES, EventKind, Survey, SurveyKind
 from .parsing import RuleError, _join
 
 MAX_DAYS = 36_500
@@ -116,6 +116,50 @@ def _clean_event(value: Any, path: str) -> dict:
         },
     )
     cleaned.setdefault("min_count", 1)
+    return cleaned
+
+
+def _survey_kind(value: Any, path: str) -> str:
+    if value not in SurveyKind.values:
+        raise RuleError(path, f"{value!r} is not one of {', '.join(SurveyKind.values)}")
+    return value
+
+
+def _survey(value: Any, path: str) -> int:
+    survey_id = _int(value, path, minimum=1)
+    if not Survey.objects.filter(pk=survey_id).exists():
+        raise RuleError(path, f"no survey {survey_id}")
+    return survey_id
+
+
+def _clean_survey_answer(value: Any, path: str) -> dict:
+    """``{"kind", "min_score", "max_score", "within_days", "survey"}``: an answer to a survey
+    of that kind (or that survey) with a score in [min_score, max_score]."""
+    score = lambda v, p: _int(v, p, minimum=0, maximum=10)  # noqa: E731
+    cleaned = _object(
+        value,
+        path,
+        {
+            "kind": (True, _survey_kind),
+            "min_score": (True, score),
+            "max_score": (True, score),
+            "within_days": (False, _days),
+            "survey": (False, _survey),
+        },
+    )
+    scale = SCORES[cleaned["kind"]]
+    for key in ("min_score", "max_score"):
+        if cleaned[key] not in scale:
+            raise RuleError(
+                _join(path, key),
+                f"{cleaned['kind']} scores run from {scale[0]} to {scale[-1]}",
+            )
+    if cleaned["min_score"] > cleaned["max_score"]:
+        raise RuleError(_join(path, "max_score"), "must not be below min_score")
+    if "survey" in cleaned:
+        kind = Survey.objects.filter(pk=cleaned["survey"]).values_list("kind", flat=True).get()
+        if kind != cleaned["kind"]:
+            raise RuleError(_join(path, "survey"), f"survey {cleaned['survey']} is not {kind}")
     return cleaned
 
 

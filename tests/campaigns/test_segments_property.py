@@ -44,6 +44,16 @@ order = st.fixed_dictionaries(
         "skus": st.sets(st.sampled_from(SKUS), max_size=2),
     }
 )
+SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5)}
+answer = st.sampled_from(sorted(SURVEY_SCALES)).flatmap(
+    lambda kind: st.fixed_dictionaries(
+        {
+            "kind": st.just(kind),
+            "score": st.integers(*SURVEY_SCALES[kind]),
+            "hours_ago": hours,
+        }
+    )
+)
 contact = st.fixed_dictionaries(
     {
         "role": st.sampled_from(["", *BuyingRole.values[:3]]),
@@ -53,6 +63,7 @@ contact = st.fixed_dictionaries(
         "account": st.sampled_from([None, 0, 1, 2]),
         "events": st.lists(event, max_size=4),
         "orders": st.lists(order, max_size=3),
+        "answers": st.lists(answer, max_size=2),
     }
 )
 
@@ -101,6 +112,12 @@ def aggregate(field, number):
     )
 
 
+score_range = st.sampled_from(sorted(SURVEY_SCALES)).flatmap(
+    lambda kind: st.tuples(
+        st.integers(*SURVEY_SCALES[kind]), st.integers(*SURVEY_SCALES[kind])
+    ).map(lambda pair: {"kind": kind, "min_score": min(pair), "max_score": max(pair)})
+)
+
 conditions = st.one_of(
     condition("role", st.sampled_from(["in", "not_in"]), some(BuyingRole.values[:3])),
     condition("phase", st.sampled_from(["in", "not_in"]), some(JourneyPhase.values[:3])),
@@ -134,6 +151,11 @@ conditions = st.one_of(
             optional("sku", st.sampled_from(SKUS)),
             optional("category", st.sampled_from(CATEGORIES)),
         ),
+    ),
+    condition(
+        "survey_answer",
+        st.sampled_from(["has", "has_not"]),
+        merged(score_range, optional("within_days", days)),
     ),
 )
 
@@ -186,6 +208,17 @@ def store(contacts: list[dict], categories: dict[str, int]) -> None:
                 source="test",
             )
             for item in data["events"]
+        )
+        Event.objects.bulk_create(
+            Event(
+                contact=person,
+                kind="survey_answer",
+                occurred_at=NOW - dt.timedelta(hours=item["hours_ago"]),
+                value=item["score"],
+                data={"survey": 1, "kind": item["kind"], "score": item["score"]},
+                source="test",
+            )
+            for item in data["answers"]
         )
         for number, item in enumerate(data["orders"]):
             placed = Order.objects.create(

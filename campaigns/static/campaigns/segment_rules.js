@@ -62,6 +62,8 @@
         return operator === "before" || operator === "after" ? today() : 30;
       case "viewed":
         return { within_days: 30 };
+      case "survey":
+        return { kind: "nps", min_score: 0, max_score: 6, within_days: 90 };
       default:
         return {};
     }
@@ -276,6 +278,20 @@
             input(condition.value, "category", "category (slug)", "text", changed),
           );
           break;
+        case "survey": {
+          const value = condition.value;
+          box.append(
+            select(field.choices, value.kind, (kind) => {
+              value.kind = kind;
+              changed();
+            }, "Survey kind"),
+            input(value, "min_score", "score from", "number", changed, { min: 0, max: 10, required: true }),
+            input(value, "max_score", "to", "number", changed, { min: 0, max: 10, required: true }),
+            input(value, "within_days", "in the last (days)", "number", changed, { min: 1 }),
+            input(value, "survey", "survey (id, optional)", "number", changed, { min: 1 }),
+          );
+          break;
+        }
         default:
           break;
       }

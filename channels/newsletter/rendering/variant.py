@@ -25,6 +25,7 @@ from channels.base import (
     ProductGridBlock,
     Recipient,
     RenderedVariant,
+    SurveyBlock,
     TextBlock,
     Variant,
 )
@@ -45,6 +46,7 @@ BLOCK_TEMPLATES: dict[type, str] = {
     MessageBlock: "blocks/message.html",
     CallToActionBlock: "blocks/call_to_action.html",
     PersonalProductsBlock: "blocks/personal_products.html",
+    SurveyBlock: "blocks/survey.html",
 }
 
 # The fixed texts of the layout, by language; any other locale gets the English ones.

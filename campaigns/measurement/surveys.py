@@ -1,0 +1,140 @@
+"""Survey results: the answers' counts per score and their score (NPS, CSAT or CES), by group.
+
+Answers are ``survey_answer`` events of source ``survey`` (one per contact, survey and
+campaign: ``campaigns.services.surveys``). They are few next to opens and clicks, so the
+results are read straight from the events, in one grouped query that the ``(kind,
+occurred_at)`` index narrows to survey answers in the window; the survey itself is a key
+of the event's data. Role and phase are the contact's when they answered (kept in the
+data), the segment is the campaign's target segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from django.db.models import Count
+from django.db.models.fields.json import KeyTextTransform
+from django.utils.translation import gettext_lazy as _
+
+from content.taxonomy import BuyingRole, JourneyPhase
+
+from ..models import Campaign, Event, EventKind, Survey, SurveyKind
+from ..services.surveys import SOURCE
+from .stats import Score, ces, csat, nps
+
+GroupBy = Literal["campaign", "segment", "role", "phase"]
+GROUPINGS: dict[str, str] = {
+    "campaign": "campaign_id",
+    "segment": "campaign__segment_id",
+    "role": "role",
+    "phase": "phase",
+}
+_LABELS: dict[str, str] = {"campaign": "campaign__name", "segment": "campaign__segment__name"}
+
+STATISTICS: dict[str, Callable[[Mapping[int, int]], Score]] = {
+    SurveyKind.NPS: nps,
+    SurveyKind.CSAT: csat,
+    SurveyKind.CES: ces,
+}
+
+
+@dataclass(frozen=True)
+class SurveyGroup:
+    """The answers of one group: ``key`` is a campaign or segment id, a role, a phase."""
+
+    key: int | str | None
+    label: str
+    counts: dict[int, int]  # every score of the scale, 0 where nobody chose it
+    score: Score
+
+    @property
+    def answers(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    survey: Survey
+    overall: SurveyGroup
+    groups: tuple[SurveyGroup, ...] = ()
+
+
+def survey_results(
+    survey: Survey,
+    *,
+    campaign: Campaign | None = None,
+    group_by: GroupBy | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> SurveyResults:
+    """The survey's answers (of ``campaign``, answered in ``[since, until)``), by group.
+
+    ``overall`` sums every group. Groups come in order of their key; answers without one
+    (given by link: no campaign; a contact without a role) form the group with key None.
+    """
+    if group_by is not None and group_by not in GROUPINGS:
+        raise ValueError(f"Cannot group by {group_by!r}; use one of {sorted(GROUPINGS)}.")
+    answers = Event.objects.filter(
+        kind=EventKind.SURVEY_ANSWER, source=SOURCE, data__survey=survey.pk
+    )
+    if campaign is not None:
+        answers = answers.filter(campaign=campaign)
+    if since is not None:
+        answers = answers.filter(occurred_at__gte=since)
+    if until is not None:
+        answers = answers.filter(occurred_at__lt=until)
+    columns = ["value"]
+    if group_by in ("role", "phase"):
+        answers = answers.annotate(**{group_by: KeyTextTransform(group_by, "data")})
+    if group_by is not None:
+        columns = [GROUPINGS[group_by], _LABELS.get(group_by, GROUPINGS[group_by]), "value"]
+    rows = answers.order_by().values(*dict.fromkeys(columns)).annotate(answers=Count("pk"))
+
+    by_group: dict[int | str | None, dict[int, int]] = {}
+    labels: dict[int | str | None, str] = {}
+    for row in rows:
+        key = row[GROUPINGS[group_by]] if group_by is not None else None
+        if key == "":
+            key = None
+        counts = by_group.setdefault(key, dict.fromkeys(survey.scores, 0))
+        counts[int(row["value"])] = counts.get(int(row["value"]), 0) + row["answers"]
+        if group_by is not None:
+            labels[key] = _label(group_by, row[_LABELS.get(group_by, GROUPINGS[group_by])])
+    statistic = STATISTICS[survey.kind]
+    groups = (
+        ()
+        if group_by is None
+        else tuple(
+            SurveyGroup(key, labels.get(key, ""), counts, statistic(counts))
+            for key, counts in sorted(by_group.items(), key=lambda item: _order(item[0]))
+        )
+    )
+    total = dict.fromkeys(survey.scores, 0)
+    for counts in by_group.values():
+        for score, count in counts.items():
+            total[score] = total.get(score, 0) + count
+    overall = SurveyGroup(None, str(_("All answers")), total, statistic(total))
+    return SurveyResults(survey, overall, groups)
+
+
+def _order(key: int | str | None) -> tuple[int, str]:
+    return (1, "") if key is None else (0, f"{key:>12}" if isinstance(key, int) else key)
+
+
+def _label(group_by: str, value: object) -> str:
+    if value in (None, ""):
+        return str(
+            {
+                "campaign": _("Without campaign (by link)"),
+                "segment": _("Without segment"),
+                "role": _("No role"),
+                "phase": _("No phase"),
+            }[group_by]
+        )
+    if group_by in ("role", "phase"):
+        choices = dict((BuyingRole if group_by == "role" else JourneyPhase).choices)
+        return str(choices.get(value, value))
+    return str(value)

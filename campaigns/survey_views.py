@@ -1,0 +1,179 @@
+"""Public survey pages, without login: one-click answers from a newsletter, and by link.
+
+A newsletter's survey block links each score to ``/t/s/<delivery token>/<survey token>/
+<score>/``: the delivery token names the recipient, the survey token (signed with the
+campaign) the survey, so neither the person nor the campaign can be chosen by whoever
+holds the link. The public page of a survey, ``/s/<survey token>/?c=<contact token>``, asks
+the same question outside a campaign; it takes answers only with a signed contact token.
+Answers without a person are not accepted: nobody could tell one person answering a
+hundred times from a hundred people, and an answer nobody gave cannot feed a segment.
+
+A GET of an answer link records the score, as one-click surveys do (the person has already
+answered by choosing the link). Mail scanners that fetch every link of a message would
+answer for the person: their fetches are recorded like a click (a later score replaces an
+earlier one, see ``campaigns.services.surveys``), which the data's ``changes`` count makes
+visible. The follow-up comment is an ordinary form with CSRF; posting it records the score
+of its URL again, so an answer stands even if the GET never reached the hub.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core import signing
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods
+
+from campaigns.models import Contact, Survey
+from campaigns.services.surveys import COMMENT_MAX_LENGTH, SurveyClosed, survey_answer_record
+from campaigns.tracking import (
+    contact_id_from_survey_token,
+    mail_survey_from_token,
+    survey_id_from_token,
+)
+from campaigns.tracking_views import _delivery, _friendly_not_found, _language
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        max_length=COMMENT_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+def _survey(survey_id: int) -> Survey:
+    survey = Survey.objects.filter(pk=survey_id).first()
+    if survey is None:
+        raise Http404("Not a valid link.")
+    return survey
+
+
+def _page(request, template: str, context: dict, lang: str, status: int = 200) -> HttpResponse:
+    with translation.override(lang):
+        return render(
+            request, f"campaigns/surveys/{template}", {"lang": lang, **context}, status=status
+        )
+
+
+def _texts(survey: Survey, lang: str) -> dict[str, str]:
+    return {
+        name: survey.text(name, lang)
+        for name in ("question", "low_label", "high_label", "follow_up", "thanks")
+    }
+
+
+def _answer(
+    request,
+    *,
+    survey: Survey,
+    contact: Contact | None,
+    score: int,
+    campaign_id: int | None,
+    channel: str,
+) -> HttpResponse:
+    """Record ``score`` (GET) or the score and a comment (POST); show the follow-up page."""
+    lang = _language(contact)
+    if contact is None:
+        with translation.override(lang):
+            return render(request, "campaigns/tracking/removed.html", {"lang": lang})
+    if score not in survey.scores:
+        raise Http404("Not a valid link.")
+    context = {"survey": survey, "score": score, "texts": _texts(survey, lang)}
+    form = CommentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not form.is_valid():
+        return _page(request, "answer.html", {**context, "form": form}, lang)
+    comment = form.cleaned_data["comment"].strip() if form.is_bound else None
+    try:
+        survey_answer_record(
+            survey=survey,
+            contact=contact,
+            score=score,
+            campaign_id=campaign_id,
+            channel=channel,
+            comment=comment,
+        )
+    except SurveyClosed:
+        return _page(request, "closed.html", context, lang)
+    return _page(
+        request,
+        "answer.html",
+        {**context, "form": CommentForm(), "commented": form.is_bound},
+        lang,
+    )
+
+
+# One-click answers from a newsletter: the form on the page posts back to the same URL, so
+# the view takes both methods and checks CSRF (a GET is never checked).
+@never_cache
+@_friendly_not_found
+@ensure_csrf_cookie
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def mail_answer(request, token: str, survey: str, score: int):
+    delivery = _delivery(token)
+    try:
+        campaign_id, survey_id = mail_survey_from_token(survey)
+    except signing.BadSignature as exc:
+        raise Http404("Not a valid link.") from exc
+    # A genuine survey link of another campaign does not answer in this delivery's name.
+    if campaign_id != delivery.campaign_id:
+        raise Http404("Not a valid link.")
+    return _answer(
+        request,
+        survey=_survey(survey_id),
+        contact=delivery.contact,
+        score=score,
+        campaign_id=campaign_id,
+        channel="newsletter",
+    )
+
+
+# --- by link -----------------------------------------------------------------------------
+
+
+def _link_survey_and_contact(request, token: str) -> tuple[Survey, Contact, str]:
+    try:
+        survey_id = survey_id_from_token(token)
+        contact_token = request.GET.get("c", "")
+        contact_id = contact_id_from_survey_token(contact_token)
+    except signing.BadSignature as exc:
+        raise Http404("Not a valid link.") from exc
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:
+        raise Http404("Not a valid link.")
+    return _survey(survey_id), contact, contact_token
+
+
+@never_cache
+@_friendly_not_found
+@require_GET
+def page(request, token: str):
+    survey, contact, contact_token = _link_survey_and_contact(request, token)
+    lang = _language(contact)
+    context = {"survey": survey, "texts": _texts(survey, lang)}
+    if not survey.active:
+        return _page(request, "closed.html", context, lang)
+    answer_urls = [
+        (
+            score,
+            reverse("surveys:answer", kwargs={"token": token, "score": score})
+            + f"?c={contact_token}",
+        )
+        for score in survey.scores
+    ]
+    return _page(request, "question.html", {**context, "answer_urls": answer_urls}, lang)
+
+
+@never_cache
+@_friendly_not_found
+@ensure_csrf_cookie
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def answer_by_link(request, token: str, score: int):
+    survey, contact, _contact_token = _link_survey_and_contact(request, token)
+    return _answer(
+        request, survey=survey, contact=contact, score=score, campaign_id=None, channel="link"
+    )
