@@ -338,10 +338,24 @@ def campaign_ab(campaign: Campaign, table: ResultsTable | None = None) -> stats.
         )
         for label in sorted(arms)
     }
-    # After the winner took the rest of the audience, the split no longer shows the plan.
-    shares = arms if not campaign.winner_arm else None
     metric = campaign.winner_metric or "click_rate"
-    return stats.ab_summary(figures, shares, metric)
+    return stats.ab_summary(figures, planned_shares(campaign, arms), metric)
+
+
+def planned_shares(campaign: Campaign, arms: dict[str, int]) -> dict[str, float]:
+    """Each arm's planned share of the audience, counting the part it was given later.
+
+    Dispatch gives each arm its share; the rest of the audience (without the holdout) goes
+    to the last arm, or, with a test period, waits and then goes to the winner.
+    """
+    shares = {label: float(share) for label, share in arms.items()}
+    rest = 100 - campaign.holdout_percent - sum(arms.values())
+    if rest > 0:
+        if not campaign.winner_after_hours:
+            shares[list(arms)[-1]] += rest
+        elif campaign.winner_arm in shares:
+            shares[campaign.winner_arm] += rest
+    return shares
 
 
 # --- the programme ----------------------------------------------------------------------------
