@@ -1,10 +1,13 @@
 """Admin registration for the audience: one menu group, viewsets from ``campaigns.viewsets``."""
 
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.snippets.models import register_snippet
 
+from .measurement.views import JOURNEY_PERMISSIONS, JourneyReportView
 from .viewsets.accounts import AccountViewSet
 from .viewsets.activity import (
     EventViewSet,
@@ -49,6 +52,40 @@ def register_audience_viewsets():
 
 
 register_snippet(CampaignViewSet)
+
+
+@hooks.register("register_admin_urls")
+def register_measurement_urls():
+    return [
+        path(
+            "reports/customer-journey/",
+            JourneyReportView.as_view(),
+            name="campaigns_journey_report",
+        )
+    ]
+
+
+class PermittedMenuItem(MenuItem):
+    """A menu item shown to users who hold all of ``permissions``."""
+
+    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permissions = permissions
+
+    def is_shown(self, request):
+        return request.user.has_perms(self.permissions)
+
+
+@hooks.register("register_reports_menu_item")
+def register_journey_report_menu_item():
+    return PermittedMenuItem(
+        _("Customer journey"),
+        reverse("campaigns_journey_report"),
+        name="customer-journey",
+        icon_name="resubmit",
+        order=900,
+        permissions=JOURNEY_PERMISSIONS,
+    )
 
 
 @hooks.register("register_log_actions")

@@ -8,4 +8,9 @@
 - ``stats``: the statistics (scipy and statsmodels): rates with intervals, A/B tests with
   the sample-ratio check and the Benjamini-Hochberg correction, holdout uplift, the
   minimum detectable effect, NPS, CSAT and CES. Pure functions, no models.
+- ``charts``: chart descriptions drawn by Apache ECharts (vendored), each with its table
+  and CSV download.
+- ``journey``: the customer journey map (contacts per phase over time, the flows between
+  phases, the touchpoints per phase).
+- ``views`` and ``programme_views``: the report pages.
 """
