@@ -7,6 +7,11 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.snippets.models import register_snippet
 
+from .measurement.programme_views import (
+    PROGRAMME_PERMISSION,
+    ProgrammePanel,
+    ProgrammeReportView,
+)
 from .measurement.views import JOURNEY_PERMISSIONS, JourneyReportView
 from .viewsets.accounts import AccountViewSet
 from .viewsets.activity import (
@@ -61,7 +66,12 @@ def register_measurement_urls():
             "reports/customer-journey/",
             JourneyReportView.as_view(),
             name="campaigns_journey_report",
-        )
+        ),
+        path(
+            "reports/campaign-programme/",
+            ProgrammeReportView.as_view(),
+            name="campaigns_programme_report",
+        ),
     ]
 
 
@@ -86,6 +96,24 @@ def register_journey_report_menu_item():
         order=900,
         permissions=JOURNEY_PERMISSIONS,
     )
+
+
+@hooks.register("register_reports_menu_item")
+def register_programme_report_menu_item():
+    return PermittedMenuItem(
+        _("Campaign programme"),
+        reverse("campaigns_programme_report"),
+        name="campaign-programme",
+        icon_name="doc-full",
+        order=800,
+        permissions=(PROGRAMME_PERMISSION,),
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_programme_panel(request, panels):
+    if request.user.has_perm(PROGRAMME_PERMISSION):
+        panels.append(ProgrammePanel())
 
 
 @hooks.register("register_log_actions")

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.reports import ReportView
 
 from core.spreadsheets import FormulaSafeExportMixin
@@ -84,7 +84,7 @@ class ProgrammeReportView(FormulaSafeExportMixin, ChartCSVMixin, ReportView):
     results_template_name = "campaigns/measurement/programme_results.html"
     paginate_by = 50
     columns = [
-        Column("name", label=_("Campaign"), url_name=None),
+        TitleColumn("name", label=_("Campaign"), get_url=lambda row: row["url"]),
         Column("revenue_text", label=_("Revenue (EUR)")),
         Column("conversions_text", label=_("Orders")),
         Column("cost_text", label=_("Cost (EUR)")),
