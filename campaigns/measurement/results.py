@@ -11,12 +11,15 @@ exception that stays small: the clicks of one campaign, and the orders in its wi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Sum
+from django.utils.translation import get_language
 
 from ..models import (
     Campaign,
@@ -301,6 +304,23 @@ def _received(counts: dict[str, int]) -> int:
     return sum(counts.get(state, 0) for state in RECEIVED)
 
 
+# Statistics of the same figures are the same: kept in the cache, keyed by their inputs.
+STATS_CACHE_SECONDS = 24 * 3600
+
+
+def _cached_stats(kind: str, campaign: Campaign, inputs: tuple, compute):
+    """``compute()``, or its cached result for exactly these inputs (a bootstrap of a few
+    thousand contacts takes seconds; the figures change only as things happen)."""
+    # Verdicts are sentences in the reader's language.
+    digest = hashlib.sha256(repr((get_language(), inputs)).encode()).hexdigest()[:32]
+    key = f"campaign-results:{kind}:{campaign.pk}:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, STATS_CACHE_SECONDS)
+    return found
+
+
 def campaign_holdout(campaign: Campaign) -> stats.Uplift | None:
     """Revenue per contact of recipients against the holdout, over the campaign's window."""
     if not campaign.holdout_percent:
@@ -314,8 +334,18 @@ def campaign_holdout(campaign: Campaign) -> stats.Uplift | None:
     treated = [
         value for arm, arm_values in values.items() if arm != HOLDOUT for value in arm_values
     ]
-    return stats.holdout_uplift(
-        stats.RevenueSample(treated_n, treated), stats.RevenueSample(held_out, values[HOLDOUT])
+    treated_sample = stats.RevenueSample(treated_n, sorted(treated))
+    holdout_sample = stats.RevenueSample(held_out, sorted(values[HOLDOUT]))
+    return _cached_stats(
+        "holdout",
+        campaign,
+        (
+            treated_sample.n,
+            tuple(treated_sample.values),
+            holdout_sample.n,
+            tuple(holdout_sample.values),
+        ),
+        lambda: stats.holdout_uplift(treated_sample, holdout_sample),
     )
 
 
@@ -339,7 +369,16 @@ def campaign_ab(campaign: Campaign, table: ResultsTable | None = None) -> stats.
         for label in sorted(arms)
     }
     metric = campaign.winner_metric or "click_rate"
-    return stats.ab_summary(figures, planned_shares(campaign, arms), metric)
+    shares = planned_shares(campaign, arms)
+    inputs = (
+        metric,
+        tuple(sorted(shares.items())),
+        tuple(
+            (label, f.recipients, f.clicks, f.opens, f.revenue.n, tuple(sorted(f.revenue.values)))
+            for label, f in figures.items()
+        ),
+    )
+    return _cached_stats("ab", campaign, inputs, lambda: stats.ab_summary(figures, shares, metric))
 
 
 def planned_shares(campaign: Campaign, arms: dict[str, int]) -> dict[str, float]:
