@@ -1,10 +1,18 @@
 """Admin registration for the audience: one menu group, viewsets from ``campaigns.viewsets``."""
 
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.snippets.models import register_snippet
 
+from .measurement.programme_views import (
+    PROGRAMME_PERMISSION,
+    ProgrammePanel,
+    ProgrammeReportView,
+)
+from .measurement.views import JOURNEY_PERMISSIONS, JourneyReportView
 from .viewsets.accounts import AccountViewSet
 from .viewsets.activity import (
     EventViewSet,
@@ -54,6 +62,63 @@ def register_audience_viewsets():
 
 register_snippet(CampaignViewSet)
 register_snippet(SurveyViewSet)
+
+
+@hooks.register("register_admin_urls")
+def register_measurement_urls():
+    return [
+        path(
+            "reports/customer-journey/",
+            JourneyReportView.as_view(),
+            name="campaigns_journey_report",
+        ),
+        path(
+            "reports/campaign-programme/",
+            ProgrammeReportView.as_view(),
+            name="campaigns_programme_report",
+        ),
+    ]
+
+
+class PermittedMenuItem(MenuItem):
+    """A menu item shown to users who hold all of ``permissions``."""
+
+    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permissions = permissions
+
+    def is_shown(self, request):
+        return request.user.has_perms(self.permissions)
+
+
+@hooks.register("register_reports_menu_item")
+def register_journey_report_menu_item():
+    return PermittedMenuItem(
+        _("Customer journey"),
+        reverse("campaigns_journey_report"),
+        name="customer-journey",
+        icon_name="resubmit",
+        order=900,
+        permissions=JOURNEY_PERMISSIONS,
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_programme_report_menu_item():
+    return PermittedMenuItem(
+        _("Campaign programme"),
+        reverse("campaigns_programme_report"),
+        name="campaign-programme",
+        icon_name="doc-full",
+        order=800,
+        permissions=(PROGRAMME_PERMISSION,),
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_programme_panel(request, panels):
+    if request.user.has_perm(PROGRAMME_PERMISSION):
+        panels.append(ProgrammePanel())
 
 
 @hooks.register("register_log_actions")

@@ -10,4 +10,10 @@
   minimum detectable effect, NPS, CSAT and CES. Pure functions, no models.
 - ``machines``: tells a person's open or click from a machine's (Apple Mail Privacy
   Protection, image proxies, scanners) by the machine rules kept as data.
+- ``surveys``: NPS, CSAT and CES results per campaign, segment, role and phase.
+- ``charts``: chart descriptions drawn by Apache ECharts (vendored), each with its table
+  and CSV download.
+- ``journey``: the customer journey map (contacts per phase over time, the flows between
+  phases, the touchpoints per phase).
+- ``views`` and ``programme_views``: the report pages.
 """

@@ -102,34 +102,63 @@ class _Touch:
     candidate: _Candidate
 
 
-def _candidates(orders: Sequence[Order], accounts: dict[int, int | None]) -> list[_Candidate]:
+_CANDIDATE_FIELDS = (
+    "pk",
+    "campaign_id",
+    "contact_id",
+    "contact__account_id",
+    "channel",
+    "variant_key",
+    "arm",
+    "state",
+    "sent_at",
+    "campaign__dispatched_at",
+    "campaign__attribution_basis",
+    "campaign__attribution_scope",
+    "campaign__attribution_window_days",
+)
+
+
+@dataclass
+class _Candidates:
+    """The deliveries that may earn credit for a batch of orders, found by whose they are."""
+
+    by_contact: dict[int, list[_Candidate]]
+    by_account: dict[int, list[_Candidate]]  # of campaigns that count the company's orders
+
+    def all(self) -> list[_Candidate]:
+        seen = {c.delivery_id: c for group in self.by_contact.values() for c in group}
+        seen.update({c.delivery_id: c for group in self.by_account.values() for c in group})
+        return list(seen.values())
+
+    def of(self, order: Order, account: int | None) -> list[_Candidate]:
+        """The candidates that may count for this order (``belongs`` decides)."""
+        found = {c.delivery_id: c for c in self.by_contact.get(order.contact_id, [])}
+        if account is not None:
+            found.update({c.delivery_id: c for c in self.by_account.get(account, [])})
+        return sorted(found.values(), key=lambda candidate: candidate.delivery_id)
+
+
+def _candidates(orders: Sequence[Order], accounts: dict[int, int | None]) -> _Candidates:
     contact_ids = {order.contact_id for order in orders if order.contact_id}
     account_ids = {account for account in accounts.values() if account}
     earliest = min(order.ordered_at for order in orders) - MAX_WINDOW
-    rows = (
-        Delivery.objects.filter(
-            Q(contact_id__in=contact_ids) | Q(contact__account_id__in=account_ids),
-            state__in=COMPARED,
-            campaign__dispatched_at__gte=earliest,
-        )
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "campaign_id",
-            "contact_id",
-            "contact__account_id",
-            "channel",
-            "variant_key",
-            "arm",
-            "state",
-            "sent_at",
-            "campaign__dispatched_at",
-            "campaign__attribution_basis",
-            "campaign__attribution_scope",
-            "campaign__attribution_window_days",
-        )
-    )
-    return [_Candidate(*row[:12], window=dt.timedelta(days=row[12])) for row in rows]
+    recent = Delivery.objects.filter(
+        state__in=COMPARED, campaign__dispatched_at__gte=earliest
+    ).order_by()
+    rows = list(recent.filter(contact_id__in=contact_ids).values_list(*_CANDIDATE_FIELDS))
+    if account_ids:
+        rows += recent.filter(
+            contact__account_id__in=account_ids,
+            campaign__attribution_scope=AttributionScope.ACCOUNT,
+        ).values_list(*_CANDIDATE_FIELDS)
+    found = _Candidates(defaultdict(list), defaultdict(list))
+    for row in {row[0]: row for row in rows}.values():
+        candidate = _Candidate(*row[:12], window=dt.timedelta(days=row[12]))
+        found.by_contact[candidate.contact_id].append(candidate)
+        if candidate.scope == AttributionScope.ACCOUNT and candidate.account_id is not None:
+            found.by_account[candidate.account_id].append(candidate)
+    return found
 
 
 def _clicks(candidates: list[_Candidate], orders: Sequence[Order]) -> dict[tuple[int, int], list]:
@@ -268,13 +297,14 @@ def orders_credit(order_ids: Iterable[int]) -> int:
         order.pk: order.account_id or contact_accounts.get(order.contact_id) for order in orders
     }
     candidates = _candidates(orders, accounts)
-    clicks = _clicks(candidates, orders)
+    clicks = _clicks(candidates.all(), orders)
     model = attribution_model()
     new: list[OrderCredit] = []
     for order in orders:
         account = accounts[order.pk]
-        new += _attributed(order, _touches(order, account, candidates, clicks), model)
-        new += _exposed(order, account, candidates)
+        mine = candidates.of(order, account)
+        new += _attributed(order, _touches(order, account, mine, clicks), model)
+        new += _exposed(order, account, mine)
     OrderCredit.objects.bulk_create(new)
     _count(delta, new, 1)
     stats_add(delta)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Sequence
 
-from ..models import Event, EventKind
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from ..models import CampaignLinkStats, Event, EventKind
 from .attribution import TOUCH_KINDS, orders_credit, orders_credit_after_touch
 from .intake import StatsDelta, StatsKey, deliveries_by_contact, stats_add
 
@@ -46,6 +51,7 @@ def events_counted(events: Sequence[Event]) -> None:
                 key = StatsKey.of_channel(event.campaign_id, str(channel)[:50], event.occurred_at)
             delta.add(key, **{FIGURES[event.kind]: 1})
         stats_add(delta)
+    _links_counted(events)
     touches = [
         event
         for event in events
@@ -55,6 +61,61 @@ def events_counted(events: Sequence[Event]) -> None:
         orders_credit_after_touch(
             {event.contact_id for event in touches}, min(event.occurred_at for event in touches)
         )
+
+
+def _url(event: Event) -> str:
+    url = event.data.get("url") if isinstance(event.data, dict) else None
+    return url[:2000] if isinstance(url, str) else ""
+
+
+def _links_counted(events: Sequence[Event]) -> None:
+    """Add human clicks on links to the campaign's link figures: clicks, and people.
+
+    A person counts once per link: when no earlier click of theirs on it is stored.
+    """
+    clicks = [
+        event
+        for event in events
+        if event.kind in TOUCH_KINDS
+        and event.campaign_id is not None
+        and _url(event)
+        and not event.data.get("bot")
+    ]
+    if not clicks:
+        return
+    counts: Counter = Counter()
+    people: Counter = Counter()
+    for event in clicks:
+        key = (event.campaign_id, _url(event))
+        counts[key] += 1
+        if event.contact_id is not None and not _clicked_before(event):
+            people[key] += 1
+    for (campaign_id, url), clicks_count in counts.items():
+        digest = hashlib.sha256(url.encode()).hexdigest()
+        added = {"clicks": clicks_count, "people": people[campaign_id, url]}
+        rows = CampaignLinkStats.objects.filter(campaign_id=campaign_id, url_hash=digest)
+        updates = {name: F(name) + value for name, value in added.items()}
+        if rows.update(**updates):
+            continue
+        try:
+            with transaction.atomic():
+                CampaignLinkStats.objects.create(
+                    campaign_id=campaign_id, url=url, url_hash=digest, **added
+                )
+        except IntegrityError:
+            rows.update(**updates)
+
+
+def _clicked_before(event: Event) -> bool:
+    earlier = Event.objects.filter(
+        contact_id=event.contact_id,
+        kind__in=TOUCH_KINDS,
+        campaign_id=event.campaign_id,
+        data__url=_url(event),
+    ).exclude(pk=event.pk)
+    if event.pk is None:  # a backend that returns no ids from bulk inserts
+        earlier = earlier.exclude(source=event.source, idempotency_key=event.idempotency_key)
+    return earlier.exists()
 
 
 def orders_counted(order_ids: Sequence[int]) -> None:

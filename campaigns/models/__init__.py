@@ -35,7 +35,13 @@ from .campaign import (
 )
 from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
-from .results import CampaignDayStats, CreditKind, DeliveryStateCount, OrderCredit
+from .results import (
+    CampaignDayStats,
+    CampaignLinkStats,
+    CreditKind,
+    DeliveryStateCount,
+    OrderCredit,
+)
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
 from .surveys import SCORES, Survey, SurveyKind
 from .sync import SyncState
@@ -60,6 +66,7 @@ __all__ = [
     "CampaignArm",
     "CampaignContent",
     "CampaignDayStats",
+    "CampaignLinkStats",
     "CampaignStatus",
     "ConsentKind",
     "ConsentRecord",

@@ -79,6 +79,7 @@ OPERATIONAL_FIELDS = (
     "dispatched_at",
     "finished_at",
     "winner_arm",
+    "winner_significant",
     "winner_chosen_at",
     "created_by",
     "created_at",
@@ -207,6 +208,9 @@ class Campaign(
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     winner_arm = models.CharField(_("winning arm"), max_length=1, blank=True)
+    # Whether the winning arm's lead was statistically significant (False: the rest got the
+    # control, or, without the significance rule, the arm with the better score).
+    winner_significant = models.BooleanField(null=True, blank=True)
     winner_chosen_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -106,6 +106,29 @@ class DeliveryStateCount(models.Model):
         return f"{self.campaign_id}/{self.channel}/{self.variant_key}: {self.state} {self.count}"
 
 
+class CampaignLinkStats(models.Model):
+    """How often a link of a campaign was clicked by people (bot clicks left out)."""
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="link_stats"
+    )
+    url = models.URLField(max_length=2000)
+    url_hash = models.CharField(max_length=64, help_text=_("SHA-256 of the URL, for lookups."))
+    clicks = models.PositiveIntegerField(default=0)
+    people = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("campaign link figures")
+        verbose_name_plural = _("campaign link figures")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "url_hash"], name="campaign_link_once")
+        ]
+        indexes = [models.Index(fields=["campaign", "-clicks"], name="campaign_link_top")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.url} ({self.clicks})"
+
+
 class CreditKind(models.TextChoices):
     # The order is credited to a touch (a click, or a delivery) of the campaign within its
     # attribution window; across all campaigns the weights of one order add up to at most 1.

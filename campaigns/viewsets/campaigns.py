@@ -119,6 +119,7 @@ class CampaignEditView(EditView):
         ("test_send", gettext_lazy("Send a test"), "mail", "send_test_campaign"),
         ("schedule", gettext_lazy("Schedule"), "calendar", "schedule_campaign"),
         ("progress", gettext_lazy("Sending progress"), "time", "view_campaign"),
+        ("results", gettext_lazy("Results"), "doc-full", "view_campaign"),
     ]
 
     @cached_property
@@ -228,11 +229,14 @@ class CampaignViewSet(SnippetViewSet):
     )
 
     def get_urlpatterns(self):
+        from .campaign_results import CampaignResultsView  # it builds on CampaignPageMixin
+
         return [
             *super().get_urlpatterns(),
             path("<int:pk>/schedule/", CampaignScheduleView.as_view(), name="schedule"),
             path("<int:pk>/state/<str:action>/", CampaignStateView.as_view(), name="state"),
             path("<int:pk>/progress/", CampaignProgressView.as_view(), name="progress"),
+            path("<int:pk>/results/", CampaignResultsView.as_view(), name="results"),
             path("<int:pk>/preview/", CampaignPreviewView.as_view(), name="preview_variants"),
             path("<int:pk>/test/", CampaignTestSendView.as_view(), name="test_send"),
         ]

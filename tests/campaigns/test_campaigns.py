@@ -263,7 +263,10 @@ def test_after_the_test_period_the_rest_gets_the_arm_with_the_better_click_rate(
     ContactFactory.create_batch(40)
     campaign = approved(
         newsletter_campaign(
-            arms=[("A", 25), ("B", 25)], winner_metric="click_rate", winner_after_hours=4
+            arms=[("A", 25), ("B", 25)],
+            winner_metric="click_rate",
+            winner_after_hours=4,
+            winner_requires_significance=False,
         )
     )
     start = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
@@ -272,8 +275,10 @@ def test_after_the_test_period_the_rest_gets_the_arm_with_the_better_click_rate(
         campaign_dispatch(campaign_id=campaign.pk)
     Delivery.objects.filter(arm__in=["A", "B"]).update(state=DeliveryState.SENT)
     clicked_b = Delivery.objects.filter(arm="B").values_list("pk", flat=True)[:3]
-    Delivery.objects.filter(pk__in=list(clicked_b)).update(clicked_at=start)
-    Delivery.objects.filter(pk=Delivery.objects.filter(arm="A").first().pk).update(clicked_at=start)
+    Delivery.objects.filter(pk__in=list(clicked_b)).update(human_clicked_at=start)
+    Delivery.objects.filter(pk=Delivery.objects.filter(arm="A").first().pk).update(
+        human_clicked_at=start
+    )
 
     too_early = campaign_choose_winner(campaign_id=campaign.pk, now=start + dt.timedelta(hours=3))
     winner = campaign_choose_winner(campaign_id=campaign.pk, now=start + dt.timedelta(hours=4))
@@ -360,7 +365,10 @@ def test_the_revenue_winner_is_the_arm_whose_recipients_ordered_more(approved, c
     ContactFactory.create_batch(8)
     campaign = approved(
         newsletter_campaign(
-            arms=[("A", 25), ("B", 25)], winner_metric="revenue", winner_after_hours=2
+            arms=[("A", 25), ("B", 25)],
+            winner_metric="revenue",
+            winner_after_hours=2,
+            winner_requires_significance=False,
         )
     )
     start = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)

@@ -342,7 +342,10 @@ def test_the_revenue_winner_compares_revenue_per_recipient_not_the_arms_total(
     ContactFactory.create_batch(10)
     campaign = approved(
         newsletter_campaign(
-            arms=[("A", 20), ("B", 40)], winner_metric="revenue", winner_after_hours=2
+            arms=[("A", 20), ("B", 40)],
+            winner_metric="revenue",
+            winner_after_hours=2,
+            winner_requires_significance=False,
         )
     )
     with time_machine.travel(START, tick=False):
@@ -368,7 +371,10 @@ def test_the_revenue_winner_counts_an_order_once_however_many_channels_reached_t
     ContactFactory.create_batch(8)
     campaign = approved(
         newsletter_campaign(
-            arms=[("A", 25), ("B", 25)], winner_metric="revenue", winner_after_hours=2
+            arms=[("A", 25), ("B", 25)],
+            winner_metric="revenue",
+            winner_after_hours=2,
+            winner_requires_significance=False,
         )
     )
     with time_machine.travel(START, tick=False):

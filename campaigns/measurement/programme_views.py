@@ -1,0 +1,223 @@
+"""The programme: what all campaigns earned over a period, per campaign and channel, with ROI.
+
+A Wagtail report (the per-campaign table, with its CSV and XLSX export) plus charts of
+revenue per campaign and per channel over time, and a dashboard panel with the last 30
+days. Read from the kept per-day figures only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views.reports import ReportView
+
+from core.spreadsheets import FormulaSafeExportMixin
+from core.validators import validate_date_window
+
+from ..models import CampaignDayStats
+from .charts import Chart, ChartCSVMixin, bar_chart, line_chart
+from .results import programme
+
+PROGRAMME_PERMISSION = "campaigns.view_campaign"
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 366
+
+
+class ProgrammePeriodForm(forms.Form):
+    start = forms.DateField(
+        label=_("From"),
+        validators=[validate_date_window],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        validators=[validate_date_window],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    @staticmethod
+    def defaults() -> dict:
+        today = timezone.localdate()
+        return {"start": today - dt.timedelta(days=DEFAULT_DAYS - 1), "end": today}
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError(_("The period must end after it starts."))
+            if (end - start).days >= MAX_DAYS:
+                raise forms.ValidationError(_("Choose a period of at most three years."))
+        return data
+
+
+def _money(value) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _roi(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f} %"
+
+
+def _weeks(start: dt.date, end: dt.date) -> list[dt.date]:
+    monday = start - dt.timedelta(days=start.weekday())
+    return [monday + dt.timedelta(weeks=n) for n in range((end - monday).days // 7 + 1)]
+
+
+class ProgrammeReportView(FormulaSafeExportMixin, ChartCSVMixin, ReportView):
+    page_title = _("Campaign programme")
+    header_icon = "doc-full"
+    index_url_name = "campaigns_programme_report"
+    template_name = "campaigns/measurement/programme.html"
+    results_template_name = "campaigns/measurement/programme_results.html"
+    paginate_by = 50
+    columns = [
+        TitleColumn("name", label=_("Campaign"), get_url=lambda row: row["url"]),
+        Column("revenue_text", label=_("Revenue (EUR)")),
+        Column("conversions_text", label=_("Orders")),
+        Column("cost_text", label=_("Cost (EUR)")),
+        Column("roi_text", label=_("ROI")),
+    ]
+    list_export = ["name", "revenue", "conversions", "cost", "roi"]
+    export_headings = {
+        "name": _("Campaign"),
+        "revenue": _("Revenue (EUR)"),
+        "conversions": _("Orders"),
+        "cost": _("Cost (EUR)"),
+        "roi": _("ROI (%)"),
+    }
+    export_filename = "campaign-programme"
+    chart_csv_filename = "campaign-programme"
+    no_results_message = _("No campaign earned anything in this period.")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(PROGRAMME_PERMISSION):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def period_form(self) -> ProgrammePeriodForm:
+        if {"start", "end"} & set(self.request.GET):
+            return ProgrammePeriodForm(self.request.GET)
+        return ProgrammePeriodForm(initial=ProgrammePeriodForm.defaults())
+
+    @cached_property
+    def period(self) -> dict:
+        form = self.period_form
+        if form.is_bound and form.is_valid():
+            return form.cleaned_data
+        return ProgrammePeriodForm.defaults()
+
+    @cached_property
+    def figures(self):
+        return programme(self.period["start"], self.period["end"])
+
+    def get_queryset(self):
+        by_campaign, _by_channel = self.figures
+        return [
+            {
+                "name": row.name,
+                "url": reverse(
+                    "wagtailsnippets_campaigns_campaign:results", args=(row.campaign_id,)
+                ),
+                "revenue": row.revenue,
+                "conversions": row.conversions,
+                "cost": row.cost,
+                "roi": None if row.roi is None else round(row.roi, 1),
+                "revenue_text": _money(row.revenue),
+                "conversions_text": f"{row.conversions.normalize():f}",
+                "cost_text": _money(row.cost),
+                "roi_text": _roi(row.roi),
+            }
+            for row in by_campaign
+        ]
+
+    def get_charts(self) -> list[Chart]:
+        by_campaign, by_channel = self.figures
+        start, end = self.period["start"], self.period["end"]
+        weeks = _weeks(start, end)
+        per_week: dict[str, dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        rows = (
+            CampaignDayStats.objects.filter(day__gte=start, day__lte=end)
+            .order_by()
+            .values("channel", "day")
+            .annotate(revenue=Sum("revenue"))
+        )
+        for row in rows:
+            monday = row["day"] - dt.timedelta(days=row["day"].weekday())
+            per_week[row["channel"] or "-"][monday] += row["revenue"] or 0
+        channels = sorted(per_week)
+        return [
+            bar_chart(
+                id="campaigns",
+                title=_("Revenue and cost per campaign (EUR)"),
+                categories=[row.name for row in by_campaign],
+                series={
+                    _("Revenue"): [float(row.revenue) for row in by_campaign],
+                    _("Cost"): [float(row.cost or 0) for row in by_campaign],
+                },
+                category_label=_("Campaign"),
+            ),
+            line_chart(
+                id="channels",
+                title=_("Attributed revenue per channel and week (EUR)"),
+                categories=[date_format(week, "SHORT_DATE_FORMAT") for week in weeks],
+                series={
+                    channel: [float(per_week[channel].get(week, 0)) for week in weeks]
+                    for channel in channels
+                },
+                category_label=_("Week from"),
+                stacked=True,
+            ),
+            bar_chart(
+                id="campaign-channels",
+                title=_("Revenue per campaign and channel (EUR)"),
+                categories=[f"{row.name} / {row.channel or '-'}" for row in by_channel],
+                series={_("Revenue"): [float(row.revenue) for row in by_channel]},
+                category_label=_("Campaign / channel"),
+            ),
+        ]
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        by_campaign, _by_channel = self.figures
+        revenue = sum((row.revenue for row in by_campaign), Decimal("0.00"))
+        cost = sum((row.cost or 0 for row in by_campaign), Decimal("0.00"))
+        context.update(
+            period_form=self.period_form,
+            charts=self.get_charts(),
+            total_revenue=_money(revenue),
+            total_cost=_money(cost),
+            total_roi=_roi(float((revenue - cost) / cost * 100) if cost else None),
+        )
+        return context
+
+
+class ProgrammePanel(Component):
+    """The home dashboard's panel: the last 30 days' best earning campaigns."""
+
+    name = "campaign_programme"
+    template_name = "campaigns/measurement/programme_panel.html"
+    order = 150
+    days = 30
+
+    def get_context_data(self, parent_context=None):
+        today = timezone.localdate()
+        by_campaign, _by_channel = programme(today - dt.timedelta(days=self.days - 1), today)
+        return {
+            "rows": [(row, _money(row.revenue), _roi(row.roi)) for row in by_campaign[:5]],
+            "days": self.days,
+            "report_url": reverse("campaigns_programme_report"),
+        }

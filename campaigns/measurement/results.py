@@ -1,0 +1,464 @@
+"""A campaign's results, read from the kept figures: KPIs per channel, variant, arm, role and
+phase; the daily series; the funnel; top links; the A/B and holdout verdicts; the programme.
+
+Every read here is a grouped query over ``CampaignDayStats``, ``DeliveryStateCount`` and
+``OrderCredit`` (a campaign has a few rows per variant and day, and one credit per order),
+never over raw events or deliveries, so a results page costs the same for a campaign of a
+thousand recipients as for one of a million. Top links and the holdout's buyers are the
+exception that stays small: the clicks of one campaign, and the orders in its window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Sum
+from django.utils.translation import get_language
+
+from ..models import (
+    Campaign,
+    CampaignDayStats,
+    CampaignLinkStats,
+    CreditKind,
+    DeliveryState,
+    DeliveryStateCount,
+    OrderCredit,
+)
+from ..personalisation import parse_variant_key
+from ..services.dispatch import HOLDOUT
+from . import stats
+
+# What a results table can be grouped by: stored columns, and parts of the variant key.
+DIMENSIONS = ("channel", "arm", "locale", "role", "phase", "variant_key")
+RECEIVED = (DeliveryState.SENT, DeliveryState.BOUNCED, DeliveryState.IN_DOUBT)
+DAY_COUNTERS = (
+    "sent",
+    "opens",
+    "unique_opens",
+    "human_opens",
+    "machine_opens",
+    "clicks",
+    "unique_clicks",
+    "bot_clicks",
+    "unsubscribes",
+    "complaints",
+    "conversions",
+    "revenue",
+)
+
+
+def _ratio(part, whole) -> float | None:
+    return float(part) / float(whole) if whole else None
+
+
+@dataclass
+class Kpis:
+    """The figures of one group of deliveries, and the rates made from them."""
+
+    group: dict[str, str] = field(default_factory=dict)
+    # Delivery states, as last recounted.
+    assigned: int = 0  # every delivery but held-out ones
+    received: int = 0  # handed over: sent, bounced, or in doubt
+    bounced: int = 0
+    in_doubt: int = 0
+    failed: int = 0
+    not_sent: int = 0  # no consent, suppressed, cancelled
+    held_out: int = 0
+    # Kept figures.
+    sent: int = 0
+    opens: int = 0
+    unique_opens: int = 0
+    human_opens: int = 0
+    machine_opens: int = 0
+    clicks: int = 0
+    unique_clicks: int = 0
+    bot_clicks: int = 0
+    unsubscribes: int = 0
+    complaints: int = 0
+    conversions: Decimal = Decimal("0")
+    revenue: Decimal = Decimal("0.00")
+    cost: Decimal | None = None  # only for a whole campaign
+
+    def add_day(self, row: dict) -> None:
+        for name in DAY_COUNTERS:
+            setattr(self, name, getattr(self, name) + (row[name] or 0))
+
+    def add_state(self, state: str, count: int) -> None:
+        if state == DeliveryState.HELD_OUT:
+            self.held_out += count
+            return
+        self.assigned += count
+        if state in RECEIVED:
+            self.received += count
+        if state == DeliveryState.BOUNCED:
+            self.bounced += count
+        elif state == DeliveryState.IN_DOUBT:
+            self.in_doubt += count
+        elif state == DeliveryState.FAILED:
+            self.failed += count
+        elif state in (DeliveryState.SUPPRESSED, DeliveryState.CANCELLED):
+            self.not_sent += count
+
+    # --- rates -------------------------------------------------------------------------
+
+    @property
+    def delivered(self) -> int:
+        """Handed over and not bounced (messages in doubt count: most of them arrived)."""
+        return self.received - self.bounced
+
+    @property
+    def bounce_rate(self) -> float | None:
+        return _ratio(self.bounced, self.received)
+
+    @property
+    def open_rate(self) -> float | None:
+        """Unique human opens over delivered messages."""
+        return _ratio(self.human_opens, self.delivered)
+
+    @property
+    def machine_open_share(self) -> float | None:
+        return _ratio(self.machine_opens, self.opens)
+
+    @property
+    def click_rate(self) -> float | None:
+        return _ratio(self.unique_clicks, self.delivered)
+
+    @property
+    def click_to_open(self) -> float | None:
+        return _ratio(self.unique_clicks, self.human_opens)
+
+    @property
+    def unsubscribe_rate(self) -> float | None:
+        return _ratio(self.unsubscribes, self.delivered)
+
+    @property
+    def complaint_rate(self) -> float | None:
+        return _ratio(self.complaints, self.delivered)
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return _ratio(self.conversions, self.delivered)
+
+    @property
+    def revenue_per_recipient(self) -> Decimal | None:
+        return (self.revenue / self.delivered).quantize(Decimal("0.01")) if self.delivered else None
+
+    @property
+    def roi(self) -> float | None:
+        """(revenue - cost) / cost x 100; empty without a cost."""
+        if not self.cost:
+            return None
+        return float((self.revenue - self.cost) / self.cost * 100)
+
+    @property
+    def cost_per_conversion(self) -> Decimal | None:
+        if self.cost is None or not self.conversions:
+            return None
+        return (self.cost / self.conversions).quantize(Decimal("0.01"))
+
+
+def _group_of(dimensions: Sequence[str], channel: str, variant: str, arm: str) -> tuple:
+    locale, role, phase, _arm = parse_variant_key(variant) if variant else ("", "", "", "")
+    parts = {
+        "channel": channel,
+        "arm": arm,
+        "locale": locale,
+        "role": role,
+        "phase": phase,
+        "variant_key": variant,
+    }
+    return tuple((name, parts[name]) for name in dimensions)
+
+
+@dataclass
+class ResultsTable:
+    dimensions: tuple[str, ...]
+    total: Kpis
+    rows: list[Kpis]
+
+
+def campaign_kpis(
+    campaign: Campaign,
+    by: Sequence[str] = ("channel", "arm"),
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> ResultsTable:
+    """The campaign's KPIs in total and per group (``by``: names from ``DIMENSIONS``).
+
+    ``since``/``until`` limit the kept figures to those days; delivery states are the
+    campaign's as a whole.
+    """
+    unknown = set(by) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"Cannot group by {', '.join(sorted(unknown))}.")
+    dimensions = tuple(by)
+    total = Kpis(cost=campaign.cost)
+    groups: dict[tuple, Kpis] = {}
+
+    def group(channel: str, variant: str, arm: str) -> Kpis:
+        key = _group_of(dimensions, channel, variant, arm)
+        if key not in groups:
+            groups[key] = Kpis(group=dict(key))
+        return groups[key]
+
+    days = CampaignDayStats.objects.filter(campaign=campaign)
+    if since:
+        days = days.filter(day__gte=since)
+    if until:
+        days = days.filter(day__lte=until)
+    sums = {name: Sum(name) for name in DAY_COUNTERS}
+    for row in days.order_by().values("channel", "variant_key", "arm").annotate(**sums):
+        total.add_day(row)
+        group(row["channel"], row["variant_key"], row["arm"]).add_day(row)
+    states = DeliveryStateCount.objects.filter(campaign=campaign).values_list(
+        "channel", "variant_key", "arm", "state", "count"
+    )
+    for channel, variant, arm, state, count in states:
+        total.add_state(state, count)
+        group(channel, variant, arm).add_state(state, count)
+    rows = sorted(groups.values(), key=lambda kpis: tuple(kpis.group.values()))
+    return ResultsTable(dimensions, total, rows)
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: dt.date
+    sent: int
+    human_opens: int
+    unique_clicks: int
+    conversions: Decimal
+    revenue: Decimal
+
+
+def campaign_series(campaign: Campaign) -> list[DayPoint]:
+    """Per day: messages sent, first human opens, first human clicks, orders, revenue."""
+    rows = (
+        CampaignDayStats.objects.filter(campaign=campaign)
+        .order_by("day")
+        .values("day")
+        .annotate(
+            sent=Sum("sent"),
+            human_opens=Sum("human_opens"),
+            unique_clicks=Sum("unique_clicks"),
+            conversions=Sum("conversions"),
+            revenue=Sum("revenue"),
+        )
+    )
+    return [DayPoint(**row) for row in rows]
+
+
+def campaign_funnel(kpis: Kpis) -> list[tuple[str, float]]:
+    """Delivered -> opened -> clicked -> ordered, as (step, count) for the funnel chart."""
+    return [
+        ("delivered", kpis.delivered),
+        ("opened", kpis.human_opens),
+        ("clicked", kpis.unique_clicks),
+        ("ordered", float(kpis.conversions)),
+    ]
+
+
+def campaign_top_links(campaign: Campaign, limit: int = 10) -> list[tuple[str, int, int]]:
+    """The most clicked links: (URL, clicks, people who clicked), bot clicks left out."""
+    return list(
+        CampaignLinkStats.objects.filter(campaign=campaign)
+        .order_by("-clicks", "url")
+        .values_list("url", "clicks", "people")[:limit]
+    )
+
+
+# --- comparisons ------------------------------------------------------------------------------
+
+
+def _revenue_values(campaign: Campaign) -> dict[str, list[float]]:
+    """Non-zero revenue per recipient (and held-out contact) in the window, by arm."""
+    per_delivery = (
+        OrderCredit.objects.filter(campaign=campaign, kind=CreditKind.EXPOSED)
+        .order_by()
+        .values("arm", "delivery_id")
+        .annotate(revenue=Sum("revenue"))
+    )
+    values: dict[str, list[float]] = defaultdict(list)
+    for row in per_delivery:
+        if row["revenue"]:
+            values[row["arm"]].append(float(row["revenue"]))
+    return values
+
+
+def _state_counts_by_arm(campaign: Campaign) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for arm, state, count in DeliveryStateCount.objects.filter(campaign=campaign).values_list(
+        "arm", "state", "count"
+    ):
+        counts[arm][state] += count
+    return counts
+
+
+def _received(counts: dict[str, int]) -> int:
+    return sum(counts.get(state, 0) for state in RECEIVED)
+
+
+# Statistics of the same figures are the same: kept in the cache, keyed by their inputs.
+STATS_CACHE_SECONDS = 24 * 3600
+
+
+def _cached_stats(kind: str, campaign: Campaign, inputs: tuple, compute):
+    """``compute()``, or its cached result for exactly these inputs (a bootstrap of a few
+    thousand contacts takes seconds; the figures change only as things happen)."""
+    # Verdicts are sentences in the reader's language.
+    digest = hashlib.sha256(repr((get_language(), inputs)).encode()).hexdigest()[:32]
+    key = f"campaign-results:{kind}:{campaign.pk}:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, STATS_CACHE_SECONDS)
+    return found
+
+
+def campaign_holdout(campaign: Campaign) -> stats.Uplift | None:
+    """Revenue per contact of recipients against the holdout, over the campaign's window."""
+    if not campaign.holdout_percent:
+        return None
+    counts = _state_counts_by_arm(campaign)
+    held_out = counts.get(HOLDOUT, {}).get(DeliveryState.HELD_OUT, 0)
+    treated_n = sum(_received(by_state) for arm, by_state in counts.items() if arm != HOLDOUT)
+    if not held_out or not treated_n:
+        return None
+    values = _revenue_values(campaign)
+    treated = [
+        value for arm, arm_values in values.items() if arm != HOLDOUT for value in arm_values
+    ]
+    treated_sample = stats.RevenueSample(treated_n, sorted(treated))
+    holdout_sample = stats.RevenueSample(held_out, sorted(values[HOLDOUT]))
+    return _cached_stats(
+        "holdout",
+        campaign,
+        (
+            treated_sample.n,
+            tuple(treated_sample.values),
+            holdout_sample.n,
+            tuple(holdout_sample.values),
+        ),
+        lambda: stats.holdout_uplift(treated_sample, holdout_sample),
+    )
+
+
+def campaign_ab(campaign: Campaign, table: ResultsTable | None = None) -> stats.ABSummary | None:
+    """The A/B comparison of the campaign's arms, or None without arms."""
+    arms = {arm.label: arm.share for arm in campaign.arms.all()}
+    if len(arms) < 2:
+        return None
+    table = table or campaign_kpis(campaign, by=("arm",))
+    by_arm = {kpis.group.get("arm", ""): kpis for kpis in table.rows}
+    values = _revenue_values(campaign)
+    figures = {
+        label: stats.ArmFigures(
+            recipients=by_arm[label].delivered if label in by_arm else 0,
+            clicks=by_arm[label].unique_clicks if label in by_arm else 0,
+            opens=by_arm[label].human_opens if label in by_arm else 0,
+            revenue=stats.RevenueSample(
+                by_arm[label].received if label in by_arm else 0, values.get(label, [])
+            ),
+        )
+        for label in sorted(arms)
+    }
+    metric = campaign.winner_metric or "click_rate"
+    shares = planned_shares(campaign, arms)
+    inputs = (
+        metric,
+        tuple(sorted(shares.items())),
+        tuple(
+            (label, f.recipients, f.clicks, f.opens, f.revenue.n, tuple(sorted(f.revenue.values)))
+            for label, f in figures.items()
+        ),
+    )
+    return _cached_stats("ab", campaign, inputs, lambda: stats.ab_summary(figures, shares, metric))
+
+
+def planned_shares(campaign: Campaign, arms: dict[str, int]) -> dict[str, float]:
+    """Each arm's planned share of the audience, counting the part it was given later.
+
+    Dispatch gives each arm its share; the rest of the audience (without the holdout) goes
+    to the last arm, or, with a test period, waits and then goes to the winner.
+    """
+    shares = {label: float(share) for label, share in arms.items()}
+    rest = 100 - campaign.holdout_percent - sum(arms.values())
+    if rest > 0:
+        if not campaign.winner_after_hours:
+            shares[list(arms)[-1]] += rest
+        elif campaign.winner_arm in shares:
+            shares[campaign.winner_arm] += rest
+    return shares
+
+
+# --- the programme ----------------------------------------------------------------------------
+
+
+@dataclass
+class ProgrammeRow:
+    campaign_id: int
+    name: str
+    channel: str
+    revenue: Decimal
+    conversions: Decimal
+    cost: Decimal | None
+    delivered: int = 0
+
+    @property
+    def roi(self) -> float | None:
+        if not self.cost:
+            return None
+        return float((self.revenue - self.cost) / self.cost * 100)
+
+
+def programme(since: dt.date, until: dt.date, campaigns: Iterable[Campaign] | None = None):
+    """Revenue and ROI per campaign (and per campaign x channel) over a period of days.
+
+    Returns (per campaign, per campaign and channel). A campaign's cost is counted in full
+    for the period (cost is planned per campaign, not per day or channel).
+    """
+    days = CampaignDayStats.objects.filter(day__gte=since, day__lte=until)
+    if campaigns is not None:
+        days = days.filter(campaign__in=list(campaigns))
+    rows = (
+        days.order_by()
+        .values("campaign_id", "campaign__name", "campaign__cost", "channel")
+        .annotate(revenue=Sum("revenue"), conversions=Sum("conversions"))
+    )
+    by_campaign: dict[int, ProgrammeRow] = {}
+    by_channel: list[ProgrammeRow] = []
+    for row in rows:
+        entry = ProgrammeRow(
+            row["campaign_id"],
+            row["campaign__name"],
+            row["channel"],
+            row["revenue"] or Decimal("0.00"),
+            row["conversions"] or Decimal("0"),
+            None,
+        )
+        by_channel.append(entry)
+        whole = by_campaign.setdefault(
+            row["campaign_id"],
+            ProgrammeRow(
+                row["campaign_id"],
+                row["campaign__name"],
+                "",
+                Decimal("0.00"),
+                Decimal("0"),
+                row["campaign__cost"],
+            ),
+        )
+        whole.revenue += entry.revenue
+        whole.conversions += entry.conversions
+    ordered = sorted(by_campaign.values(), key=lambda row: (-row.revenue, row.name))
+    by_channel.sort(key=lambda row: (row.name, row.channel))
+    return ordered, by_channel
+
+
+KPI_FIELDS = tuple(f.name for f in fields(Kpis) if f.name != "group")
