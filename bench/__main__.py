@@ -17,7 +17,7 @@ def main() -> int:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from bench import api, completeness, imports, newsletter, segments, stats_coverage
+    from bench import api, completeness, imports, newsletter, results, segments, stats_coverage
 
     completeness.run()
     api.run()
@@ -27,6 +27,7 @@ def main() -> int:
     # PostgreSQL only, in a database and a process of its own (skipped, saying how to run
     # it, where no PostgreSQL server answers).
     segments.run_in_subprocess()
+    results.run_in_subprocess()
     return 0
 
 

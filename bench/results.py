@@ -410,9 +410,9 @@ def _timed(function, runs: int = RUNS) -> tuple[float, float]:
 
 
 def run() -> None:
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.conf import settings
     from django.test import Client, override_settings
     from django.utils import timezone
 
