@@ -286,6 +286,7 @@ NEVER_A_CONTACT = {
     "campaigns.campaign": "the plan: sender and reply-to are the company's own addresses",
     "campaigns.campaignarm": "A/B arm labels",
     "campaigns.campaigndaystats": "counts per campaign variant and day",
+    "campaigns.campaignlinkstats": "links as written in a variant (tracked before any merge)",
     "campaigns.deliverystatecount": "counts per campaign variant and state",
     "campaigns.ordercredit": "amounts and variant keys; the person is its order's and delivery's",
     "campaigns.campaigncontent": "newsletter texts written by staff, merged per recipient",
