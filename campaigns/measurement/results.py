@@ -33,24 +33,12 @@ from ..models import (
 from ..personalisation import parse_variant_key
 from ..services.dispatch import HOLDOUT
 from . import stats
+from .attribution import RECEIVED
+from .intake import COUNTERS
 
 # What a results table can be grouped by: stored columns, and parts of the variant key.
 DIMENSIONS = ("channel", "arm", "locale", "role", "phase", "variant_key")
-RECEIVED = (DeliveryState.SENT, DeliveryState.BOUNCED, DeliveryState.IN_DOUBT)
-DAY_COUNTERS = (
-    "sent",
-    "opens",
-    "unique_opens",
-    "human_opens",
-    "machine_opens",
-    "clicks",
-    "unique_clicks",
-    "bot_clicks",
-    "unsubscribes",
-    "complaints",
-    "conversions",
-    "revenue",
-)
+DAY_COUNTERS = ("sent", *COUNTERS)
 
 
 def _ratio(part, whole) -> float | None:
