@@ -183,6 +183,8 @@ def journey_map(*, start: dt.date, end: dt.date, granularity: Granularity) -> Jo
     counts = [dict.fromkeys(PHASES, 0) for _period in periods]
     links: Counter[tuple[int, str, str]] = Counter()
     for path, contacts in paths.items():
+        # A value that is no phase (written to the database around the app) counts as none.
+        path = tuple(phase if phase in PHASES else None for phase in path)
         for index, phase in enumerate(path):
             if phase is not None:
                 counts[index][phase] += contacts

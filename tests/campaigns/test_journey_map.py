@@ -14,6 +14,7 @@ from campaigns.measurement.journey import (
     journey_map,
     journey_periods,
 )
+from campaigns.models import Contact
 from tests.campaigns.journey_history import at, known_history
 from tests.factories import CampaignFactory, DeliveryFactory
 
@@ -126,3 +127,14 @@ def test_the_map_takes_six_queries_however_many_contacts(django_assert_num_queri
         journey = journey_map(**AUTUMN)
 
     assert phases(journey.counts[2]) == {"awareness": 24, "consideration": 12, "transaction": 6}
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC), tick=False)
+def test_a_value_that_is_no_phase_is_not_counted():
+    people = known_history()
+    Contact.objects.filter(pk=people["anna"].pk).update(phase="retired")
+
+    journey = journey_map(**AUTUMN)
+
+    assert phases(journey.counts[0]) == {"awareness": 1, "consideration": 1, "transaction": 1}
+    assert Flow("2026-09", "awareness", "2026-10", "awareness", 1) in journey.flows
