@@ -28,8 +28,11 @@ def at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dt.d
     return dt.datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
-def contact(name: str, *, phase: str, created: dt.datetime, phase_since=None) -> Contact:
-    person = ContactFactory(email=f"{name}@example.com", first_name=name.title(), phase=phase)
+def contact(
+    name: str, *, phase: str, created: dt.datetime, phase_since=None, copy: int = 0
+) -> Contact:
+    email = f"{name}{copy or ''}@example.com"
+    person = ContactFactory(email=email, first_name=name.title(), phase=phase)
     Contact.objects.filter(pk=person.pk).update(created_at=created, phase_changed_at=phase_since)
     person.refresh_from_db()
     return person
@@ -41,18 +44,23 @@ def move(person: Contact, from_phase: str, to_phase: str, when: dt.datetime) -> 
     )
 
 
-def known_history() -> dict[str, Contact]:
+def known_history(copy: int = 0) -> dict[str, Contact]:
+    """The contacts above with their histories; ``copy`` n > 0 makes another set of them."""
     people = {
-        "anna": contact("anna", phase="awareness", created=at(2026, 8, 1)),
+        "anna": contact("anna", phase="awareness", created=at(2026, 8, 1), copy=copy),
         "bernd": contact(
-            "bernd", phase="consideration", created=at(2026, 8, 1), phase_since=at(2026, 10, 15)
+            "bernd",
+            phase="consideration",
+            created=at(2026, 8, 1),
+            phase_since=at(2026, 10, 15),
+            copy=copy,
         ),
-        "clara": contact("clara", phase="consideration", created=at(2026, 8, 1)),
-        "dieter": contact("dieter", phase="experience", created=at(2026, 6, 1)),
-        "eva": contact("eva", phase="consideration", created=at(2026, 8, 1)),
-        "frank": contact("frank", phase="awareness", created=at(2026, 9, 15)),
-        "gina": contact("gina", phase="awareness", created=at(2026, 11, 10)),
-        "hanna": contact("hanna", phase="", created=at(2026, 8, 1)),
+        "clara": contact("clara", phase="consideration", created=at(2026, 8, 1), copy=copy),
+        "dieter": contact("dieter", phase="experience", created=at(2026, 6, 1), copy=copy),
+        "eva": contact("eva", phase="consideration", created=at(2026, 8, 1), copy=copy),
+        "frank": contact("frank", phase="awareness", created=at(2026, 9, 15), copy=copy),
+        "gina": contact("gina", phase="awareness", created=at(2026, 11, 10), copy=copy),
+        "hanna": contact("hanna", phase="", created=at(2026, 8, 1), copy=copy),
     }
     move(people["clara"], "", "awareness", at(2026, 8, 10))
     move(people["clara"], "awareness", "consideration", at(2026, 9, 20))

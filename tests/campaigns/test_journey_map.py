@@ -14,6 +14,7 @@ from campaigns.measurement.journey import (
     journey_map,
     journey_periods,
 )
+from campaigns.models import Contact
 from tests.campaigns.journey_history import at, known_history
 from tests.factories import CampaignFactory, DeliveryFactory
 
@@ -114,3 +115,26 @@ def test_touchpoints_count_under_the_phase_at_sending():
 def test_more_than_a_year_of_weeks_is_refused():
     with pytest.raises(TooManyPeriods):
         journey_periods(start=dt.date(2025, 1, 1), end=dt.date(2026, 3, 1), granularity="week")
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC), tick=False)
+def test_the_map_takes_six_queries_however_many_contacts(django_assert_num_queries):
+    for copy in range(6):
+        people = known_history(copy)
+        DeliveryFactory(contact=people["anna"], sent_at=at(2026, 10, 10))
+
+    with django_assert_num_queries(6):
+        journey = journey_map(**AUTUMN)
+
+    assert phases(journey.counts[2]) == {"awareness": 24, "consideration": 12, "transaction": 6}
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC), tick=False)
+def test_a_value_that_is_no_phase_is_not_counted():
+    people = known_history()
+    Contact.objects.filter(pk=people["anna"].pk).update(phase="retired")
+
+    journey = journey_map(**AUTUMN)
+
+    assert phases(journey.counts[0]) == {"awareness": 1, "consideration": 1, "transaction": 1}
+    assert Flow("2026-09", "awareness", "2026-10", "awareness", 1) in journey.flows

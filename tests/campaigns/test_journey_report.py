@@ -8,6 +8,7 @@ import io
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 
 from tests.admin_flow import assert_permission_denied
@@ -15,6 +16,13 @@ from tests.campaigns.journey_history import at, known_history
 from tests.factories import CampaignFactory, DeliveryFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_map():
+    """The view keeps a map for five minutes: each test starts without one."""
+    cache.clear()
+
 
 AUTUMN = {"start": "2026-09-01", "end": "2026-11-30", "granularity": "month"}
 FROZEN = dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC)
@@ -162,3 +170,17 @@ def test_an_editor_cannot_download_a_chart(client, editor):
     response = client.get(url(**AUTUMN, chart="phases", format="csv"))
 
     assert_permission_denied(response)
+
+
+def test_the_map_is_computed_again_after_five_minutes(client, campaign_manager):
+    client.force_login(campaign_manager)
+    with time_machine.travel(FROZEN, tick=False) as clock:
+        client.get(url(**AUTUMN))
+        known_history()
+        clock.shift(dt.timedelta(minutes=4))
+        kept = client.get(url(**AUTUMN, chart="phases", format="csv"))
+        clock.shift(dt.timedelta(minutes=2))
+        again = client.get(url(**AUTUMN, chart="phases", format="csv"))
+
+    assert csv_rows(kept)[-1] == ["2026-11", "0", "0", "0", "0", "0"]
+    assert csv_rows(again)[-1] == ["2026-11", "4", "2", "1", "0", "0"]

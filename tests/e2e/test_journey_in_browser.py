@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from tests.campaigns.journey_history import at, known_history
@@ -23,6 +24,7 @@ AUTUMN = "start=2026-09-01&end=2026-11-30&granularity=month"
 
 @pytest.fixture
 def autumn_history():
+    cache.clear()  # the report keeps a map for five minutes
     with time_machine.travel(dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC), tick=True):
         people = known_history()
     DeliveryFactory(

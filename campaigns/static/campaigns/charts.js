@@ -93,23 +93,34 @@
     download(spec.id + ".svg", new Blob([svg], {type: "image/svg+xml"}));
   }
 
+  // Wagtail's admin theme (account settings): dark, light, or the system's.
+  function darkTheme() {
+    var classes = document.documentElement.classList;
+    return classes.contains("w-theme-dark") || (classes.contains("w-theme-system") &&
+      window.matchMedia("(prefers-color-scheme: dark)").matches);
+  }
+
   function draw(element) {
     var source = document.getElementById(element.dataset.chartSpec);
     if (!source || element.dataset.chartDrawn) { return; }
     var spec = JSON.parse(source.textContent);
     var options = baseOptions(spec);
+    var dark = darkTheme();
+    options.backgroundColor = "transparent";
     // Top right, 16 px icons 10 px apart: PNG, then SVG.
     options.toolbox = {
       top: 0, right: 0, itemSize: 16, itemGap: 10,
       feature: {
-        saveAsImage: {type: "png", name: spec.id, title: spec.labels.png, backgroundColor: "#fff"},
+        saveAsImage: {
+          type: "png", name: spec.id, title: spec.labels.png, backgroundColor: dark ? "#1e1e1e" : "#fff"
+        },
         mySaveAsSvg: {
           show: true, title: spec.labels.svg, icon: SVG_ICON,
           onclick: function () { saveAsSvg(element, spec); }
         }
       }
     };
-    var chart = echarts.init(element, null, {renderer: "canvas"});
+    var chart = echarts.init(element, dark ? "dark" : null, {renderer: "canvas"});
     chart.setOption(options);
     element.dataset.chartDrawn = "true";
     new ResizeObserver(function () { chart.resize(); }).observe(element);
