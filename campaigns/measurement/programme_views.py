@@ -24,10 +24,10 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.reports import ReportView
 
 from core.spreadsheets import FormulaSafeExportMixin
-from core.validators import validate_date_window
 
 from ..models import CampaignDayStats
 from .charts import Chart, ChartCSVMixin, bar_chart, line_chart
+from .periods import PeriodForm, PeriodMixin
 from .results import programme
 
 PROGRAMME_PERMISSION = "campaigns.view_campaign"
@@ -35,32 +35,15 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366
 
 
-class ProgrammePeriodForm(forms.Form):
-    start = forms.DateField(
-        label=_("From"),
-        validators=[validate_date_window],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    end = forms.DateField(
-        label=_("To"),
-        validators=[validate_date_window],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-
+class ProgrammePeriodForm(PeriodForm):
     @staticmethod
     def defaults() -> dict:
         today = timezone.localdate()
         return {"start": today - dt.timedelta(days=DEFAULT_DAYS - 1), "end": today}
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                raise forms.ValidationError(_("The period must end after it starts."))
-            if (end - start).days >= MAX_DAYS:
-                raise forms.ValidationError(_("Choose a period of at most three years."))
-        return data
+    def clean_period(self, data: dict) -> None:
+        if (data["end"] - data["start"]).days >= MAX_DAYS:
+            raise forms.ValidationError(_("Choose a period of at most three years."))
 
 
 def _money(value) -> str:
@@ -76,7 +59,8 @@ def _weeks(start: dt.date, end: dt.date) -> list[dt.date]:
     return [monday + dt.timedelta(weeks=n) for n in range((end - monday).days // 7 + 1)]
 
 
-class ProgrammeReportView(FormulaSafeExportMixin, ChartCSVMixin, ReportView):
+class ProgrammeReportView(PeriodMixin, FormulaSafeExportMixin, ChartCSVMixin, ReportView):
+    period_form_class = ProgrammePeriodForm
     page_title = _("Campaign programme")
     header_icon = "doc-full"
     index_url_name = "campaigns_programme_report"
@@ -106,19 +90,6 @@ class ProgrammeReportView(FormulaSafeExportMixin, ChartCSVMixin, ReportView):
         if not request.user.has_perm(PROGRAMME_PERMISSION):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
-
-    @cached_property
-    def period_form(self) -> ProgrammePeriodForm:
-        if {"start", "end"} & set(self.request.GET):
-            return ProgrammePeriodForm(self.request.GET)
-        return ProgrammePeriodForm(initial=ProgrammePeriodForm.defaults())
-
-    @cached_property
-    def period(self) -> dict:
-        form = self.period_form
-        if form.is_bound and form.is_valid():
-            return form.cleaned_data
-        return ProgrammePeriodForm.defaults()
 
     @cached_property
     def figures(self):

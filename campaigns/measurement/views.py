@@ -21,7 +21,6 @@ from wagtail.admin.views.reports import ReportView
 from channels.registry import get_channels
 from content.taxonomy import JourneyPhase
 from core.spreadsheets import FormulaSafeExportMixin
-from core.validators import validate_date_window
 
 from .charts import Chart, ChartCSVMixin, bar_chart, line_chart, sankey_chart
 from .journey import (
@@ -32,6 +31,7 @@ from .journey import (
     journey_map,
     journey_periods,
 )
+from .periods import PeriodForm, PeriodMixin
 
 # Contacts per phase and the campaigns they got: whoever may see contacts and campaigns.
 JOURNEY_PERMISSIONS = ("campaigns.view_contact", "campaigns.view_campaign")
@@ -39,17 +39,7 @@ TOP_TOUCHPOINTS = 10
 JOURNEY_CACHE_SECONDS = 5 * 60
 
 
-class JourneyPeriodForm(forms.Form):
-    start = forms.DateField(
-        label=_("From"),
-        validators=[validate_date_window],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    end = forms.DateField(
-        label=_("To"),
-        validators=[validate_date_window],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+class JourneyPeriodForm(PeriodForm):
     granularity = forms.ChoiceField(
         label=_("Per"), choices=[("week", _("Week")), ("month", _("Month"))]
     )
@@ -62,20 +52,16 @@ class JourneyPeriodForm(forms.Form):
         start = dt.date(today.year + month // 12, month % 12 + 1, 1)
         return {"start": start, "end": today, "granularity": "month"}
 
-    def clean(self):
-        data = super().clean()
-        start, end, granularity = data.get("start"), data.get("end"), data.get("granularity")
-        if start and end and granularity:
-            if end < start:
-                raise forms.ValidationError(_("The period must end after it starts."))
-            try:
-                journey_periods(start=start, end=end, granularity=granularity)
-            except TooManyPeriods:
-                raise forms.ValidationError(
-                    _("Choose at most %(count)s periods: a shorter span, or months.")
-                    % {"count": MAX_PERIODS}
-                ) from None
-        return data
+    def clean_period(self, data: dict) -> None:
+        if not data.get("granularity"):
+            return
+        try:
+            journey_periods(start=data["start"], end=data["end"], granularity=data["granularity"])
+        except TooManyPeriods:
+            raise forms.ValidationError(
+                _("Choose at most %(count)s periods: a shorter span, or months.")
+                % {"count": MAX_PERIODS}
+            ) from None
 
 
 def _phase_label(phase: str) -> str:
@@ -97,10 +83,11 @@ def _touchpoint_rows(touchpoints: list[Touchpoint]) -> list[dict]:
     ]
 
 
-class JourneyReportView(FormulaSafeExportMixin, ChartCSVMixin, ReportView):
+class JourneyReportView(PeriodMixin, FormulaSafeExportMixin, ChartCSVMixin, ReportView):
     """Customer journey: contacts per phase over time, the moves between periods (a Sankey),
     the touchpoints per phase; the touchpoints table is the report, with Wagtail's export."""
 
+    period_form_class = JourneyPeriodForm
     page_title = _("Customer journey")
     header_icon = "resubmit"
     index_url_name = "campaigns_journey_report"
@@ -130,19 +117,6 @@ class JourneyReportView(FormulaSafeExportMixin, ChartCSVMixin, ReportView):
         if not request.user.has_perms(JOURNEY_PERMISSIONS):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
-
-    @cached_property
-    def period_form(self) -> JourneyPeriodForm:
-        if {"start", "end", "granularity"} & set(self.request.GET):
-            return JourneyPeriodForm(self.request.GET)
-        return JourneyPeriodForm(initial=JourneyPeriodForm.defaults())
-
-    @cached_property
-    def period(self) -> dict:
-        form = self.period_form
-        if form.is_bound and form.is_valid():
-            return form.cleaned_data
-        return JourneyPeriodForm.defaults()
 
     @cached_property
     def journey(self) -> JourneyMap:
