@@ -17,12 +17,13 @@ def main() -> int:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from bench import api, completeness, imports, newsletter, segments
+    from bench import api, completeness, imports, newsletter, segments, stats_coverage
 
     completeness.run()
     api.run()
     imports.run()
     newsletter.run()
+    stats_coverage.run()
     # PostgreSQL only, in a database and a process of its own (skipped, saying how to run
     # it, where no PostgreSQL server answers).
     segments.run_in_subprocess()

@@ -70,6 +70,14 @@ def campaigns_tick() -> None:
     campaigns_advance()
 
 
+@shared_task(name="campaigns.tasks.results_refresh_due", ignore_result=True)
+def results_refresh_due() -> None:
+    """Every minute (beat): recount the delivery states of campaigns sending or just done."""
+    from campaigns.measurement.intake import results_refresh_due as refresh
+
+    refresh()
+
+
 @shared_task(
     name="campaigns.tasks.send_campaign_batch",
     ignore_result=True,

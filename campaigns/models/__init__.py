@@ -22,6 +22,8 @@ from .audience import (
 )
 from .campaign import (
     ARM_LABELS,
+    AttributionBasis,
+    AttributionScope,
     Campaign,
     CampaignArm,
     CampaignContent,
@@ -33,22 +35,28 @@ from .campaign import (
 )
 from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
+from .results import CampaignDayStats, CreditKind, DeliveryStateCount, OrderCredit
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
 from .sync import SyncState
 
 __all__ = [
     "ARM_LABELS",
     "Account",
+    "AttributionBasis",
+    "AttributionScope",
     "Campaign",
     "CampaignArm",
     "CampaignContent",
+    "CampaignDayStats",
     "CampaignStatus",
     "ConsentKind",
     "ConsentRecord",
     "ConsentState",
     "Contact",
+    "CreditKind",
     "Delivery",
     "DeliveryState",
+    "DeliveryStateCount",
     "Event",
     "EventKind",
     "GroupPrice",
@@ -59,6 +67,7 @@ __all__ = [
     "ImportStatus",
     "JourneyRule",
     "Order",
+    "OrderCredit",
     "OrderLine",
     "OrderSource",
     "PhaseChange",

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 class EventKind(models.TextChoices):
     EMAIL_OPEN = "email_open", _("E-mail opened")
     EMAIL_CLICK = "email_click", _("E-mail link clicked")
+    # A click on a campaign's content in any other channel (webshop placement, feed link).
+    CLICK = "click", _("Campaign content clicked")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribed")
     BOUNCE = "bounce", _("Bounced")
     COMPLAINT = "complaint", _("Complained")

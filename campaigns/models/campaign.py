@@ -50,6 +50,16 @@ class ScheduleMode(models.TextChoices):
     LOCAL = "local", _("At a local time per recipient")
 
 
+class AttributionBasis(models.TextChoices):
+    CLICK = "click", _("A click")
+    DELIVERY = "delivery", _("A delivered message")
+
+
+class AttributionScope(models.TextChoices):
+    CONTACT = "contact", _("The contact's own orders")
+    ACCOUNT = "account", _("All orders of the contact's company")
+
+
 class WinnerMetric(models.TextChoices):
     CLICK_RATE = "click_rate", _("Click rate")
     REVENUE = "revenue", _("Revenue")
@@ -131,6 +141,37 @@ class Campaign(
         help_text=_(
             "With A/B arms: the arms go to their shares first; after this many hours the rest "
             "of the audience gets the arm that won. Empty: the arms split the whole audience."
+        ),
+    )
+
+    attribution_basis = models.CharField(
+        _("orders count after"),
+        max_length=10,
+        choices=AttributionBasis.choices,
+        default=AttributionBasis.CLICK,
+    )
+    attribution_window_days = models.PositiveSmallIntegerField(
+        _("attribution window (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_(
+            "An order counts for the campaign when it follows a click (or a delivered message) "
+            "within this many days. Held-out contacts are compared over this many days after "
+            "dispatch."
+        ),
+    )
+    attribution_scope = models.CharField(
+        _("orders of"),
+        max_length=10,
+        choices=AttributionScope.choices,
+        default=AttributionScope.CONTACT,
+    )
+    winner_requires_significance = models.BooleanField(
+        _("only a significant winner"),
+        default=True,
+        help_text=_(
+            "Pick a winning arm only when its lead is statistically significant; otherwise the "
+            "rest of the audience gets the first arm."
         ),
     )
 
@@ -346,6 +387,10 @@ class Delivery(models.Model):
     detail = models.CharField(max_length=500, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     clicked_at = models.DateTimeField(null=True, blank=True)
+    # The first open that was not a machine's (or the first human click), and the first
+    # human click: what unique opens and clicks count.
+    human_opened_at = models.DateTimeField(null=True, blank=True)
+    human_clicked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from campaigns.measurement.recording import events_counted, orders_counted
 from campaigns.models import (
     Account,
     Campaign,
@@ -297,6 +298,7 @@ def events_record(*, source: str, items: Sequence[EventInput]) -> EventsResult:
         )
     with transaction.atomic():
         stored, duplicates = _insert_once(candidates)
+        events_counted(stored)
         result.accepted = len(stored)
         result.duplicates += duplicates
         result.contact_ids = _enqueue_journey({event.contact_id for event in stored})
@@ -322,6 +324,7 @@ def events_record_resolved(*, events: Sequence[Event]) -> EventsResult:
     result = EventsResult()
     with transaction.atomic():
         stored, result.duplicates = _insert_once(list(events))
+        events_counted(stored)
         result.accepted = len(stored)
         result.contact_ids = _enqueue_journey(
             {event.contact_id for event in stored if event.contact_id is not None}
@@ -502,6 +505,7 @@ def _write_orders(
         for line in lines_of[order.external_id]
     )
     _mirror_as_events(source, created, changed, reported_by)
+    orders_counted([order.pk for order in (*created, *changed)])
     contact_ids = _enqueue_journey(
         {order.contact_id for order in (*created, *changed) if order.contact_id}
     )

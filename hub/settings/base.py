@@ -283,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "content.tasks.publish_scheduled_content",
         "schedule": env.float("HUB_PUBLISH_SCHEDULED_EVERY", default=60.0),
     },
+    "campaign-results-recount": {
+        "task": "campaigns.tasks.results_refresh_due",
+        "schedule": env.float("HUB_RESULTS_RECOUNT_EVERY", default=60.0),
+    },
     "retry-due-webhooks": {"task": "channels.tasks.retry_due_webhooks", "schedule": 60.0},
     # Both do nothing (one log line) until HUB_CRM / HUB_ERP_IMPORT_LOCATION are set; a run
     # not started before the next one is due is dropped, so a stopped worker finds no backlog.
@@ -438,6 +442,9 @@ HUB_CHANNELS = {
 }
 # What channels' providers report back (bounces, complaints) is recorded by this callable,
 # so adapters hand feedback on without importing campaigns (channels/base.py).
+# How an order is credited when several campaign touches precede it: "last_touch" (all to
+# the last click) or "linear" (equal shares to every touch in its campaign's window).
+HUB_ATTRIBUTION_MODEL = env("HUB_ATTRIBUTION_MODEL", default="last_touch")
 HUB_CHANNEL_FEEDBACK_RECEIVER = "campaigns.services.feedback.feedback_record"
 
 LOGGING = {

@@ -1,0 +1,11 @@
+"""Campaign measurement: figures kept up to date as things happen, and the statistics on them.
+
+- ``intake``: adds what tracking, the event intake and the order intake record to the
+  per-day figures, and recounts delivery states.
+- ``attribution``: credits orders to campaigns (last touch or linear) and to the recipients
+  and held-out contacts whose revenue the holdout and A/B comparisons use.
+- ``results``: a campaign's KPIs, series, funnel, top links and verdicts; the programme.
+- ``stats``: the statistics (scipy and statsmodels): rates with intervals, A/B tests with
+  the sample-ratio check and the Benjamini-Hochberg correction, holdout uplift, the
+  minimum detectable effect, NPS, CSAT and CES. Pure functions, no models.
+"""
