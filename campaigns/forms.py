@@ -22,6 +22,13 @@ class ContactForm(WagtailAdminModelForm):
         return email
 
 
+def _source_field(help_text: str = "") -> forms.CharField:
+    """Where a consent or suppression came from, as its evidence records it."""
+    return forms.CharField(
+        label=gettext_lazy("Source"), max_length=50, initial="admin", help_text=help_text
+    )
+
+
 class OptInForm(forms.Form):
     text_version = forms.CharField(
         label=gettext_lazy("Consent text version"),
@@ -30,16 +37,13 @@ class OptInForm(forms.Form):
             "The version of the consent text the contact agreed to, e.g. 'newsletter-2026-01'."
         ),
     )
-    source = forms.CharField(
-        label=gettext_lazy("Source"),
-        max_length=50,
-        initial="admin",
-        help_text=gettext_lazy("Where the opt-in was given: trade fair, phone, admin, ..."),
+    source = _source_field(
+        gettext_lazy("Where the opt-in was given: trade fair, phone, admin, ...")
     )
 
 
 class OptOutForm(forms.Form):
-    source = forms.CharField(label=gettext_lazy("Source"), max_length=50, initial="admin")
+    source = _source_field()
 
 
 class PhaseForm(forms.Form):
@@ -48,12 +52,7 @@ class PhaseForm(forms.Form):
 
 
 class SuppressForm(forms.Form):
-    source = forms.CharField(
-        label=gettext_lazy("Source"),
-        max_length=50,
-        initial="admin",
-        help_text=gettext_lazy("Why, in a word: admin, request by phone, legal, ..."),
-    )
+    source = _source_field(gettext_lazy("Why, in a word: admin, request by phone, legal, ..."))
 
 
 class EraseForm(forms.Form):
@@ -76,9 +75,4 @@ class SuppressionForm(forms.Form):
         choices=SuppressionReason.choices,
         initial=SuppressionReason.MANUAL,
     )
-    source = forms.CharField(
-        label=gettext_lazy("Source"),
-        max_length=50,
-        initial="admin",
-        help_text=gettext_lazy("Where the request came from: phone, letter, legal, ..."),
-    )
+    source = _source_field(gettext_lazy("Where the request came from: phone, letter, legal, ..."))

@@ -1,20 +1,30 @@
-"""The dependency rules of DESIGN.md, checked on the source: campaigns and content reach
-channels only through the contract (``channels/base.py``) and the registry, never an
-adapter; ``core/`` imports no app and not the project package.
+"""The dependency rules of DESIGN.md, checked on the source.
 
-Every ``import`` and ``from ... import`` counts, wherever it stands (module level, inside a
-function, under ``TYPE_CHECKING``), relative ones resolved, and so do ``import_module``,
-``import_string`` and ``__import__`` called with a literal name. The adapter packages are
-the packages under ``channels/`` (Django's own ``migrations``, ``management`` and
-``templatetags`` aside), so a new adapter is covered without touching this file.
+The import contracts in pyproject.toml (``[tool.importlinter]``: core imports no app and not
+the project, no app imports the project, content does not depend on campaigns, content,
+campaigns and the contract never import a channel adapter, adapters are independent of each
+other) run here through import-linter, as ``make lint`` runs them, so a broken contract fails
+the suite too. This file adds what the contracts cannot say:
+
+- the contracts name every adapter package in the tree (the packages under ``channels/``,
+  Django's own ``migrations``, ``management`` and ``templatetags`` aside), so a new adapter
+  is covered the day it is added;
+- campaigns, content and the contract import no adapter by a name given as a string either:
+  ``import_module``, ``import_string`` and ``__import__`` called with a literal name count,
+  and import-linter's graph does not see those. Every ``import`` and ``from ... import``
+  counts too, wherever it stands (module level, inside a function, under ``TYPE_CHECKING``),
+  relative ones resolved.
 """
 
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
+from importlinter import configuration
+from importlinter.application import use_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 # Packages under channels/ that are Django's, not adapters.
@@ -127,12 +137,29 @@ def test_campaigns_content_and_the_contract_import_no_channel_adapter():
     assert not found, "Import channels.base and channels.registry instead:\n" + "\n".join(found)
 
 
-def test_core_imports_no_app_and_not_the_project():
-    files = sorted((ROOT / "core").rglob("*.py"))
+def test_the_import_contracts_hold():
+    configuration.configure()  # what the lint-imports command does first
 
-    found = offences(files, frozenset({"content", "campaigns", "channels", "hub"}))
+    # The report (each contract kept or broken, and the offending imports) is the output.
+    kept = use_cases.lint_imports(
+        config_filename=str(ROOT / "pyproject.toml"), cache_dir=None, no_logo=True
+    )
 
-    assert not found, "core/ is plumbing the apps share:\n" + "\n".join(found)
+    assert kept, "an import contract of pyproject.toml is broken; see the report above"
+
+
+def _contract(name: str) -> dict:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == name]
+    return contract
+
+
+def test_the_import_contracts_name_every_adapter_package():
+    forbidden = _contract("Content, campaigns and the contract never import a channel adapter")
+    independent = _contract("Channel adapters are independent of each other")
+
+    assert set(forbidden["forbidden_modules"]) == adapter_packages()
+    assert set(independent["modules"]) == adapter_packages()
 
 
 ADAPTERS = frozenset({"channels.newsletter", "channels.webshop"})

@@ -57,18 +57,6 @@ class AccountViewSet(ModelViewSet):
         Column("contact_count", label=gettext_lazy("Contacts"), sort_key="contact_count"),
     ]
     list_filter = ["industry", "country", "size_class", "price_group"]
-    list_export = [
-        "name",
-        "customer_number",
-        "erp_id",
-        "crm_id",
-        "industry",
-        "country",
-        "size_class",
-        "price_group",
-        "contact_count",
-    ]
-    search_fields = ["name", "customer_number", "erp_id", "crm_id"]
     form_fields = [
         "name",
         "customer_number",
@@ -79,3 +67,5 @@ class AccountViewSet(ModelViewSet):
         "size_class",
         "price_group",
     ]
+    list_export = [*form_fields, "contact_count"]
+    search_fields = ["name", "customer_number", "erp_id", "crm_id"]

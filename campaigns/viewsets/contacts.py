@@ -48,7 +48,12 @@ from campaigns.services.consent import (
     suppression_add,
 )
 from campaigns.services.contacts import contact_phase_set
-from campaigns.services.privacy import audit_title, contact_erase, contact_export_data
+from campaigns.services.privacy import (
+    CONTACT_FIELDS,
+    audit_title,
+    contact_erase,
+    contact_export_data,
+)
 from content.taxonomy import BuyingRole, JourneyPhase
 from core.spreadsheets import FormulaSafeExportMixin
 
@@ -459,24 +464,8 @@ class ContactViewSet(ModelViewSet):
         "is_suppressed",
     ]
     search_fields = ["email", "first_name", "last_name", "account__name"]
-    inspect_view_fields = [
-        "email",
-        "salutation",
-        "first_name",
-        "last_name",
-        "account",
-        "language",
-        "role",
-        "phase",
-        "phase_changed_at",
-        "consent",
-        "consent_changed_at",
-        "timezone",
-        "crm_id",
-        "external_id",
-        "created_at",
-        "updated_at",
-    ]
+    # What the export holds about the person, with the account after the name.
+    inspect_view_fields = [*CONTACT_FIELDS[:4], "account", *CONTACT_FIELDS[4:]]
     edit_handler = ObjectList(
         [
             FieldPanel("account"),

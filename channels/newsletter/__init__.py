@@ -131,15 +131,7 @@ class NewsletterChannel(BaseChannel):
         transport = get_transport(self.transport_key)
         get_send_rate(transport.key, transport.rate_per_second).acquire(1)
         [outcome] = transport.send_many([mail])
-        return DeliveryResult(
-            0,
-            sent=outcome.accepted,
-            permanent=outcome.permanent,
-            detail=outcome.detail,
-            message_id=outcome.message_id,
-            provider_id=outcome.provider_id,
-            in_doubt=outcome.in_doubt,
-        )
+        return _delivery_result(0, outcome)
 
     def forget_recipient(self, *, email: str) -> int:
         """Delete the copies of mail to ``email`` that any configured transport kept."""
@@ -184,15 +176,7 @@ class NewsletterChannel(BaseChannel):
 
         def result_of(mail: OutgoingMail, outcome: SendOutcome) -> DeliveryResult:
             index = positions[id(mail)]
-            results[index] = DeliveryResult(
-                recipients[index].delivery_id,
-                sent=outcome.accepted,
-                permanent=outcome.permanent,
-                detail=outcome.detail,
-                message_id=outcome.message_id,
-                provider_id=outcome.provider_id,
-                in_doubt=outcome.in_doubt,
-            )
+            results[index] = _delivery_result(recipients[index].delivery_id, outcome)
             return results[index]
 
         def report(mail: OutgoingMail, outcome: SendOutcome) -> None:
@@ -209,3 +193,16 @@ class NewsletterChannel(BaseChannel):
             for mail, outcome in zip(mails, outcomes, strict=True):
                 result_of(mail, outcome)
         return results  # type: ignore[return-value] (every position is filled above)
+
+
+def _delivery_result(delivery_id: int, outcome: SendOutcome) -> DeliveryResult:
+    """What the transport said about one mail, as the channel contract reports it."""
+    return DeliveryResult(
+        delivery_id,
+        sent=outcome.accepted,
+        permanent=outcome.permanent,
+        detail=outcome.detail,
+        message_id=outcome.message_id,
+        provider_id=outcome.provider_id,
+        in_doubt=outcome.in_doubt,
+    )

@@ -39,27 +39,21 @@ from channels.exceptions import SESNotificationError, SNSUnreachable, SNSVerific
 
 logger = logging.getLogger(__name__)
 
-# The signed fields per message type, in the order of the canonical string.
+# The signed fields per message type, in the order of the canonical string; both kinds of
+# confirmation sign the same fields.
+_CONFIRMATION_FIELDS = (
+    "Message",
+    "MessageId",
+    "SubscribeURL",
+    "Timestamp",
+    "Token",
+    "TopicArn",
+    "Type",
+)
 SIGNED_FIELDS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
-    "SubscriptionConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
-    "UnsubscribeConfirmation": (
-        "Message",
-        "MessageId",
-        "SubscribeURL",
-        "Timestamp",
-        "Token",
-        "TopicArn",
-        "Type",
-    ),
+    "SubscriptionConfirmation": _CONFIRMATION_FIELDS,
+    "UnsubscribeConfirmation": _CONFIRMATION_FIELDS,
 }
 # Only a notification may leave out its subject.
 OPTIONAL_FIELDS = {"Notification": frozenset({"Subject"})}

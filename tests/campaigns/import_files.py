@@ -13,7 +13,18 @@ from contextlib import contextmanager
 from django.db import connection
 from openpyxl import Workbook
 
+from campaigns.importing import import_file
+
 CONTACT_HEADER = ["E-Mail", "Vorname", "Nachname", "Kundennummer", "Anrede", "Rolle", "Phase"]
+ORDER_HEADER = ["Bestellnummer", "Bestelldatum", "Kundennummer", "Artikelnummer", "Menge", "Preis"]
+
+
+def run(kind, data: bytes, name="file.csv", **kwargs):
+    return import_file(kind, io.BytesIO(data), name=name, **kwargs)
+
+
+def issues(report):
+    return [(issue.line, issue.field, issue.reason) for issue in report.errors]
 
 
 def csv_bytes(rows: list[list[str]], *, delimiter: str = ";", encoding: str = "utf-8") -> bytes:

@@ -19,12 +19,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from channels.base import (
-    RECIPIENT_TOKEN,
-    PersonalProductsBlock,
-    ProductCard,
-    Recipient,
-)
+from channels.base import RECIPIENT_TOKEN, PersonalProductsBlock, ProductCard, Recipient
 
 if TYPE_CHECKING:
     from .variant import NewsletterRendering
