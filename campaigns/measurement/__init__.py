@@ -5,7 +5,7 @@
 - ``attribution``: credits orders to campaigns (last touch or linear) and to the recipients
   and held-out contacts whose revenue the holdout and A/B comparisons use.
 - ``results``: a campaign's KPIs, series, funnel, top links and verdicts; the programme.
-- ``stats``: the statistics (scipy and statsmodels): rates with intervals, A/B tests with
+- ``stats/``: the statistics (scipy and statsmodels; rates, revenue, ab, surveys): rates with intervals, A/B tests with
   the sample-ratio check and the Benjamini-Hochberg correction, holdout uplift, the
   minimum detectable effect, NPS, CSAT and CES. Pure functions, no models.
 - ``machines``: tells a person's open or click from a machine's (Apple Mail Privacy
