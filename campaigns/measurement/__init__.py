@@ -5,9 +5,9 @@
 - ``attribution``: credits orders to campaigns (last touch or linear) and to the recipients
   and held-out contacts whose revenue the holdout and A/B comparisons use.
 - ``results``: a campaign's KPIs, series, funnel, top links and verdicts; the programme.
-- ``stats/``: the statistics (scipy and statsmodels; rates, revenue, ab, surveys): rates with intervals, A/B tests with
-  the sample-ratio check and the Benjamini-Hochberg correction, holdout uplift, the
-  minimum detectable effect, NPS, CSAT and CES. Pure functions, no models.
+- ``stats/``: the statistics (scipy and statsmodels): rates with intervals and the
+  sample-ratio check (rates), Welch and the holdout uplift (revenue), the A/B summary and
+  the minimum detectable effect (ab), NPS, CSAT and CES (surveys). Pure functions.
 - ``machines``: tells a person's open or click from a machine's (Apple Mail Privacy
   Protection, image proxies, scanners) by the machine rules kept as data.
 - ``surveys``: NPS, CSAT and CES results per campaign, segment, role and phase.
