@@ -258,3 +258,28 @@ def test_the_programme_sums_revenue_per_campaign_and_channel(busy_campaign):
     assert by_campaign[0].roi == pytest.approx(float((expected - 2000) / 2000 * 100))
     assert [(row.campaign_id, row.channel) for row in by_channel] == [(busy_campaign.pk, "webshop")]
     assert other.pk not in {row.campaign_id for row in by_campaign}
+
+
+def test_the_page_warns_when_revenue_is_too_uneven_for_the_holdout_interval(
+    busy_campaign, client, campaign_manager, monkeypatch
+):
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from campaigns.measurement.stats import revenue
+
+    # As for groups too large for a bootstrap: the interval stands alone. Statistics are
+    # cached by their inputs, which these settings do not change: start and end afresh.
+    cache.clear()
+    monkeypatch.setattr(revenue, "BOOTSTRAP_MAX_CONTACTS", 0)
+    uplift = results.campaign_holdout(busy_campaign)
+    assert uplift.skewed and uplift.bootstrap_low is None
+    client.force_login(campaign_manager)
+
+    page = client.get(
+        reverse("wagtailsnippets_campaigns_campaign:results", args=(busy_campaign.pk,))
+    ).content.decode()
+
+    cache.clear()
+    assert "data-holdout-skewed" in page
+    assert "Recipients spent" in page
