@@ -295,6 +295,7 @@ NEVER_A_CONTACT = {
     "campaigns.machinerule": "address ranges and user-agent patterns of machines, not people",
     "campaigns.orderline": "SKUs and amounts",
     "campaigns.segment": "rules and names; the rule language has no address field",
+    "campaigns.survey": "questions and texts written by staff; answers are events",
     "campaigns.segmentsnapshot": "frozen rules and a count; members are SnapshotMember",
     "channels.apiclient": "channel systems and token hashes",
     "channels.webhookendpoint": "URLs of channel systems",
