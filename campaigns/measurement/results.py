@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from ..models import (
     Campaign,
     CampaignDayStats,
+    CampaignFigures,
     CampaignLinkStats,
     CampaignStatus,
     CreditKind,
@@ -262,6 +263,27 @@ def campaign_top_links(campaign: Campaign, limit: int = 10) -> list[tuple[str, i
         .order_by("-clicks", "url")
         .values_list("url", "clicks", "people")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class Repurchase:
+    """Recipients who had ordered before the dispatch (customers), and of them those who
+    ordered again within the measurement window (buyers), as last recounted."""
+
+    customers: int
+    buyers: int
+
+    @property
+    def rate(self) -> float | None:
+        return _ratio(self.buyers, self.customers)
+
+
+def campaign_repurchase(campaign: Campaign) -> Repurchase | None:
+    """The repurchase figures kept by ``results_refresh``; None before the first recount."""
+    figures = CampaignFigures.objects.filter(campaign=campaign).first()
+    if figures is None:
+        return None
+    return Repurchase(figures.repeat_customers, figures.repeat_buyers)
 
 
 # --- comparisons ------------------------------------------------------------------------------
