@@ -37,8 +37,7 @@ from ..personalisation import parse_variant_key
 from ..selectors import segment_contacts
 from ..services.dispatch import HOLDOUT
 from . import stats
-from .attribution import RECEIVED
-from .intake import COUNTERS
+from .intake import COUNTERS, RECEIVED
 
 # What a results table can be grouped by: stored columns, and parts of the variant key.
 DIMENSIONS = ("channel", "arm", "locale", "role", "phase", "variant_key")
