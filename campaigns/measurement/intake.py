@@ -187,7 +187,8 @@ def results_refresh(*, campaign_id: int, now: dt.datetime | None = None) -> int:
 
 def _repurchase_counts(campaign_id: int) -> tuple[int, int]:
     """(recipients who had ordered before the dispatch, those of them who ordered again
-    within the measurement window): one query, the orders found by (contact, ordered_at)."""
+    within the measurement window): one counting query, the orders found by their (contact,
+    ordered_at) index."""
     campaign = Campaign.objects.only("dispatched_at", "attribution_window_days").get(pk=campaign_id)
     start = campaign.dispatched_at
     if start is None:
@@ -196,7 +197,7 @@ def _repurchase_counts(campaign_id: int) -> tuple[int, int]:
     recipients = Delivery.objects.filter(campaign_id=campaign_id, state__in=RECEIVED)
     orders = Order.objects.filter(contact=OuterRef("pk"))
     counts = (
-        Contact.objects.filter(Exists(recipients.filter(contact=OuterRef("pk"))))
+        Contact.objects.filter(pk__in=recipients.values("contact_id"))
         .filter(Exists(orders.filter(ordered_at__lt=start)))
         .annotate(again=Exists(orders.filter(ordered_at__gte=start, ordered_at__lte=end)))
         .aggregate(customers=Count("pk"), buyers=Count("pk", filter=Q(again=True)))
