@@ -46,7 +46,7 @@ from ..models import (
     Order,
     OrderCredit,
 )
-from .intake import StatsDelta, StatsKey, stats_add
+from .intake import RECEIVED, StatsDelta, StatsKey, stats_add
 
 LAST_TOUCH = "last_touch"
 LINEAR = "linear"
@@ -57,8 +57,7 @@ MODELS = (LAST_TOUCH, LINEAR)
 TOUCH_KINDS = (EventKind.EMAIL_CLICK, EventKind.CLICK)
 # A campaign's window is at most this long (the model field's limit).
 MAX_WINDOW = dt.timedelta(days=90)
-# Recipients who received the message, and held-out contacts, whose revenue is compared.
-RECEIVED = (DeliveryState.SENT, DeliveryState.BOUNCED, DeliveryState.IN_DOUBT)
+# Recipients (``RECEIVED``) and held-out contacts: whose revenue is compared.
 COMPARED = (*RECEIVED, DeliveryState.HELD_OUT)
 
 CENT = Decimal("0.01")

@@ -16,23 +16,28 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ..models import (
     Campaign,
     CampaignDayStats,
+    CampaignFigures,
     CampaignStatus,
+    Contact,
     Delivery,
     DeliveryState,
     DeliveryStateCount,
+    Order,
 )
 
 logger = logging.getLogger(__name__)
 
 # Deliveries in these states were handed over to the receiving system.
 HANDED_OVER = (DeliveryState.SENT, DeliveryState.BOUNCED)
+# The campaign's recipients: their delivery was handed over (or may have been).
+RECEIVED = (DeliveryState.SENT, DeliveryState.BOUNCED, DeliveryState.IN_DOUBT)
 # Campaigns are recounted every minute while sending, and for this long after they finished
 # (bounces arrive late, and a message in doubt counts as sent once it is opened).
 RECOUNT_AFTER_FINISH = dt.timedelta(days=14)
@@ -136,7 +141,8 @@ def stats_add(delta: StatsDelta) -> None:
 
 
 def results_refresh(*, campaign_id: int, now: dt.datetime | None = None) -> int:
-    """Recount the delivery states of one campaign, and its messages sent per day.
+    """Recount the delivery states of one campaign, its messages sent per day, and its
+    recipients who bought again (``CampaignFigures``).
 
     Returns the number of deliveries counted. Runs in one transaction: a results page reads
     either the old or the new counts, never half of each.
@@ -152,6 +158,7 @@ def results_refresh(*, campaign_id: int, now: dt.datetime | None = None) -> int:
         .values("channel", "variant_key", "arm", "day")
         .annotate(n=Count("*"))
     )
+    repeat_customers, repeat_buyers = _repurchase_counts(campaign_id)
     with transaction.atomic():
         DeliveryStateCount.objects.filter(campaign_id=campaign_id).delete()
         DeliveryStateCount.objects.bulk_create(
@@ -167,7 +174,35 @@ def results_refresh(*, campaign_id: int, now: dt.datetime | None = None) -> int:
             for row in states
         )
         _set_sent_per_day(campaign_id, sent)
+        CampaignFigures.objects.update_or_create(
+            campaign_id=campaign_id,
+            defaults={
+                "repeat_customers": repeat_customers,
+                "repeat_buyers": repeat_buyers,
+                "counted_at": now,
+            },
+        )
     return sum(row["n"] for row in states)
+
+
+def _repurchase_counts(campaign_id: int) -> tuple[int, int]:
+    """(recipients who had ordered before the dispatch, those of them who ordered again
+    within the measurement window): one counting query, the orders found by their (contact,
+    ordered_at) index."""
+    campaign = Campaign.objects.only("dispatched_at", "attribution_window_days").get(pk=campaign_id)
+    start = campaign.dispatched_at
+    if start is None:
+        return 0, 0
+    end = start + dt.timedelta(days=campaign.attribution_window_days)
+    recipients = Delivery.objects.filter(campaign_id=campaign_id, state__in=RECEIVED)
+    orders = Order.objects.filter(contact=OuterRef("pk"))
+    counts = (
+        Contact.objects.filter(pk__in=recipients.values("contact_id"))
+        .filter(Exists(orders.filter(ordered_at__lt=start)))
+        .annotate(again=Exists(orders.filter(ordered_at__gte=start, ordered_at__lte=end)))
+        .aggregate(customers=Count("pk"), buyers=Count("pk", filter=Q(again=True)))
+    )
+    return counts["customers"], counts["buyers"]
 
 
 def _set_sent_per_day(campaign_id: int, sent: list[dict]) -> None:

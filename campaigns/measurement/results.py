@@ -19,22 +19,25 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from ..models import (
     Campaign,
     CampaignDayStats,
+    CampaignFigures,
     CampaignLinkStats,
+    CampaignStatus,
     CreditKind,
     DeliveryState,
     DeliveryStateCount,
     OrderCredit,
 )
 from ..personalisation import parse_variant_key
+from ..selectors import segment_contacts
 from ..services.dispatch import HOLDOUT
 from . import stats
-from .attribution import RECEIVED
-from .intake import COUNTERS
+from .intake import COUNTERS, RECEIVED
 
 # What a results table can be grouped by: stored columns, and parts of the variant key.
 DIMENSIONS = ("channel", "arm", "locale", "role", "phase", "variant_key")
@@ -261,6 +264,27 @@ def campaign_top_links(campaign: Campaign, limit: int = 10) -> list[tuple[str, i
     )
 
 
+@dataclass(frozen=True)
+class Repurchase:
+    """Recipients who had ordered before the dispatch (customers), and of them those who
+    ordered again within the measurement window (buyers), as last recounted."""
+
+    customers: int
+    buyers: int
+
+    @property
+    def rate(self) -> float | None:
+        return _ratio(self.buyers, self.customers)
+
+
+def campaign_repurchase(campaign: Campaign) -> Repurchase | None:
+    """The repurchase figures kept by ``results_refresh``; None before the first recount."""
+    figures = CampaignFigures.objects.filter(campaign=campaign).first()
+    if figures is None:
+        return None
+    return Repurchase(figures.repeat_customers, figures.repeat_buyers)
+
+
 # --- comparisons ------------------------------------------------------------------------------
 
 
@@ -383,6 +407,93 @@ def planned_shares(campaign: Campaign, arms: dict[str, int]) -> dict[str, float]
         elif campaign.winner_arm in shares:
             shares[campaign.winner_arm] += rest
     return shares
+
+
+# --- planning a test -------------------------------------------------------------------------
+
+# The click rate a test is planned against when no campaign finished lately has figures.
+DEFAULT_BASELINE_CLICK_RATE = 0.03
+# Campaigns finished this long ago or later give the baseline click rate.
+BASELINE_DAYS = 180
+# The messages that arrived: delivered in ``Kpis`` terms (received, not bounced).
+DELIVERED = (DeliveryState.SENT, DeliveryState.IN_DOUBT)
+
+
+@dataclass(frozen=True)
+class BaselineClickRate:
+    rate: float
+    campaigns: int  # finished campaigns it comes from; 0: the default rate
+    delivered: int
+
+    @property
+    def is_default(self) -> bool:
+        return not self.campaigns
+
+
+def baseline_click_rate(
+    now: dt.datetime | None = None, *, exclude: Campaign | None = None
+) -> BaselineClickRate:
+    """The click rate of the campaigns finished in the last ``BASELINE_DAYS`` days: their
+    unique clicks over their delivered messages, all together (so a large campaign weighs
+    as much as its recipients). ``DEFAULT_BASELINE_CLICK_RATE`` without any such campaign,
+    or when none of them got a click.
+    """
+    now = now or timezone.now()
+    finished = Campaign.objects.filter(
+        status=CampaignStatus.DONE, finished_at__gte=now - dt.timedelta(days=BASELINE_DAYS)
+    )
+    if exclude is not None:
+        finished = finished.exclude(pk=exclude.pk)
+    delivered = dict(
+        DeliveryStateCount.objects.filter(campaign__in=finished, state__in=DELIVERED)
+        .order_by()
+        .values("campaign_id")
+        .annotate(n=Sum("count"))
+        .values_list("campaign_id", "n")
+    )
+    delivered = {pk: n for pk, n in delivered.items() if n}
+    clicks = (
+        CampaignDayStats.objects.filter(campaign_id__in=list(delivered)).aggregate(
+            n=Sum("unique_clicks")
+        )["n"]
+        or 0
+    )
+    total = sum(delivered.values())
+    if not clicks or clicks >= total:
+        return BaselineClickRate(DEFAULT_BASELINE_CLICK_RATE, 0, 0)
+    return BaselineClickRate(clicks / total, len(delivered), total)
+
+
+@dataclass(frozen=True)
+class PlannedTestPower:
+    """What a planned A/B test can find: its audience and the smallest difference in click
+    rate it detects (80 % power, 5 % significance); ``difference`` is None when the
+    audience is too small to split."""
+
+    audience: int  # the segment's reachable contacts now
+    tested: int  # of them, those the arms get (no holdout, no rest waiting for the winner)
+    shares: dict[str, float]
+    baseline: BaselineClickRate
+    difference: float | None
+
+
+def planned_test_power(
+    campaign: Campaign, now: dt.datetime | None = None
+) -> PlannedTestPower | None:
+    """The minimum detectable effect of the campaign's A/B test on the click rate, before it
+    is sent; None without two arms or a segment."""
+    arms = {arm.label: arm.share for arm in campaign.arms.all()}
+    if len(arms) < 2 or not campaign.segment_id:
+        return None
+    audience = segment_contacts(campaign.segment, now=now).count()
+    shares = planned_shares(campaign, arms)
+    tested = round(audience * sum(shares.values()) / 100)
+    baseline = baseline_click_rate(now, exclude=campaign)
+    try:
+        difference = stats.minimum_detectable_effect(tested, list(shares.values()), baseline.rate)
+    except ValueError:  # too few contacts for a control arm
+        difference = None
+    return PlannedTestPower(audience, tested, shares, baseline, difference)
 
 
 # --- the programme ----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
 from .results import (
     CampaignDayStats,
+    CampaignFigures,
     CampaignLinkStats,
     CreditKind,
     DeliveryStateCount,
@@ -66,6 +67,7 @@ __all__ = [
     "CampaignArm",
     "CampaignContent",
     "CampaignDayStats",
+    "CampaignFigures",
     "CampaignLinkStats",
     "CampaignStatus",
     "ConsentKind",

@@ -13,6 +13,9 @@ arm, and the day):
 - ``OrderCredit``: which campaigns an order is credited to (touch-based attribution), and
   which recipients' (and held-out contacts') revenue it counts for in the holdout and A/B
   comparison. Rewritten for an order whenever the order changes.
+
+And ``CampaignFigures``: a campaign's figures about its recipients as people (who had
+bought before, who bought again), recounted with the delivery states.
 """
 
 from __future__ import annotations
@@ -104,6 +107,33 @@ class DeliveryStateCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.channel}/{self.variant_key}: {self.state} {self.count}"
+
+
+class CampaignFigures(models.Model):
+    """A campaign's figures about its recipients' orders, recounted by ``results_refresh``.
+
+    Repurchase: of the contacts who received the campaign and had ordered before its
+    dispatch, how many ordered again within its measurement window (dispatch to dispatch +
+    ``attribution_window_days``).
+    """
+
+    campaign = models.OneToOneField(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="figures"
+    )
+    repeat_customers = models.PositiveIntegerField(
+        default=0, help_text=_("Recipients who had ordered before the dispatch.")
+    )
+    repeat_buyers = models.PositiveIntegerField(
+        default=0, help_text=_("Of them, those who ordered again within the window.")
+    )
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("campaign figures")
+        verbose_name_plural = _("campaign figures")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.repeat_buyers}/{self.repeat_customers}"
 
 
 class CampaignLinkStats(models.Model):

@@ -179,6 +179,10 @@ class CampaignResultsView(ChartCSVMixin, CampaignPageMixin, TemplateView):
                 (_("Cost (EUR)"), total.cost),
                 (_("ROI"), "" if total.roi is None else f"{total.roi:.0f} %"),
                 (_("Cost per order (EUR)"), total.cost_per_conversion or ""),
+                (
+                    _("Repurchase rate"),
+                    repurchase_headline(results.campaign_repurchase(self.campaign)),
+                ),
             ],
             top_links=results.campaign_top_links(self.campaign),
             ab=results.campaign_ab(self.campaign),
@@ -186,6 +190,17 @@ class CampaignResultsView(ChartCSVMixin, CampaignPageMixin, TemplateView):
             holdout_verdict=uplift_verdict(holdout),
         )
         return context
+
+
+def repurchase_headline(repurchase: results.Repurchase | None) -> str | None:
+    """ "40.0 % (2 of 5)": of the recipients who had ordered before, those who ordered again."""
+    if repurchase is None or repurchase.rate is None:
+        return None
+    return _("%(rate)s (%(buyers)s of %(customers)s)") % {
+        "rate": _percent(repurchase.rate),
+        "buyers": repurchase.buyers,
+        "customers": repurchase.customers,
+    }
 
 
 def uplift_verdict(uplift) -> str:

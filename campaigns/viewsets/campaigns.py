@@ -18,7 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import (
@@ -34,6 +34,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 
+from campaigns.measurement.results import BASELINE_DAYS, PlannedTestPower, planned_test_power
 from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, DeliveryState, ScheduleMode
 from campaigns.selectors import campaign_progress, campaign_unsent_reasons
 from campaigns.services.campaigns import (
@@ -291,7 +292,11 @@ class CampaignScheduleView(CampaignPageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", ScheduleForm(initial={"mode": ScheduleMode.NOW}))
         context.setdefault("problems", campaign_problems(self.campaign))
-        context.update(campaign=self.campaign, status_label=self.campaign.status_label)
+        context.update(
+            campaign=self.campaign,
+            status_label=self.campaign.status_label,
+            test_power=test_power_sentences(planned_test_power(self.campaign)),
+        )
         return context
 
     def post(self, request, *args, **kwargs):
@@ -315,6 +320,54 @@ class CampaignScheduleView(CampaignPageMixin, TemplateView):
             return redirect("wagtailsnippets_campaigns_campaign:edit", self.campaign.pk)
         messages.success(request, _("Campaign scheduled."))
         return redirect("wagtailsnippets_campaigns_campaign:progress", self.campaign.pk)
+
+
+def test_power_sentences(power: PlannedTestPower | None) -> list[str]:
+    """What the planned A/B test can detect, and where its baseline comes from, in words."""
+    if power is None:
+        return []
+    recipients = (
+        _("%(audience)s recipients") % {"audience": power.audience}
+        if power.tested == power.audience
+        else _("%(audience)s recipients (%(tested)s of them in the test arms)")
+        % {"audience": power.audience, "tested": power.tested}
+    )
+    baseline = f"{power.baseline.rate * 100:.1f}"
+    if power.difference is None:
+        first = _(
+            "With about %(recipients)s, the audience is too small to split into the arms."
+        ) % {"recipients": recipients}
+    else:
+        first = _(
+            "With about %(recipients)s, this test can detect a difference of %(points)s "
+            "points in click rate (from a baseline of %(baseline)s %%)."
+        ) % {
+            "recipients": recipients,
+            "points": f"{power.difference * 100:.1f}",
+            "baseline": baseline,
+        }
+    if power.baseline.is_default:
+        second = _(
+            "No campaign finished in the last %(days)s days has clicks to learn from, so the "
+            "baseline is a typical newsletter click rate of %(baseline)s %%."
+        ) % {"days": BASELINE_DAYS, "baseline": baseline}
+    else:
+        second = ngettext(
+            "The baseline is the click rate of the campaign finished in the last %(days)s "
+            "days: its unique clicks over its %(delivered)s delivered messages.",
+            "The baseline is the click rate of the %(count)s campaigns finished in the last "
+            "%(days)s days: their unique clicks over their %(delivered)s delivered messages.",
+            power.baseline.campaigns,
+        ) % {
+            "count": power.baseline.campaigns,
+            "days": BASELINE_DAYS,
+            "delivered": power.baseline.delivered,
+        }
+    third = _(
+        "Smaller differences may be real but will not be told apart from chance "
+        "(80 %% power, 5 %% significance)."
+    )
+    return [first, second, third]
 
 
 class CampaignStateView(CampaignPageMixin, TemplateView):

@@ -11,17 +11,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from campaigns.measurement.intake import results_refresh
-from campaigns.models import CampaignArm, CampaignStatus, DeliveryState, EventKind
-from campaigns.services.events import (
-    ContactRef,
-    EventInput,
-    OrderInput,
-    events_record,
-    orders_record,
-)
 from tests.admin_flow import assert_permission_denied
-from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
+from tests.campaigns.results_setup import results_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -43,57 +34,7 @@ def rows(response) -> list[list[str]]:
 @pytest.fixture
 def campaign():
     """Two arms of five recipients; two clicks and an order in arm B."""
-    campaign = CampaignFactory(
-        name="Herbstaktion",
-        status=CampaignStatus.DONE,
-        dispatched_at=DISPATCH,
-        finished_at=DISPATCH,
-        cost=Decimal("100.00"),
-        winner_metric="click_rate",
-    )
-    CampaignArm.objects.create(campaign=campaign, label="A", share=50, sort_order=0)
-    CampaignArm.objects.create(campaign=campaign, label="B", share=50, sort_order=1)
-    contacts = {"A": [], "B": []}
-    for arm in ("A", "B"):
-        for _ in range(5):
-            contact = ContactFactory()
-            contacts[arm].append(contact)
-            DeliveryFactory(
-                campaign=campaign,
-                contact=contact,
-                arm=arm,
-                variant_key=f"de:buyer:awareness:{arm}",
-                state=DeliveryState.SENT,
-                sent_at=DISPATCH,
-            )
-    for number, contact in enumerate(contacts["B"][:2]):
-        events_record(
-            source="newsletter",
-            items=[
-                EventInput(
-                    key=f"click-{number}",
-                    kind=EventKind.EMAIL_CLICK,
-                    occurred_at=DISPATCH + dt.timedelta(hours=1),
-                    contact=ContactRef(email=contact.email),
-                    campaign_id=campaign.pk,
-                    data={"url": "https://shop.example/=SUM(A1)"},
-                )
-            ],
-        )
-    orders_record(
-        source="erp",
-        items=[
-            OrderInput(
-                order_number="R-1",
-                ordered_at=DISPATCH + dt.timedelta(days=1),
-                currency="EUR",
-                contact=ContactRef(email=contacts["B"][0].email),
-                revenue=Decimal("350.00"),
-            )
-        ],
-    )
-    results_refresh(campaign_id=campaign.pk)
-    return campaign
+    return results_campaign(DISPATCH)
 
 
 def results_url(campaign, query: str = "") -> str:
