@@ -38,9 +38,10 @@ logger = logging.getLogger(__name__)
 HANDED_OVER = (DeliveryState.SENT, DeliveryState.BOUNCED)
 # The campaign's recipients: their delivery was handed over (or may have been).
 RECEIVED = (DeliveryState.SENT, DeliveryState.BOUNCED, DeliveryState.IN_DOUBT)
-# Campaigns are recounted every minute while sending, and for this long after they finished
-# (bounces arrive late, and a message in doubt counts as sent once it is opened).
-RECOUNT_AFTER_FINISH = dt.timedelta(days=14)
+# Campaigns are recounted every minute while sending, and every quarter of an hour for this
+# long after they finished: bounces arrive late, a message in doubt counts as sent once it
+# is opened, and the repurchase count covers the longest attribution window (90 days).
+RECOUNT_AFTER_FINISH = dt.timedelta(days=91)
 RECOUNT_FINISHED_EVERY = dt.timedelta(minutes=15)
 
 # The figures added to as things happen (``sent`` is recounted from the deliveries instead).
