@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from django.db.models import Count
+from django.db.models import Count, DateField, IntegerField
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
 from content.taxonomy import BuyingRole, JourneyPhase
@@ -138,3 +139,31 @@ def _label(group_by: str, value: object) -> str:
         choices = dict((BuyingRole if group_by == "role" else JourneyPhase).choices)
         return str(choices.get(value, value))
     return str(value)
+
+
+def survey_weeks(since: datetime, until: datetime) -> dict[int, dict[date, dict[int, int]]]:
+    """The counts per score of every survey's answers given in ``[since, until)``, per week.
+
+    ``{survey id: {Monday (in the current time zone): {score: answers}}}``, with only the
+    weeks and scores that have answers; one query grouped by survey, week and score.
+    """
+    rows = (
+        Event.objects.filter(
+            kind=EventKind.SURVEY_ANSWER,
+            source=SOURCE,
+            occurred_at__gte=since,
+            occurred_at__lt=until,
+        )
+        .annotate(
+            survey_id=Cast(KeyTextTransform("survey", "data"), IntegerField()),
+            week=TruncWeek("occurred_at", output_field=DateField()),
+        )
+        .order_by()
+        .values("survey_id", "week", "value")
+        .annotate(answers=Count("pk"))
+    )
+    weeks: dict[int, dict[date, dict[int, int]]] = {}
+    for row in rows:
+        counts = weeks.setdefault(row["survey_id"], {}).setdefault(row["week"], {})
+        counts[int(row["value"])] = counts.get(int(row["value"]), 0) + row["answers"]
+    return weeks

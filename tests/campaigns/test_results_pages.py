@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from campaigns.measurement.intake import results_refresh
-from campaigns.models import CampaignArm, CampaignStatus, DeliveryState, EventKind
+from campaigns.models import CampaignArm, CampaignStatus, DeliveryState, EventKind, Survey
 from campaigns.services.events import (
     ContactRef,
     EventInput,
@@ -20,8 +21,9 @@ from campaigns.services.events import (
     events_record,
     orders_record,
 )
+from campaigns.services.surveys import survey_answer_record
 from tests.admin_flow import assert_permission_denied
-from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
+from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +184,86 @@ def test_the_programme_refuses_a_period_that_ends_before_it_starts(client, campa
     )
 
     assert "The period must end after it starts." in response.content.decode()
+
+
+def make_survey(name: str, kind: str) -> Survey:
+    return Survey.objects.create(
+        name=name,
+        kind=kind,
+        question_de="Frage",
+        question_en="Question",
+        thanks_de="Danke",
+        thanks_en="Thanks",
+    )
+
+
+def answer(survey: Survey, scores: list[int], at: dt.datetime) -> None:
+    with time_machine.travel(at, tick=False):
+        for score in scores:
+            survey_answer_record(survey=survey, contact=ContactFactory(), score=score)
+
+
+def test_the_programme_report_charts_each_surveys_score_per_week(client, campaign_manager):
+    nps = make_survey("Weiterempfehlung", "nps")
+    answer(nps, [10, 9, 3], dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
+    answer(nps, [10, 10], dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC))
+    client.force_login(campaign_manager)
+    url = reverse("campaigns_programme_report")
+
+    table = rows(
+        client.get(f"{url}?start=2026-11-16&end=2026-11-29&chart=survey-{nps.pk}&format=csv")
+    )
+
+    assert table[0][1:] == ["NPS", "Answers", "Low (95 %)", "High (95 %)"]
+    # Week 1: 2 promoters, 1 detractor of 3 = 33.3; week 2: 2 promoters of 2 = 100.
+    assert [row[1:3] for row in table[1:]] == [["33.3", "3"], ["100.0", "2"]]
+
+
+def test_the_programme_report_charts_csat_and_ces_in_their_units(client, campaign_manager):
+    csat = make_survey("Zufriedenheit", "csat")
+    ces = make_survey("Aufwand", "ces")
+    answer(csat, [5, 4, 2, 1], dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC))
+    answer(ces, [2, 3, 7], dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
+    client.force_login(campaign_manager)
+    url = reverse("campaigns_programme_report") + "?start=2026-11-16&end=2026-11-29"
+
+    csat_table = rows(client.get(f"{url}&chart=survey-{csat.pk}&format=csv"))
+    ces_table = rows(client.get(f"{url}&chart=survey-{ces.pk}&format=csv"))
+
+    assert [row[1:3] for row in csat_table[1:]] == [["50.0", "4"], ["", "0"]]
+    assert [row[1:3] for row in ces_table[1:]] == [["", "0"], ["4.0", "3"]]
+
+
+def test_the_programme_report_leaves_out_inactive_surveys_and_surveys_without_answers(
+    client, campaign_manager
+):
+    closed = make_survey("Alt", "nps")
+    answer(closed, [9], dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
+    closed.active = False
+    closed.save()
+    quiet = make_survey("Ruhig", "nps")
+    asked = make_survey("Gefragt", "nps")
+    answer(asked, [9], dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
+    client.force_login(campaign_manager)
+
+    page = client.get(f"{reverse('campaigns_programme_report')}?start=2026-11-16&end=2026-11-29")
+
+    assert f'data-chart="survey-{asked.pk}"' in page.content.decode()
+    assert f'data-chart="survey-{closed.pk}"' not in page.content.decode()
+    assert f'data-chart="survey-{quiet.pk}"' not in page.content.decode()
+
+
+def test_the_programme_report_shows_survey_scores_only_to_who_may_see_survey_results(client):
+    nps = make_survey("Weiterempfehlung", "nps")
+    answer(nps, [9], dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC))
+    viewer = UserFactory(username="viewer")
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_campaign", content_type__app_label="campaigns"),
+        Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin"),
+    )
+    client.force_login(viewer)
+
+    page = client.get(f"{reverse('campaigns_programme_report')}?start=2026-11-16&end=2026-11-29")
+
+    assert page.status_code == 200
+    assert f'data-chart="survey-{nps.pk}"' not in page.content.decode()
