@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from campaigns.measurement.intake import results_refresh
-from campaigns.models import CampaignArm, CampaignStatus, DeliveryState, EventKind, Survey
+from campaigns.models import CampaignArm, CampaignStatus, Delivery, DeliveryState, EventKind, Survey
 from campaigns.services.events import (
     ContactRef,
     EventInput,
@@ -267,3 +268,74 @@ def test_the_programme_report_shows_survey_scores_only_to_who_may_see_survey_res
 
     assert page.status_code == 200
     assert f'data-chart="survey-{nps.pk}"' not in page.content.decode()
+
+
+def survey_table(page: str, name: str) -> list[list[str]]:
+    table = re.search(rf'<table[^>]*data-survey-results="{name}".*?</table>', page, re.S).group(0)
+    body = table.split("<tbody>", 1)[1]
+    return [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", row)
+        ]
+        for row in re.findall(r"<tr>.*?</tr>", body, re.S)
+    ]
+
+
+def answer_in(campaign, survey: Survey, arm: str, scores: list[int]) -> None:
+    deliveries = Delivery.objects.filter(campaign=campaign, arm=arm).select_related("contact")
+    for delivery, score in zip(deliveries, scores, strict=False):
+        survey_answer_record(
+            survey=survey, contact=delivery.contact, score=score, campaign_id=campaign.pk
+        )
+
+
+def test_the_results_page_shows_each_surveys_score_by_arm(client, campaign_manager, campaign):
+    nps = make_survey("Weiterempfehlung", "nps")
+    answer_in(campaign, nps, "A", [10, 9, 3])
+    answer_in(campaign, nps, "B", [10, 10])
+    survey_answer_record(survey=nps, contact=ContactFactory(), score=0)  # by link: not here
+    client.force_login(campaign_manager)
+
+    page = client.get(results_url(campaign)).content.decode()
+
+    # A: 33.3 +- 1.96 * sqrt((2/3 + 1/3 - 1/9) / 3) * 100 = 33.3 +- 106.7 (high clipped to 100).
+    # All: 4 promoters, 1 detractor of 5: 60 +- 1.96 * sqrt((0.8 + 0.2 - 0.36) / 5) * 100.
+    assert survey_table(page, "Weiterempfehlung") == [
+        ["Arm A", "33.3", "-73.4 to 100.0", "3"],
+        ["Arm B", "100.0", "100.0 to 100.0", "2"],
+        ["All answers", "60.0", "-10.1 to 100.0", "5"],
+    ]
+
+
+def test_the_results_page_of_a_campaign_without_arms_shows_all_answers(client, campaign_manager):
+    campaign = CampaignFactory(status=CampaignStatus.DONE)
+    csat = make_survey("Zufriedenheit", "csat")
+    for score in (5, 4, 2, 1):
+        delivery = DeliveryFactory(campaign=campaign, sent_at=DISPATCH)
+        survey_answer_record(
+            survey=csat, contact=delivery.contact, score=score, campaign_id=campaign.pk
+        )
+    client.force_login(campaign_manager)
+
+    page = client.get(results_url(campaign)).content.decode()
+
+    rows_shown = survey_table(page, "Zufriedenheit")
+    assert [row[0] for row in rows_shown] == ["All answers"]
+    assert rows_shown[0][1] == "50.0" and rows_shown[0][3] == "4"
+
+
+def test_the_results_page_shows_surveys_only_to_who_may_see_survey_results(client, campaign):
+    nps = make_survey("Weiterempfehlung", "nps")
+    answer_in(campaign, nps, "A", [10])
+    viewer = UserFactory(username="viewer")
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_campaign", content_type__app_label="campaigns"),
+        Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin"),
+    )
+    client.force_login(viewer)
+
+    response = client.get(results_url(campaign))
+
+    assert response.status_code == 200
+    assert "data-survey-results" not in response.content.decode()
