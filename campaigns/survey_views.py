@@ -9,14 +9,19 @@ Answers without a person are not accepted: nobody could tell one person answerin
 hundred times from a hundred people, and an answer nobody gave cannot feed a segment.
 
 A GET of an answer link records the score, as one-click surveys do (the person has already
-answered by choosing the link). Mail scanners that fetch every link of a message would
-answer for the person: their fetches are recorded like a click (a later score replaces an
-earlier one, see ``campaigns.services.surveys``), which the data's ``changes`` count makes
-visible. The follow-up comment is an ordinary form with CSRF; posting it records the score
-of its URL again, so an answer stands even if the GET never reached the hub.
+answered by choosing the link), when a person follows it. Mail security scanners fetch every
+link of a message and would answer for the person, the last link fetched winning. So the
+request is classified by the machine rules for clicks (``campaigns.measurement.machines``:
+client address, user agent, seconds since the message was sent); a machine's GET, and any
+HEAD, records nothing and gets the answer page with the score preselected and a "Send my
+answer" button, whose POST (with CSRF) records it. The follow-up comment is an ordinary form
+with CSRF too; posting it records the score it carries (else that of its URL) again, so an
+answer stands even if the GET never reached the hub.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django import forms
 from django.core import signing
@@ -28,20 +33,35 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
-from campaigns.models import Contact, Survey
+from campaigns.models import Contact, Delivery, Survey, is_human
 from campaigns.services.surveys import COMMENT_MAX_LENGTH, SurveyClosed, survey_answer_record
+from campaigns.services.tracking import click_classification
 from campaigns.tracking import (
     contact_id_from_survey_token,
     mail_survey_from_token,
     survey_id_from_token,
 )
 from campaigns.tracking_views import _delivery, _friendly_not_found, _language
+from campaigns.views import client_ip
+
+logger = logging.getLogger(__name__)
 
 
-class CommentForm(forms.Form):
+class AnswerForm(forms.Form):
+    """The score (on the confirmation page; else the link's) and the follow-up comment."""
+
+    score = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, widget=forms.RadioSelect
+    )
     comment = forms.CharField(
         max_length=COMMENT_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
+    # Set by the confirmation page: an empty comment there leaves a stored one alone.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, survey: Survey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["score"].choices = [(score, str(score)) for score in survey.scores]
 
 
 def _survey(survey_id: int) -> Survey:
@@ -73,8 +93,10 @@ def _answer(
     score: int,
     campaign_id: int | None,
     channel: str,
+    delivery: Delivery | None = None,
 ) -> HttpResponse:
-    """Record ``score`` (GET) or the score and a comment (POST); show the follow-up page."""
+    """Record ``score`` (a person's GET) or the posted score and comment; show the follow-up
+    page. A HEAD or a machine's GET records nothing and gets the confirmation page."""
     lang = _language(contact)
     if contact is None:
         with translation.override(lang):
@@ -82,10 +104,30 @@ def _answer(
     if score not in survey.scores:
         raise Http404("Not a valid link.")
     context = {"survey": survey, "score": score, "texts": _texts(survey, lang)}
-    form = CommentForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and not form.is_valid():
-        return _page(request, "answer.html", {**context, "form": form}, lang)
-    comment = form.cleaned_data["comment"].strip() if form.is_bound else None
+    if request.method != "POST":
+        if not survey.active:
+            return _page(request, "closed.html", context, lang)
+        if request.method == "HEAD" or not _person(request, delivery):
+            logger.info(
+                "survey.confirmation_asked survey=%s campaign=%s contact=%s method=%s",
+                survey.pk,
+                campaign_id,
+                contact.pk,
+                request.method,
+            )
+            form = AnswerForm(survey=survey, initial={"score": score, "confirm": True})
+            return _page(request, "confirm.html", {**context, "form": form}, lang)
+    form = AnswerForm(request.POST if request.method == "POST" else None, survey=survey)
+    if form.is_bound and not form.is_valid():
+        template = "confirm.html" if request.POST.get("confirm") else "answer.html"
+        return _page(request, template, {**context, "form": form}, lang)
+    comment = None
+    if form.is_bound:
+        score = form.cleaned_data["score"] if form.cleaned_data["score"] is not None else score
+        comment = form.cleaned_data["comment"].strip()
+        if form.cleaned_data["confirm"] and not comment:
+            comment = None
+    context["score"] = score
     try:
         survey_answer_record(
             survey=survey,
@@ -100,18 +142,28 @@ def _answer(
     return _page(
         request,
         "answer.html",
-        {**context, "form": CommentForm(), "commented": form.is_bound},
+        {**context, "form": AnswerForm(survey=survey), "commented": comment is not None},
         lang,
     )
 
 
-# One-click answers from a newsletter: the form on the page posts back to the same URL, so
-# the view takes both methods and checks CSRF (a GET is never checked).
+def _person(request, delivery: Delivery | None) -> bool:
+    """Whether the machine rules for clicks take the request for a person's."""
+    classification = click_classification(
+        delivery=delivery,
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    return is_human(classification)
+
+
+# One-click answers from a newsletter: the forms on the pages post back to the same URL, so
+# the view takes GET, HEAD and POST and checks CSRF (a GET or HEAD is never checked).
 @never_cache
 @_friendly_not_found
 @ensure_csrf_cookie
 @csrf_protect
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def mail_answer(request, token: str, survey: str, score: int):
     delivery = _delivery(token)
     try:
@@ -128,6 +180,7 @@ def mail_answer(request, token: str, survey: str, score: int):
         score=score,
         campaign_id=campaign_id,
         channel="newsletter",
+        delivery=delivery,
     )
 
 
@@ -171,7 +224,7 @@ def page(request, token: str):
 @_friendly_not_found
 @ensure_csrf_cookie
 @csrf_protect
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def answer_by_link(request, token: str, score: int):
     survey, contact, _contact_token = _link_survey_and_contact(request, token)
     return _answer(

@@ -1,12 +1,14 @@
 """The programme: what all campaigns earned over a period, per campaign and channel, with ROI.
 
 A Wagtail report (the per-campaign table, with its CSV and XLSX export) plus charts of
-revenue per campaign and per channel over time, and a dashboard panel with the last 30
-days. Read from the kept per-day figures only.
+revenue per campaign and per channel over time, each active survey's score per week, and a
+dashboard panel with the last 30 days. Revenue is read from the kept per-day figures, survey
+scores from the answers (few next to the figures) in one grouped query.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -25,12 +27,14 @@ from wagtail.admin.views.reports import ReportView
 
 from core.spreadsheets import FormulaSafeExportMixin
 
-from ..models import CampaignDayStats
-from .charts import Chart, ChartCSVMixin, bar_chart, line_chart
+from ..models import CampaignDayStats, Survey, SurveyKind
+from .charts import Chart, ChartCSVMixin, Table, bar_chart, line_chart
 from .periods import PeriodForm, PeriodMixin
 from .results import programme
+from .surveys import STATISTICS, survey_weeks
 
 PROGRAMME_PERMISSION = "campaigns.view_campaign"
+SURVEY_RESULTS_PERMISSION = "campaigns.view_survey_results"
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366
 
@@ -52,6 +56,17 @@ def _money(value) -> str:
 
 def _roi(value: float | None) -> str:
     return "" if value is None else f"{value:.0f} %"
+
+
+SCORE_NAMES = {
+    SurveyKind.NPS: _("NPS"),
+    SurveyKind.CSAT: _("CSAT (% satisfied)"),
+    SurveyKind.CES: _("CES (mean effort)"),
+}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _weeks(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -159,7 +174,49 @@ class ProgrammeReportView(PeriodMixin, FormulaSafeExportMixin, ChartCSVMixin, Re
                 series={_("Revenue"): [float(row.revenue) for row in by_channel]},
                 category_label=_("Campaign / channel"),
             ),
+            *self.survey_charts(weeks),
         ]
+
+    def survey_charts(self, weeks: list[dt.date]) -> list[Chart]:
+        """Per active survey with answers in the period: its score per week (a line), and in
+        the table also the answers and the score's 95 % interval. Only for users who may
+        see survey results."""
+        if not self.request.user.has_perm(SURVEY_RESULTS_PERMISSION):
+            return []
+        start, end = self.period["start"], self.period["end"]
+        since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+        until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+        answers = survey_weeks(since, until)
+        charts = []
+        with_answers = [survey_id for survey_id in answers if survey_id is not None]
+        for survey in Survey.objects.filter(active=True, pk__in=with_answers):
+            statistic = STATISTICS[survey.kind]
+            scores = [
+                statistic({**dict.fromkeys(survey.scores, 0), **answers[survey.pk].get(week, {})})
+                for week in weeks
+            ]
+            name = SCORE_NAMES[survey.kind]
+            chart = line_chart(
+                id=f"survey-{survey.pk}",
+                title=_("%(survey)s: %(score)s per week") % {"survey": survey.name, "score": name},
+                categories=[date_format(week, "SHORT_DATE_FORMAT") for week in weeks],
+                series={name: [_rounded(score.value) for score in scores]},
+                category_label=_("Week from"),
+            )
+            table = Table(
+                header=(
+                    *chart.table.header,
+                    str(_("Answers")),
+                    str(_("Low (95 %)")),
+                    str(_("High (95 %)")),
+                ),
+                rows=tuple(
+                    (*row, score.answers, _rounded(score.low), _rounded(score.high))
+                    for row, score in zip(chart.table.rows, scores, strict=True)
+                ),
+            )
+            charts.append(dataclasses.replace(chart, table=table))
+        return charts
 
     def get_context_data(self, *args, **kwargs):
         context = super().get_context_data(*args, **kwargs)

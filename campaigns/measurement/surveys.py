@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from django.db.models import Count
+from django.db.models import Count, DateField, IntegerField, OuterRef, Subquery
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
 from content.taxonomy import BuyingRole, JourneyPhase
 
-from ..models import Campaign, Event, EventKind, Survey, SurveyKind
+from ..models import Campaign, Delivery, Event, EventKind, Survey, SurveyKind
 from ..services.surveys import SOURCE
 from .stats import Score, ces, csat, nps
 
@@ -138,3 +139,75 @@ def _label(group_by: str, value: object) -> str:
         choices = dict((BuyingRole if group_by == "role" else JourneyPhase).choices)
         return str(choices.get(value, value))
     return str(value)
+
+
+def survey_weeks(since: datetime, until: datetime) -> dict[int, dict[date, dict[int, int]]]:
+    """The counts per score of every survey's answers given in ``[since, until)``, per week.
+
+    ``{survey id: {Monday (in the current time zone): {score: answers}}}``, with only the
+    weeks and scores that have answers; one query grouped by survey, week and score.
+    """
+    rows = (
+        Event.objects.filter(
+            kind=EventKind.SURVEY_ANSWER,
+            source=SOURCE,
+            occurred_at__gte=since,
+            occurred_at__lt=until,
+        )
+        .annotate(
+            survey_id=Cast(KeyTextTransform("survey", "data"), IntegerField()),
+            week=TruncWeek("occurred_at", output_field=DateField()),
+        )
+        .order_by()
+        .values("survey_id", "week", "value")
+        .annotate(answers=Count("pk"))
+    )
+    weeks: dict[int, dict[date, dict[int, int]]] = {}
+    for row in rows:
+        counts = weeks.setdefault(row["survey_id"], {}).setdefault(row["week"], {})
+        counts[int(row["value"])] = counts.get(int(row["value"]), 0) + row["answers"]
+    return weeks
+
+
+def campaign_survey_results(campaign: Campaign, *, by_arm: bool = False) -> list[SurveyResults]:
+    """The results of every survey answered in ``campaign``, by survey name; with
+    ``by_arm``, grouped by the A/B arm of the contact's delivery (answers of erased contacts
+    form the group with key None). One query grouped by survey (, arm) and score.
+    """
+    answers = Event.objects.filter(
+        kind=EventKind.SURVEY_ANSWER, source=SOURCE, campaign=campaign
+    ).annotate(survey_id=Cast(KeyTextTransform("survey", "data"), IntegerField()))
+    columns = ["survey_id", "value"]
+    if by_arm:
+        # The arm is the delivery's: one per contact and campaign, whatever the channel.
+        arm = (
+            Delivery.objects.filter(
+                campaign_id=OuterRef("campaign_id"), contact_id=OuterRef("contact_id")
+            )
+            .order_by("pk")
+            .values("arm")[:1]
+        )
+        answers = answers.annotate(arm=Subquery(arm))
+        columns = ["survey_id", "arm", "value"]
+    rows = answers.order_by().values(*columns).annotate(answers=Count("pk"))
+    counts: dict[int, dict[str | None, dict[int, int]]] = {}
+    for row in rows:
+        key = (row["arm"] or None) if by_arm else None
+        by_key = counts.setdefault(row["survey_id"], {})
+        cell = by_key.setdefault(key, {})
+        cell[int(row["value"])] = cell.get(int(row["value"]), 0) + row["answers"]
+    surveys = Survey.objects.filter(pk__in=[key for key in counts if key is not None])
+    results = []
+    for survey in surveys:
+        statistic = STATISTICS[survey.kind]
+        groups = []
+        total = dict.fromkeys(survey.scores, 0)
+        for key, cell in sorted(counts[survey.pk].items(), key=lambda item: _order(item[0])):
+            group = {**dict.fromkeys(survey.scores, 0), **cell}
+            for score, count in cell.items():
+                total[score] = total.get(score, 0) + count
+            label = str(_("Arm %(arm)s") % {"arm": key}) if key else str(_("No arm"))
+            groups.append(SurveyGroup(key, label, group, statistic(group)))
+        overall = SurveyGroup(None, str(_("All answers")), total, statistic(total))
+        results.append(SurveyResults(survey, overall, tuple(groups) if by_arm else ()))
+    return results

@@ -175,6 +175,34 @@ def _address(ip: str | None) -> str | None:
         return None
 
 
+def _seconds_after(sent_at: datetime | None, at: datetime) -> int | None:
+    return max(0, int((at - sent_at).total_seconds())) if sent_at is not None else None
+
+
+def click_classification(
+    *, delivery: Delivery | None, ip: str | None, user_agent: str | None
+) -> str:
+    """How the machine rules classify a click on a link of ``delivery`` now (no delivery:
+    a link outside a campaign, without a sending time). Records nothing.
+
+    For links that act on a GET, such as a survey's one-click answers, to tell whether a
+    person or a mail scanner followed them.
+    """
+    sent_at = None
+    if delivery is not None:
+        sent_at = delivery.sent_at
+        # A message in doubt was handed over when it was marked so (see ``_recipient``).
+        if delivery.state == DeliveryState.IN_DOUBT and sent_at is None:
+            sent_at = delivery.updated_at
+    return classify(
+        HitKind.CLICK,
+        _address(ip),
+        (user_agent or "")[:USER_AGENT_LENGTH],
+        _seconds_after(sent_at, timezone.now()),
+        machine_rules(),
+    )
+
+
 @dataclass(frozen=True)
 class _Hit:
     kind: str
@@ -197,11 +225,7 @@ class _Hit:
     ) -> _Hit:
         ip = _address(ip)
         user_agent = (user_agent or "")[:USER_AGENT_LENGTH]
-        seconds = (
-            max(0, int((at - recipient.sent_at).total_seconds()))
-            if recipient.sent_at is not None
-            else None
-        )
+        seconds = _seconds_after(recipient.sent_at, at)
         classification = classify(kind, ip, user_agent, seconds, machine_rules())
         return cls(kind, at, ip, user_agent, seconds, classification, url)
 

@@ -1,8 +1,9 @@
 """A campaign's results page: KPIs per channel, variant, arm, role and phase, the series, the
 funnel, top links, and the A/B and holdout verdicts in plain words.
 
-Everything shown is read from the kept figures (``campaigns.measurement.results``); the
-page costs a handful of grouped queries whatever the campaign's size.
+Everything shown is read from the kept figures (``campaigns.measurement.results``), but the
+survey scores, read from the campaign's few survey answers; the page costs a handful of
+grouped queries whatever the campaign's size.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from core.spreadsheets import neutralise_formula
 
 from ..measurement import results
 from ..measurement.charts import ChartCSVMixin, funnel_chart, line_chart
+from ..measurement.surveys import campaign_survey_results
 from .campaigns import CampaignPageMixin
 
 DIMENSION_LABELS = {
@@ -30,6 +32,7 @@ DIMENSION_LABELS = {
     "variant_key": _("Variant"),
 }
 DEFAULT_DIMENSIONS = ("channel", "arm")
+SURVEY_RESULTS_PERMISSION = "campaigns.view_survey_results"
 
 # The KPI table's columns: (attribute, heading, kind) where kind formats the cell.
 KPI_COLUMNS = (
@@ -188,8 +191,39 @@ class CampaignResultsView(ChartCSVMixin, CampaignPageMixin, TemplateView):
             ab=results.campaign_ab(self.campaign),
             holdout=holdout,
             holdout_verdict=uplift_verdict(holdout),
+            surveys=self.surveys(),
         )
         return context
+
+    def surveys(self) -> list[tuple[str, str, list]]:
+        """Per survey answered in the campaign: its name, its score's name and its rows
+        (label, score, interval, answers): by arm, when the campaign has arms, and in all.
+        Only for users who may see survey results."""
+        if not self.request.user.has_perm(SURVEY_RESULTS_PERMISSION):
+            return []
+        by_arm = self.campaign.arms.exists()
+        shown = []
+        for found in campaign_survey_results(self.campaign, by_arm=by_arm):
+            groups = [*found.groups, found.overall] if by_arm else [found.overall]
+            shown.append(
+                (
+                    found.survey.name,
+                    found.survey.get_kind_display(),
+                    [(group.label, *_score_cells(group.score)) for group in groups],
+                )
+            )
+        return shown
+
+
+def _score_cells(score) -> tuple[str, str, int]:
+    if score.value is None:
+        return "", "", score.answers
+    interval = ""
+    if score.low is not None and score.high is not None:
+        interval = str(
+            _("%(low)s to %(high)s") % {"low": f"{score.low:.1f}", "high": f"{score.high:.1f}"}
+        )
+    return f"{score.value:.1f}", interval, score.answers
 
 
 def repurchase_headline(repurchase: results.Repurchase | None) -> str | None:

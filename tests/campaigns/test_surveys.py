@@ -330,6 +330,133 @@ def test_an_overlong_comment_is_refused_with_a_message(client, delivery, survey)
     assert Event.objects.get().data["comment"] == ""
 
 
+# --- scanners: no answer without a person ----------------------------------------------------
+
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+BARRACUDA = "Barracuda Sentinel (EE)"
+
+
+def csrf_of(response) -> str:
+    return re.search(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode()
+    ).group(1)
+
+
+def checked_score(response) -> str | None:
+    match = re.search(
+        r'<input type="radio" name="score" value="(\d+)"[^>]*checked', response.content.decode()
+    )
+    return match.group(1) if match else None
+
+
+def test_a_mail_scanner_records_no_answer_and_gets_the_confirmation_page(client, delivery, survey):
+    response = client.get(answer_path(delivery, survey, 9), HTTP_USER_AGENT=BARRACUDA)
+
+    assert response.status_code == 200
+    assert "Antwort senden" in response.content.decode()
+    assert checked_score(response) == "9"
+    assert not Event.objects.exists()
+
+
+def test_sending_the_confirmation_form_records_the_answer(delivery, survey):
+    browser = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BARRACUDA)
+    path = answer_path(delivery, survey, 9)
+    page = browser.get(path)
+
+    response = browser.post(
+        path, {"csrfmiddlewaretoken": csrf_of(page), "confirm": "True", "score": "9"}
+    )
+
+    assert response.status_code == 200
+    assert "Vielen Dank für Ihre Antwort!" in response.content.decode()
+    event = Event.objects.get()
+    assert (event.value, event.contact, event.campaign_id) == (
+        9,
+        delivery.contact,
+        delivery.campaign_id,
+    )
+    assert event.data["comment"] == ""
+
+
+def test_the_confirmation_form_takes_another_score_and_a_comment(delivery, survey):
+    browser = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BARRACUDA)
+    path = answer_path(delivery, survey, 9)
+    page = browser.get(path)
+
+    browser.post(
+        path,
+        {
+            "csrfmiddlewaretoken": csrf_of(page),
+            "confirm": "True",
+            "score": "6",
+            "comment": " Zu teuer. ",
+        },
+    )
+
+    event = Event.objects.get()
+    assert event.value == 6
+    assert event.data["comment"] == "Zu teuer."
+
+
+def test_the_confirmation_form_without_the_csrf_token_is_refused(delivery, survey):
+    browser = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BARRACUDA)
+    path = answer_path(delivery, survey, 9)
+    browser.get(path)
+
+    response = browser.post(path, {"confirm": "True", "score": "9"})
+
+    assert response.status_code == 403
+    assert not Event.objects.exists()
+
+
+def test_a_browser_records_the_answer_at_once(client, survey):
+    delivery = DeliveryFactory(sent_at=NOON - datetime.timedelta(hours=2))
+
+    with time_machine.travel(NOON, tick=False):
+        response = client.get(answer_path(delivery, survey, 9), HTTP_USER_AGENT=FIREFOX)
+
+    assert "Antwort senden" not in response.content.decode()
+    assert Event.objects.get().value == 9
+
+
+def test_a_fetch_within_two_seconds_of_sending_is_a_scanners(client, survey):
+    delivery = DeliveryFactory(sent_at=NOON)
+
+    with time_machine.travel(NOON + datetime.timedelta(seconds=2), tick=False):
+        response = client.get(answer_path(delivery, survey, 9), HTTP_USER_AGENT=FIREFOX)
+
+    assert checked_score(response) == "9"
+    assert not Event.objects.exists()
+
+
+def test_a_head_request_records_nothing(client, delivery, survey):
+    response = client.head(answer_path(delivery, survey, 9), HTTP_USER_AGENT=FIREFOX)
+
+    assert response.status_code == 200
+    assert not Event.objects.exists()
+
+
+def test_a_scanner_fetching_every_score_leaves_the_persons_answer_alone(client, delivery, survey):
+    client.get(answer_path(delivery, survey, 3), HTTP_USER_AGENT=FIREFOX)
+
+    for score in survey.scores:
+        client.get(answer_path(delivery, survey, score), HTTP_USER_AGENT=BARRACUDA)
+
+    event = Event.objects.get()
+    assert event.value == 3
+    assert event.data["changes"] == 0
+
+
+def test_a_scanner_of_a_personal_survey_link_records_nothing(client, survey):
+    contact = ContactFactory()
+    path = f"/s/{survey_token(survey.pk)}/7/?c={survey_contact_token(contact.pk)}"
+
+    response = client.get(path, HTTP_USER_AGENT=BARRACUDA)
+
+    assert checked_score(response) == "7"
+    assert not Event.objects.exists()
+
+
 # --- by link ---------------------------------------------------------------------------------
 
 
