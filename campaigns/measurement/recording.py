@@ -115,7 +115,11 @@ def _clicked_before(event: Event) -> bool:
     ).exclude(pk=event.pk)
     if event.pk is None:  # a backend that returns no ids from bulk inserts
         earlier = earlier.exclude(source=event.source, idempotency_key=event.idempotency_key)
-    return earlier.exists()
+    # A bot's click (a scanner that followed the link first) is not the person's.
+    return any(
+        not (isinstance(data, dict) and data.get("bot"))
+        for data in earlier.values_list("data", flat=True).iterator()
+    )
 
 
 def orders_counted(order_ids: Sequence[int]) -> None:

@@ -34,6 +34,7 @@ def seed_demo() -> Counter[str]:
     campaigns = CampaignSeeder(
         manager=users["campaigns"],
         approvers=[users[username] for username in CAMPAIGN_APPROVERS],
+        now=now,
     )
     campaigns.run()
     created.update(campaigns.created)

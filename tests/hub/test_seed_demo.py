@@ -7,8 +7,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Sum
 from django.http import HttpRequest
+from django.urls import reverse
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
 from wagtail.models import ModelLogEntry, Revision, TaskState, WorkflowState
@@ -17,15 +18,20 @@ from wagtail.users.models import UserProfile
 from campaigns.models import (
     Account,
     Campaign,
+    CampaignArm,
     CampaignContent,
+    CampaignDayStats,
     ConsentRecord,
     Contact,
+    Delivery,
     Event,
     Order,
+    OrderCredit,
     OrderLine,
     PhaseChange,
     Segment,
     Suppression,
+    TrackingHit,
 )
 from content.models import (
     AudienceMessage,
@@ -44,7 +50,8 @@ pytestmark = pytest.mark.django_db
 REVIEW_STEPS = ("Product data review", "Legal review", "Marketing approval")
 APPS = ("content", "campaigns", "channels", "core")
 
-# What the demo held when it moved to hub/demo/ (issue 12): the move must not thin it out.
+# What the demo held when it moved to hub/demo/ (issue 12), and the finished campaign of
+# issue 13 with its raw rows: nothing may thin it out.
 DEMO_COUNTS = {
     "users": 7,
     "user profiles": 7,
@@ -56,21 +63,26 @@ DEMO_COUNTS = {
     "images": 75,
     "documents": 45,
     "messages": 41,
-    "revisions": 155,
-    "workflow states": 134,
-    "task states": 378,
-    "log entries": 760,
+    "revisions": 156,
+    "workflow states": 135,
+    "task states": 380,
+    "log entries": 765,
     "accounts": 40,
     "contacts": 149,
-    "consent records": 266,
-    "suppressions": 8,
-    "orders": 106,
+    "consent records": 268,
+    "suppressions": 10,
+    "orders": 126,
     "order lines": 263,
-    "events": 1395,
+    "events": 1501,
     "phase changes": 364,
     "segments": 5,
-    "campaigns": 2,
-    "campaign contents": 4,
+    "campaigns": 3,
+    "campaign contents": 8,
+    # Issue 13: a finished campaign with arms A/B, a holdout, and what its recipients did.
+    "campaign arms": 2,
+    "deliveries": 113,
+    "tracking hits": 104,
+    "order credits": 38,
 }
 
 
@@ -101,6 +113,14 @@ def _snapshot() -> dict:
         "images": Image.objects.count(),
         "documents": Document.objects.count(),
         "messages": AudienceMessage.objects.count(),
+        "deliveries": Delivery.objects.count(),
+        "tracking hits": TrackingHit.objects.count(),
+        "events": Event.objects.count(),
+        "orders": Order.objects.count(),
+        "order credits": OrderCredit.objects.count(),
+        "campaign figures": CampaignDayStats.objects.aggregate(
+            *(Sum(name) for name in ("opens", "clicks", "unsubscribes", "conversions", "revenue"))
+        ),
     }
 
 
@@ -340,6 +360,10 @@ def test_the_demo_is_as_rich_as_before_it_moved(seeded):
         "segments": Segment.objects.count(),
         "campaigns": Campaign.objects.count(),
         "campaign contents": CampaignContent.objects.count(),
+        "campaign arms": CampaignArm.objects.count(),
+        "deliveries": Delivery.objects.count(),
+        "tracking hits": TrackingHit.objects.count(),
+        "order credits": OrderCredit.objects.count(),
     }
 
     assert counts == DEMO_COUNTS
@@ -361,3 +385,67 @@ def test_no_app_imports_the_demo():
                     importers.append(str(path.relative_to(root)))
 
     assert importers == []
+
+
+def _finished():
+    from hub.demo.campaigns import DEMO_FINISHED
+
+    return Campaign.objects.get(name=DEMO_FINISHED)
+
+
+def test_the_finished_demo_campaign_went_to_two_arms_and_a_holdout(seeded):
+    from campaigns.models import CampaignStatus
+
+    campaign = _finished()
+
+    arms = dict(
+        Delivery.objects.filter(campaign=campaign).values_list("arm").annotate(n=Count("*"))
+    )
+    assert campaign.status == CampaignStatus.DONE
+    assert {arm.label: arm.share for arm in campaign.arms.all()} == {"A": 45, "B": 45}
+    assert campaign.holdout_percent == 10
+    assert set(arms) == {"A", "B", "holdout"}
+    assert abs(arms["A"] - arms["B"]) <= 1
+    assert arms["holdout"] == round(sum(arms.values()) * 0.1)
+
+
+def test_the_finished_demo_campaigns_figures_are_those_of_its_raw_rows(seeded):
+    from campaigns.measurement.rebuild import campaign_results_rebuild
+
+    campaign = _finished()
+    hits = TrackingHit.objects.filter(delivery__campaign=campaign)
+    figures = CampaignDayStats.objects.filter(campaign=campaign)
+    before = sorted(figures.values_list("day", "arm", "opens", "clicks", "revenue"))
+
+    campaign_results_rebuild(campaign.pk)
+
+    assert sorted(figures.values_list("day", "arm", "opens", "clicks", "revenue")) == before
+    totals = figures.aggregate(
+        machine_opens=Sum("machine_opens"), clicks=Sum("clicks"), unsubscribes=Sum("unsubscribes")
+    )
+    assert totals["machine_opens"] == hits.filter(classification="apple_mpp").count() > 0
+    assert totals["clicks"] == hits.filter(kind="click", classification="human").count() > 0
+    assert totals["unsubscribes"] == 2
+    assert OrderCredit.objects.filter(campaign=campaign, kind="attributed").exists()
+    assert OrderCredit.objects.filter(campaign=campaign, kind="exposed", arm="holdout").exists()
+
+
+def test_the_campaign_manager_sees_the_finished_demo_campaigns_results(seeded, client):
+    campaign = _finished()
+    client.force_login(get_user_model().objects.get(username="campaigns"))
+
+    response = client.get(
+        reverse("wagtailsnippets_campaigns_campaign:results", args=(campaign.pk,))
+    )
+
+    assert response.status_code == 200
+    total = response.context["total"]
+    assert total.human_opens > 0
+    assert total.clicks > 0
+    assert total.revenue > 0
+    page = response.content.decode()
+    assert response.context["ab"].verdicts
+    assert "<ul data-ab-verdicts><li>" in page
+    assert response.context["holdout"].difference is not None
+    assert "Not enough data" not in response.context["holdout_verdict"]
+    assert "data-holdout-verdict" in page
