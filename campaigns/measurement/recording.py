@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
@@ -85,11 +85,15 @@ def _links_counted(events: Sequence[Event]) -> None:
         return
     counts: Counter = Counter()
     people: Counter = Counter()
+    batch: dict[tuple, list[Event]] = defaultdict(list)
     for event in clicks:
         key = (event.campaign_id, _url(event))
         counts[key] += 1
-        if event.contact_id is not None and not _clicked_before(event):
-            people[key] += 1
+        if event.contact_id is not None:
+            batch[(*key, event.contact_id)].append(event)
+    for (campaign_id, url, _contact), theirs in batch.items():
+        if not _clicked_before(theirs):
+            people[campaign_id, url] += 1
     for (campaign_id, url), clicks_count in counts.items():
         digest = hashlib.sha256(url.encode()).hexdigest()
         added = {"clicks": clicks_count, "people": people[campaign_id, url]}
@@ -106,15 +110,20 @@ def _links_counted(events: Sequence[Event]) -> None:
             rows.update(**updates)
 
 
-def _clicked_before(event: Event) -> bool:
+def _clicked_before(theirs: Sequence[Event]) -> bool:
+    """Whether the person clicked this link before these clicks of theirs (one batch)."""
+    event = theirs[0]
     earlier = Event.objects.filter(
         contact_id=event.contact_id,
         kind__in=TOUCH_KINDS,
         campaign_id=event.campaign_id,
         data__url=_url(event),
-    ).exclude(pk=event.pk)
-    if event.pk is None:  # a backend that returns no ids from bulk inserts
-        earlier = earlier.exclude(source=event.source, idempotency_key=event.idempotency_key)
+    )
+    for stored in theirs:
+        if stored.pk is not None:
+            earlier = earlier.exclude(pk=stored.pk)
+        else:  # a backend that returns no ids from bulk inserts
+            earlier = earlier.exclude(source=stored.source, idempotency_key=stored.idempotency_key)
     # A bot's click (a scanner that followed the link first) is not the person's.
     return any(
         not (isinstance(data, dict) and data.get("bot"))

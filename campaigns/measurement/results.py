@@ -79,6 +79,9 @@ class Kpis:
     def add_day(self, row: dict) -> None:
         for name in DAY_COUNTERS:
             setattr(self, name, getattr(self, name) + (row[name] or 0))
+        # SQLite sums decimals as floats: back to cents and the credit's precision.
+        self.revenue = Decimal(self.revenue).quantize(Decimal("0.01"))
+        self.conversions = Decimal(self.conversions).quantize(Decimal("0.0001"))
 
     def add_state(self, state: str, count: int) -> None:
         if state == DeliveryState.HELD_OUT:

@@ -283,3 +283,39 @@ def test_the_page_warns_when_revenue_is_too_uneven_for_the_holdout_interval(
     cache.clear()
     assert "data-holdout-skewed" in page
     assert "Recipients spent" in page
+
+
+def test_a_person_clicking_a_link_twice_in_one_report_counts_once():
+    campaign = _campaign()
+    contact = ContactFactory()
+    DeliveryFactory(campaign=campaign, contact=contact, state=DeliveryState.SENT, sent_at=DISPATCH)
+    moment = DISPATCH + dt.timedelta(hours=1)
+    items = [
+        EventInput(
+            key=f"twice-{number}",
+            kind=EventKind.CLICK,
+            occurred_at=moment + dt.timedelta(minutes=number),
+            contact=ContactRef(email=contact.email),
+            campaign_id=campaign.pk,
+            data={"url": "https://shop.example/p/1"},
+        )
+        for number in range(2)
+    ]
+
+    events_record(source="shop", items=items)
+    _event(
+        campaign,
+        contact,
+        EventKind.CLICK,
+        moment + dt.timedelta(hours=1),
+        url="https://shop.example/p/1",
+    )
+
+    assert results.campaign_top_links(campaign) == [("https://shop.example/p/1", 3, 1)]
+
+
+def test_revenue_reads_in_cents_on_every_database(busy_campaign):
+    total = results.campaign_kpis(busy_campaign).total
+
+    assert total.revenue == total.revenue.quantize(Decimal("0.01"))
+    assert str(total.revenue) == f"{total.revenue:.2f}"
