@@ -31,7 +31,14 @@ import subprocess
 import sys
 import time
 
-from bench.segments import _admin, _copy, _server_url, _with_database
+from bench.segments import (
+    _admin,
+    _copy,
+    _drop_indexes_and_keys,
+    _restore_indexes_and_keys,
+    _server_url,
+    _with_database,
+)
 
 DATABASE = "hub_bench_results"
 SCALE = float(os.environ.get("BENCH_RESULTS_SCALE", "1"))
@@ -98,6 +105,9 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
     timings = {}
     with raw.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        tables = ["account", "contact", "delivery", "event", "order"]
+        saved = _drop_indexes_and_keys(cursor, [f"campaigns_{table}" for table in tables])
         started = time.perf_counter()
         _copy(
             cursor,
@@ -224,6 +234,7 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
                 )
             ),
         )
+        _restore_indexes_and_keys(cursor, saved)
         for table in ("delivery", "order", "event"):  # our own table names, not input
             sequence = f"pg_get_serial_sequence('campaigns_{table}', 'id')"
             cursor.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM campaigns_{table}))")  # noqa: S608

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -303,6 +303,8 @@ def _revenue_values(campaign: Campaign) -> dict[str, list[float]]:
     for row in per_delivery:
         if row["revenue"]:
             values[row["arm"]].append(float(row["revenue"]))
+    for arm_values in values.values():
+        arm_values.sort()  # the bootstrap's resamples depend on the order
     return values
 
 
@@ -323,9 +325,20 @@ def _received(counts: dict[str, int]) -> int:
 STATS_CACHE_SECONDS = 24 * 3600
 
 
+def _credits_fingerprint(campaign: Campaign) -> tuple:
+    """What the comparisons' revenue depends on, in one aggregate: an order's credits are
+    rewritten (new ids) whenever it changes, so a changed, added or removed credit changes
+    the count, the last id or the total."""
+    found = OrderCredit.objects.filter(campaign=campaign, kind=CreditKind.EXPOSED).aggregate(
+        n=Count("pk"), last=Max("pk"), total=Sum("revenue")
+    )
+    return (found["n"], found["last"], str(found["total"]))
+
+
 def _cached_stats(kind: str, campaign: Campaign, inputs: tuple, compute):
-    """``compute()``, or its cached result for exactly these inputs (a bootstrap of a few
-    thousand contacts takes seconds; the figures change only as things happen)."""
+    """``compute()``, or its cached result for these inputs: a bootstrap of a few thousand
+    contacts takes seconds, and reading every buyer's revenue of a large campaign a good part
+    of a page view, while the figures change only as things happen."""
     # Verdicts are sentences in the reader's language.
     digest = hashlib.sha256(repr((get_language(), inputs)).encode()).hexdigest()[:32]
     key = f"campaign-results:{kind}:{campaign.pk}:{digest}"
@@ -345,23 +358,19 @@ def campaign_holdout(campaign: Campaign) -> stats.Uplift | None:
     treated_n = sum(_received(by_state) for arm, by_state in counts.items() if arm != HOLDOUT)
     if not held_out or not treated_n:
         return None
-    values = _revenue_values(campaign)
-    treated = [
-        value for arm, arm_values in values.items() if arm != HOLDOUT for value in arm_values
-    ]
-    treated_sample = stats.RevenueSample(treated_n, sorted(treated))
-    holdout_sample = stats.RevenueSample(held_out, sorted(values[HOLDOUT]))
-    return _cached_stats(
-        "holdout",
-        campaign,
-        (
-            treated_sample.n,
-            tuple(treated_sample.values),
-            holdout_sample.n,
-            tuple(holdout_sample.values),
-        ),
-        lambda: stats.holdout_uplift(treated_sample, holdout_sample),
-    )
+
+    def compute() -> stats.Uplift:
+        values = _revenue_values(campaign)
+        treated = [
+            value for arm, arm_values in values.items() if arm != HOLDOUT for value in arm_values
+        ]
+        return stats.holdout_uplift(
+            stats.RevenueSample(treated_n, treated),
+            stats.RevenueSample(held_out, values[HOLDOUT]),
+        )
+
+    inputs = (treated_n, held_out, _credits_fingerprint(campaign))
+    return _cached_stats("holdout", campaign, inputs, compute)
 
 
 def campaign_ab(campaign: Campaign, table: ResultsTable | None = None) -> stats.ABSummary | None:
@@ -371,29 +380,34 @@ def campaign_ab(campaign: Campaign, table: ResultsTable | None = None) -> stats.
         return None
     table = table or campaign_kpis(campaign, by=("arm",))
     by_arm = {kpis.group.get("arm", ""): kpis for kpis in table.rows}
-    values = _revenue_values(campaign)
-    figures = {
-        label: stats.ArmFigures(
-            recipients=by_arm[label].delivered if label in by_arm else 0,
-            clicks=by_arm[label].unique_clicks if label in by_arm else 0,
-            opens=by_arm[label].human_opens if label in by_arm else 0,
-            revenue=stats.RevenueSample(
-                by_arm[label].received if label in by_arm else 0, values.get(label, [])
-            ),
+    empty = Kpis()
+    counts = {
+        label: (
+            by_arm.get(label, empty).delivered,
+            by_arm.get(label, empty).unique_clicks,
+            by_arm.get(label, empty).human_opens,
+            by_arm.get(label, empty).received,
         )
         for label in sorted(arms)
     }
     metric = campaign.winner_metric or "click_rate"
     shares = planned_shares(campaign, arms)
-    inputs = (
-        metric,
-        tuple(sorted(shares.items())),
-        tuple(
-            (label, f.recipients, f.clicks, f.opens, f.revenue.n, tuple(sorted(f.revenue.values)))
-            for label, f in figures.items()
-        ),
-    )
-    return _cached_stats("ab", campaign, inputs, lambda: stats.ab_summary(figures, shares, metric))
+
+    def compute() -> stats.ABSummary:
+        values = _revenue_values(campaign)
+        figures = {
+            label: stats.ArmFigures(
+                recipients=delivered,
+                clicks=clicks,
+                opens=opens,
+                revenue=stats.RevenueSample(received, values.get(label, [])),
+            )
+            for label, (delivered, clicks, opens, received) in counts.items()
+        }
+        return stats.ab_summary(figures, shares, metric)
+
+    inputs = (metric, tuple(sorted(shares.items())), tuple(counts.items()))
+    return _cached_stats("ab", campaign, (*inputs, _credits_fingerprint(campaign)), compute)
 
 
 def planned_shares(campaign: Campaign, arms: dict[str, int]) -> dict[str, float]:

@@ -319,3 +319,15 @@ def test_revenue_reads_in_cents_on_every_database(busy_campaign):
 
     assert total.revenue == total.revenue.quantize(Decimal("0.01"))
     assert str(total.revenue) == f"{total.revenue:.2f}"
+
+
+def test_the_comparisons_follow_a_new_order_although_they_are_cached(busy_campaign):
+    before = results.campaign_holdout(busy_campaign)
+    ab_before = results.campaign_ab(busy_campaign)
+    held_out = Delivery.objects.filter(campaign=busy_campaign, state=DeliveryState.HELD_OUT).first()
+
+    _order(held_out.contact, DISPATCH + dt.timedelta(days=2), "5000")
+
+    after = results.campaign_holdout(busy_campaign)
+    assert after.holdout_mean == pytest.approx(before.holdout_mean + 5000 / before.holdout_n)
+    assert results.campaign_ab(busy_campaign) == ab_before  # the arms' revenue is unchanged
