@@ -27,17 +27,15 @@ import datetime as dt
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 
-from bench.segments import (
-    _admin,
-    _copy,
-    _drop_indexes_and_keys,
-    _restore_indexes_and_keys,
-    _server_url,
-    _with_database,
+from bench.postgres import (
+    copy_rows,
+    drop_indexes_and_keys,
+    restore_indexes_and_keys,
+    run_in_own_database,
+    run_in_subprocess_if_postgres,
 )
 
 DATABASE = "hub_bench_results"
@@ -58,17 +56,7 @@ LINKS = [f"https://shop.example/p/{number}" for number in range(40)]
 
 def run_in_subprocess() -> None:
     """What ``make bench`` calls: the benchmark in a process of its own, on PostgreSQL."""
-    import psycopg
-
-    try:
-        psycopg.connect(_server_url(), connect_timeout=3).close()
-    except psycopg.OperationalError as error:
-        print(
-            f"results: SKIPPED - no PostgreSQL at {_server_url()} ({error.__class__.__name__}). "
-            "Start PostgreSQL or set BENCH_POSTGRES_URL, then run `python -m bench.results`."
-        )
-        return
-    subprocess.run([sys.executable, "-m", "bench.results"], check=True)
+    run_in_subprocess_if_postgres("bench.results")
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -107,9 +95,9 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
         cursor.execute("SET synchronous_commit = off")
         cursor.execute("SET maintenance_work_mem = '512MB'")
         tables = ["account", "contact", "delivery", "event", "order"]
-        saved = _drop_indexes_and_keys(cursor, [f"campaigns_{table}" for table in tables])
+        saved = drop_indexes_and_keys(cursor, [f"campaigns_{table}" for table in tables])
         started = time.perf_counter()
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_account",
             "id, name, industry, country, size_class, price_group, created_at, updated_at",
@@ -118,7 +106,7 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
                 for pk in range(1, ACCOUNTS + 1)
             ),
         )
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_contact",
             "id, account_id, email, email_hash, salutation, first_name, last_name, language, "
@@ -166,7 +154,7 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
                     f"{stamp}\t1\t\t{sent_text}\t\t\t\t{stamp}\t{stamp}\n"
                 )
 
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_delivery",
             "id, campaign_id, channel, contact_id, arm, variant_key, state, due_at, attempts, "
@@ -207,7 +195,7 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
                     f"shop\t\t{stamp}\n"
                 )
 
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_event",
             "contact_id, kind, occurred_at, sku, campaign_id, data, source, idempotency_key, "
@@ -218,7 +206,7 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
 
         started = time.perf_counter()
         window = [now - dt.timedelta(minutes=minute) for minute in range(0, 110 * 24 * 60, 3)]
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_order",
             "id, source, external_id, contact_id, account_id, ordered_at, currency, revenue, "
@@ -234,7 +222,7 @@ def _generate(raw, now: dt.datetime, campaigns: list) -> dict[str, float]:
                 )
             ),
         )
-        _restore_indexes_and_keys(cursor, saved)
+        restore_indexes_and_keys(cursor, saved)
         for table in ("delivery", "order", "event"):  # our own table names, not input
             sequence = f"pg_get_serial_sequence('campaigns_{table}', 'id')"
             cursor.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM campaigns_{table}))")  # noqa: S608
@@ -501,24 +489,7 @@ def run() -> None:
 
 
 def main() -> int:
-    _admin(f"DROP DATABASE IF EXISTS {DATABASE}")
-    _admin(f"CREATE DATABASE {DATABASE}")
-    try:
-        os.environ["DATABASE_URL"] = _with_database(_server_url(), DATABASE)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings.dev")
-        os.environ["DEBUG"] = "false"
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
-        run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _admin(f"DROP DATABASE IF EXISTS {DATABASE}")
-    return 0
+    return run_in_own_database(DATABASE, run)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,16 @@ import hashlib
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.postgres import (
+    copy_rows,
+    drop_indexes_and_keys,
+    restore_indexes_and_keys,
+    run_in_own_database,
+    run_in_subprocess_if_postgres,
+)
 
 DATABASE = "hub_bench_segments"
 SCALE = float(os.environ.get("BENCH_SEGMENTS_SCALE", "1"))
@@ -35,7 +41,6 @@ SKUS = 5_000
 SUBSET = max(1, CONTACTS // 20)  # the Python baseline loads every 20th contact's rows
 RUNS = 7
 GOAL_MS = 100
-CHUNK = 200_000
 
 INDUSTRIES = ["Maschinenbau", "Chemie", "Bau", "Automotive", "Elektro", "Lebensmittel",
               "Medizintechnik", "Logistik", "Handel", "Energie", "Holz", "Kunststoff"]  # fmt: skip
@@ -114,50 +119,12 @@ SEGMENTS = {
 }
 
 
-def _server_url() -> str:
-    return os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_server_url(), autocommit=True) as connection:
-        connection.execute(sql)
-
-
 def run_in_subprocess() -> None:
     """What ``make bench`` calls: the benchmark in a process of its own, on PostgreSQL."""
-    import psycopg
-
-    try:
-        psycopg.connect(_server_url(), connect_timeout=3).close()
-    except psycopg.OperationalError as error:
-        print(
-            f"segments: SKIPPED - no PostgreSQL at {_server_url()} ({error.__class__.__name__}). "
-            "Start PostgreSQL or set BENCH_POSTGRES_URL, then run `python -m bench.segments`."
-        )
-        return
-    subprocess.run([sys.executable, "-m", "bench.segments"], check=True)
+    run_in_subprocess_if_postgres("bench.segments")
 
 
 # --- data -------------------------------------------------------------------------------------
-
-
-def _copy(cursor, table: str, columns: str, rows) -> None:
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        buffer = []
-        for row in rows:
-            buffer.append(row)
-            if len(buffer) >= CHUNK:
-                copy.write("".join(buffer))
-                buffer.clear()
-        if buffer:
-            copy.write("".join(buffer))
 
 
 def _moments(now: dt.datetime, days: int) -> list[str]:
@@ -180,10 +147,10 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
         cursor.execute("SET synchronous_commit = off")
         cursor.execute("SET maintenance_work_mem = '512MB'")
         tables = ["account", "contact", "event", "order", "orderline", "suppression"]
-        saved = _drop_indexes_and_keys(cursor, [f"campaigns_{table}" for table in tables])
+        saved = drop_indexes_and_keys(cursor, [f"campaigns_{table}" for table in tables])
 
         started = time.perf_counter()
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_account",
             "id, name, industry, country, size_class, price_group, created_at, updated_at",
@@ -194,7 +161,7 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
             ),
         )
         emails = {pk: f"c{pk}@bench.example" for pk in range(1, CONTACTS + 1)}
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_contact",
             "id, account_id, email, email_hash, salutation, first_name, last_name, language, "
@@ -207,7 +174,7 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
                 for pk in range(1, CONTACTS + 1)
             ),
         )
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_suppression",
             "email_hash, reason, source, created_at",
@@ -221,7 +188,7 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
         started = time.perf_counter()
         contact_ids = range(1, CONTACTS + 1)
         kinds = KINDS
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_event",
             "contact_id, kind, occurred_at, sku, data, source, idempotency_key, received_at",
@@ -241,7 +208,7 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
         timings["events"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_order",
             "id, source, external_id, contact_id, ordered_at, currency, revenue, "
@@ -257,7 +224,7 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
                 )
             ),
         )
-        _copy(
+        copy_rows(
             cursor,
             "campaigns_orderline",
             "order_id, sku, quantity, unit_price, line_total",
@@ -270,7 +237,7 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
         timings["orders and lines"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        _restore_indexes_and_keys(cursor, saved)
+        restore_indexes_and_keys(cursor, saved)
         for table in tables:  # our own table names, not input
             sequence = f"pg_get_serial_sequence('campaigns_{table}', 'id')"
             cursor.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM campaigns_{table}))")  # noqa: S608
@@ -278,35 +245,6 @@ def _generate(raw, now: dt.datetime) -> dict[str, float]:
         cursor.execute("VACUUM ANALYZE")
     timings["indexes, keys, VACUUM ANALYZE"] = time.perf_counter() - started
     return timings
-
-
-def _drop_indexes_and_keys(cursor, tables: list[str]) -> list[str]:
-    """Drop secondary indexes and foreign keys before COPY; return the SQL to remake them."""
-    remake = []
-    for table in tables:
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f'",
-            [table],
-        )
-        for name, definition in cursor.fetchall():
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-            remake.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-            [table],
-        )
-        for name, definition in cursor.fetchall():
-            cursor.execute(f"DROP INDEX {name}")
-            remake.insert(0, definition)
-    return remake
-
-
-def _restore_indexes_and_keys(cursor, remake: list[str]) -> None:
-    for statement in remake:
-        cursor.execute(statement)
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -406,25 +344,7 @@ def _load() -> str:
 
 
 def main() -> int:
-    _admin(f"DROP DATABASE IF EXISTS {DATABASE}")
-    _admin(f"CREATE DATABASE {DATABASE}")
-    try:
-        os.environ["DATABASE_URL"] = _with_database(_server_url(), DATABASE)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings.dev")
-        os.environ["DEBUG"] = "false"
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
-        run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if os.environ.get("BENCH_SEGMENTS_KEEP") != "1":
-            _admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    return 0
+    return run_in_own_database(DATABASE, run, keep=os.environ.get("BENCH_SEGMENTS_KEEP") == "1")
 
 
 if __name__ == "__main__":
