@@ -4,15 +4,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-GTIN_LENGTHS = (8, 12, 13, 14)
+from core.gtin import GTIN_LENGTHS, gtin_check_digit
 
-
-def gtin_check_digit(body: str) -> int:
-    """The GS1 check digit for ``body`` (all digits of a GTIN but the last)."""
-    total = sum(
-        int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(body))
-    )
-    return (10 - total % 10) % 10
+__all__ = ["GTIN_LENGTHS", "gtin_check_digit", "validate_gtin"]
 
 
 def validate_gtin(value: str) -> None:
