@@ -161,9 +161,7 @@ class FeedSpec:
 
     def gross(self, net: Decimal) -> Decimal:
         """``net`` with the VAT rate added, rounded half up to cents."""
-        return (net * (100 + self.vat_rate) / 100).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
+        return (net * (100 + self.vat_rate) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     def net_price(self, product: FeedProduct) -> Decimal | None:
         """The net price this receiver gets: its price group's, else the public list price."""
@@ -211,6 +209,26 @@ class FeedChannel(BaseChannel):
     # full snapshot, since its receiver deletes what a file leaves out.
     supports_deltas: ClassVar[bool] = False
     options_schema: ClassVar[tuple[FeedOption, ...]] = ()
+
+    def media_type_for(self, spec: FeedSpec) -> str:
+        """The media type of ``spec``'s file (a format with variants overrides this)."""
+        return self.media_type
+
+    def file_name_for(self, spec: FeedSpec) -> str:
+        """The name of ``spec``'s (first) part, served at the feed's secret URL."""
+        return self.file_name
+
+    def clean_options(self, options: Mapping[str, Any]) -> dict[str, list[str]]:
+        """What is wrong with a receiver's ``options``, by option name; empty when fine.
+
+        Called by the admin form before a receiver is saved, so a run never meets options
+        its format cannot use.
+        """
+        errors: dict[str, list[str]] = {}
+        for option in self.options_schema:
+            if option.required and options.get(option.name) in (None, "", [], {}):
+                errors.setdefault(option.name, []).append(f"{option.label} is required.")
+        return errors
 
     def refusals(self, product: FeedProduct, spec: FeedSpec) -> tuple[str, ...]:
         """Why ``product`` cannot go into ``spec``'s file; empty when it can."""
