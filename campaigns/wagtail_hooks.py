@@ -22,6 +22,7 @@ from .viewsets.activity import (
 )
 from .viewsets.campaigns import CampaignViewSet
 from .viewsets.contacts import ContactViewSet
+from .viewsets.feeds import FeedViewSet
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
 from .viewsets.segments import SegmentViewSet
@@ -62,6 +63,7 @@ def register_audience_viewsets():
 
 register_snippet(CampaignViewSet)
 register_snippet(SurveyViewSet)
+register_snippet(FeedViewSet)
 
 
 @hooks.register("register_admin_urls")

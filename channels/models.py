@@ -81,6 +81,7 @@ class WebhookEvent(models.TextChoices):
     PRODUCT_UNPUBLISHED = "product.unpublished", _("Product unpublished")
     MESSAGE_PUBLISHED = "message.published", _("Audience message published")
     MESSAGE_UNPUBLISHED = "message.unpublished", _("Audience message unpublished")
+    FEED_GENERATED = "feed.generated", _("Feed generated")
 
 
 def new_webhook_secret() -> str:

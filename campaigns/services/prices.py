@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from campaigns.feeds.triggers import feeds_mark_changed
 from campaigns.models import GroupPrice
 from campaigns.services.events import ItemError
 from content.selectors import known_skus
@@ -35,7 +36,8 @@ def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
 
     A price sent again as stored writes nothing; within a batch, the last item for the same
     SKU and price group wins. A price for a SKU no product has is reported in ``errors`` by
-    its index and SKU, and not stored; the others are.
+    its index and SKU, and not stored; the others are. A changed price marks the feeds for
+    regeneration.
     """
     known = known_skus(item.sku for item in items)
     result = PricesResult()
@@ -65,4 +67,6 @@ def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
     GroupPrice.objects.bulk_create(create)
     GroupPrice.objects.bulk_update(update, ["price", "currency", "updated_at"])
     result.created, result.updated = len(create), len(update)
+    if create or update:
+        feeds_mark_changed()
     return result

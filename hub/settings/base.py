@@ -310,6 +310,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("HUB_CAMPAIGNS_TICK_EVERY", default=30.0),
         "options": {"expires": env.float("HUB_CAMPAIGNS_TICK_EVERY", default=30.0)},
     },
+    # Feeds with changes waiting or a schedule due, each run in its own task.
+    "feeds-regenerate": {
+        "task": "campaigns.tasks.feeds_regenerate_due",
+        "schedule": env.float("HUB_FEEDS_TICK_EVERY", default=30.0),
+        "options": {"expires": env.float("HUB_FEEDS_TICK_EVERY", default=30.0)},
+    },
     "erp-import": {
         "task": "campaigns.tasks.import_erp_files",
         "schedule": env.float("HUB_ERP_IMPORT_EVERY", default=300.0),
@@ -504,3 +510,9 @@ if HUB_SEND_LEASE_SECONDS < 5:
     raise ImproperlyConfigured(
         f"HUB_SEND_LEASE_SECONDS={HUB_SEND_LEASE_SECONDS!r} is too short; use 5 or more."
     )
+
+# Feeds (campaigns.feeds): a running feed run's lease, renewed while it works (a run whose
+# worker died blocks its feed no longer than this), and the wait after a failed run before
+# changes are tried again.
+HUB_FEED_RUN_LEASE_SECONDS = env.float("HUB_FEED_RUN_LEASE_SECONDS", default=1800.0)
+HUB_FEED_RETRY_SECONDS = env.float("HUB_FEED_RETRY_SECONDS", default=600.0)
