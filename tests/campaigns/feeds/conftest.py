@@ -1,13 +1,15 @@
 import pytest
-from django.conf import settings as django_settings
 
 from campaigns.models import Feed
 
 FAKE = "tests.campaigns.feeds.fake_channel.FakeFeedChannel"
+FAKE_FULL = "tests.campaigns.feeds.fake_channel.FakeFullFeedChannel"
 
 
-def fake_channels(**options) -> dict:
-    return {**django_settings.HUB_CHANNELS, "fakefeed": {"BACKEND": FAKE, "OPTIONS": options}}
+@pytest.fixture(autouse=True)
+def _own_media_root(settings, tmp_path):
+    """Each test's stored feed files apart: run ids repeat from test to test."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 @pytest.fixture
@@ -16,8 +18,13 @@ def fake_feed_channel(settings):
 
     def configure(**options):
         settings.HUB_CHANNELS = {
-            **{key: value for key, value in settings.HUB_CHANNELS.items() if key != "fakefeed"},
+            **{
+                key: value
+                for key, value in settings.HUB_CHANNELS.items()
+                if key not in ("fakefeed", "fakefull")
+            },
             "fakefeed": {"BACKEND": FAKE, "OPTIONS": options},
+            "fakefull": {"BACKEND": FAKE_FULL},
         }
 
     configure()

@@ -64,3 +64,9 @@ class FakeFeedChannel(FeedChannel):
         if not part.path.read_bytes().startswith(b"# "):
             problems.append("no header line")
         return problems
+
+
+class FakeFullFeedChannel(FakeFeedChannel):
+    """The same format without deltas: its receiver deletes what a file leaves out."""
+
+    supports_deltas = False
