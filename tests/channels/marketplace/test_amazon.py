@@ -44,12 +44,15 @@ OPTIONS = {"seller_id": SELLER, "marketplace_id": DE, "product_types": [DRILL_RU
 class DirectorySink:
     """Writes each part into a folder and records it, as the hub's sink would."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, on_open=None) -> None:
         self.root = root
         self.parts: list[FeedPart] = []
+        self.on_open = on_open
 
     @contextmanager
     def open_part(self, name: str, *, products: int = 0):
+        if self.on_open:
+            self.on_open()
         path = self.root / name
         with path.open("wb") as file:
             yield file
@@ -347,6 +350,33 @@ def test_a_catalogue_over_10_mib_is_split_before_the_limit(channel, tmp_path):
     assert 10 * 1024 * 1024 - 110_000 < first[0].size <= 10 * 1024 * 1024
     assert first[0].products + second[0].products == 110
     assert second[1]["messages"][0]["messageId"] == 1
+
+
+def test_a_part_is_written_before_the_rest_of_the_catalogue_is_read(channel, tmp_path):
+    long_text = ("Robust und langlebig. " * 4_700).strip()
+    pulled = []
+    read_when_opened = []
+
+    def catalogue():
+        for n in range(110):
+            pulled.append(n)
+            yield feed_product(sku=f"SKU-{n}", texts={"de": feed_text("de", long_text=long_text)})
+
+    sink = DirectorySink(tmp_path, on_open=lambda: read_when_opened.append(len(pulled)))
+    channel.write(amazon_spec(), catalogue(), sink)
+
+    first_part_products = sink.parts[0].products
+    assert read_when_opened[0] == first_part_products + 1  # the one that did not fit
+    assert read_when_opened[0] < 110
+
+
+def test_a_product_in_a_delta_without_named_changes_is_updated_in_full(channel, tmp_path):
+    spec = amazon_spec(since=feed_spec().generated_at)
+
+    message = only_message(channel, spec, feed_product(changes=frozenset()), tmp_path)
+
+    assert message["operationType"] == "UPDATE"
+    assert message["attributes"]["purchasable_offer"]
 
 
 def test_no_products_write_no_document(channel, tmp_path):
