@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -62,7 +63,9 @@ from .bmecat_elements import (
     ElementWriter,
     bmecat_language,
     bmecat_schema,
+    errors_by_product,
     etim_features,
+    forget,
     long_text,
     schema_allows,
 )
@@ -150,12 +153,17 @@ class BMEcatChannel(FeedChannel):
         return merged
 
     def clean_options(self, options: Mapping[str, Any]) -> dict[str, list[str]]:
-        errors = super().clean_options(options)
-        values = {option.name: option.default for option in self.options_schema}
-        values.update({k: v for k, v in options.items() if v not in (None, "")})
+        """What is wrong with a receiver's ``options`` by name, read with the channel's own
+        (``HUB_CHANNELS`` OPTIONS may set the supplier for every receiver)."""
+        errors: dict[str, list[str]] = {}
+        values = self.settings_for(FeedSpec("", "", ("de",), datetime.now(UTC), options=options))
 
         def error(name: str, message: str) -> None:
             errors.setdefault(name, []).append(message)
+
+        for option in self.options_schema:
+            if option.required and not values.get(option.name):
+                error(option.name, _("%(label)s is required.") % {"label": option.label})
 
         for name, limit in (("supplier_name", 50), ("buyer_name", 50), ("catalog_id", 20)):
             if len(str(values.get(name, ""))) > limit:
@@ -357,22 +365,30 @@ class BMEcatChannel(FeedChannel):
     # -- validation -------------------------------------------------------------------
 
     def validate(self, spec: FeedSpec, part: FeedPart) -> list[str]:
-        """``part`` checked against the official schema while it is read, element by element.
+        """``part`` checked against the official schema while it is read.
 
         The elements are cleared as the parser leaves them, so a catalogue of 100,000
-        products is validated without its tree in memory.
+        products is validated without its tree in memory. The parse stops at the first error;
+        libxml2 gives no line for an error of the schema checked while parsing, so then the
+        products are read once more, each checked in a document of its own, to say on which
+        lines the errors are.
         """
-        schema = bmecat_schema()
         try:
             for _event, element in etree.iterparse(
-                str(part.path), events=("end",), schema=schema, resolve_entities=False
+                str(part.path),
+                events=("end",),
+                schema=bmecat_schema(),
+                no_network=True,
             ):
-                element.clear(keep_tail=True)
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
+                forget(element)
         except etree.XMLSyntaxError as error:
-            messages = [
-                f"{part.name}, line {entry.line}: {entry.message}" for entry in error.error_log
+            # Only the exception's own message: its error_log also holds errors of earlier
+            # parses with a schema (lxml 6.2), which would blame this file for another's.
+            if error.lineno:
+                message = re.sub(r"^line \d+: ", "", error.msg)
+                return [f"{part.name}, line {error.lineno}: {message}"]
+            located = errors_by_product(part.path)
+            return [f"{part.name}, line {n}: {m}" for n, m in located] or [
+                f"{part.name}: {error.msg}"
             ]
-            return messages or [f"{part.name}: {error}"]
         return []

@@ -8,6 +8,7 @@ namespace, language codes and lengths, and a ``Document`` that streams one BMECA
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import shutil
@@ -75,6 +76,46 @@ def _schema_type(name: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]
     return values, patterns
 
 
+def forget(element: etree._Element) -> None:
+    """Free a parsed element and the siblings before it: what streaming needs no more."""
+    element.clear(keep_tail=True)
+    while element.getprevious() is not None:
+        del element.getparent()[0]
+
+
+def errors_by_product(path: Path, limit: int = 20) -> list[tuple[int, str]]:
+    """Schema errors of ``path`` with their lines, found by checking each PRODUCT with the
+    HEADER in a document of its own (a tree holds its lines; a parsing validator does not).
+
+    Only for a file already found invalid; stops after ``limit`` errors.
+    """
+    schema = bmecat_schema()
+    found: dict[tuple[int, str], None] = {}
+    header = transaction = None
+    try:
+        for event, element in etree.iterparse(str(path), events=("start", "end"), no_network=True):
+            tag = etree.QName(element).localname
+            if event == "start":
+                if tag.startswith("T_"):
+                    transaction = (element.tag, dict(element.attrib))
+                continue
+            if tag == "HEADER":
+                header = copy.deepcopy(element)
+            elif tag == "PRODUCT" and header is not None and transaction is not None:
+                document = etree.Element(_q("BMECAT"), nsmap={None: NAMESPACE}, version="2005")
+                document.append(copy.deepcopy(header))
+                etree.SubElement(document, *transaction).append(copy.deepcopy(element))
+                if not schema.validate(document):
+                    found.update(dict.fromkeys((e.line, e.message) for e in schema.error_log))
+                if len(found) >= limit:
+                    break
+            if tag == "PRODUCT":
+                forget(element)
+    except etree.XMLSyntaxError:
+        pass
+    return list(found)[:limit]
+
+
 def schema_allows(type_name: str, value: str) -> bool:
     """Whether ``value`` is one of the schema type's values or matches one of its patterns."""
     values, patterns = _schema_type(type_name)
@@ -106,6 +147,16 @@ def _q(tag: str) -> str:
     return f"{{{NAMESPACE}}}{tag}"
 
 
+def _open(xf, tag: str, attributes: Mapping[str, str] | None = None, **kwargs: Any):
+    """``tag``'s element, on a line of its own: a schema error's line then points at it.
+
+    The line break stands between elements, where the schema allows white space, never
+    inside a value.
+    """
+    xf.write("\n")
+    return xf.element(_q(tag), attributes or {}, **kwargs)
+
+
 def _amount(value: Decimal) -> str:
     return format(value, "f")
 
@@ -134,13 +185,11 @@ class Document:
                 self.xf.element(_q("BMECAT"), nsmap={None: NAMESPACE}, version="2005")
             )
             self.writer.header(self.xf)
-            self.elements.enter_context(self.xf.element(_q(self.transaction), self.attributes))
+            self.elements.enter_context(_open(self.xf, self.transaction, self.attributes))
         return self.xf
 
     def add(self, write, product: FeedProduct, **kwargs) -> None:
-        xf = self.open()
-        xf.write("\n")
-        write(xf, product, **kwargs)
+        write(self.open(), product, **kwargs)
         self.products += 1
 
     def finish(self, sink: FeedSink, name: str) -> None:
@@ -161,14 +210,14 @@ class ElementWriter:
         self.settings = settings
 
     def leaf(self, xf, tag: str, text: str, **attributes: str) -> None:
-        with xf.element(_q(tag), attributes):
+        with _open(xf, tag, attributes):
             xf.write(text)
 
     def header(self, xf) -> None:
         spec, settings = self.spec, self.settings
-        with xf.element(_q("HEADER")):
+        with _open(xf, "HEADER"):
             self.leaf(xf, "GENERATOR_INFO", "hub BMEcat 2005 export")
-            with xf.element(_q("CATALOG")):
+            with _open(xf, "CATALOG"):
                 for index, language in enumerate(spec.languages):
                     default = {"default": "true"} if index == 0 else {}
                     self.leaf(xf, "LANGUAGE", bmecat_language(language), **default)
@@ -179,7 +228,7 @@ class ElementWriter:
                 self.leaf(xf, "TERRITORY", str(settings["territory"]))
                 self.leaf(xf, "CURRENCY", spec.currency)
             if settings.get("buyer_name"):
-                with xf.element(_q("BUYER")):
+                with _open(xf, "BUYER"):
                     if settings.get("buyer_id"):
                         self.leaf(
                             xf,
@@ -188,7 +237,7 @@ class ElementWriter:
                             type=settings["buyer_id_type"],
                         )
                     self.leaf(xf, "BUYER_NAME", str(settings["buyer_name"]))
-            with xf.element(_q("SUPPLIER")):
+            with _open(xf, "SUPPLIER"):
                 if settings.get("supplier_id"):
                     self.leaf(
                         xf,
@@ -199,7 +248,7 @@ class ElementWriter:
                 self.leaf(xf, "SUPPLIER_NAME", str(settings["supplier_name"]))
 
     def datetime(self, xf, moment: datetime) -> None:
-        with xf.element(_q("DATETIME"), type="generation_date"):
+        with _open(xf, "DATETIME", type="generation_date"):
             self.leaf(xf, "DATE", moment.date().isoformat())
             self.leaf(xf, "TIME", moment.strftime("%H:%M:%S"))
             offset = moment.utcoffset()
@@ -212,7 +261,7 @@ class ElementWriter:
     def product(self, xf, product: FeedProduct, mode: str = "") -> None:
         """A whole PRODUCT: details, ETIM features, order and price details, media."""
         attributes = {"mode": mode} if mode else {}
-        with xf.element(_q("PRODUCT"), attributes):
+        with _open(xf, "PRODUCT", attributes):
             self.leaf(xf, "SUPPLIER_PID", product.sku, type="supplier_specific")
             self.details(xf, product)
             self.features(xf, product)
@@ -225,20 +274,20 @@ class ElementWriter:
         which the receiver ignores; only the SUPPLIER_PID counts."""
         text = product.text(self.spec.language) or next(iter(product.texts.values()), None)
         name = CONTROL.sub("", text.name).strip()[:MAX_DESCRIPTION_SHORT] if text else ""
-        with xf.element(_q("PRODUCT"), mode="delete"):
+        with _open(xf, "PRODUCT", mode="delete"):
             self.leaf(xf, "SUPPLIER_PID", product.sku, type="supplier_specific")
-            with xf.element(_q("PRODUCT_DETAILS")):
+            with _open(xf, "PRODUCT_DETAILS"):
                 self.leaf(xf, "DESCRIPTION_SHORT", name or product.sku)
-            with xf.element(_q("PRODUCT_ORDER_DETAILS")):
+            with _open(xf, "PRODUCT_ORDER_DETAILS"):
                 self.leaf(xf, "ORDER_UNIT", str(self.settings["order_unit"]))
             with (
-                xf.element(_q("PRODUCT_PRICE_DETAILS")),
-                xf.element(_q("PRODUCT_PRICE"), price_type="net_list"),
+                _open(xf, "PRODUCT_PRICE_DETAILS"),
+                _open(xf, "PRODUCT_PRICE", price_type="net_list"),
             ):
                 pass
 
     def price_product(self, xf, product: FeedProduct) -> None:
-        with xf.element(_q("PRODUCT"), mode="update"):
+        with _open(xf, "PRODUCT", mode="update"):
             self.leaf(xf, "SUPPLIER_PID", product.sku, type="supplier_specific")
             self.price_details(xf, product)
 
@@ -246,7 +295,7 @@ class ElementWriter:
         texts = [
             (bmecat_language(language), product.text(language)) for language in self.spec.languages
         ]
-        with xf.element(_q("PRODUCT_DETAILS")):
+        with _open(xf, "PRODUCT_DETAILS"):
             for lang, text in texts:
                 self.leaf(xf, "DESCRIPTION_SHORT", text.name, lang=lang)
             for lang, text in texts:
@@ -273,11 +322,11 @@ class ElementWriter:
         if not ec_class:
             return
         text_units = self.settings["funit"] == "text"
-        with xf.element(_q("PRODUCT_FEATURES")):
+        with _open(xf, "PRODUCT_FEATURES"):
             self.leaf(xf, "REFERENCE_FEATURE_SYSTEM_NAME", f"ETIM-{release}")
             self.leaf(xf, "REFERENCE_FEATURE_GROUP_ID", ec_class)
             for feature in etim_features(product, self.spec):
-                with xf.element(_q("FEATURE")):
+                with _open(xf, "FEATURE"):
                     self.leaf(xf, "FNAME", feature.etim_feature)
                     for value in typed_values(feature):
                         self.leaf(xf, "FVALUE", value)
@@ -292,7 +341,7 @@ class ElementWriter:
         content_unit = settings.get("content_unit") or CONTENT_UNITS.get(
             product.net_content_unit, ""
         )
-        with xf.element(_q("PRODUCT_ORDER_DETAILS")):
+        with _open(xf, "PRODUCT_ORDER_DETAILS"):
             self.leaf(xf, "ORDER_UNIT", str(settings["order_unit"]))
             if content_unit:
                 self.leaf(xf, "CONTENT_UNIT", str(content_unit))
@@ -311,9 +360,9 @@ class ElementWriter:
             for group in spec.buyer_price_groups
             if group in product.group_prices
         ]
-        with xf.element(_q("PRODUCT_PRICE_DETAILS")):
+        with _open(xf, "PRODUCT_PRICE_DETAILS"):
             for price_type, amount in prices:
-                with xf.element(_q("PRODUCT_PRICE"), price_type=price_type):
+                with _open(xf, "PRODUCT_PRICE", price_type=price_type):
                     if amount is not None:
                         self.leaf(xf, "PRICE_AMOUNT", _amount(amount))
                     self.leaf(xf, "PRICE_CURRENCY", product.currency)
@@ -325,9 +374,9 @@ class ElementWriter:
         assets = (*product.images, *product.documents)
         if not assets:
             return
-        with xf.element(_q("MIME_INFO")):
+        with _open(xf, "MIME_INFO"):
             for order, asset in enumerate(assets, start=1):
-                with xf.element(_q("MIME")):
+                with _open(xf, "MIME"):
                     if schema_allows("MIME_TYPE", asset.mime_type):
                         self.leaf(xf, "MIME_TYPE", asset.mime_type)
                     self.leaf(xf, "MIME_SOURCE", asset.url)
