@@ -305,7 +305,7 @@ class BMEcatChannel(FeedChannel):
                 typed_values(feature)
             except EtimValueError as error:
                 reasons.append(
-                    _("The feature %(feature)s expects a %(type)s value: %(reason)s.")
+                    _("The feature %(feature)s expects %(type)s value: %(reason)s.")
                     % {"feature": label, "type": TYPE_NAMES[feature.etim_type], "reason": error}
                 )
             if feature.etim_type in ("N", "R") and feature.unit:

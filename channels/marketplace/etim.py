@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels.feeds import FeedFeature
 
@@ -28,7 +29,13 @@ NUMBER = re.compile(_NUMBER)
 RANGE = re.compile(rf"({_NUMBER})\s*(?:\.\.|-|\u2013)\s*({_NUMBER})")
 TRUE_WORDS = frozenset({"true", "yes", "1", "ja", "wahr"})
 FALSE_WORDS = frozenset({"false", "no", "0", "nein", "falsch"})
-TYPE_NAMES = {"A": "alphanumeric", "N": "numeric", "L": "logical", "R": "range"}
+# How a refusal names what a type expects ("... expects a numeric value").
+TYPE_NAMES = {
+    "A": gettext_lazy("an alphanumeric"),
+    "N": gettext_lazy("a numeric"),
+    "L": gettext_lazy("a logical"),
+    "R": gettext_lazy("a range"),
+}
 
 
 class EtimValueError(ValueError):

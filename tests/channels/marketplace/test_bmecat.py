@@ -346,11 +346,11 @@ def test_a_complete_product_is_not_refused():
     [
         (
             FeedFeature("Farbe", "rot", "", "EF000007", "A"),
-            "Farbe (EF000007) expects a alphanumeric",
+            "Farbe (EF000007) expects an alphanumeric value: “rot” is not an ETIM value code",
         ),
         (
             FeedFeature("Spannung", "18 V", "V", "EF000008", "N", "EU570448"),
-            "“18 V” is not a number",
+            "Spannung (EF000008) expects a numeric value: “18 V” is not a number",
         ),
         (FeedFeature("Breite", "1,000", "", "EF000011", "N"), "ambiguous"),
         (FeedFeature("Mit Akku", "vielleicht", "", "EF000009", "L"), "not true or false"),
