@@ -485,3 +485,21 @@ def test_a_language_without_an_iso_639_2_code_is_refused():
     product = feed_product(texts={**feed_product().texts, "xx": feed_text("xx")})
 
     assert refusals(product, languages=("de", "xx")) == ("BMEcat has no language code for “xx”.",)
+
+
+def test_validate_blames_each_file_only_for_its_own_errors(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write(tmp_path / "a", [feed_product()])["bmecat.xml"]
+    second = write(tmp_path / "b", [feed_product()])["bmecat.xml"]
+    first.path.write_text(first.path.read_text().replace(">C62<", ">piece<"))
+    broken = second.path.read_text().replace("<PRODUCT_DETAILS>", "<PRODUCT_DETAILS <")
+    second.path.write_text(broken)
+    adapter = channel()
+
+    adapter.validate(spec(), first)
+    errors = adapter.validate(spec(), second)
+
+    assert len(errors) == 1
+    assert "PRODUCT_DETAILS" in errors[0]
+    assert "piece" not in errors[0]
