@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -50,6 +51,7 @@ from channels.feeds import (
     FeedSink,
     FeedSpec,
     FeedText,
+    PartFile,
 )
 from core.gtin import gtin_is_valid
 
@@ -145,11 +147,8 @@ class AmazonListingsChannel(FeedChannel):
         return tuple(reasons)
 
     def write(self, spec: FeedSpec, products: Iterable[FeedProduct], sink: FeedSink) -> None:
-        """One message per product, into parts of at most 10,000 messages and 10 MiB.
-
-        A part is kept in memory until it is complete (at most 10 MiB), since the sink
-        wants its product count when the part is opened; the products are read lazily.
-        """
+        """One message per product, into parts of at most 10,000 messages and 10 MiB,
+        each written as its messages come (the products are read lazily)."""
         config = self._config(spec)
         header = {
             "sellerId": config.seller_id,
@@ -159,34 +158,34 @@ class AmazonListingsChannel(FeedChannel):
         prefix = b'{"header":' + orjson.dumps(header) + b',"messages":['
         suffix = b"]}"
         empty = len(prefix) + len(suffix)
-        chunks: list[bytes] = []
-        size, number = empty, 0
-
-        def flush() -> None:
-            name = f"listings-{number:04d}.json"
-            with sink.open_part(name, products=len(chunks)) as file:
-                file.write(prefix)
-                file.write(b",".join(chunks))
-                file.write(suffix)
-
-        for product in products:
-            body = _message(product, spec, config)
-            encoded = orjson.dumps({"messageId": len(chunks) + 1, **body})
-            separator = 1 if chunks else 0
-            if chunks and (
-                len(chunks) == MAX_MESSAGES or size + separator + len(encoded) > MAX_BYTES
-            ):
-                number += 1
-                flush()
-                chunks, size, separator = [], empty, 0
-                encoded = orjson.dumps({"messageId": 1, **body})
-            if size + len(encoded) > MAX_BYTES:
-                raise ValueError(f"amazon: the message of {product.sku} alone exceeds 10 MiB")
-            chunks.append(encoded)
-            size += separator + len(encoded)
-        if chunks:
-            number += 1
-            flush()
+        with ExitStack() as parts:
+            part: PartFile | None = None
+            size = number = 0
+            for product in products:
+                body = _message(product, spec, config)
+                encoded = orjson.dumps({"messageId": (part.products if part else 0) + 1, **body})
+                if part is not None and (
+                    part.products == MAX_MESSAGES or size + 1 + len(encoded) > MAX_BYTES
+                ):
+                    part.write(suffix)
+                    parts.close()
+                    part = None
+                    encoded = orjson.dumps({"messageId": 1, **body})
+                if empty + len(encoded) > MAX_BYTES:
+                    raise ValueError(f"amazon: the message of {product.sku} alone exceeds 10 MiB")
+                if part is None:
+                    number += 1
+                    part = parts.enter_context(sink.open_part(f"listings-{number:04d}.json"))
+                    part.write(prefix)
+                    size = empty
+                else:
+                    part.write(b",")
+                    size += 1
+                part.write(encoded)
+                part.products += 1
+                size += len(encoded)
+            if part is not None:
+                part.write(suffix)
 
     def validate(self, spec: FeedSpec, part: FeedPart) -> list[str]:
         data = part.path.read_bytes()

@@ -342,16 +342,16 @@ class BMEcatChannel(FeedChannel):
         writer = ElementWriter(spec, self.settings_for(spec))
         with ExitStack() as stack:
             if spec.full:
-                catalogue = Document(writer, "T_NEW_CATALOG", {}, stack)
+                catalogue = Document(writer, "T_NEW_CATALOG", {}, sink, FULL_NAME, stack)
                 catalogue.open()
                 for product in products:
                     if not product.withdrawn:
                         catalogue.add(writer.product, product)
-                catalogue.finish(sink, FULL_NAME)
+                catalogue.finish()
                 return
             previous = {"prev_version": str(int(spec.since.timestamp()))}
-            updates = Document(writer, "T_UPDATE_PRODUCTS", previous, stack)
-            prices = Document(writer, "T_UPDATE_PRICES", previous, stack)
+            updates = Document(writer, "T_UPDATE_PRODUCTS", previous, sink, PRODUCTS_NAME, stack)
+            prices = Document(writer, "T_UPDATE_PRICES", previous, sink, PRICES_NAME, stack)
             for product in products:
                 if product.withdrawn:
                     updates.add(writer.deleted_product, product)
@@ -359,8 +359,8 @@ class BMEcatChannel(FeedChannel):
                     updates.add(writer.product, product, mode="update")
                 elif "price" in product.changes:
                     prices.add(writer.price_product, product)
-            updates.finish(sink, PRODUCTS_NAME)
-            prices.finish(sink, PRICES_NAME)
+            updates.finish()
+            prices.finish()
 
     # -- validation -------------------------------------------------------------------
 

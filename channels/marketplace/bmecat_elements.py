@@ -11,18 +11,16 @@ from __future__ import annotations
 import copy
 import functools
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from lxml import etree
 
-from channels.feeds import FeedFeature, FeedProduct, FeedSink, FeedSpec, FeedText
+from channels.feeds import FeedFeature, FeedProduct, FeedSink, FeedSpec, FeedText, PartFile
 
 from .etim import typed_values
 
@@ -162,24 +160,31 @@ def _amount(value: Decimal) -> str:
 
 
 class Document:
-    """One BMECAT document in a temporary file, begun at its first product."""
+    """One BMECAT document, streamed into a part of the sink from its first product on."""
 
     def __init__(
-        self, writer: ElementWriter, transaction: str, attributes: dict[str, str], stack: ExitStack
+        self,
+        writer: ElementWriter,
+        transaction: str,
+        attributes: dict[str, str],
+        sink: FeedSink,
+        name: str,
+        stack: ExitStack,
     ) -> None:
         self.writer = writer
         self.transaction = transaction
         self.attributes = attributes
-        self.stack = stack
-        self.file: IO[bytes] | None = None
-        self.elements = ExitStack()
-        self.products = 0
+        self.sink = sink
+        self.name = name
+        self.part: PartFile | None = None
+        # The part and its open elements; closed by ``finish``, or with the exception by
+        # the run's stack, which discards the part.
+        self.elements = stack.enter_context(ExitStack())
 
     def open(self) -> Any:
-        if self.file is None:
-            # closed by the run's ExitStack, after the part is copied into the sink
-            self.file = self.stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
-            self.xf = self.elements.enter_context(etree.xmlfile(self.file, encoding="utf-8"))
+        if self.part is None:
+            self.part = self.elements.enter_context(self.sink.open_part(self.name))
+            self.xf = self.elements.enter_context(etree.xmlfile(self.part, encoding="utf-8"))
             self.xf.write_declaration()
             self.elements.enter_context(
                 self.xf.element(_q("BMECAT"), nsmap={None: NAMESPACE}, version="2005")
@@ -190,16 +195,12 @@ class Document:
 
     def add(self, write, product: FeedProduct, **kwargs) -> None:
         write(self.open(), product, **kwargs)
-        self.products += 1
+        self.part.products += 1
 
-    def finish(self, sink: FeedSink, name: str) -> None:
-        """Close the document and copy it into the sink as ``name``; nothing if never begun."""
-        if self.file is None:
-            return
-        self.elements.close()
-        self.file.seek(0)
-        with sink.open_part(name, products=self.products) as out:
-            shutil.copyfileobj(self.file, out)
+    def finish(self) -> None:
+        """Close the document and its part; nothing if it was never begun."""
+        if self.part is not None:
+            self.elements.close()
 
 
 class ElementWriter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft7Validator
 
+from channels import feeds
 from channels.feeds import FeedAsset, FeedPart
 from channels.marketplace.amazon import AmazonListingsChannel
 from tests.channels.marketplace.builders import feed_product, feed_spec, feed_text
@@ -41,22 +41,17 @@ DEFAULT_RULE = {"product_type": "PRODUCT", "attributes": {"item_name": "name", "
 OPTIONS = {"seller_id": SELLER, "marketplace_id": DE, "product_types": [DRILL_RULE, DEFAULT_RULE]}
 
 
-class DirectorySink:
-    """Writes each part into a folder and records it, as the hub's sink would."""
+class DirectorySink(feeds.DirectorySink):
+    """The hub's sink, telling the test when a part is opened."""
 
     def __init__(self, root: Path, on_open=None) -> None:
-        self.root = root
-        self.parts: list[FeedPart] = []
+        super().__init__(root)
         self.on_open = on_open
 
-    @contextmanager
-    def open_part(self, name: str, *, products: int = 0):
+    def open_part(self, name: str):
         if self.on_open:
             self.on_open()
-        path = self.root / name
-        with path.open("wb") as file:
-            yield file
-        self.parts.append(FeedPart(name, path, products, path.stat().st_size))
+        return super().open_part(name)
 
 
 @pytest.fixture
@@ -354,20 +349,21 @@ def test_a_catalogue_over_10_mib_is_split_before_the_limit(channel, tmp_path):
 
 def test_a_part_is_written_before_the_rest_of_the_catalogue_is_read(channel, tmp_path):
     long_text = ("Robust und langlebig. " * 4_700).strip()
-    pulled = []
-    read_when_opened = []
+    sink = DirectorySink(tmp_path)
+    parts_done_when_pulled = []
 
     def catalogue():
         for n in range(110):
-            pulled.append(n)
+            parts_done_when_pulled.append(len(sink.parts))
             yield feed_product(sku=f"SKU-{n}", texts={"de": feed_text("de", long_text=long_text)})
 
-    sink = DirectorySink(tmp_path, on_open=lambda: read_when_opened.append(len(pulled)))
     channel.write(amazon_spec(), catalogue(), sink)
 
-    first_part_products = sink.parts[0].products
-    assert read_when_opened[0] == first_part_products + 1  # the one that did not fit
-    assert read_when_opened[0] < 110
+    first = sink.parts[0].products
+    # The first part was complete on disk when the product that did not fit was made.
+    assert parts_done_when_pulled[first] == 0
+    assert parts_done_when_pulled[first + 1] == 1
+    assert len(sink.parts) == 2
 
 
 def test_a_product_in_a_delta_without_named_changes_is_updated_in_full(channel, tmp_path):

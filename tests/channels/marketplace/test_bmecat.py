@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from lxml import etree
 
 import channels.marketplace
-from channels.feeds import FeedAsset, FeedFeature, FeedPart
+from channels.feeds import DirectorySink, FeedAsset, FeedFeature, FeedPart
 from channels.marketplace.bmecat import BMEcatChannel
 from tests.channels.marketplace.builders import GENERATED_AT, feed_product, feed_spec, feed_text
 
@@ -31,21 +30,6 @@ OPTIONS = {
 SINCE = GENERATED_AT - dt.timedelta(days=1)
 
 
-class DirSink:
-    """A sink that writes each part into a folder and keeps the parts, as the hub would."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.parts: list[FeedPart] = []
-
-    @contextmanager
-    def open_part(self, name: str, *, products: int = 0):
-        path = self.root / name
-        with path.open("wb") as file:
-            yield file
-        self.parts.append(FeedPart(name, path, products, path.stat().st_size))
-
-
 def channel(**options) -> BMEcatChannel:
     return BMEcatChannel("bmecat", {**OPTIONS, **options})
 
@@ -57,7 +41,7 @@ def spec(**overrides):
 
 
 def write(tmp_path, products, *, adapter=None, **spec_overrides) -> dict[str, FeedPart]:
-    sink = DirSink(tmp_path)
+    sink = DirectorySink(tmp_path)
 
     (adapter or channel()).write(spec(**spec_overrides), (p for p in products), sink)
 
