@@ -26,7 +26,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
-from itertools import chain
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import urlsplit
 
@@ -467,6 +466,12 @@ def _leaf(xf: Any, tag: str, value: str) -> None:
         xf.write(_xml_text(value))
 
 
+def _prepended(box: list[FeedProduct], rest: Iterator[FeedProduct]) -> Iterator[FeedProduct]:
+    """The one product in ``box``, then ``rest``; the box lets go of it once it is out."""
+    yield box.pop()
+    yield from rest
+
+
 def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: BinaryIO) -> None:
     products = iter(products)
     first = next(products, None)  # the channel's link comes from it: read one ahead
@@ -479,7 +484,8 @@ def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: BinaryIO) -
             _leaf(xf, "title", spec.name)
             _leaf(xf, "link", _shop_url(spec, first))
             _leaf(xf, "description", say(_("Products for Google Merchant Center")))
-            remaining = chain((first,), products) if first is not None else ()
+            remaining = _prepended([first], products) if first is not None else ()
+            del first  # held no longer than the others
             for product in remaining:
                 xf.write("\n")
                 with xf.element("item"):
