@@ -2,8 +2,8 @@
 
 Google takes one file per data source, in RSS 2.0 with its ``g:`` namespace or as
 tab-separated text, and replaces the account's products with it (no deltas). It publishes
-no schema, only the product data specification (support.google.com/merchants/answer/7052112)
-: attribute names, limits and formats. This module follows it:
+no schema, only its product data specification (attribute names, limits and formats, at
+support.google.com/merchants/answer/7052112). This module follows it:
 
 - ``refusals`` keeps out what Google would disapprove anyway (a title over 150 characters,
   HTML in a description, a GTIN with a wrong check digit, an on-request product without a
@@ -338,7 +338,8 @@ def _text_refusals(text: FeedText) -> list[str]:
             reasons.append(
                 say(_("The %(field)s holds HTML; Google wants plain text."), field=label)
             )
-        if CONTROL.search(value.replace("\n", "").replace("\t", "")):
+        # Line breaks (\n, or \r\n from a Windows editor) and tabs are text; the rest is not.
+        if CONTROL.search(value.replace("\r\n", "").replace("\n", "").replace("\t", "")):
             reasons.append(say(_("The %(field)s holds control characters."), field=label))
     if not text.url:
         reasons.append(say(_("No link to the product's page.")))
@@ -392,7 +393,8 @@ def _unit_pricing(product: FeedProduct) -> tuple[str, str] | None:
 def _attributes(spec: FeedSpec, product: FeedProduct) -> Iterator[tuple[str, Value]]:
     """One product's attributes in Google's names, in file order; a name may repeat."""
     text = product.text(spec.language)
-    assert text is not None and product.price is not None  # refusals let no other through
+    if text is None or product.price is None:
+        raise ValueError(f"{product.sku} has no text or price: write() takes accepted products")
     yield "id", product.sku
     yield "title", text.name.strip()
     yield "description", _description(text)

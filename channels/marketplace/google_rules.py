@@ -321,6 +321,8 @@ def validate_rss(path: Path) -> list[str]:
 
 def split_cell(cell: str, separator: str, *, unquote: bool) -> list[str]:
     """``cell`` split at ``separator`` outside double quotes ("" inside is one quote)."""
+    if '"' not in cell:
+        return cell.split(separator)
     parts: list[str] = []
     current: list[str] = []
     quoted = False

@@ -16,6 +16,7 @@ from lxml import etree
 
 from channels.feeds import FeedAsset, FeedCertification, FeedFeature, FeedPart
 from channels.marketplace.google import GoogleMerchantChannel
+from channels.marketplace.google_rules import split_cell
 from tests.channels.marketplace.builders import feed_product, feed_spec, feed_text
 
 G = "{http://base.google.com/ns/1.0}"
@@ -391,6 +392,12 @@ def test_control_characters_are_refused_but_line_breaks_and_tabs_are_not(channel
     assert refusals_of(channel, fine) == ""
 
 
+def test_comparisons_and_windows_line_breaks_are_not_refused(channel):
+    text = feed_text("de", name="Dübel 6 < 8 mm", long_text="Robust.\r\nMit Koffer & Bits.")
+
+    assert refusals_of(channel, feed_product(texts={"de": text})) == ""
+
+
 def test_a_gtin_with_a_wrong_check_digit_is_refused(channel):
     assert "4006381333932" in refusals_of(channel, feed_product(gtin="4006381333932"))
 
@@ -464,6 +471,23 @@ def test_tsv_grouped_attributes_use_google_s_text_syntax(channel, tmp_path):
     assert row["product_detail"] == 'Technische Daten:Spannung:18 V,Technische Daten:Zeit:"12:30"'
     assert row["certification"] == "EC:EPREL:123456"
     assert row["additional_image_link"] == "https://hub.example.com/media/bs18-b.jpg"
+
+
+def test_tsv_list_values_with_commas_and_quotes_read_back_whole(channel, tmp_path):
+    features = (FeedFeature("Größe", 'XL, "breit"'), FeedFeature("Farbe", "rot"))
+    product = feed_product(texts={"de": feed_text("de", features=features)})
+
+    part = write(channel, tmp_path, [product], **tsv_spec())
+
+    cell = tsv_rows(part)[0]["product_detail"]
+    assert cell == 'Technische Daten:Größe:"XL, ""breit""",Technische Daten:Farbe:rot'
+    assert [
+        split_cell(detail, ":", unquote=True) for detail in split_cell(cell, ",", unquote=False)
+    ] == [
+        ["Technische Daten", "Größe", 'XL, "breit"'],
+        ["Technische Daten", "Farbe", "rot"],
+    ]
+    assert channel.validate(spec(**tsv_spec()), part) == []
 
 
 # --- validate -----------------------------------------------------------------------------
