@@ -553,6 +553,8 @@ def test_validate_passes_a_hand_written_good_file(channel, tmp_path):
         (item_xml(gtin="4006381333932"), "B: gtin 4006381333932"),
         (item_xml(id="X" * 51), "has 51 characters"),
         (item_xml().replace("<g:brand>ACME</g:brand>", ""), "B: brand is missing"),
+        (item_xml().replace("<g:brand>ACME</g:brand>", "<brand>ACME</brand>"), "<brand>"),
+        (item_xml().replace("<g:brand>", '<g:brand xmlns:g="urn:x">'), "namespace"),
     ],
 )
 def test_validate_finds_a_planted_error(channel, tmp_path, item, problem):
