@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
 
-from channels.feeds import FeedAsset, FeedFeature, FeedProduct, FeedSpec, FeedText
+from channels.feeds import FeedAsset, FeedFeature, FeedPart, FeedProduct, FeedSpec, FeedText
 
 GENERATED_AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -75,3 +79,18 @@ def feed_spec(**overrides) -> FeedSpec:
     }
     values.update(overrides)
     return FeedSpec(**values)
+
+
+class DirectorySink:
+    """A FeedSink writing each part to a file in ``directory``; ``parts`` lists what it got."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.parts: list[FeedPart] = []
+
+    @contextlib.contextmanager
+    def open_part(self, name: str, *, products: int = 0) -> Iterator[BinaryIO]:
+        path = self.directory / name
+        with path.open("wb") as file:
+            yield file
+        self.parts.append(FeedPart(name, path, products, path.stat().st_size))
