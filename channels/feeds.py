@@ -193,6 +193,11 @@ class PartFile:
     def flush(self) -> None:
         self._file.flush()
 
+    def __getattr__(self, name: str) -> Any:
+        # The rest of the file's interface (writable, closed, ...) for wrappers such as
+        # io.TextIOWrapper.
+        return getattr(self._file, name)
+
 
 class FeedSink(Protocol):
     """Where a writer streams its parts.

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.utils.translation import get_language_info
@@ -41,6 +41,7 @@ from channels.feeds import (
     FeedSink,
     FeedSpec,
     FeedText,
+    PartFile,
 )
 from core.gtin import gtin_is_valid
 
@@ -264,8 +265,6 @@ class GoogleMerchantChannel(FeedChannel):
         return tuple(reasons)
 
     def write(self, spec: FeedSpec, products: Iterable[FeedProduct], sink: FeedSink) -> None:
-        # How many products the part holds is known only at its end: the hub counts what it
-        # handed over.
         with sink.open_part(self.file_name_for(spec)) as out:
             if _option(spec, "variant") == "tsv":
                 _write_tsv(spec, products, out)
@@ -474,7 +473,7 @@ def _prepended(box: list[FeedProduct], rest: Iterator[FeedProduct]) -> Iterator[
     yield from rest
 
 
-def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: BinaryIO) -> None:
+def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -> None:
     products = iter(products)
     first = next(products, None)  # the channel's link comes from it: read one ahead
     with etree.xmlfile(out, encoding="utf-8") as xf:
@@ -493,6 +492,7 @@ def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: BinaryIO) -
                 with xf.element("item"):
                     for name, value in _attributes(spec, product):
                         _write_rss_attribute(xf, name, value)
+                out.products += 1
             xf.write("\n")
 
 
@@ -523,7 +523,7 @@ def _tsv_value(name: str, value: Value) -> str:
     return ":".join(_quote(by_name.get(sub, ""), ':,"') for sub in TSV_GROUPS[name])
 
 
-def _write_tsv(spec: FeedSpec, products: Iterable[FeedProduct], out: BinaryIO) -> None:
+def _write_tsv(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -> None:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     try:
         # No quoting: Google's examples show quotes inside cells as data, and a cell never
@@ -539,6 +539,7 @@ def _write_tsv(spec: FeedSpec, products: Iterable[FeedProduct], out: BinaryIO) -
             writer.writerow(
                 [_one_line(_xml_text(",".join(cells.get(column, ())))) for column in TSV_COLUMNS]
             )
+            out.products += 1
     finally:
         text.flush()
         text.detach()  # the sink closes its file, not the wrapper

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
-from typing import BinaryIO
 
-from channels.feeds import FeedAsset, FeedFeature, FeedPart, FeedProduct, FeedSpec, FeedText
+from channels.feeds import (
+    DirectorySink,
+    FeedAsset,
+    FeedFeature,
+    FeedProduct,
+    FeedSpec,
+    FeedText,
+)
 
 GENERATED_AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -81,16 +84,4 @@ def feed_spec(**overrides) -> FeedSpec:
     return FeedSpec(**values)
 
 
-class DirectorySink:
-    """A FeedSink writing each part to a file in ``directory``; ``parts`` lists what it got."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.parts: list[FeedPart] = []
-
-    @contextlib.contextmanager
-    def open_part(self, name: str, *, products: int = 0) -> Iterator[BinaryIO]:
-        path = self.directory / name
-        with path.open("wb") as file:
-            yield file
-        self.parts.append(FeedPart(name, path, products, path.stat().st_size))
+__all__ = ["DirectorySink", "feed_product", "feed_spec", "feed_text"]
