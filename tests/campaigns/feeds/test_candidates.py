@@ -23,7 +23,7 @@ SHOP = "https://shop.example.com/{language}/p/{sku}"
 
 
 def candidates(**kwargs):
-    kwargs.setdefault("channel_key", "marketplace")
+    kwargs.setdefault("channel_key", "bmecat")
     kwargs.setdefault("languages", ("de",))
     return list(feed_candidates(**kwargs))
 
@@ -166,6 +166,6 @@ def test_queries_do_not_grow_with_the_catalogue(django_assert_max_num_queries):
 
     with django_assert_max_num_queries(14):
         found = list(
-            feed_candidates(channel_key="marketplace", languages=("de", "en"), price_groups=("A",))
+            feed_candidates(channel_key="bmecat", languages=("de", "en"), price_groups=("A",))
         )
     assert len(found) == 30
