@@ -25,7 +25,7 @@ Like ``channels.base``, this module imports no app.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -180,10 +180,58 @@ class FeedPart:
     size: int  # bytes
 
 
-class FeedSink(Protocol):
-    """Where a writer streams its parts: ``open_part(name)`` gives a binary file to write."""
+class PartFile:
+    """A part being written: a binary file, and how many products the writer put in it."""
 
-    def open_part(self, name: str, *, products: int = 0) -> AbstractContextManager[BinaryIO]: ...
+    def __init__(self, file: BinaryIO) -> None:
+        self._file = file
+        self.products = 0
+
+    def write(self, data: bytes) -> int:
+        return self._file.write(data)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        # The rest of the file's interface (writable, closed, ...) for wrappers such as
+        # io.TextIOWrapper.
+        return getattr(self._file, name)
+
+
+class FeedSink(Protocol):
+    """Where a writer streams its parts.
+
+    ``open_part(name)`` gives a ``PartFile`` to write into; the writer counts the products
+    it writes (``part.products += 1``). A part is complete when its block ends without an
+    exception; a part left by an exception is discarded.
+    """
+
+    def open_part(self, name: str) -> AbstractContextManager[PartFile]: ...
+
+
+class DirectorySink:
+    """The sink of a run: parts as files in ``directory``, listed in ``parts`` when done."""
+
+    BUFFER = 1 << 20
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.parts: list[FeedPart] = []
+
+    @contextmanager
+    def open_part(self, name: str) -> Iterator[PartFile]:
+        if Path(name).name != name or name in {part.name for part in self.parts}:
+            raise ValueError(f"Bad or repeated part name {name!r}.")
+        path = self.directory / name
+        try:
+            with path.open("wb", buffering=self.BUFFER) as file:
+                part = PartFile(file)
+                yield part
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        self.parts.append(FeedPart(name, path, part.products, path.stat().st_size))
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,16 @@ from wagtail.models import (
 from wagtail.search import index
 
 from .rich_text import RICH_TEXT_FEATURES
-from .taxonomy import Availability, BuyingRole, JourneyPhase
-from .validators import validate_etim_class, validate_etim_feature, validate_gtin, validate_sku
+from .taxonomy import Availability, BuyingRole, EtimDataType, JourneyPhase, MeasureUnit
+from .validators import (
+    DEFAULT_ETIM_RELEASE,
+    validate_eprel_code,
+    validate_etim_class,
+    validate_etim_feature,
+    validate_etim_release,
+    validate_gtin,
+    validate_sku,
+)
 
 # Fields the ERP owns. Editors see them read-only, and publishing an older revision keeps
 # the ERP's current values instead of restoring stale prices.
@@ -192,6 +200,27 @@ class Product(ContentModel):
     etim_class = models.CharField(
         _("ETIM class"), max_length=8, blank=True, validators=[validate_etim_class]
     )
+    etim_release = models.CharField(
+        _("ETIM release"),
+        max_length=8,
+        default=DEFAULT_ETIM_RELEASE,
+        validators=[validate_etim_release],
+        help_text=_("The ETIM release the class belongs to, e.g. 9.0."),
+    )
+    # Sold by length, weight or volume: how much one sales unit holds (unit prices).
+    net_content = models.DecimalField(
+        _("net content"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    net_content_unit = models.CharField(
+        _("net content unit"), max_length=4, choices=MeasureUnit.choices, blank=True
+    )
+    eprel_code = models.CharField(
+        _("EPREL registration"),
+        max_length=20,
+        blank=True,
+        validators=[validate_eprel_code],
+        help_text=_("The EU energy label's registration number in EPREL, where one exists."),
+    )
     categories = ParentalManyToManyField(
         Category, blank=True, related_name="products", verbose_name=_("categories")
     )
@@ -277,6 +306,13 @@ class Product(ContentModel):
     def get_preview_template(self, request, mode_name):
         return "content/product_preview.html"
 
+    def clean_fields(self, exclude=None) -> None:
+        super().clean_fields(exclude=exclude)
+        if (self.net_content is None) != (not self.net_content_unit):
+            raise ValidationError(
+                {"net_content": _("Give the net content with its unit, or neither.")}
+            )
+
 
 class ProductFeature(Orderable):
     """One technical feature row, in the editor's order."""
@@ -301,6 +337,50 @@ class ProductFeature(Orderable):
         # and would count as "has features" for completeness.
         if not (self.name or "").strip():
             raise ValidationError({"name": _("A feature needs a name.")})
+
+
+class ProductEtimClass(Orderable):
+    """The product's class in another ETIM release, for receivers that use that release."""
+
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="other_etim_classes")
+    release = models.CharField(_("ETIM release"), max_length=8, validators=[validate_etim_release])
+    etim_class = models.CharField(_("ETIM class"), max_length=8, validators=[validate_etim_class])
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("ETIM class in another release")
+        verbose_name_plural = _("ETIM classes in other releases")
+
+    def __str__(self) -> str:
+        return f"ETIM-{self.release} {self.etim_class}"
+
+
+class EtimFeature(models.Model):
+    """ETIM reference data: a feature's data type (and unit), which typed exports need.
+
+    Loaded from the ETIM classification model a company licenses (or entered by hand);
+    a feature code a product uses but this table lacks leaves the product out of typed
+    feeds (BMEcat) with that reason.
+    """
+
+    code = models.CharField(
+        _("feature code"), max_length=8, unique=True, validators=[validate_etim_feature]
+    )
+    name = models.CharField(_("name"), max_length=200)
+    data_type = models.CharField(_("data type"), max_length=1, choices=EtimDataType.choices)
+    unit_code = models.CharField(
+        _("unit code"), max_length=8, blank=True, help_text=_("The ETIM unit, e.g. EU570448.")
+    )
+    unit_symbol = models.CharField(
+        _("unit symbol"), max_length=20, blank=True, help_text=_("As editors write it, e.g. V.")
+    )
+
+    class Meta:
+        verbose_name = _("ETIM feature")
+        verbose_name_plural = _("ETIM features")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
 
 
 class ProductImage(Orderable):

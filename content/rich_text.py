@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lxml.html
 from wagtail.rich_text import expand_db_html
 
 # Long texts go to e-mail, print and marketplaces alike: structure and emphasis only,
@@ -13,3 +14,24 @@ def rich_text_html(html: str) -> str:
     """Stored rich text as HTML for a channel: internal links and embeds expanded."""
     # Only internal links and embeds need expanding; most texts have neither.
     return expand_db_html(html) if "linktype=" in html or "<embed" in html else html
+
+
+# Elements whose text is a paragraph of its own in plain text.
+_PLAIN_BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote")
+
+
+def rich_text_plain(html: str) -> str:
+    """Stored rich text as plain text: one paragraph per block, separated by a blank line,
+    list items with a bullet, whitespace collapsed, no markup left (for feeds)."""
+    expanded = rich_text_html(html or "")
+    if not expanded.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(expanded, create_parent="div")
+    paragraphs = []
+    for element in root.iter(*_PLAIN_BLOCKS):
+        text = " ".join(element.text_content().split())
+        if text:
+            paragraphs.append(f"• {text}" if element.tag == "li" else text)
+    if not paragraphs:
+        return " ".join(root.text_content().split())
+    return "\n\n".join(paragraphs)

@@ -26,3 +26,25 @@ class Availability(models.TextChoices):
     OUT_OF_STOCK = "out_of_stock", _("Out of stock")
     ON_REQUEST = "on_request", _("On request")
     DISCONTINUED = "discontinued", _("Discontinued")
+
+
+class EtimDataType(models.TextChoices):
+    """ETIM's feature data types; each decides how a value is written in typed exports."""
+
+    ALPHANUMERIC = "A", _("Alphanumeric (a value code, EV...)")
+    NUMERIC = "N", _("Numeric")
+    LOGICAL = "L", _("Logical (yes/no)")
+    RANGE = "R", _("Range (from-to)")
+
+
+class MeasureUnit(models.TextChoices):
+    """Units a product sold by length, weight or volume is measured in (unit prices)."""
+
+    GRAM = "g", _("gram")
+    KILOGRAM = "kg", _("kilogram")
+    MILLILITRE = "ml", _("millilitre")
+    LITRE = "l", _("litre")
+    CUBIC_METRE = "m3", _("cubic metre")
+    CENTIMETRE = "cm", _("centimetre")
+    METRE = "m", _("metre")
+    SQUARE_METRE = "m2", _("square metre")

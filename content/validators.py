@@ -32,6 +32,13 @@ validate_etim_class = RegexValidator(
 validate_etim_feature = RegexValidator(
     r"^EF\d{6}$", _("An ETIM feature code looks like EF000123."), code="etim_feature"
 )
+DEFAULT_ETIM_RELEASE = "9.0"
+validate_etim_release = RegexValidator(
+    r"^\d{1,2}\.\d$", _("An ETIM release looks like 9.0 or 10.0."), code="etim_release"
+)
+validate_eprel_code = RegexValidator(
+    r"^\d{1,20}$", _("An EPREL registration number has digits only."), code="eprel_code"
+)
 validate_sku = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
     _("A SKU uses letters, digits, '.', '_', '/' and '-', and starts with a letter or digit."),

@@ -23,7 +23,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.spreadsheets import FormulaSafeExportMixin
 
-from .models import AudienceMessage, Category, Product
+from .models import AudienceMessage, Category, EtimFeature, Product
 from .panels import CompletenessPanel
 from .selectors import (
     asset_is_public,
@@ -133,12 +133,20 @@ class ProductViewSet(SnippetViewSet):
                     FieldPanel("name"),
                     FieldPanel("short_text"),
                     FieldPanel("long_text"),
+                    FieldRowPanel([FieldPanel("net_content"), FieldPanel("net_content_unit")]),
+                    FieldPanel("eprel_code"),
                 ],
                 heading=_("Content"),
             ),
             ObjectList(
                 [
-                    FieldPanel("etim_class"),
+                    FieldRowPanel([FieldPanel("etim_class"), FieldPanel("etim_release")]),
+                    InlinePanel(
+                        "other_etim_classes",
+                        heading=_("ETIM classes in other releases"),
+                        label=_("ETIM class"),
+                        panels=[FieldRowPanel([FieldPanel("release"), FieldPanel("etim_class")])],
+                    ),
                     InlinePanel(
                         "features",
                         heading=_("Technical features"),
@@ -259,8 +267,22 @@ class CategoryViewSet(SnippetViewSet):
         return Category.objects.select_related("parent__parent__parent")
 
 
+class EtimFeatureViewSet(SnippetViewSet):
+    model = EtimFeature
+    icon = "list-ul"
+    menu_label = _("ETIM features")
+    menu_order = 400
+    list_display = ["code", "name", "data_type", "unit_symbol"]
+    search_fields = ["code", "name"]
+    panels = [
+        FieldRowPanel([FieldPanel("code"), FieldPanel("data_type")]),
+        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("unit_symbol"), FieldPanel("unit_code")]),
+    ]
+
+
 class ContentViewSetGroup(SnippetViewSetGroup):
-    items = (ProductViewSet, AudienceMessageViewSet, CategoryViewSet)
+    items = (ProductViewSet, AudienceMessageViewSet, CategoryViewSet, EtimFeatureViewSet)
     menu_icon = "doc-full-inverse"
     menu_label = _("Content")
     menu_name = "content"

@@ -33,10 +33,15 @@ def product_post(
         "name": "Schraube",
         "short_text": "Eine Schraube",
         "etim_class": "",
+        "etim_release": "9.0",
+        "net_content": "",
+        "net_content_unit": "",
+        "eprel_code": "",
     }
     data.update(fields)
     data["long_text"] = rich_text_json(data.pop("long_text", "Langtext"))
     data.update(_formset("features", features if features is not None else []))
+    data.update(_formset("other_etim_classes", []))
     data.update(_formset("images", images or []))
     data.update(_formset("documents", documents or []))
     return data

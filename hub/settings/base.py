@@ -448,7 +448,9 @@ HUB_CHANNELS = {
     "newsletter": {"BACKEND": "channels.newsletter.NewsletterChannel"},
     "webshop": {"BACKEND": "channels.webshop.WebshopChannel"},
     "print": {"BACKEND": "channels.print_catalogue.PrintCatalogueChannel"},
-    "marketplace": {"BACKEND": "channels.marketplace.MarketplaceChannel"},
+    "google_merchant": {"BACKEND": "channels.marketplace.google.GoogleMerchantChannel"},
+    "amazon": {"BACKEND": "channels.marketplace.amazon.AmazonListingsChannel"},
+    "bmecat": {"BACKEND": "channels.marketplace.bmecat.BMEcatChannel"},
 }
 # What channels' providers report back (bounces, complaints) is recorded by this callable,
 # so adapters hand feedback on without importing campaigns (channels/base.py).

@@ -32,7 +32,14 @@ class NotAChannel:
 def test_configured_channels_load_in_settings_order():
     channels = get_channels()
 
-    assert list(channels) == ["newsletter", "webshop", "print", "marketplace"]
+    assert list(channels) == [
+        "newsletter",
+        "webshop",
+        "print",
+        "google_merchant",
+        "amazon",
+        "bmecat",
+    ]
     assert all(isinstance(channel, BaseChannel) for channel in channels.values())
 
 

@@ -54,7 +54,9 @@ def test_product_with_every_field_is_complete_for_every_channel():
         "newsletter": 100,
         "webshop": 100,
         "print": 100,
-        "marketplace": 100,
+        "google_merchant": 100,
+        "amazon": 100,
+        "bmecat": 100,
     }
 
 
@@ -66,8 +68,8 @@ def test_missing_fields_lower_the_percentage_of_the_channels_that_need_them():
     # Newsletter needs name, short text and images: only the name is there.
     assert results["newsletter"].percent == 33
     assert results["newsletter"].missing_labels == ["short text", "images"]
-    assert results["marketplace"].missing == ("images",)
-    assert results["marketplace"].percent == 88
+    assert results["amazon"].missing == ("images",)
+    assert results["amazon"].percent == 87  # 7 of its 8 fields
 
 
 def test_a_channel_can_require_a_field_in_one_locale_only():
@@ -119,7 +121,7 @@ def test_sql_filter_and_object_check_agree(blanked):
     product = complete_product(**values)
     bare = ProductFactory(**values)  # no child rows at all
 
-    for channel in ("newsletter", "webshop", "print", "marketplace"):
+    for channel in ("newsletter", "webshop", "print", "google_merchant", "amazon", "bmecat"):
         in_filter = set(products_incomplete_for(Product.objects.all(), channel))
         by_object = {
             candidate
@@ -159,7 +161,7 @@ def test_listing_filters_products_incomplete_for_a_channel(admin_client):
     complete_product(sku="NOGTIN-1", gtin="")
 
     newsletter = admin_client.get(reverse(LISTING), {"incomplete_for": "newsletter"})
-    marketplace = admin_client.get(reverse(LISTING), {"incomplete_for": "marketplace"})
+    marketplace = admin_client.get(reverse(LISTING), {"incomplete_for": "amazon"})
 
     assert [p.sku for p in newsletter.context["object_list"]] == ["NOIMG-1"]
     assert sorted(p.sku for p in marketplace.context["object_list"]) == ["NOGTIN-1", "NOIMG-1"]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from channels.feeds import FeedAsset, FeedFeature, FeedProduct, FeedSpec, FeedText
+from channels.feeds import (
+    DirectorySink,
+    FeedAsset,
+    FeedFeature,
+    FeedProduct,
+    FeedSpec,
+    FeedText,
+)
 
 GENERATED_AT = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -75,3 +82,6 @@ def feed_spec(**overrides) -> FeedSpec:
     }
     values.update(overrides)
     return FeedSpec(**values)
+
+
+__all__ = ["DirectorySink", "feed_product", "feed_spec", "feed_text"]
