@@ -43,13 +43,20 @@ from campaigns.models import (
     FeedRunStatus,
     FeedTrigger,
 )
-from channels.feeds import FeedChannel, FeedPart, FeedProduct, FeedSpec, iter_chunks
+from channels.feeds import (
+    DirectorySink,
+    FeedChannel,
+    FeedPart,
+    FeedProduct,
+    FeedSpec,
+    iter_chunks,
+)
 from channels.registry import get_channels
 
 from .deltas import Journal, changes_between, held_items, items_apply, product_hashes
 from .deltas import withdrawn_products as held_but_gone
 from .products import feed_candidates
-from .storage import DirectorySink, old_runs_prune, parts_store, run_files_delete
+from .storage import old_runs_prune, parts_store, run_files_delete
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """Where a run's files go: a temporary folder while written, the default storage once good.
 
-A writer streams its parts into a ``DirectorySink`` (a temporary folder of the worker). A
+A writer streams its parts into a ``channels.feeds.DirectorySink`` (a temporary folder of
+the worker). A
 run whose parts all validated copies each part, and a gzip copy of it, to Django's default
 storage (local files or S3 through django-storages) under ``feeds/<slug>/<run id>/``; a run
 never writes over another run's files, so what a reader is streaming stays whole while the
@@ -13,10 +14,7 @@ import gzip
 import hashlib
 import logging
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -28,27 +26,6 @@ logger = logging.getLogger(__name__)
 
 KEEP_RUNS = 3
 CHUNK = 1024 * 1024
-
-
-class DirectorySink:
-    """A ``FeedSink`` writing each part as a file in ``folder``, in the order opened."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.parts: list[FeedPart] = []
-
-    @contextmanager
-    def open_part(self, name: str, *, products: int = 0) -> Iterator[BinaryIO]:
-        if not name or Path(name).name != name or name.startswith("."):
-            raise ValueError(f"Feed part name {name!r} is not a plain file name.")
-        if any(part.name == name for part in self.parts):
-            raise ValueError(f"Feed part {name!r} was written twice.")
-        path = self.folder / name
-        with path.open("wb") as file:
-            yield file
-        self.parts.append(
-            FeedPart(name=name, path=path, products=products, size=path.stat().st_size)
-        )
 
 
 def _sha256(path: Path) -> str:

@@ -52,10 +52,11 @@ class FakeFeedChannel(FeedChannel):
             if explode_after is not None and number > explode_after:
                 raise WorkerKilled("killed")
             name = "feed.txt" if number == 1 else f"feed-{number}.txt"
-            with sink.open_part(name, products=per_part) as file:
-                file.write(header.encode())
+            with sink.open_part(name) as part:
+                part.write(header.encode())
                 for product in chunk:
-                    file.write((self.line(product, spec) + "\n").encode())
+                    part.write((self.line(product, spec) + "\n").encode())
+                    part.products += 1
 
     def validate(self, spec: FeedSpec, part: FeedPart) -> list[str]:
         problems = []

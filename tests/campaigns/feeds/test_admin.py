@@ -77,7 +77,7 @@ def test_only_feed_channels_are_offered_as_formats(client, integrator, fake_feed
     response = client.get(f"{BASE}/add/")
 
     choices = [key for key, _label in response.context["form"].fields["channel"].choices]
-    assert choices == ["fakefeed", "fakefull"]
+    assert choices == ["google_merchant", "amazon", "bmecat", "fakefeed", "fakefull"]
 
 
 def test_an_unknown_language_is_refused(client, integrator, fake_feed_channel):
