@@ -286,7 +286,10 @@ def _first_and_rest(products: Iterator[FeedProduct]) -> Iterator[FeedProduct] | 
 def _validation_errors(channel: FeedChannel, spec: FeedSpec, parts: list[FeedPart]) -> list[str]:
     errors: list[str] = []
     for part in parts:
-        errors.extend(f"{part.name}: {message}" for message in channel.validate(spec, part))
+        errors.extend(
+            message if message.startswith(part.name) else f"{part.name}: {message}"
+            for message in channel.validate(spec, part)
+        )
     return errors
 
 

@@ -130,6 +130,17 @@ class Feed(models.Model):
     def buyer_groups(self) -> tuple[str, ...]:
         return tuple(group.strip() for group in self.buyer_price_groups.split(",") if group.strip())
 
+    def delete(self, *args, **kwargs):
+        # The runs go with the feed; their stored files once that is committed.
+        from django.db import transaction
+
+        from campaigns.feeds.storage import run_files_delete
+
+        runs = list(self.runs.filter(files_deleted=False).exclude(parts=[]))
+        result = super().delete(*args, **kwargs)
+        transaction.on_commit(lambda: [run_files_delete(run) for run in runs])
+        return result
+
     @property
     def last_run_status(self) -> str:
         run = self.runs.order_by("-started_at", "-pk").first()

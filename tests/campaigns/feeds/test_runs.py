@@ -172,3 +172,16 @@ def test_files_of_all_but_the_last_three_good_runs_are_deleted(make_feed):
 
     kept = [default_storage.exists(run.parts[0]["path"]) for run in runs]
     assert kept == [False, False, True, True, True]
+
+
+def test_deleting_a_feed_deletes_its_files(make_feed, django_capture_on_commit_callbacks):
+    feed, _token = make_feed()
+    ProductFactory(sku="A-1", live=True)
+    run = feed_generate(feed=feed)
+    assert default_storage.exists(run.parts[0]["path"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        feed.delete()
+
+    assert not default_storage.exists(run.parts[0]["path"])
+    assert not default_storage.exists(run.parts[0]["gzip_path"])
