@@ -15,6 +15,7 @@ import hashlib
 import logging
 import shutil
 from pathlib import Path
+from typing import IO
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -46,6 +47,22 @@ def _gzip(path: Path) -> Path:
     ):
         shutil.copyfileobj(source, compressed, CHUNK)
     return target
+
+
+def stored_file(path: str) -> IO[bytes]:
+    """A stored file opened for streaming reads.
+
+    On S3 (django-storages) the object's body is read as it arrives: the storage's own
+    ``open()`` would first download the whole object into a spooled file (in memory unless
+    ``AWS_S3_MAX_MEMORY_SIZE`` is set), a whole catalogue per request.
+    """
+    bucket = getattr(default_storage, "bucket", None)
+    if bucket is not None:
+        from storages.utils import clean_name
+
+        key = default_storage._normalize_name(clean_name(path))
+        return bucket.Object(key).get()["Body"]
+    return default_storage.open(path, "rb")
 
 
 def run_folder(run: FeedRun) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -22,6 +21,7 @@ from campaigns.models import Feed
 from core.tokens import hash_token
 
 from .runs import feed_channel, feed_spec
+from .storage import stored_file
 
 ACCEPTS_GZIP = re.compile(r"(?:^|,)\s*gzip\s*(?:,|$|;(?!\s*q\s*=\s*0(?:\.0*)?\s*(?:,|$)))")
 
@@ -48,7 +48,7 @@ def feed_file(request: HttpRequest, token: str, name: str) -> HttpResponse:
         patch_vary_headers(not_modified, ("Accept-Encoding",))
         return not_modified
     gzip = _accepts_gzip(request) and bool(part.get("gzip_path"))
-    stored = default_storage.open(part["gzip_path"] if gzip else part["path"], "rb")
+    stored = stored_file(part["gzip_path"] if gzip else part["path"])
     spec = feed_spec(feed, generated_at=run.started_at, since=None)
     response = FileResponse(
         stored, content_type=feed_channel(feed).media_type_for(spec), filename=name
