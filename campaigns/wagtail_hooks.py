@@ -147,3 +147,9 @@ def register_contact_log_actions(actions):
     actions.register_action(
         "campaigns.contact.suppress", _("Suppress address"), _("Address suppressed by hand")
     )
+
+
+@hooks.register("register_log_actions")
+def register_feed_log_actions(actions):
+    actions.register_action("campaigns.feed.generate", _("Generate"), _("Feed generation queued"))
+    actions.register_action("campaigns.feed.new_url", _("New secret URL"), _("Feed URL renewed"))

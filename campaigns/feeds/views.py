@@ -3,6 +3,7 @@
 The token is the credential: it is looked up by its SHA-256 hash (the hub stores nothing
 else), so a wrong, revoked or guessed token meets the same plain 404 as an unknown part, and
 the comparison of secrets happens in the database index, never byte by byte in Python.
+An inactive feed is not served.
 A reader gets the complete files of the feed's current run: ETag (the part's SHA-256) and
 Last-Modified for conditional requests, the stored gzip copy for clients that accept it,
 streamed from storage in chunks.
@@ -34,7 +35,7 @@ def _accepts_gzip(request: HttpRequest) -> bool:
 def feed_file(request: HttpRequest, token: str, name: str) -> HttpResponse:
     feed = (
         Feed.objects.select_related("current_run")
-        .filter(token_hash=hash_token(token), current_run__isnull=False)
+        .filter(token_hash=hash_token(token), active=True, current_run__isnull=False)
         .first()
     )
     part = feed.current_run.part(name) if feed else None

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,6 +30,7 @@ from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
 from campaigns.feeds.runs import feed_channel, feed_channels, feed_spec
+from campaigns.feeds.services import feed_generate_queue, feed_token_renew
 from campaigns.models import Feed, FeedRun
 from content.selectors import categories_in_order
 
@@ -228,11 +228,7 @@ class FeedGenerateView(FeedPageMixin, TemplateView):
     permission = "campaigns.change_feed"
 
     def post(self, request, *args, **kwargs):
-        from campaigns.tasks import feed_generate
-
-        full = request.POST.get("full") == "1"
-        feed_id = self.feed.pk
-        transaction.on_commit(lambda: feed_generate.delay(feed_id, "manual", full))
+        feed_generate_queue(feed=self.feed, user=request.user, full=request.POST.get("full") == "1")
         messages.success(request, _("The feed is being generated."))
         return redirect(f"{URL_NAMESPACE}:runs", self.feed.pk)
 
@@ -244,8 +240,7 @@ class FeedNewUrlView(FeedPageMixin, TemplateView):
     permission = "campaigns.change_feed"
 
     def post(self, request, *args, **kwargs):
-        token = self.feed.set_token()
-        self.feed.save(update_fields=["token_hash", "updated_at"])
+        token = feed_token_renew(feed=self.feed, user=request.user)
         return _secret_url_page(request, self.feed, token, renewed=True)
 
 

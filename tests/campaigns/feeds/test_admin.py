@@ -182,3 +182,42 @@ def test_viewers_see_runs_but_may_not_act(client, make_user, make_feed):
     assert client.get(f"/feeds/{token}/feed.txt").status_code == 404  # no run yet, same token
     feed.refresh_from_db()
     assert Feed.objects.get(pk=feed.pk).token_hash == feed.token_hash
+
+
+def test_editing_a_feed_keeps_its_url_and_checks_options_again(
+    client, integrator, make_feed, fake_feed_channel
+):
+    feed, token = make_feed()
+    ProductFactory(sku="A-1", live=True)
+    feed_generate(feed=feed)
+    client.force_login(integrator)
+    assert client.get(f"{BASE}/edit/{feed.pk}/").status_code == 200
+
+    refused = client.post(f"{BASE}/edit/{feed.pk}/", feed_post(slug="fake", options="{}"))
+    saved = client.post(f"{BASE}/edit/{feed.pk}/", feed_post(slug="fake", name="Neu"))
+
+    assert "options" in refused.context["form"].errors
+    assert saved.status_code == 302
+    feed.refresh_from_db()
+    assert feed.name == "Neu"
+    assert client.get(f"/feeds/{token}/feed.txt").status_code == 200
+
+
+def test_generating_and_renewing_are_in_the_feeds_history(client, integrator, make_feed):
+    from wagtail.models import ModelLogEntry
+
+    feed, _token = make_feed()
+    client.force_login(integrator)
+
+    client.post(f"{BASE}/{feed.pk}/generate/", {"full": "1"})
+    client.post(f"{BASE}/{feed.pk}/new-url/")
+
+    actions = list(
+        ModelLogEntry.objects.filter(object_id=str(feed.pk))
+        .order_by("timestamp", "pk")
+        .values_list("action", "user__username")
+    )
+    assert actions == [
+        ("campaigns.feed.generate", "integrator"),
+        ("campaigns.feed.new_url", "integrator"),
+    ]

@@ -128,3 +128,11 @@ def test_only_get_and_head_are_answered(client, generated):
 
     assert client.head(f"/feeds/{token}/feed.txt").status_code == 200
     assert client.post(f"/feeds/{token}/feed.txt").status_code == 405
+
+
+def test_an_inactive_feed_is_not_served(client, generated):
+    feed, token, _run = generated
+    feed.active = False
+    feed.save()
+
+    assert client.get(f"/feeds/{token}/feed.txt").status_code == 404
