@@ -166,7 +166,7 @@ class Feed(models.Model):
             "format": self.channel,
             "run": run.pk if run else None,
             "kind": run.kind if run else None,
-            "generated_at": run.finished_at.isoformat() if run and run.finished_at else None,
+            "generated_at": run.started_at.isoformat() if run else None,
             "parts": [
                 {"name": part["name"], "size": part["size"], "sha256": part["sha256"]}
                 for part in (run.parts if run else [])

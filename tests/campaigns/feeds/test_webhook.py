@@ -42,7 +42,7 @@ def test_a_good_run_sends_feed_generated_with_its_files(
         "format": "fakefeed",
         "run": run.pk,
         "kind": "full",
-        "generated_at": run.finished_at.isoformat(),
+        "generated_at": run.started_at.isoformat(),
         "parts": [
             {"name": "feed.txt", "size": run.parts[0]["size"], "sha256": run.parts[0]["sha256"]}
         ],
