@@ -159,7 +159,7 @@ def stale_runs_abandon() -> int:
     return sum(run_abandon(run, error=error) for run in stale)
 
 
-def _run_start(feed: Feed, channel: FeedChannel, *, trigger: str, full: bool) -> FeedRun:
+def _run_start(feed: Feed, channel: FeedChannel | None, *, trigger: str, full: bool) -> FeedRun:
     with transaction.atomic():
         locked = Feed.objects.select_for_update().get(pk=feed.pk)
         now = timezone.now()
@@ -173,6 +173,7 @@ def _run_start(feed: Feed, channel: FeedChannel, *, trigger: str, full: bool) ->
             locked.refresh_from_db()
         delta = (
             not full
+            and channel is not None
             and channel.supports_deltas
             and locked.deltas
             and locked.current_run_id is not None
@@ -239,7 +240,8 @@ class Stream:
                 product = candidate.product
                 reasons = [_missing_reason(label) for label in candidate.missing]
                 if not reasons:
-                    reasons = list(self.channel.refusals(product, self.spec))
+                    # str(): a format may give lazy translations, which JSON cannot hold.
+                    reasons = [str(reason) for reason in self.channel.refusals(product, self.spec)]
                 if reasons:
                     refusals.append(
                         FeedRefusal(
@@ -288,7 +290,7 @@ def _validation_errors(channel: FeedChannel, spec: FeedSpec, parts: list[FeedPar
     for part in parts:
         errors.extend(
             message if message.startswith(part.name) else f"{part.name}: {message}"
-            for message in channel.validate(spec, part)
+            for message in map(str, channel.validate(spec, part))
         )
     return errors
 
@@ -390,7 +392,14 @@ def feed_generate(*, feed: Feed, trigger: str = FeedTrigger.MANUAL, full: bool =
 
     Raises ``FeedRunBusy`` while another run of the feed holds its lease.
     """
-    channel = feed_channel(feed)
+    try:
+        channel = feed_channel(feed)
+    except ValueError as exc:
+        # Recorded as a failed run: shown on the feed's page, and retried only after the wait.
+        run = _run_start(feed, None, trigger=trigger, full=True)
+        run_abandon(run, error=str(exc))
+        run.refresh_from_db()
+        return run
     run = _run_start(feed, channel, trigger=trigger, full=full)
     logger.info(
         "feed.run_started feed=%s run=%s kind=%s trigger=%s", feed.slug, run.pk, run.kind, trigger

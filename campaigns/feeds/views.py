@@ -31,6 +31,17 @@ def _accepts_gzip(request: HttpRequest) -> bool:
     return bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "").lower()))
 
 
+def _media_type(feed: Feed) -> str:
+    try:
+        channel = feed_channel(feed)
+    except ValueError:
+        # The format left HUB_CHANNELS; its last good file is still the receiver's.
+        return "application/octet-stream"
+    return channel.media_type_for(
+        feed_spec(feed, generated_at=feed.current_run.started_at, since=None)
+    )
+
+
 @require_safe
 def feed_file(request: HttpRequest, token: str, name: str) -> HttpResponse:
     feed = (
@@ -50,10 +61,7 @@ def feed_file(request: HttpRequest, token: str, name: str) -> HttpResponse:
         return not_modified
     gzip = _accepts_gzip(request) and bool(part.get("gzip_path"))
     stored = stored_file(part["gzip_path"] if gzip else part["path"])
-    spec = feed_spec(feed, generated_at=run.started_at, since=None)
-    response = FileResponse(
-        stored, content_type=feed_channel(feed).media_type_for(spec), filename=name
-    )
+    response = FileResponse(stored, content_type=_media_type(feed), filename=name)
     response["Content-Length"] = str(part["gzip_size"] if gzip else part["size"])
     if gzip:
         response["Content-Encoding"] = "gzip"

@@ -17,6 +17,10 @@ class WorkerKilled(Exception):
     pass
 
 
+# Called with the spec when a write starts: what a test does while a run is under way.
+DURING_WRITE: list = []
+
+
 class FakeFeedChannel(FeedChannel):
     identifier = "fake-feed"
     name = "Fake feed"
@@ -44,6 +48,8 @@ class FakeFeedChannel(FeedChannel):
         )
 
     def write(self, spec: FeedSpec, products: Iterable[FeedProduct], sink) -> None:
+        for hook in DURING_WRITE:
+            hook(spec)
         per_part = int(spec.options.get("per_part") or 0)
         chunks = iter_chunks(products, per_part) if per_part else [products]
         explode_after = self.options.get("EXPLODE_AFTER")

@@ -7,7 +7,8 @@ import time_machine
 from django.core.files.storage import default_storage
 
 from campaigns.feeds.runs import FeedRunBusy, feed_generate, stale_runs_abandon
-from campaigns.models import FeedRefusal, FeedRun
+from campaigns.models import Feed, FeedRefusal, FeedRun
+from tests.campaigns.feeds import fake_channel
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +186,42 @@ def test_deleting_a_feed_deletes_its_files(make_feed, django_capture_on_commit_c
 
     assert not default_storage.exists(run.parts[0]["path"])
     assert not default_storage.exists(run.parts[0]["gzip_path"])
+
+
+def test_a_feed_runs_once_at_a_time(make_feed, monkeypatch):
+    feed, _token = make_feed()
+    ProductFactory(sku="A-1", live=True)
+    second_tries = []
+
+    def start_another_run(spec):
+        with pytest.raises(FeedRunBusy):
+            feed_generate(feed=Feed.objects.get(pk=feed.pk))
+        second_tries.append(spec.feed_key)
+
+    monkeypatch.setattr(fake_channel, "DURING_WRITE", [start_another_run])
+
+    run = feed_generate(feed=feed)
+
+    assert second_tries == ["fake"]
+    assert run.status == "succeeded"
+    assert FeedRun.objects.filter(feed=feed).count() == 1
+
+
+def test_a_format_removed_from_the_settings_fails_runs_but_the_file_stays_served(
+    client, make_feed, settings
+):
+    feed, token = make_feed()
+    ProductFactory(sku="A-1", live=True)
+    good = feed_generate(feed=feed)
+    settings.HUB_CHANNELS = {
+        key: value for key, value in settings.HUB_CHANNELS.items() if key != "fakefeed"
+    }
+
+    failed = feed_generate(feed=feed)
+
+    assert failed.status == "failed"
+    assert "not a feed channel" in failed.error
+    response = client.get(f"/feeds/{token}/feed.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["ETag"] == f'"{good.parts[0]["sha256"]}"'
