@@ -1,0 +1,263 @@
+"""Pushing feed files to a receiver's SFTP server (a real asyncssh server) and S3 (moto)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import time
+
+import pytest
+
+from campaigns.feeds.push import PushFailed, parse_push_target, push_files
+
+from .sftp_server import PASSWORD, EventLoopThread, SFTPServer, asyncssh
+
+
+@pytest.fixture(autouse=True)
+def short_timeout(settings):
+    settings.HUB_FEED_PUSH_TIMEOUT = 5
+
+
+@pytest.fixture(scope="module")
+def server_loop():
+    loop = EventLoopThread()
+    yield loop
+    loop.stop()
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return {
+        "host": asyncssh.generate_private_key("ssh-ed25519"),
+        "impostor": asyncssh.generate_private_key("ssh-ed25519"),
+        "client": asyncssh.generate_private_key("ssh-ed25519"),
+    }
+
+
+@pytest.fixture
+def sftp(server_loop, keys, tmp_path):
+    """A receiver's SFTP server whose "/" is ``tmp_path/root``, with an /upload directory."""
+    root = tmp_path / "root"
+    (root / "upload").mkdir(parents=True)
+    server = SFTPServer(server_loop, root, keys["host"], keys["client"])
+    yield server
+    server.close()
+
+
+def sftp_target(server, path="/upload", *, host_key=None, secret=PASSWORD):
+    return parse_push_target(
+        server.url(path), host_key=host_key or server.host_key_line, secret=secret
+    )
+
+
+def feed_file(tmp_path, size=3_000_000, seed=1):
+    path = tmp_path / f"feed-{seed}.bin"
+    path.write_bytes(random.Random(seed).randbytes(size))
+    return path
+
+
+def listing(server, directory="upload"):
+    return sorted(entry.name for entry in (server.root / directory).iterdir())
+
+
+# --- SFTP ------------------------------------------------------------------------------------
+
+
+def test_sftp_push_writes_the_file_under_its_name(sftp, tmp_path):
+    local = feed_file(tmp_path)
+
+    written = push_files(sftp_target(sftp), [("feed.xml", local)])
+
+    assert written == [f"sftp://receiver@127.0.0.1:{sftp.port}/upload/feed.xml"]
+    assert (sftp.root / "upload" / "feed.xml").read_bytes() == local.read_bytes()
+    assert listing(sftp) == ["feed.xml"]
+
+
+def test_sftp_receiver_sees_only_the_old_file_until_the_new_one_is_complete(sftp, tmp_path):
+    final = sftp.root / "upload" / "feed.xml"
+    final.write_bytes(b"<old feed/>")
+    seen = []
+    sftp.on_write = lambda name, offset: seen.append((listing(sftp), final.read_bytes()))
+    local = feed_file(tmp_path)
+
+    push_files(sftp_target(sftp), [("feed.xml", local)])
+
+    assert len(seen) > 1
+    for names, content in seen:
+        assert content == b"<old feed/>"
+        assert len(names) == 2
+        assert names[0].startswith(".feed.xml.tmp-")
+    assert final.read_bytes() == local.read_bytes()
+
+
+def test_sftp_writes_a_temporary_name_and_renames_it_last(sftp, tmp_path):
+    push_files(sftp_target(sftp), [("feed.xml", feed_file(tmp_path, size=100))])
+
+    temporary = sftp.journal[0][1]
+    assert temporary.startswith("/upload/.feed.xml.tmp-")
+    assert sftp.journal == [
+        ("open", temporary),
+        ("close", temporary),
+        ("posix_rename", temporary, "/upload/feed.xml"),
+    ]
+
+
+def test_sftp_without_posix_rename_removes_the_old_file_then_renames(sftp, tmp_path, monkeypatch):
+    handler = asyncssh.sftp.SFTPServerHandler
+    monkeypatch.setattr(
+        handler,
+        "_extensions",
+        [ext for ext in handler._extensions if ext[0] != b"posix-rename@openssh.com"],
+    )
+    (sftp.root / "upload" / "feed.xml").write_bytes(b"<old feed/>")
+    local = feed_file(tmp_path, size=100)
+
+    push_files(sftp_target(sftp), [("feed.xml", local)])
+
+    temporary = sftp.journal[0][1]
+    assert sftp.journal[-3:] == [
+        ("rename", temporary, "/upload/feed.xml"),
+        ("remove", "/upload/feed.xml"),
+        ("rename", temporary, "/upload/feed.xml"),
+    ]
+    assert (sftp.root / "upload" / "feed.xml").read_bytes() == local.read_bytes()
+
+
+def test_sftp_logs_in_with_a_private_key(sftp, keys, tmp_path):
+    secret = keys["client"].export_private_key().decode()
+    local = feed_file(tmp_path, size=100)
+
+    push_files(sftp_target(sftp, secret=secret), [("feed.xml", local)])
+
+    assert (sftp.root / "upload" / "feed.xml").read_bytes() == local.read_bytes()
+
+
+def test_sftp_path_below_tilde_is_relative_to_the_login_directory(sftp, tmp_path):
+    written = push_files(sftp_target(sftp, "/~/upload"), [("a.json", feed_file(tmp_path, 10))])
+
+    assert written == [f"sftp://receiver@127.0.0.1:{sftp.port}/~/upload/a.json"]
+    assert listing(sftp) == ["a.json"]
+
+
+def test_sftp_wrong_password_fails_with_authentication_refused(sftp, tmp_path):
+    target = sftp_target(sftp, secret="not the password")
+
+    with pytest.raises(PushFailed, match="Authentication refused") as failure:
+        push_files(target, [("feed.xml", feed_file(tmp_path, size=100))])
+
+    assert "receiver" in str(failure.value)
+    assert sftp.journal == []
+
+
+def test_sftp_server_with_another_host_key_gets_nothing(sftp, keys, tmp_path):
+    pinned = keys["impostor"].export_public_key().decode()
+    target = sftp_target(sftp, host_key=pinned)
+
+    with pytest.raises(PushFailed, match="Host key mismatch") as failure:
+        push_files(target, [("feed.xml", feed_file(tmp_path, size=100))])
+
+    assert failure.value.written == []
+    assert sftp.journal == []
+    assert listing(sftp) == []
+    assert sftp.logins == []  # the password never reached the impostor
+
+
+def test_sftp_connection_refused(tmp_path, keys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    host_key = keys["host"].export_public_key().decode()
+    target = parse_push_target(
+        f"sftp://receiver@127.0.0.1:{port}/upload", host_key=host_key, secret=PASSWORD
+    )
+
+    with pytest.raises(PushFailed, match=f"Connection refused by 127.0.0.1:{port}"):
+        push_files(target, [("feed.xml", feed_file(tmp_path, size=100))])
+
+
+def test_sftp_server_that_never_speaks_times_out(tmp_path, keys, settings):
+    settings.HUB_FEED_PUSH_TIMEOUT = 0.5
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # the kernel completes the handshake; nobody ever answers
+    port = silent.getsockname()[1]
+    host_key = keys["host"].export_public_key().decode()
+    target = parse_push_target(
+        f"sftp://receiver@127.0.0.1:{port}/upload", host_key=host_key, secret=PASSWORD
+    )
+    started = time.monotonic()
+
+    with silent, pytest.raises(PushFailed, match=r"Timed out after 0\.5 s while connecting"):
+        push_files(target, [("feed.xml", feed_file(tmp_path, size=100))])
+
+    assert time.monotonic() - started < 3
+
+
+def test_sftp_server_that_stalls_mid_upload_times_out(sftp, server_loop, tmp_path, settings):
+    settings.HUB_FEED_PUSH_TIMEOUT = 0.5
+    release = server_loop.run(_make_event())
+    sftp.on_write = lambda name, offset: release.wait()
+    started = time.monotonic()
+
+    try:
+        with pytest.raises(PushFailed, match=r"Timed out after 0\.5 s while uploading feed\.xml"):
+            push_files(sftp_target(sftp), [("feed.xml", feed_file(tmp_path))])
+    finally:
+        server_loop.loop.call_soon_threadsafe(release.set)
+
+    assert time.monotonic() - started < 5
+    assert "feed.xml" not in listing(sftp)
+
+
+async def _make_event():
+    return asyncio.Event()
+
+
+def test_sftp_failure_mid_upload_leaves_no_temporary_file(sftp, tmp_path):
+    final = sftp.root / "upload" / "feed.xml"
+    final.write_bytes(b"<old feed/>")
+
+    def disk_full(name, offset):
+        if offset > 0:
+            raise asyncssh.SFTPFailure("No space left on device")
+
+    sftp.on_write = disk_full
+
+    with pytest.raises(PushFailed, match="No space left on device"):
+        push_files(sftp_target(sftp), [("feed.xml", feed_file(tmp_path))])
+
+    assert listing(sftp) == ["feed.xml"]
+    assert final.read_bytes() == b"<old feed/>"
+
+
+def test_sftp_missing_directory_is_named(sftp, tmp_path):
+    with pytest.raises(PushFailed, match="No such directory") as failure:
+        push_files(sftp_target(sftp, "/missing"), [("feed.xml", feed_file(tmp_path, 10))])
+
+    assert "/missing" in str(failure.value)
+
+
+def test_sftp_access_denied(sftp, tmp_path):
+    def refuse(name):
+        raise asyncssh.SFTPPermissionDenied("Permission denied")
+
+    sftp.on_open = refuse
+
+    with pytest.raises(PushFailed, match=r"Access denied by the server while uploading feed\.xml"):
+        push_files(sftp_target(sftp), [("feed.xml", feed_file(tmp_path, 10))])
+
+
+def test_sftp_failure_reports_the_files_written_before(sftp, tmp_path):
+    def refuse_second(name):
+        if "second" in name:
+            raise asyncssh.SFTPPermissionDenied("Permission denied")
+
+    sftp.on_open = refuse_second
+    files = [("first.xml", feed_file(tmp_path, 10, 1)), ("second.xml", feed_file(tmp_path, 10, 2))]
+
+    with pytest.raises(PushFailed) as failure:
+        push_files(sftp_target(sftp), files)
+
+    assert failure.value.written == [f"sftp://receiver@127.0.0.1:{sftp.port}/upload/first.xml"]
+    assert listing(sftp) == ["first.xml"]
