@@ -92,7 +92,8 @@ def _import_host_key_line(asyncssh: Any, line: str) -> str | None:
 
 
 def _public_key_line(key: Any) -> str:
-    return key.export_public_key("openssh").decode().split("\n")[0].strip()
+    # "algorithm base64", without the comment a pasted key may carry.
+    return " ".join(key.export_public_key("openssh").decode().split()[:2])
 
 
 def parse_secret(secret: str) -> tuple[str, str]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import random
 import socket
 import time
+import urllib.request
+import uuid
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from campaigns.feeds.push import PushFailed, parse_push_target, push_files
 
@@ -261,3 +267,140 @@ def test_sftp_failure_reports_the_files_written_before(sftp, tmp_path):
 
     assert failure.value.written == [f"sftp://receiver@127.0.0.1:{sftp.port}/upload/first.xml"]
     assert listing(sftp) == ["first.xml"]
+
+
+# --- S3, through moto's server ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_url, settings, monkeypatch):
+    """A fresh bucket on moto's S3, with the hub's AWS settings pointing there."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    settings.HUB_FEED_PUSH_S3_ENDPOINT_URL = moto_url
+    settings.HUB_FEED_PUSH_S3_REGION = "eu-central-1"
+    client = boto3.client("s3", endpoint_url=moto_url, region_name="eu-central-1")
+    client.bucket = f"receiver-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(
+        Bucket=client.bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    return client
+
+
+@pytest.fixture
+def iam_enforced(moto_url):
+    """``with iam_enforced():`` moto checks every request's credentials and IAM policies.
+
+    moto keeps that switch for the whole process, so it is turned off again in any case.
+    """
+
+    def reset_auth(count: str) -> None:
+        request = urllib.request.Request(  # noqa: S310 (moto's own address)
+            f"{moto_url}/moto-api/reset-auth",
+            data=count.encode(),
+            headers={"Content-Type": "text/plain"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request):  # noqa: S310
+            pass
+
+    @contextlib.contextmanager
+    def enforced():
+        reset_auth("0")
+        try:
+            yield
+        finally:
+            reset_auth("inf")
+
+    yield enforced
+    reset_auth("inf")
+
+
+def iam_key(moto_url, actions):
+    """An access key of a new IAM user allowed only ``actions`` on S3, as push_secret."""
+    iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1")
+    user = f"pusher-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+    }
+    iam.put_user_policy(UserName=user, PolicyName="feeds", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return f"{key['AccessKeyId']}:{key['SecretAccessKey']}"
+
+
+def test_s3_push_writes_each_object_with_its_content_type(s3, tmp_path):
+    target = parse_push_target(f"s3://{s3.bucket}/feeds/de/")
+    xml, listings = feed_file(tmp_path, 2000, 1), feed_file(tmp_path, 300, 2)
+
+    written = push_files(target, [("feed.xml", xml), ("listings.json", listings)])
+
+    assert written == [
+        f"s3://{s3.bucket}/feeds/de/feed.xml",
+        f"s3://{s3.bucket}/feeds/de/listings.json",
+    ]
+    stored = s3.get_object(Bucket=s3.bucket, Key="feeds/de/feed.xml")
+    assert stored["Body"].read() == xml.read_bytes()
+    assert stored["ContentType"] == "application/xml"
+    stored = s3.get_object(Bucket=s3.bucket, Key="feeds/de/listings.json")
+    assert stored["Body"].read() == listings.read_bytes()
+    assert stored["ContentType"] == "application/json"
+
+
+def test_s3_media_type_given_by_the_caller_wins(s3, tmp_path):
+    target = parse_push_target(f"s3://{s3.bucket}")
+    media_types = {"products.txt": "text/tab-separated-values; charset=utf-8"}
+
+    push_files(target, [("products.txt", feed_file(tmp_path, 10))], media_types=media_types)
+
+    stored = s3.head_object(Bucket=s3.bucket, Key="products.txt")
+    assert stored["ContentType"] == "text/tab-separated-values; charset=utf-8"
+
+
+def test_s3_missing_bucket_is_named(s3, tmp_path):
+    target = parse_push_target("s3://no-such-bucket-here/feeds")
+
+    with pytest.raises(PushFailed, match="The bucket no-such-bucket-here does not exist"):
+        push_files(target, [("feed.xml", feed_file(tmp_path, 10))])
+
+
+def test_s3_key_of_the_target_is_used_and_may_be_refused(s3, moto_url, iam_enforced, tmp_path):
+    secret = iam_key(moto_url, ["s3:GetObject"])
+    target = parse_push_target(f"s3://{s3.bucket}/feeds", secret=secret)
+
+    with iam_enforced(), pytest.raises(PushFailed, match="Access denied") as failure:
+        push_files(target, [("feed.xml", feed_file(tmp_path, 10))])
+
+    assert f"s3://{s3.bucket}/feeds/feed.xml" in str(failure.value)
+    assert failure.value.written == []
+
+
+def test_s3_key_of_the_target_writes_where_allowed(s3, moto_url, iam_enforced, tmp_path):
+    secret = iam_key(moto_url, ["s3:PutObject"])
+    target = parse_push_target(f"s3://{s3.bucket}/feeds", secret=secret)
+    local = feed_file(tmp_path, 10)
+
+    with iam_enforced():
+        push_files(target, [("feed.xml", local)])
+
+    assert (
+        s3.get_object(Bucket=s3.bucket, Key="feeds/feed.xml")["Body"].read() == local.read_bytes()
+    )
+
+
+def test_s3_unknown_access_key_is_an_authentication_failure(s3, iam_enforced, tmp_path):
+    target = parse_push_target(f"s3://{s3.bucket}", secret="AKIAUNKNOWN000000000:secret")
+
+    with iam_enforced(), pytest.raises(PushFailed, match="Authentication refused by S3"):
+        push_files(target, [("feed.xml", feed_file(tmp_path, 10))])
