@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,9 +43,6 @@ from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
-# One SFTP write request carries up to 1 MiB (sent as parallel requests by asyncssh); the
-# timeout applies to each, so a large file may take long as long as it keeps moving.
-CHUNK_BYTES = 1 << 20
 MEDIA_TYPES = {
     ".xml": "application/xml",
     ".json": "application/json",
@@ -101,7 +98,7 @@ class PushTarget:
         if not directory.startswith("/"):
             directory = "/~" if directory == "." else f"/~/{directory}"
         path = posixpath.join(directory, name) if name else directory
-        return f"sftp://{self.username}@{host}:{self.port}{path}"
+        return f"sftp://{quote(self.username, safe='')}@{host}:{self.port}{quote(path)}"
 
 
 def parse_push_target(url: str, *, host_key: str = "", secret: str = "") -> PushTarget:
@@ -255,12 +252,18 @@ def push_files(
         if not Path(path).is_file():
             raise PushFailed(_("The file to push is missing: %(path)s") % {"path": path})
     timeout = float(settings.HUB_FEED_PUSH_TIMEOUT)
-    if target.scheme == "s3":
-        written = _push_s3(target, files, timeout, media_types or {})
-    else:
-        from .push_sftp import upload
+    try:
+        if target.scheme == "s3":
+            written = _push_s3(target, files, timeout, media_types or {})
+        else:
+            from .push_sftp import upload
 
-        written = asyncio.run(upload(target, files, timeout))
+            written = asyncio.run(upload(target, files, timeout))
+    except PushFailed as exc:
+        logger.warning(
+            "feeds.push.failed target=%s written=%d reason=%s", target, len(exc.written), exc
+        )
+        raise
     logger.info("feeds.push.done target=%s files=%d", target, len(written))
     return written
 
@@ -309,7 +312,6 @@ def _push_s3(
                 client.put_object(Bucket=target.bucket, Key=key, Body=body, ContentType=media_type)
         except (BotoCoreError, ClientError) as exc:
             reason = _s3_reason(exc, target, name, timeout)
-            logger.warning("feeds.push.failed target=%s reason=%s", target, reason)
             raise PushFailed(reason, written=written) from exc
         written.append(target.location(name))
     return written

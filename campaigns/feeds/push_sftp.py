@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import posixpath
 import re
 import secrets
@@ -25,8 +24,6 @@ from .push import PushFailed
 
 if TYPE_CHECKING:
     from .push import PushTarget
-
-logger = logging.getLogger(__name__)
 
 # One write call hands asyncssh up to 1 MiB, which it sends as parallel requests; the
 # timeout applies to each call, so a large file may take long as long as it keeps moving.
@@ -137,13 +134,11 @@ async def upload(
     asyncssh = load_asyncssh()
     written: list[str] = []
     stage = _("connecting to %(host)s:%(port)s") % {"host": target.host, "port": target.port}
-    password, client_keys = None, None
-    if PRIVATE_KEY in target.secret:
-        client_keys = [asyncssh.import_private_key(target.secret)]
-    else:
-        password = target.secret
     connection = None
     try:
+        password, client_keys = target.secret, None
+        if PRIVATE_KEY in target.secret:
+            password, client_keys = None, [asyncssh.import_private_key(target.secret)]
         connection = await asyncssh.connect(
             target.host,
             port=target.port,
@@ -179,7 +174,6 @@ async def upload(
         raise PushFailed(exc.reason, written=written) from exc
     except Exception as exc:
         reason = _reason(asyncssh, exc, target, stage, timeout)
-        logger.warning("feeds.push.failed target=%s reason=%s", target, reason)
         raise PushFailed(reason, written=written) from exc
     finally:
         # No graceful SFTP exit: a server that stalled would keep that waiting too.

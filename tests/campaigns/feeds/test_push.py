@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from campaigns.feeds.push import PushFailed, parse_push_target, push_files
+from campaigns.feeds.push import PushFailed, PushTarget, parse_push_target, push_files
 
 from .sftp_server import PASSWORD, EventLoopThread, SFTPServer, asyncssh
 
@@ -404,3 +404,34 @@ def test_s3_unknown_access_key_is_an_authentication_failure(s3, iam_enforced, tm
 
     with iam_enforced(), pytest.raises(PushFailed, match="Authentication refused by S3"):
         push_files(target, [("feed.xml", feed_file(tmp_path, 10))])
+
+
+def test_sftp_target_built_without_pinned_keys_trusts_no_server(sftp, tmp_path):
+    target = PushTarget(
+        scheme="sftp",
+        host="127.0.0.1",
+        port=sftp.port,
+        username="receiver",
+        directory="/upload",
+        secret=PASSWORD,
+    )
+
+    with pytest.raises(PushFailed, match="Host key mismatch"):
+        push_files(target, [("feed.xml", feed_file(tmp_path, 10))])
+
+    assert sftp.logins == []
+
+
+def test_missing_local_file_fails_before_connecting(tmp_path):
+    target = PushTarget(scheme="s3", bucket="never-contacted")
+
+    with pytest.raises(PushFailed, match="The file to push is missing"):
+        push_files(target, [("feed.xml", tmp_path / "gone.xml")])
+
+
+@pytest.mark.parametrize("name", ["", "../feed.xml", "sub/feed.xml", ".feed.xml", "feed\n.xml"])
+def test_remote_name_must_be_a_plain_file_name(name, tmp_path):
+    target = PushTarget(scheme="s3", bucket="never-contacted")
+
+    with pytest.raises(ValueError, match="Not a plain file name"):
+        push_files(target, [(name, feed_file(tmp_path, 10))])

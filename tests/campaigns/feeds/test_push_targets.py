@@ -63,7 +63,8 @@ def test_sftp_target_with_port_directory_and_password(host_key):
     assert target.secret == "s3cret pass"
     assert "s3cret" not in repr(target)
     assert (
-        target.location("feed.xml") == "sftp://feeds@shop@sftp.example.com:2222/upload/in/feed.xml"
+        target.location("feed.xml")
+        == "sftp://feeds%40shop@sftp.example.com:2222/upload/in/feed.xml"
     )
 
 
