@@ -14,8 +14,8 @@ A receiver polls on its own schedule, so it must never read half a file:
   A server with neither only has SFTPv3's rename, which refuses an existing name: there the
   old file is removed first, so for a moment the name is absent (a receiver sees no file, or
   the one it already has), never a partial one. A failed upload removes its temporary file;
-  after a lost connection that is impossible, and the hidden file stays until someone removes
-  it (it is never renamed, so a receiver never takes it for the feed).
+  after a lost connection that is impossible, and the hidden file (never renamed, so never
+  taken for the feed) stays until the next successful push of that file removes it.
 - S3: a PUT makes an object visible only once all of it arrived; a reader gets the previous
   object or the new one, never a mix.
 

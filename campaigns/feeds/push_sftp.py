@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 # timeout applies to each call, so a large file may take long as long as it keeps moving.
 CHUNK_BYTES = 1 << 20
 PRIVATE_KEY = "PRIVATE KEY-----"
+# A temporary file untouched this long belongs to a push whose connection broke.
+STALE_SECONDS = 3600
 
 
 def load_asyncssh() -> Any:
@@ -234,6 +236,8 @@ async def _upload_one(
         with contextlib.suppress(Exception):
             await bounded(sftp.remove(temporary))
         raise
+    with contextlib.suppress(Exception):
+        await _sweep(sftp, bounded, final)
 
 
 async def _replace(asyncssh: Any, sftp: Any, bounded: _Bounded, temporary: str, final: str) -> None:
@@ -250,6 +254,22 @@ async def _replace(asyncssh: Any, sftp: Any, bounded: _Bounded, temporary: str, 
             raise
         await bounded(sftp.remove(final))
         await bounded(sftp.rename(temporary, final))
+
+
+async def _sweep(sftp: Any, bounded: _Bounded, final: str) -> None:
+    """Remove temporary files of ``final`` left by earlier pushes whose connection broke.
+
+    Only ones untouched for an hour by the server's clock (the new file's time is "now"): a
+    push still under way writes at least once per timeout, so it is never among them.
+    """
+    now = (await bounded(sftp.stat(final))).mtime
+    directory, name = posixpath.split(final)
+    leftover = re.compile(rf"^\.{re.escape(name)}\.tmp-[0-9a-f]{{12}}$")
+    stale = max(STALE_SECONDS, 2 * bounded.timeout)
+    for entry in await bounded(sftp.readdir(directory)):
+        mtime = entry.attrs.mtime
+        if leftover.match(entry.filename) and now and mtime and mtime < now - stale:
+            await bounded(sftp.remove(posixpath.join(directory, entry.filename)))
 
 
 def _reason(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import socket
 import time
@@ -235,6 +236,24 @@ def test_sftp_failure_mid_upload_leaves_no_temporary_file(sftp, tmp_path):
 
     assert listing(sftp) == ["feed.xml"]
     assert final.read_bytes() == b"<old feed/>"
+
+
+def test_sftp_push_removes_temporary_files_its_broken_predecessors_left(sftp, tmp_path):
+    upload = sftp.root / "upload"
+    hour_ago = time.time() - 3700
+    for leftover in (
+        ".feed.xml.tmp-0123456789ab",
+        ".feed.xml.tmp-aaaaaaaaaaaa",
+        ".a.xml.tmp-0123456789ab",
+    ):
+        (upload / leftover).write_bytes(b"<half")
+    os.utime(upload / ".feed.xml.tmp-0123456789ab", (hour_ago, hour_ago))
+    os.utime(upload / ".a.xml.tmp-0123456789ab", (hour_ago, hour_ago))
+
+    push_files(sftp_target(sftp), [("feed.xml", feed_file(tmp_path, 10))])
+
+    # Another feed's leftover and a temporary file still being written stay.
+    assert listing(sftp) == [".a.xml.tmp-0123456789ab", ".feed.xml.tmp-aaaaaaaaaaaa", "feed.xml"]
 
 
 def test_sftp_missing_directory_is_named(sftp, tmp_path):
