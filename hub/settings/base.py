@@ -435,6 +435,18 @@ HUB_ERP_IMPORT_S3_ENDPOINT_URL = env(
     "HUB_ERP_IMPORT_S3_ENDPOINT_URL", default=env("AWS_S3_ENDPOINT_URL", default="")
 )
 
+# Feeds pushed to a receiver's S3 bucket or SFTP server (campaigns/feeds/push.py): connecting
+# and every single operation give up after HUB_FEED_PUSH_TIMEOUT seconds. S3 targets use the
+# usual AWS_* credentials unless the feed names its own key; the endpoint URL and region are
+# for S3-compatible stores and default to the hub's own storage settings.
+HUB_FEED_PUSH_TIMEOUT = env.float("HUB_FEED_PUSH_TIMEOUT", default=30.0)
+HUB_FEED_PUSH_S3_ENDPOINT_URL = env(
+    "HUB_FEED_PUSH_S3_ENDPOINT_URL", default=env("AWS_S3_ENDPOINT_URL", default="")
+)
+HUB_FEED_PUSH_S3_REGION = env(
+    "HUB_FEED_PUSH_S3_REGION", default=env("AWS_S3_REGION_NAME", default="")
+)
+
 # What an imported file (admin upload, command, ERP drop) may hold; a file over a limit is
 # refused with the limit's name before anything is written. An .xlsx is checked before it
 # is opened: its parts may expand to at most HUB_IMPORT_MAX_XLSX_EXPANDED_MB in all.
