@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -56,6 +57,7 @@ from channels.registry import get_channels
 from .deltas import Journal, changes_between, held_items, items_apply, product_hashes
 from .deltas import withdrawn_products as held_but_gone
 from .products import feed_candidates
+from .push import PushFailed, parse_push_target, push_files
 from .storage import old_runs_prune, parts_store, run_files_delete
 
 logger = logging.getLogger(__name__)
@@ -295,19 +297,31 @@ def _validation_errors(channel: FeedChannel, spec: FeedSpec, parts: list[FeedPar
     return errors
 
 
-def _push(feed: Feed, parts: list[FeedPart]) -> None:
-    """Hand the validated parts to the receiver's server, when the feed pushes."""
+def _push(feed: Feed, channel: FeedChannel, spec: FeedSpec, parts: list[FeedPart]) -> None:
+    """Hand the validated parts to the receiver's bucket or server, when the feed pushes.
+
+    Before the switch: a push that fails fails the run, so the receiver's state
+    (``FeedItem``) never counts changes it did not get, and the next run sends them again.
+    """
     if not feed.push_url:
         return
-    # TODO(lead): campaigns.feeds.push (parse_push_target, push_files, PushFailed) lands on
-    # main after this branch; until then a feed with a push target fails its runs honestly
-    # (the error says so) rather than pretending to have pushed.
     try:
-        from .push import parse_push_target, push_files
-    except ImportError:
-        raise RuntimeError(_("Pushing feeds is not available in this version.")) from None
-    target = parse_push_target(feed.push_url, host_key=feed.push_host_key, secret=feed.push_secret)
-    push_files(target, [(part.name, part.path) for part in parts])
+        target = parse_push_target(
+            feed.push_url, host_key=feed.push_host_key, secret=feed.push_secret
+        )
+    except ValidationError as exc:
+        raise ValueError(
+            _("The push target is not usable: %(problems)s") % {"problems": " ".join(exc.messages)}
+        ) from None
+    media_type = channel.media_type_for(spec)
+    try:
+        push_files(
+            target,
+            [(part.name, part.path) for part in parts],
+            media_types={part.name: media_type for part in parts},
+        )
+    except PushFailed as exc:
+        raise ValueError(_("Pushing failed: %(reason)s") % {"reason": exc.reason}) from None
 
 
 def _finish(feed: Feed, run: FeedRun, *, tally: Tally, journal: Journal | None) -> None:
@@ -381,7 +395,7 @@ def _generate(feed: Feed, run: FeedRun, channel: FeedChannel, folder: Path) -> N
     lease.renew()
     parts_store(run, sink.parts)
     lease.renew()
-    _push(feed, sink.parts)
+    _push(feed, channel, spec, sink.parts)
     _finish(feed, run, tally=stream.tally, journal=journal)
     old_runs_prune(feed)
 

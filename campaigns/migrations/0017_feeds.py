@@ -140,10 +140,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "push_secret",
-                    models.CharField(
+                    models.TextField(
                         blank=True,
-                        help_text="Kept for pushing.",
-                        max_length=5000,
+                        help_text="SFTP: the password or private key; S3: ACCESS_KEY_ID:SECRET, or empty for the hub's own credentials. Not shown again: leave empty to keep the stored one.",
                         verbose_name="password or key",
                     ),
                 ),

@@ -100,8 +100,13 @@ class Feed(models.Model):
     push_host_key = models.TextField(
         _("host key"), blank=True, help_text=_("The SFTP server's public host key.")
     )
-    push_secret = models.CharField(
-        _("password or key"), max_length=5000, blank=True, help_text=_("Kept for pushing.")
+    push_secret = models.TextField(
+        _("password or key"),
+        blank=True,
+        help_text=_(
+            "SFTP: the password or private key; S3: ACCESS_KEY_ID:SECRET, or empty for the "
+            "hub's own credentials. Not shown again: leave empty to keep the stored one."
+        ),
     )
     dirty_since = models.DateTimeField(
         _("changes waiting since"), null=True, blank=True, editable=False
