@@ -427,5 +427,6 @@ def feed_generate(*, feed: Feed, trigger: str = FeedTrigger.MANUAL, full: bool =
         if not isinstance(exc, (ValueError, RunLost)):
             message = f"{type(exc).__name__}: {message}"
         run_abandon(run, error=message)
+        old_runs_prune(feed)
     run.refresh_from_db()
     return run

@@ -20,12 +20,17 @@ from typing import IO
 from django.core.files import File
 from django.core.files.storage import default_storage
 
-from campaigns.models import Feed, FeedRun, FeedRunStatus
+from campaigns.models import Feed, FeedRefusal, FeedRun, FeedRunStatus
 from channels.feeds import FeedPart
 
 logger = logging.getLogger(__name__)
 
 KEEP_RUNS = 3
+# A run's readiness report (its refusals) is kept for the last few runs, and the runs
+# themselves, without their report, for the history page: a feed regenerated every few
+# minutes would otherwise pile up a report of every left-out product per run.
+KEEP_REPORTS = 5
+KEEP_HISTORY = 200
 CHUNK = 1024 * 1024
 
 
@@ -110,10 +115,20 @@ def run_files_delete(run: FeedRun) -> None:
 
 
 def old_runs_prune(feed: Feed) -> None:
-    """Delete the files of good runs older than the last ``KEEP_RUNS`` (never the served one)."""
+    """Delete the files of good runs older than the last ``KEEP_RUNS`` (never the served one),
+    the reports of runs older than the last ``KEEP_REPORTS``, and runs older than the last
+    ``KEEP_HISTORY``."""
     good = FeedRun.objects.filter(
         feed=feed, status=FeedRunStatus.SUCCEEDED, files_deleted=False
     ).order_by("-finished_at", "-pk")
     for run in good[KEEP_RUNS:]:
         if run.pk != feed.current_run_id:
             run_files_delete(run)
+    finished = FeedRun.objects.filter(feed=feed).exclude(status=FeedRunStatus.RUNNING)
+    finished = finished.exclude(pk=feed.current_run_id).order_by("-started_at", "-pk")
+    old_reports = finished[KEEP_REPORTS:].values_list("pk", flat=True)
+    FeedRefusal.objects.filter(run_id__in=list(old_reports)).delete()
+    for run in finished[KEEP_HISTORY:]:
+        if run.parts and not run.files_deleted:
+            run_files_delete(run)
+        run.delete()

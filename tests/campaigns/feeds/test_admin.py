@@ -221,3 +221,18 @@ def test_generating_and_renewing_are_in_the_feeds_history(client, integrator, ma
         ("campaigns.feed.generate", "integrator"),
         ("campaigns.feed.new_url", "integrator"),
     ]
+
+
+def test_the_list_shows_each_feeds_last_run(client, integrator, make_feed, fake_feed_channel):
+    feed, _token = make_feed()
+    ProductFactory(sku="A-1", live=True)
+    feed_generate(feed=feed)
+    fake_feed_channel(INVALID="broken")
+    feed_generate(feed=feed)
+    client.force_login(integrator)
+
+    response = client.get(f"{BASE}/")
+
+    assert response.status_code == 200
+    row = re.search(r"Fake marketplace.*?</tr>", response.content.decode(), re.S).group(0)
+    assert "Failed" in row

@@ -225,3 +225,21 @@ def test_a_format_removed_from_the_settings_fails_runs_but_the_file_stays_served
     assert response.status_code == 200
     assert response["Content-Type"] == "application/octet-stream"
     assert response["ETag"] == f'"{good.parts[0]["sha256"]}"'
+
+
+def test_old_reports_and_runs_are_pruned(make_feed, monkeypatch):
+    from campaigns.feeds import storage
+
+    monkeypatch.setattr(storage, "KEEP_REPORTS", 1)
+    monkeypatch.setattr(storage, "KEEP_HISTORY", 2)
+    feed, _token = make_feed()
+    ProductFactory(sku="A-1", live=True)
+    ProductFactory(sku="NO-GTIN", gtin="", live=True)
+
+    runs = [feed_generate(feed=feed) for _ in range(5)]
+
+    assert list(FeedRun.objects.filter(feed=feed).order_by("pk")) == runs[-3:]
+    assert sorted(FeedRefusal.objects.values_list("run_id", flat=True)) == [
+        runs[-2].pk,
+        runs[-1].pk,
+    ]
