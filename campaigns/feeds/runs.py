@@ -178,6 +178,7 @@ def _run_start(feed: Feed, channel: FeedChannel | None, *, trigger: str, full: b
             and channel is not None
             and channel.supports_deltas
             and locked.deltas
+            and not locked.full_due
             and locked.current_run_id is not None
         )
         try:
@@ -338,6 +339,9 @@ def _finish(feed: Feed, run: FeedRun, *, tally: Tally, journal: Journal | None) 
             raise RunLost(_("The run's lease lapsed and the run was given up."))
         items_apply(feed=feed, journal=journal, full=run.kind == FeedRunKind.FULL, at=now)
         Feed.objects.filter(pk=feed.pk).update(current_run=run)
+        if run.kind == FeedRunKind.FULL:
+            # Unless the settings were changed again while this run was under way.
+            Feed.objects.filter(pk=feed.pk, updated_at__lte=run.started_at).update(full_due=False)
         feed.refresh_from_db()
         webhook_event_record(event="feed.generated", instance=feed)
     run.refresh_from_db()

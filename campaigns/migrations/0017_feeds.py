@@ -146,6 +146,7 @@ class Migration(migrations.Migration):
                         verbose_name="password or key",
                     ),
                 ),
+                ("full_due", models.BooleanField(default=False, editable=False)),
                 (
                     "dirty_since",
                     models.DateTimeField(

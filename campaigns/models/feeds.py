@@ -29,6 +29,20 @@ def new_feed_token() -> str:
 class Feed(models.Model):
     """One receiver of the catalogue as a file, in one format."""
 
+    # Settings that change what a file says about every product: after a change to one of
+    # them, a feed with deltas gets a full file next.
+    FILE_SETTINGS = (
+        "channel",
+        "languages",
+        "price_group",
+        "buyer_price_groups",
+        "vat_rate",
+        "etim_release",
+        "category_slugs",
+        "options",
+        "deltas",
+    )
+
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(
         _("key"),
@@ -108,6 +122,8 @@ class Feed(models.Model):
             "hub's own credentials. Not shown again: leave empty to keep the stored one."
         ),
     )
+    # The feed's settings changed since its last full file: the next run writes a full one.
+    full_due = models.BooleanField(default=False, editable=False)
     dirty_since = models.DateTimeField(
         _("changes waiting since"), null=True, blank=True, editable=False
     )

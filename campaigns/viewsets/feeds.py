@@ -107,6 +107,10 @@ class FeedForm(WagtailAdminModelForm):
             feed.new_token = feed.set_token()
             # A new feed's first file is due at once.
             feed.dirty_since = timezone.now()
+        elif set(self.changed_data) & set(Feed.FILE_SETTINGS):
+            # What the file says changed for every product: a full file, within a minute.
+            feed.full_due = True
+            feed.dirty_since = feed.dirty_since or timezone.now()
         if commit:
             feed.save()
             self.save_m2m()

@@ -236,3 +236,21 @@ def test_the_list_shows_each_feeds_last_run(client, integrator, make_feed, fake_
     assert response.status_code == 200
     row = re.search(r"Fake marketplace.*?</tr>", response.content.decode(), re.S).group(0)
     assert "Failed" in row
+
+
+def test_changing_what_the_file_says_makes_the_next_file_full(client, integrator, make_feed):
+    feed, _token = make_feed(deltas=True)
+    ProductFactory(sku="A-1", live=True)
+    feed_generate(feed=feed)
+    client.force_login(integrator)
+
+    client.post(
+        f"{BASE}/edit/{feed.pk}/",
+        feed_post(slug="fake", deltas="on", options='{"shop_name": "Hubwerk AG"}'),
+    )
+    feed.refresh_from_db()
+    first = feed_generate(feed=feed)
+    second = feed_generate(feed=feed)
+
+    assert first.kind == "full"
+    assert second.kind == "delta"
