@@ -140,3 +140,13 @@ def test_a_feed_with_a_live_run_is_not_queued_again(clean_feed):
 
     with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):
         assert feeds_due() == []
+
+
+def test_the_beat_looks_for_due_feeds_every_30_seconds(settings):
+    from hub.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["feeds-regenerate"]
+
+    assert entry["schedule"] == 30.0
+    assert entry["task"] in app.tasks
+    assert "campaigns.tasks.feed_generate" in app.tasks
