@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.admin.ui.tables import Column, TitleColumn, UpdatedAtColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
@@ -259,7 +259,11 @@ class FeedViewSet(SnippetViewSet):
     list_display = [
         "name",
         Column("channel", label=gettext_lazy("Format")),
-        Column("last_run_status", label=gettext_lazy("Last run")),
+        TitleColumn(
+            "last_run_status",
+            label=gettext_lazy("Last run"),
+            get_url=lambda feed: reverse(f"{URL_NAMESPACE}:runs", args=(feed.pk,)),
+        ),
         Column("active", label=gettext_lazy("Active")),
         UpdatedAtColumn(),
     ]

@@ -236,6 +236,7 @@ def test_the_list_shows_each_feeds_last_run(client, integrator, make_feed, fake_
     assert response.status_code == 200
     row = re.search(r"Fake marketplace.*?</tr>", response.content.decode(), re.S).group(0)
     assert "Failed" in row
+    assert f'href="{BASE}/{feed.pk}/runs/"' in row
 
 
 def test_changing_what_the_file_says_makes_the_next_file_full(client, integrator, make_feed):
