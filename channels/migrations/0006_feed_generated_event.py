@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0005_sendratestate'),
+        ("channels", "0005_sendratestate"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='event',
-            field=models.CharField(choices=[('product.published', 'Product published'), ('product.unpublished', 'Product unpublished'), ('message.published', 'Audience message published'), ('message.unpublished', 'Audience message unpublished'), ('feed.generated', 'Feed generated')], max_length=50, verbose_name='event'),
+            model_name="webhookdelivery",
+            name="event",
+            field=models.CharField(
+                choices=[
+                    ("product.published", "Product published"),
+                    ("product.unpublished", "Product unpublished"),
+                    ("message.published", "Audience message published"),
+                    ("message.unpublished", "Audience message unpublished"),
+                    ("feed.generated", "Feed generated"),
+                ],
+                max_length=50,
+                verbose_name="event",
+            ),
         ),
     ]
