@@ -239,9 +239,7 @@ class BMEcatChannel(FeedChannel):
             ):
                 if MARKUP.search(value):
                     reasons.append(
-                        _(
-                            "The %(field)s contains HTML markup; BMEcat's descriptions are plain text."
-                        )
+                        _("The %(field)s contains HTML markup; BMEcat's texts are plain text.")
                         % {"field": label % {"language": language}}
                     )
         return tuple(reasons)
