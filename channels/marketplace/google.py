@@ -66,6 +66,7 @@ from .google_rules import (
     validate_rss,
     validate_tsv,
 )
+from .text import EV_CODE, MARKUP
 
 VARIANTS = ("rss", "tsv")
 # The hub's availability (content.taxonomy.Availability) as Google's; on request means the
@@ -122,9 +123,7 @@ YES_NO = {
 }
 # An ETIM value code says nothing to a shopper; such features stay out until the hub
 # hands over the value's text.
-ETIM_VALUE_CODE = re.compile(r"^EV\d{6}$")
 
-HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Characters XML 1.0 cannot carry at all: dropped from anything written.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -333,7 +332,7 @@ def _text_refusals(text: FeedText) -> list[str]:
             )
         )
     for label, value in ((_("title"), title), (_("description"), description)):
-        if HTML.search(value):
+        if MARKUP.search(value):
             reasons.append(
                 say(_("The %(field)s holds HTML; Google wants plain text."), field=label)
             )
@@ -367,7 +366,7 @@ def _details(language: str, text: FeedText) -> Iterator[Value]:
     yes, no = YES_NO.get(language, YES_NO["en"])
     for feature in text.features[:MAX_DETAILS]:
         value = feature.value.strip()
-        if not feature.name.strip() or not value or ETIM_VALUE_CODE.match(value):
+        if not feature.name.strip() or not value or EV_CODE.fullmatch(value):
             continue
         if feature.etim_type == "L" and value.lower() in ("true", "false"):
             value = yes if value.lower() == "true" else no
