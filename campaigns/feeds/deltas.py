@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import orjson
 from django.db import transaction
@@ -66,8 +67,18 @@ class Hashes:
     stock: str
 
 
+def _without_query(assets: list[dict]) -> list[dict]:
+    # A signed storage URL (S3 with query-string auth) differs on every run for the same
+    # file; the file is the same while its path is.
+    return [
+        {**asset, "url": urlsplit(asset["url"])._replace(query="").geturl()} for asset in assets
+    ]
+
+
 def product_hashes(product: FeedProduct) -> Hashes:
     data = _plain(product)
+    data["images"] = _without_query(data["images"])
+    data["documents"] = _without_query(data["documents"])
     offer = (*PRICE_FIELDS, *STOCK_FIELDS, *IGNORED_FIELDS)
     return Hashes(
         content=_digest({key: value for key, value in data.items() if key not in offer}),
