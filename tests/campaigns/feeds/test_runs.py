@@ -1,6 +1,7 @@
 """A feed run: what goes into the file, what is refused, and what is served after a failure."""
 
 import datetime as dt
+import types
 
 import pytest
 import time_machine
@@ -243,3 +244,20 @@ def test_old_reports_and_runs_are_pruned(make_feed, monkeypatch):
         runs[-2].pk,
         runs[-1].pk,
     ]
+
+
+def test_the_writer_gets_the_products_as_a_stream_not_a_list(make_feed, monkeypatch):
+    feed, _token = make_feed()
+    ProductFactory(sku="A-1", live=True)
+    seen = []
+    write = fake_channel.FakeFeedChannel.write
+
+    def recording_write(self, spec, products, sink):
+        seen.append(type(products))
+        return write(self, spec, products, sink)
+
+    monkeypatch.setattr(fake_channel.FakeFeedChannel, "write", recording_write)
+
+    feed_generate(feed=feed)
+
+    assert seen == [types.GeneratorType]
