@@ -275,8 +275,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
-# Sending has its own queue (and workers, in production) so exports never hold up mail.
-CELERY_TASK_ROUTES = {"campaigns.tasks.send_campaign_batch": {"queue": "send"}}
+# Sending has its own queue (and workers, in production) so exports never hold up mail;
+# feed runs (minutes for a large catalogue) go to the export queue.
+CELERY_TASK_ROUTES = {
+    "campaigns.tasks.send_campaign_batch": {"queue": "send"},
+    "campaigns.tasks.feed_generate": {"queue": "export"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-content": {

@@ -150,3 +150,13 @@ def test_the_beat_looks_for_due_feeds_every_30_seconds(settings):
     assert entry["schedule"] == 30.0
     assert entry["task"] in app.tasks
     assert "campaigns.tasks.feed_generate" in app.tasks
+
+
+def test_feed_runs_go_to_the_export_queue_and_the_beat_task_to_the_default_one():
+    from hub.celery import app
+
+    def queue(task):
+        return app.amqp.router.route({}, task)["queue"].name
+
+    assert queue("campaigns.tasks.feed_generate") == "export"
+    assert queue("campaigns.tasks.feeds_regenerate_due") == "default"
