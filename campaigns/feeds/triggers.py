@@ -30,8 +30,10 @@ def retry_seconds() -> float:
     return float(getattr(settings, "HUB_FEED_RETRY_SECONDS", 600.0))
 
 
-def feeds_due(now: dt.datetime | None = None) -> list[tuple[int, str]]:
-    """(feed id, trigger) of every active feed due for a run now."""
+def feeds_due(
+    now: dt.datetime | None = None, *, feed_ids: list[int] | None = None
+) -> list[tuple[int, str]]:
+    """(feed id, trigger) of every active feed due for a run now (of ``feed_ids``, if given)."""
     now = now or timezone.now()
     running = FeedRun.objects.filter(
         feed=OuterRef("pk"), status=FeedRunStatus.RUNNING, lease_until__gte=now
@@ -49,7 +51,7 @@ def feeds_due(now: dt.datetime | None = None) -> list[tuple[int, str]]:
             last_status=Subquery(finished.values("status")[:1]),
             last_finished=Subquery(finished.values("finished_at")[:1]),
         )
-        .filter(busy=False)
+        .filter(busy=False, **({} if feed_ids is None else {"pk__in": feed_ids}))
         .filter(Q(dirty_since__isnull=False) | Q(schedule_minutes__gt=0) | Q(current_run=None))
     )
     wait_until_after = now - dt.timedelta(seconds=retry_seconds())

@@ -11,6 +11,7 @@ from campaigns.feeds.runs import feed_generate
 from campaigns.feeds.triggers import feeds_due
 from campaigns.models import Feed, FeedRun
 from campaigns.services.prices import GroupPriceInput, group_prices_record
+from campaigns.tasks import feed_generate as feed_generate_task
 from campaigns.tasks import feeds_regenerate_due
 from tests.factories import ProductFactory
 
@@ -160,3 +161,13 @@ def test_feed_runs_go_to_the_export_queue_and_the_beat_task_to_the_default_one()
 
     assert queue("campaigns.tasks.feed_generate") == "export"
     assert queue("campaigns.tasks.feeds_regenerate_due") == "default"
+
+
+def test_a_change_queued_twice_is_written_once(clean_feed):
+    feed, _token = clean_feed
+    group_prices_record(items=[GroupPriceInput("A-1", "H", Decimal("12.00"))])
+
+    feed_generate_task(feed.pk, "change")
+    feed_generate_task(feed.pk, "change")
+
+    assert FeedRun.objects.filter(feed=feed, trigger="change").count() == 1
