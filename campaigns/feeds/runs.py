@@ -97,6 +97,12 @@ def lease_seconds() -> float:
     return float(getattr(settings, "HUB_FEED_RUN_LEASE_SECONDS", 1800.0))
 
 
+def _options(feed: Feed) -> dict:
+    channel = feed_channels().get(feed.channel)
+    options = dict(feed.options or {})
+    return channel.receiver_options(options) if channel else options
+
+
 def feed_spec(feed: Feed, *, generated_at: dt.datetime, since: dt.datetime | None) -> FeedSpec:
     return FeedSpec(
         feed_key=feed.slug,
@@ -108,7 +114,7 @@ def feed_spec(feed: Feed, *, generated_at: dt.datetime, since: dt.datetime | Non
         buyer_price_groups=feed.buyer_groups,
         etim_release=feed.etim_release,
         since=since,
-        options=dict(feed.options or {}),
+        options=_options(feed),
     )
 
 

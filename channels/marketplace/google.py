@@ -190,6 +190,7 @@ class GoogleMerchantChannel(FeedChannel):
 
     def clean_options(self, options: Mapping[str, Any]) -> dict[str, list[str]]:
         errors = super().clean_options(options)
+        options = self.receiver_options(options)
 
         def add(name: str, message: Any) -> None:
             errors.setdefault(name, []).append(str(message))

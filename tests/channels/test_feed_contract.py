@@ -97,3 +97,21 @@ def test_an_exception_while_writing_leaves_no_part(channel, tmp_path):
 
     assert sink.parts == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_options_set_for_the_whole_channel_fill_in_for_every_receiver(settings):
+    whole_channel = {key: value for key, value in FEED_OPTIONS["bmecat"].items()}
+    catalogue = {"catalog_id": whole_channel.pop("catalog_id")}
+    settings.HUB_CHANNELS = {
+        "bmecat": {
+            "BACKEND": "channels.marketplace.bmecat.BMEcatChannel",
+            "OPTIONS": whole_channel,
+        }
+    }
+    channel = get_channels()["bmecat"]
+
+    assert channel.clean_options(catalogue) == {}
+    assert channel.clean_options({}).keys() == {"catalog_id"}
+    merged = channel.receiver_options({**catalogue, "supplier_name": ""})
+    assert merged["supplier_name"] == "ACME Tools GmbH"  # an empty value keeps the channel's
+    assert merged["catalog_id"] == "ACME-2026"
