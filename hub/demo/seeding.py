@@ -9,7 +9,7 @@ from django.utils import timezone
 from .audience import AudienceSeeder
 from .campaigns import CampaignSeeder
 from .content import ContentSeeder
-from .feeds import seed_etim_features
+from .feeds import seed_etim_features, seed_feeds
 from .users import CAMPAIGN_APPROVERS, REVIEWERS, seed_users
 
 
@@ -40,4 +40,5 @@ def seed_demo() -> Counter[str]:
     )
     campaigns.run()
     created.update(campaigns.created)
+    seed_feeds(now=now, created=created)
     return created
