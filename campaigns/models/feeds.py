@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.encrypted import EncryptedTextField
 from core.tokens import hash_token
 
 
@@ -114,7 +115,7 @@ class Feed(models.Model):
     push_host_key = models.TextField(
         _("host key"), blank=True, help_text=_("The SFTP server's public host key.")
     )
-    push_secret = models.TextField(
+    push_secret = EncryptedTextField(
         _("password or key"),
         blank=True,
         help_text=_(
