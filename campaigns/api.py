@@ -216,7 +216,7 @@ class ErpFactsIn(InputSchema):
         max_digits=12,
         decimal_places=2,
         allow_inf_nan=False,
-        description="The net list price; null: no price (the product leaves price feeds).",
+        description="The net list price; null: none (feeds that need a price refuse it).",
         examples=["19.90"],
     )
     currency: str = Field(

@@ -11,6 +11,7 @@ from wagtail.models import Revision
 
 from campaigns.feeds.runs import feed_generate
 from campaigns.models import Feed
+from campaigns.tasks import feeds_regenerate_due
 from channels.models import Scope
 from content.models import Product
 from tests.factories import ProductFactory, locale
@@ -63,7 +64,7 @@ def put(client):
 
 @pytest.fixture
 def feed():
-    """A Google feed that has written its first file and has nothing waiting."""
+    """A Google Merchant feed of the German live products, not generated yet."""
     feed = Feed(
         name="Google",
         slug="google",
@@ -142,9 +143,7 @@ def test_null_clears_a_fact(put, erp, drill):
     assert facts("HW-1")[0][1:4] == (None, "EUR", "")
 
 
-def test_a_sku_the_hub_does_not_know_is_an_item_error_and_the_others_are_stored(
-    put, erp, drill
-):
+def test_a_sku_the_hub_does_not_know_is_an_item_error_and_the_others_are_stored(put, erp, drill):
     response = put(
         erp[1],
         {"sku": "NOPE-1", "price": "1.00"},
@@ -285,7 +284,9 @@ def test_a_batch_that_fails_stores_nothing_and_marks_nothing(put, erp, drill, fe
     assert facts("HW-1")[0][1] == Decimal("10.00")
 
 
-def test_the_next_feed_file_carries_the_new_price_and_stock(client, put, erp, drill, feed):
+def test_the_beat_writes_the_new_price_and_stock_into_the_next_feed_file(
+    client, put, erp, drill, feed
+):
     with time_machine.travel(NOW, tick=False):
         feed_generate(feed=feed)
     assert feed_items(client, feed) == {
@@ -294,10 +295,11 @@ def test_the_next_feed_file_carries_the_new_price_and_stock(client, put, erp, dr
     }
 
     put(erp[1], {"sku": "HW-1", "price": "20.00", "availability": "out_of_stock"})
-    with time_machine.travel(LATER + dt.timedelta(minutes=1), tick=False):
-        run = feed_generate(feed=feed, trigger="change")
+    with time_machine.travel(LATER + dt.timedelta(seconds=30), tick=False):
+        feeds_regenerate_due()
 
-    assert run.status == "succeeded", run.error
+    feed.refresh_from_db()
+    assert (feed.current_run.trigger, feed.current_run.status) == ("change", "succeeded")
     assert feed_items(client, feed) == {
         "HW-1": ("23.80 EUR", "out_of_stock"),
         "HW-2": ("5.95 EUR", "in_stock"),
