@@ -1,4 +1,5 @@
-"""Price-group prices from the ERP: what a newsletter shows an account's contacts."""
+"""Prices from the ERP: price-group prices (what a newsletter shows an account's contacts)
+and the list price and stock on the products, which the feeds carry."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from campaigns.feeds.triggers import feeds_mark_changed
 from campaigns.models import GroupPrice
 from campaigns.services.events import ItemError
 from content.selectors import known_skus
+from content.services import ErpFactsInput, ErpFactsResult, erp_facts_record
 
 
 @dataclass(frozen=True)
@@ -68,5 +70,17 @@ def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
     GroupPrice.objects.bulk_update(update, ["price", "currency", "updated_at"])
     result.created, result.updated = len(create), len(update)
     if create or update:
+        feeds_mark_changed()
+    return result
+
+
+@transaction.atomic
+def erp_facts_import(*, items: Sequence[ErpFactsInput]) -> ErpFactsResult:
+    """Store the ERP's list prices and stock on the products (``content.services``) and,
+    when any product changed, mark the feeds for regeneration in the same transaction: the
+    next file carries the new price, and a batch that rolls back marks nothing.
+    """
+    result = erp_facts_record(items=items)
+    if result.updated:
         feeds_mark_changed()
     return result
