@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from campaigns.feeds.triggers import feeds_mark_changed
 from campaigns.models import GroupPrice
@@ -57,12 +58,13 @@ def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
         )
     }
     create, update = [], []
+    now = timezone.now()  # bulk_update does not apply auto_now
     for key, item in latest.items():
         row = stored.get(key)
         if row is None:
             create.append(GroupPrice(**vars(item)))
         elif (row.price, row.currency) != (item.price, item.currency):
-            row.price, row.currency = item.price, item.currency
+            row.price, row.currency, row.updated_at = item.price, item.currency, now
             update.append(row)
         else:
             result.unchanged += 1
