@@ -153,3 +153,19 @@ def register_contact_log_actions(actions):
 def register_feed_log_actions(actions):
     actions.register_action("campaigns.feed.generate", _("Generate"), _("Feed generation queued"))
     actions.register_action("campaigns.feed.new_url", _("New secret URL"), _("Feed URL renewed"))
+
+
+def _catalogue_reference_changed(request, instance) -> None:
+    # A category renamed or moved, or an ETIM feature's type changed, alters how products
+    # read in every feed (paths, selections, typed values): the feeds are due again.
+    from content.selectors import catalogue_reference_models
+
+    from .feeds.triggers import feeds_mark_changed
+
+    instances = instance if isinstance(instance, list | tuple) else [instance]
+    if any(isinstance(item, catalogue_reference_models()) for item in instances):
+        feeds_mark_changed()
+
+
+for _hook in ("after_create_snippet", "after_edit_snippet", "after_delete_snippet"):
+    hooks.register(_hook, _catalogue_reference_changed)

@@ -37,6 +37,7 @@ from channels.registry import get_channels
 from .models import (
     AudienceMessage,
     Category,
+    EtimFeature,
     Product,
     ProductDocument,
     ProductFeature,
@@ -395,6 +396,13 @@ def channel_choices() -> Iterable[tuple[str, str]]:
 def product_model() -> type[Product]:
     """The product snippet class, for another app's signal receivers (``sender=``)."""
     return Product
+
+
+def catalogue_reference_models() -> tuple[type, ...]:
+    """The snippets whose change alters how every product reads in a file (the category
+    tree: paths and selections; the ETIM reference data: feature types), for another app's
+    admin hooks."""
+    return (Category, EtimFeature)
 
 
 def known_skus(skus: Iterable[str]) -> set[str]:

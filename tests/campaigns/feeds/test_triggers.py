@@ -171,3 +171,52 @@ def test_a_change_queued_twice_is_written_once(clean_feed):
     feed_generate_task(feed.pk, "change")
 
     assert FeedRun.objects.filter(feed=feed, trigger="change").count() == 1
+
+
+def category_post(category, **fields) -> dict:
+    values = {
+        "name": category.name,
+        "name_en": category.name_en,
+        "slug": category.slug,
+        "parent": "",
+        "sort_order": category.sort_order,
+    }
+    values.update(fields)
+    return values
+
+
+def test_renaming_a_category_in_the_admin_marks_the_feeds(admin_client, clean_feed):
+    from django.urls import reverse
+
+    from tests.factories import CategoryFactory
+
+    feed, _token = clean_feed
+    category = CategoryFactory(name="Werkzeug")
+
+    response = admin_client.post(
+        reverse("wagtailsnippets_content_category:edit", args=[category.pk]),
+        category_post(category, name="Werkzeuge"),
+    )
+
+    assert response.status_code == 302
+    feed.refresh_from_db()
+    assert feed.dirty_since is not None
+
+
+def test_changing_an_etim_features_type_in_the_admin_marks_the_feeds(admin_client, clean_feed):
+    from django.urls import reverse
+
+    from content.models import EtimFeature
+
+    feed, _token = clean_feed
+    feature = EtimFeature.objects.create(code="EF000008", name="Länge", data_type="A")
+    post = {"code": "EF000008", "name": "Länge", "data_type": "N", "unit_symbol": "mm"}
+
+    response = admin_client.post(
+        reverse("wagtailsnippets_content_etimfeature:edit", args=[feature.pk]), post
+    )
+
+    assert response.status_code == 302
+    feed.refresh_from_db()
+    assert feed.dirty_since is not None
+    assert EtimFeature.objects.get().data_type == "N"
