@@ -310,6 +310,12 @@ NEVER_A_CONTACT = {
     "content.productdocument": "product content",
     "content.audiencemessage": "messages to roles and phases, not to people",
     "content.reviewtask": "a workflow task",
+    "content.productetimclass": "product content",
+    "content.etimfeature": "ETIM reference data",
+    "campaigns.feed": "receivers of catalogue files: names, formats, URLs of their servers",
+    "campaigns.feedrun": "runs of a feed: counts, file names, errors of the receiver's server",
+    "campaigns.feedrefusal": "SKUs left out of a feed and why",
+    "campaigns.feeditem": "SKUs and hashes of what a feed's receiver holds",
 }
 # Third-party apps: staff accounts, content, search and workflow machinery, none of which
 # stores the hub's contacts. A new app is caught: its label is not here.
