@@ -8,8 +8,9 @@ support.google.com/merchants/answer/7052112). This module follows it:
 - ``refusals`` keeps out what Google would disapprove anyway (a title over 150 characters,
   HTML in a description, a GTIN with a wrong check digit, an on-request product without a
   lead time), so the report says why in the editor's words instead of Google's;
-- ``write`` streams one part, item by item (``lxml.etree.xmlfile`` or ``csv``): the
-  products arrive as an iterator and are never held together;
+- ``write`` streams one part, item by item (each item's XML written as text between the
+  ``lxml.etree.xmlfile``'s channel elements, or ``csv``): the products arrive as an
+  iterator and are never held together;
 - ``validate`` reads the written file back with a reader of its own and checks it against
   the published rules, independently of the writer that produced it.
 
@@ -26,7 +27,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from django.utils.translation import get_language_info
@@ -362,12 +363,47 @@ def _availability_date(spec: FeedSpec, product: FeedProduct) -> str:
     return (at + timedelta(days=product.lead_time_days or 0)).strftime("%Y-%m-%dT%H:%M%z")
 
 
-def _details(language: str, text: FeedText) -> Iterator[Value]:
-    section = SECTION_NAMES.get(language, SECTION_NAMES["en"])
-    yes, no = YES_NO.get(language, YES_NO["en"])
+class _Run(NamedTuple):
+    """What is the same for every product of a run, worked out once."""
+
+    condition: str
+    shipping: Value | None
+    google_product_category: str
+    section: str
+    yes: str
+    no: str
+
+
+def _run(spec: FeedSpec) -> _Run:
+    shipping = None
+    shipping_price = _decimal(spec.options.get("shipping_price", ""))
+    if shipping_price is not None:
+        service = spec.options.get("shipping_service", "")
+        shipping = (
+            ("country", _option(spec, "shipping_country")),
+            *((("service", service),) if service else ()),
+            ("price", _money(shipping_price, spec.currency)),
+        )
+    category = _option(spec, "google_product_category")
+    yes, no = YES_NO.get(spec.language, YES_NO["en"])
+    return _Run(
+        condition=_option(spec, "condition"),
+        shipping=shipping,
+        google_product_category=str(category) if category else "",
+        section=SECTION_NAMES.get(spec.language, SECTION_NAMES["en"]),
+        yes=yes,
+        no=no,
+    )
+
+
+def _details(run: _Run, text: FeedText) -> Iterator[Value]:
+    section, yes, no = run.section, run.yes, run.no
     for feature in text.features[:MAX_DETAILS]:
         value = feature.value.strip()
-        if not feature.name.strip() or not value or ETIM_VALUE_CODE.match(value):
+        if not value or (value[:2] == "EV" and ETIM_VALUE_CODE.match(value)):
+            continue
+        name = feature.name.strip()
+        if not name:
             continue
         if feature.etim_type == "L" and value.lower() in ("true", "false"):
             value = yes if value.lower() == "true" else no
@@ -376,7 +412,7 @@ def _details(language: str, text: FeedText) -> Iterator[Value]:
         if len(value) <= MAX_DETAIL_VALUE:
             yield (
                 ("section_name", section),
-                ("attribute_name", feature.name.strip()),
+                ("attribute_name", name),
                 ("attribute_value", value),
             )
 
@@ -389,8 +425,14 @@ def _unit_pricing(product: FeedProduct) -> tuple[str, str] | None:
     return f"{_number(product.net_content * factor)}{google_unit}", f"1{google_unit}"
 
 
-def _attributes(spec: FeedSpec, product: FeedProduct) -> Iterator[tuple[str, Value]]:
-    """One product's attributes in Google's names, in file order; a name may repeat."""
+def _attributes(
+    spec: FeedSpec, product: FeedProduct, run: _Run | None = None
+) -> Iterator[tuple[str, Value]]:
+    """One product's attributes in Google's names, in file order; a name may repeat.
+
+    ``run`` is ``_run(spec)``, which a writer works out once for all its products.
+    """
+    run = run or _run(spec)
     text = product.text(spec.language)
     if text is None or product.price is None:
         raise ValueError(f"{product.sku} has no text or price: write() takes accepted products")
@@ -415,24 +457,15 @@ def _attributes(spec: FeedSpec, product: FeedProduct) -> Iterator[tuple[str, Val
         yield "mpn", product.manufacturer_part_number
     if not has_gtin and not product.manufacturer_part_number:
         yield "identifier_exists", "no"
-    yield "condition", _option(spec, "condition")
-    shipping_price = _decimal(spec.options.get("shipping_price", ""))
-    if shipping_price is not None:
-        service = spec.options.get("shipping_service", "")
-        yield (
-            "shipping",
-            (
-                ("country", _option(spec, "shipping_country")),
-                *((("service", service),) if service else ()),
-                ("price", _money(shipping_price, spec.currency)),
-            ),
-        )
+    yield "condition", run.condition
+    if run.shipping is not None:
+        yield "shipping", run.shipping
     product_type = " > ".join(text.category_path)
     if product_type and len(product_type) <= MAX_PRODUCT_TYPE:
         yield "product_type", product_type
-    if category := _option(spec, "google_product_category"):
-        yield "google_product_category", str(category)
-    for detail in _details(spec.language, text):
+    if run.google_product_category:
+        yield "google_product_category", run.google_product_category
+    for detail in _details(run, text):
         yield "product_detail", detail
     if unit_pricing := _unit_pricing(product):
         yield "unit_pricing_measure", unit_pricing[0]
@@ -476,6 +509,7 @@ def _prepended(box: list[FeedProduct], rest: Iterator[FeedProduct]) -> Iterator[
 def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -> None:
     products = iter(products)
     first = next(products, None)  # the channel's link comes from it: read one ahead
+    run = _run(spec)
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         with (
@@ -487,22 +521,75 @@ def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -
             _leaf(xf, "description", say(_("Products for Google Merchant Center")))
             remaining = _prepended([first], products) if first is not None else ()
             del first  # held no longer than the others
+            # The items go straight into the part, behind what the xmlfile has written.
+            xf.flush()
             for product in remaining:
-                xf.write("\n")
-                with xf.element("item"):
-                    for name, value in _attributes(spec, product):
-                        _write_rss_attribute(xf, name, value)
+                out.write(_item(spec, product, run))
                 out.products += 1
             xf.write("\n")
 
 
-def _write_rss_attribute(xf: Any, name: str, value: Value) -> None:
-    if isinstance(value, str):
-        _leaf(xf, f"{{{G_NS}}}{name}", value)
-        return
-    with xf.element(f"{{{G_NS}}}{name}"):
-        for sub_name, sub_value in value:
-            _leaf(xf, f"{{{G_NS}}}{sub_name}", sub_value)
+# Control characters XML 1.0 cannot carry, as UTF-8 bytes (tab, line feed and carriage
+# return it can).
+_CONTROL_BYTES = bytes(code for code in range(0x20) if code not in (0x09, 0x0A, 0x0D))
+
+
+def _item(spec: FeedSpec, product: FeedProduct, run: _Run) -> bytes:
+    """One item on a line of its own, as the bytes of the file.
+
+    Written as text, not element by element through the ``xmlfile``: a 100,000-product
+    file has millions of elements, and a Python call into lxml for each (an lxml
+    ``SubElement`` in the g: namespace costs more still) was most of the writing. The
+    names are Google's attribute names, the values are escaped as libxml2 escapes text,
+    so the bytes are the ones lxml wrote. A value with a character XML cannot carry is
+    rare: the whole item is then written again with such characters dropped.
+    """
+    attributes = list(_attributes(spec, product, run))
+    text = _item_text(attributes, _escape)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        data = b""
+    if (
+        not data
+        or "\ufffe" in text
+        or "\uffff" in text
+        or len(data.translate(None, _CONTROL_BYTES)) != len(data)
+    ):
+        data = _item_text(attributes, _escape_xml_text).encode()
+    return data
+
+
+def _item_text(attributes: list[tuple[str, Value]], escape: Any) -> str:
+    parts = ["\n<item>"]
+    append = parts.append
+    for name, value in attributes:
+        if isinstance(value, str):
+            append(f"<g:{name}>{escape(value)}</g:{name}>")
+        else:
+            append(f"<g:{name}>")
+            for sub_name, sub_value in value:
+                append(f"<g:{sub_name}>{escape(sub_value)}</g:{sub_name}>")
+            append(f"</g:{name}>")
+    append("</item>")
+    return "".join(parts)
+
+
+def _escape(value: str) -> str:
+    """``value`` as text content, escaped as libxml2 (so lxml) escapes it."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
+
+
+def _escape_xml_text(value: str) -> str:
+    return _escape(_xml_text(value))
 
 
 def _one_line(value: str) -> str:
@@ -532,9 +619,10 @@ def _write_tsv(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -
             text, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, quotechar=None
         )
         writer.writerow(TSV_COLUMNS)
+        run = _run(spec)
         for product in products:
             cells: dict[str, list[str]] = {}
-            for name, value in _attributes(spec, product):
+            for name, value in _attributes(spec, product, run):
                 cells.setdefault(name, []).append(_tsv_value(name, value))
             writer.writerow(
                 [_one_line(_xml_text(",".join(cells.get(column, ())))) for column in TSV_COLUMNS]
