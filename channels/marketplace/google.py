@@ -67,6 +67,7 @@ from .google_rules import (
     validate_rss,
     validate_tsv,
 )
+from .xml_text import NOT_XML, escape_text, xml_bytes
 
 VARIANTS = ("rss", "tsv")
 # The hub's availability (content.taxonomy.Availability) as Google's; on request means the
@@ -127,8 +128,6 @@ ETIM_VALUE_CODE = re.compile(r"^EV\d{6}$")
 
 HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Characters XML 1.0 cannot carry at all: dropped from anything written.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
 
 
@@ -492,6 +491,7 @@ def _shop_url(spec: FeedSpec, first: FeedProduct | None) -> str:
 
 
 def _xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry: dropped from all written."""
     return NOT_XML.sub("", value)
 
 
@@ -529,34 +529,16 @@ def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -
             xf.write("\n")
 
 
-# Control characters XML 1.0 cannot carry, as UTF-8 bytes (tab, line feed and carriage
-# return it can).
-_CONTROL_BYTES = bytes(code for code in range(0x20) if code not in (0x09, 0x0A, 0x0D))
-
-
 def _item(spec: FeedSpec, product: FeedProduct, run: _Run) -> bytes:
-    """One item on a line of its own, as the bytes of the file.
+    """One item on a line of its own, as the bytes of the file (``xml_text``).
 
-    Written as text, not element by element through the ``xmlfile``: a 100,000-product
-    file has millions of elements, and a Python call into lxml for each (an lxml
-    ``SubElement`` in the g: namespace costs more still) was most of the writing. The
-    names are Google's attribute names, the values are escaped as libxml2 escapes text,
-    so the bytes are the ones lxml wrote. A value with a character XML cannot carry is
-    rare: the whole item is then written again with such characters dropped.
+    A value with a character XML cannot carry is rare: the whole item is then written
+    again with such characters dropped.
     """
     attributes = list(_attributes(spec, product, run))
-    text = _item_text(attributes, _escape)
-    try:
-        data = text.encode()
-    except UnicodeEncodeError:  # a lone surrogate
-        data = b""
-    if (
-        not data
-        or "\ufffe" in text
-        or "\uffff" in text
-        or len(data.translate(None, _CONTROL_BYTES)) != len(data)
-    ):
-        data = _item_text(attributes, _escape_xml_text).encode()
+    data = xml_bytes(_item_text(attributes, escape_text))
+    if data is None:
+        data = _item_text(attributes, lambda value: escape_text(_xml_text(value))).encode()
     return data
 
 
@@ -573,23 +555,6 @@ def _item_text(attributes: list[tuple[str, Value]], escape: Any) -> str:
             append(f"</g:{name}>")
     append("</item>")
     return "".join(parts)
-
-
-def _escape(value: str) -> str:
-    """``value`` as text content, escaped as libxml2 (so lxml) escapes it."""
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    return value
-
-
-def _escape_xml_text(value: str) -> str:
-    return _escape(_xml_text(value))
 
 
 def _one_line(value: str) -> str:
