@@ -213,7 +213,8 @@ class Document:
 
 
 class ElementWriter:
-    """The elements of one run's documents, written into an ``xmlfile``."""
+    """The elements of one run's documents: the HEADER written into an ``xmlfile``, each
+    PRODUCT made as the bytes of the file (``xml_text``), line breaks and all."""
 
     def __init__(self, spec: FeedSpec, settings: Mapping[str, Any]) -> None:
         self.spec = spec

@@ -557,13 +557,16 @@ def _item_text(attributes: list[tuple[str, Value]], escape: Any) -> str:
     return "".join(parts)
 
 
-def _one_line(value: str) -> str:
-    return LINE_BREAKS.sub(" ", value).strip()
+def _cell(value: str) -> str:
+    """``value`` on one line, without what XML cannot carry (as the RSS file)."""
+    if value.isprintable():  # no line break, tab or control character: the common case
+        return value.strip()
+    return LINE_BREAKS.sub(" ", _xml_text(value)).strip()
 
 
 def _quote(value: str, specials: str) -> str:
     """A value inside a TSV cell's list, quoted as Google's examples do when it must be."""
-    if any(char in value for char in specials):
+    if any(map(value.__contains__, specials)):
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -589,9 +592,7 @@ def _write_tsv(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -
             cells: dict[str, list[str]] = {}
             for name, value in _attributes(spec, product, run):
                 cells.setdefault(name, []).append(_tsv_value(name, value))
-            writer.writerow(
-                [_one_line(_xml_text(",".join(cells.get(column, ())))) for column in TSV_COLUMNS]
-            )
+            writer.writerow([_cell(",".join(cells.get(column, ()))) for column in TSV_COLUMNS])
             out.products += 1
     finally:
         text.flush()
