@@ -67,6 +67,18 @@ def _writers() -> dict[str, tuple[str, Callable[[int, Path], int]]]:
 
         return write
 
+    def validated(channel, spec):
+        def write_and_validate(count: int, directory: Path) -> int:
+            sink = DirectorySink(directory)
+            channel.write(spec, feed_products.products(count), sink)
+            _reset_peak_rss()  # the peak reported is the validation's
+            for part in sink.parts:
+                if errors := channel.validate(spec, part):
+                    raise AssertionError(f"{channel.identifier}: {errors[:5]}")
+            return sum(part.products for part in sink.parts)
+
+        return write_and_validate
+
     def made(count: int, directory: Path) -> int:
         return sum(1 for _ in feed_products.products(count))
 
@@ -88,15 +100,15 @@ def _writers() -> dict[str, tuple[str, Callable[[int, Path], int]]]:
             ),
         ),
         "amazon": ("Amazon JSON, ours", ours(amazon, listings)),
+        "google-rss-validate": ("Google RSS, validate()", validated(google, rss)),
+        "bmecat-validate": ("BMEcat, validate()", validated(bmecat, full)),
     }
 
 
 def _child(name: str, count: int) -> None:
     """One measured run, in a process of its own; prints its measurements as JSON."""
     _, write = _writers()[name]
-    # Loading Django and the apps peaks higher than writing does: forget that peak
-    # (Linux: "5" resets the peak RSS), so the peak measured is the writer's.
-    Path("/proc/self/clear_refs").write_text("5")
+    _reset_peak_rss()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with tempfile.TemporaryDirectory(prefix="bench-feeds-") as directory:
         started = time.perf_counter()
@@ -115,6 +127,12 @@ def _child(name: str, count: int) -> None:
             }
         )
     )
+
+
+def _reset_peak_rss() -> None:
+    """Forget the peak RSS so far (Linux): loading Django and the apps peaks higher than
+    writing does, and would hide the writer's own."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def _measure(name: str, count: int) -> dict:
@@ -222,9 +240,11 @@ def run() -> None:
         print(_line(f"{label}, ElementTree in memory, then written", baseline))
         (ours_median, ours_best), (base_median, base_best) = _times(ours), _times(baseline)
         ratio = base_median / ours_median
+        writing = (base_median - made[0]) / (ours_median - made[0])
         print(
             f"  {label}: ratio {ratio:.1f}x (medians; bests {base_best / ours_best:.1f}x); "
-            f"goal >= {GOAL_RATIO:.0f}x: {_verdict(ratio >= GOAL_RATIO)}"
+            f"goal >= {GOAL_RATIO:.0f}x: {_verdict(ratio >= GOAL_RATIO)} "
+            f"(less the making of the products, {writing:.1f}x)"
         )
         small = _measure(name, SMALL)
         small_baseline = _measure(f"{name}-etree", SMALL)
@@ -241,6 +261,14 @@ def run() -> None:
         )
     for name, label in (("google-tsv", "Google TSV, ours"), ("amazon", "Amazon JSON, ours")):
         print(_line(label, [_measure(name, PRODUCTS) for _ in range(RUNS)]))
+    for name, label in (("google-rss-validate", "Google RSS"), ("bmecat-validate", "BMEcat")):
+        small, large = _measure(name, SMALL), _measure(name, PRODUCTS)
+        growth = large["rss_mb"] - small["rss_mb"]
+        print(
+            f"  {label} validate(), once: peak RSS {small['rss_mb']:,.0f} MB at {SMALL:,}, "
+            f"{large['rss_mb']:,.0f} MB at {PRODUCTS:,}, growth {growth:,.0f} MB "
+            f"(flat: < {GOAL_GROWTH_MB:.0f} MB: {_verdict(growth < GOAL_GROWTH_MB)})"
+        )
 
 
 def main() -> int:
