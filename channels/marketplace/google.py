@@ -46,6 +46,7 @@ from channels.feeds import (
 )
 from core.gtin import gtin_is_valid
 
+from .google_rss import rss_item
 from .google_rules import (
     CONDITIONS,
     G_NS,
@@ -67,7 +68,7 @@ from .google_rules import (
     validate_rss,
     validate_tsv,
 )
-from .xml_text import NOT_XML, escape_text, xml_bytes
+from .xml_text import without_not_xml
 
 VARIANTS = ("rss", "tsv")
 # The hub's availability (content.taxonomy.Availability) as Google's; on request means the
@@ -492,7 +493,7 @@ def _shop_url(spec: FeedSpec, first: FeedProduct | None) -> str:
 
 def _xml_text(value: str) -> str:
     """``value`` without the characters XML 1.0 cannot carry: dropped from all written."""
-    return NOT_XML.sub("", value)
+    return without_not_xml(value)
 
 
 def _leaf(xf: Any, tag: str, value: str) -> None:
@@ -524,37 +525,9 @@ def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -
             # The items go straight into the part, behind what the xmlfile has written.
             xf.flush()
             for product in remaining:
-                out.write(_item(spec, product, run))
+                out.write(rss_item(list(_attributes(spec, product, run))))
                 out.products += 1
             xf.write("\n")
-
-
-def _item(spec: FeedSpec, product: FeedProduct, run: _Run) -> bytes:
-    """One item on a line of its own, as the bytes of the file (``xml_text``).
-
-    A value with a character XML cannot carry is rare: the whole item is then written
-    again with such characters dropped.
-    """
-    attributes = list(_attributes(spec, product, run))
-    data = xml_bytes(_item_text(attributes, escape_text))
-    if data is None:
-        data = _item_text(attributes, lambda value: escape_text(_xml_text(value))).encode()
-    return data
-
-
-def _item_text(attributes: list[tuple[str, Value]], escape: Any) -> str:
-    parts = ["\n<item>"]
-    append = parts.append
-    for name, value in attributes:
-        if isinstance(value, str):
-            append(f"<g:{name}>{escape(value)}</g:{name}>")
-        else:
-            append(f"<g:{name}>")
-            for sub_name, sub_value in value:
-                append(f"<g:{sub_name}>{escape(sub_value)}</g:{sub_name}>")
-            append(f"</g:{name}>")
-    append("</item>")
-    return "".join(parts)
 
 
 def _cell(value: str) -> str:

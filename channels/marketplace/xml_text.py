@@ -22,6 +22,11 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTROL_BYTES = bytes(code for code in range(0x20) if code not in (0x09, 0x0A, 0x0D))
 
 
+def without_not_xml(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry."""
+    return NOT_XML.sub("", value)
+
+
 def escape_text(value: str) -> str:
     """``value`` as element content, escaped as libxml2 escapes it."""
     if "&" in value:
