@@ -1,4 +1,4 @@
-"""Intake of behaviour events and orders from channel systems (webshop, ERP connector).
+"""Intake of events, orders and prices from channel systems (webshop, ERP connector).
 
 A batch is validated item by item: the items that are fine are stored, the others come
 back in ``errors`` with their index, the field at fault and why, in a ``200`` answer. Only a
@@ -37,9 +37,11 @@ from campaigns.services.events import (
     events_record,
     orders_record,
 )
-from campaigns.services.prices import GroupPriceInput, group_prices_record
+from campaigns.services.prices import GroupPriceInput, erp_facts_import, group_prices_record
 from channels.api_auth import ApiClientAuth
 from channels.models import ApiClient, Scope
+from content.services import ERP_FACTS, ErpFactsError, ErpFactsInput
+from content.taxonomy import Availability
 from core.api.inputs import InputSchema, IsoDateTime, storable_json, storable_text
 from core.api.problems import PROBLEMS, Problem
 
@@ -48,6 +50,7 @@ router = Router(tags=["activity"])
 MAX_EVENTS = 1000
 MAX_ORDERS = 500
 MAX_PRICES = 1000
+MAX_ERP_FACTS = 1000
 MAX_LINES = 500
 MAX_DATA_BYTES = 2048
 
@@ -203,6 +206,47 @@ class PriceIn(InputSchema):
         )
 
 
+class ErpFactsIn(InputSchema):
+    """A SKU's list price and stock: only the fields given are written, null clears one."""
+
+    sku: str = Field(min_length=1, max_length=64, examples=["HW-BEF-0001"])
+    price: Decimal | None = Field(
+        None,
+        ge=0,
+        max_digits=12,
+        decimal_places=2,
+        allow_inf_nan=False,
+        description="The net list price; null: none (feeds that need a price refuse it).",
+        examples=["19.90"],
+    )
+    currency: str = Field(
+        "EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217; a price sent without it is EUR."
+    )
+    availability: Literal[tuple(Availability.values)] | None = Field(
+        None, description="null: not known."
+    )
+    lead_time_days: int | None = Field(
+        None, ge=0, le=2**31 - 1, description="Days until delivery; null: not known."
+    )
+
+    model_config = {"extra": "forbid"}
+
+    @model_validator(mode="after")
+    def _some_fact(self) -> ErpFactsIn:
+        if not self.model_fields_set & set(ERP_FACTS):
+            raise ValueError(f"give at least one of {', '.join(ERP_FACTS)}")
+        return self
+
+    def to_input(self) -> ErpFactsInput:
+        given = self.model_fields_set
+        facts = {name: getattr(self, name) for name in ERP_FACTS if name in given}
+        if facts.get("price") is not None:
+            facts.setdefault("currency", self.currency)
+        if "availability" in facts:
+            facts["availability"] = facts["availability"] or ""
+        return ErpFactsInput(sku=self.sku, facts=facts)
+
+
 class InvalidItem:
     """An item of a batch that broke its schema: kept to be reported, never stored."""
 
@@ -237,6 +281,7 @@ def _keep_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 EventItem = Annotated[EventIn, WrapValidator(_keep_invalid)]
 OrderItem = Annotated[OrderIn, WrapValidator(_keep_invalid)]
 PriceItem = Annotated[PriceIn, WrapValidator(_keep_invalid)]
+ErpFactsItem = Annotated[ErpFactsIn, WrapValidator(_keep_invalid)]
 
 
 class EventBatchIn(Schema):
@@ -312,6 +357,28 @@ class PriceBatchIn(Schema):
     }
 
 
+class ErpFactsBatchIn(Schema):
+    products: list[ErpFactsItem] = Field(min_length=1, max_length=MAX_ERP_FACTS)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "products": [
+                        {
+                            "sku": "HW-BEF-0001",
+                            "price": "19.90",
+                            "availability": "in_stock",
+                            "lead_time_days": 2,
+                        },
+                        {"sku": "HW-BEF-0002", "availability": "out_of_stock"},
+                    ]
+                }
+            ]
+        }
+    }
+
+
 class ItemErrorOut(Schema):
     index: int = Field(description="Position of the item in the batch, from 0.")
     id: str | None = Field(description="The item's id or order number, if it had one.")
@@ -341,11 +408,19 @@ class PricesOut(Schema):
     errors: list[ItemErrorOut]
 
 
+class ErpFactsOut(Schema):
+    updated: int = Field(description="SKUs whose facts changed: every language version written.")
+    unchanged: int = Field(description="SKUs sent again as stored: nothing written.")
+    errors: list[ItemErrorOut]
+
+
 # --- mapping ------------------------------------------------------------------------------
 
 
 def _errors_out(
-    invalid: list[tuple[int, InvalidItem]], refused: list[ItemError], positions: list[int]
+    invalid: list[tuple[int, InvalidItem]],
+    refused: list[ItemError] | list[ErpFactsError],
+    positions: list[int],
 ) -> list[dict[str, Any]]:
     errors = []
     for index, item in invalid:
@@ -460,6 +535,32 @@ def record_prices(request: HttpRequest, batch: PriceBatchIn):
     result = group_prices_record(items=items)
     return {
         "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "errors": _errors_out(invalid, result.errors, positions),
+    }
+
+
+@router.put(
+    "/erp-facts",
+    auth=ApiClientAuth(Scope.ERP_FACTS_WRITE),
+    response={200: ErpFactsOut, 413: Problem, **PROBLEMS},
+    summary="Report list prices and stock",
+    operation_id="record_erp_facts",
+)
+def record_erp_facts(request: HttpRequest, batch: ErpFactsBatchIn):
+    """Update the list price, currency, availability and lead time of up to 1,000 SKUs.
+
+    Every language version of a product gets the facts, drafts too; only the fields an item
+    gives are written, and the same facts again write nothing. A changed product counts as
+    changed for the product API (``updated_at``, ETags) and regenerates the feeds. A SKU no
+    product has is an item error: the ERP's facts never create products. Answers 200
+    whenever the body is a batch, with per-item ``errors``. Needs the scope
+    ``erp-facts:write``.
+    """
+    items, positions, invalid = _split(batch.products)
+    result = erp_facts_import(items=items)
+    return {
         "updated": result.updated,
         "unchanged": result.unchanged,
         "errors": _errors_out(invalid, result.errors, positions),

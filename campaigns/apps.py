@@ -7,6 +7,12 @@ def _campaign_published(sender, instance, **kwargs):
     campaign_mark_approved(campaign=instance)
 
 
+def _product_changed(sender, instance, **kwargs):
+    from .feeds.triggers import feeds_mark_changed
+
+    feeds_mark_changed()
+
+
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = "Campaigns"
@@ -19,10 +25,18 @@ class CampaignsConfig(AppConfig):
         # that sees all of them; for unpublishing it is the only one (the admin's unpublish
         # view runs UnpublishAction and bypasses the model's unpublish()). The receiver
         # does no work itself: it hands over to one service, visibly named here.
-        from wagtail.signals import published
+        from wagtail.signals import published, unpublished
+
+        from content.selectors import product_model
 
         from .models import Campaign
 
         published.connect(
             _campaign_published, sender=Campaign, dispatch_uid="campaign-published-approves"
         )
+        # A product going live or offline changes the feeds: they are marked in the same
+        # transaction, and the beat task writes them within a minute.
+        for signal, name in ((published, "published"), (unpublished, "unpublished")):
+            signal.connect(
+                _product_changed, sender=product_model(), dispatch_uid=f"feeds-product-{name}"
+            )

@@ -1,8 +1,12 @@
 """Celery tasks of the audience: thin, take ids, call one service, safe to run twice."""
 
+import logging
+
 from celery import shared_task
 
 from channels.exceptions import TransportError
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -97,3 +101,35 @@ def send_campaign_batch(campaign_id: int, claim: str) -> None:
     from campaigns.services.sending import batch_send_and_continue
 
     batch_send_and_continue(campaign_id=campaign_id, claim=claim)
+
+
+@shared_task(name="campaigns.tasks.feeds_regenerate_due", ignore_result=True)
+def feeds_regenerate_due() -> None:
+    """Every 30 seconds: give up runs whose worker died, queue a run for each due feed."""
+    from campaigns.feeds.runs import stale_runs_abandon
+    from campaigns.feeds.triggers import feeds_due
+
+    stale_runs_abandon()
+    for feed_id, trigger in feeds_due():
+        # Expires: a run not started before the next tick is queued again by that tick.
+        feed_generate.apply_async((feed_id, trigger), expires=60)
+
+
+@shared_task(name="campaigns.tasks.feed_generate", ignore_result=True)
+def feed_generate(feed_id: int, trigger: str, full: bool = False) -> None:
+    """Generate one feed's file; nothing while another run of it is under way, and nothing
+    for a queued change or schedule that an earlier run already took care of."""
+    from campaigns.feeds.runs import FeedRunBusy
+    from campaigns.feeds.runs import feed_generate as generate
+    from campaigns.feeds.triggers import feeds_due
+    from campaigns.models import Feed
+
+    feed = Feed.objects.filter(pk=feed_id).first()
+    if feed is None:
+        return
+    if trigger != "manual" and not feeds_due(feed_ids=[feed_id]):
+        return
+    try:
+        generate(feed=feed, trigger=trigger, full=full)
+    except FeedRunBusy:
+        logger.info("feed.busy feed=%s", feed.slug)

@@ -22,6 +22,7 @@ from .viewsets.activity import (
 )
 from .viewsets.campaigns import CampaignViewSet
 from .viewsets.contacts import ContactViewSet
+from .viewsets.feeds import FeedViewSet
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
 from .viewsets.segments import SegmentViewSet
@@ -62,6 +63,7 @@ def register_audience_viewsets():
 
 register_snippet(CampaignViewSet)
 register_snippet(SurveyViewSet)
+register_snippet(FeedViewSet)
 
 
 @hooks.register("register_admin_urls")
@@ -145,3 +147,9 @@ def register_contact_log_actions(actions):
     actions.register_action(
         "campaigns.contact.suppress", _("Suppress address"), _("Address suppressed by hand")
     )
+
+
+@hooks.register("register_log_actions")
+def register_feed_log_actions(actions):
+    actions.register_action("campaigns.feed.generate", _("Generate"), _("Feed generation queued"))
+    actions.register_action("campaigns.feed.new_url", _("New secret URL"), _("Feed URL renewed"))

@@ -266,6 +266,14 @@ class FeedChannel(BaseChannel):
         """The name of ``spec``'s (first) part, served at the feed's secret URL."""
         return self.file_name
 
+    def receiver_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """A receiver's options over the channel's own (``HUB_CHANNELS[key]["OPTIONS"]``):
+        what goes into ``FeedSpec.options``. An empty value keeps the channel's."""
+        return {
+            **self.options,
+            **{name: value for name, value in options.items() if value not in (None, "")},
+        }
+
     def clean_options(self, options: Mapping[str, Any]) -> dict[str, list[str]]:
         """What is wrong with a receiver's ``options``, by option name; empty when fine.
 
@@ -273,8 +281,9 @@ class FeedChannel(BaseChannel):
         its format cannot use.
         """
         errors: dict[str, list[str]] = {}
+        merged = self.receiver_options(options)
         for option in self.options_schema:
-            if option.required and options.get(option.name) in (None, "", [], {}):
+            if option.required and merged.get(option.name) in (None, "", [], {}):
                 errors.setdefault(option.name, []).append(f"{option.label} is required.")
         return errors
 

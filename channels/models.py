@@ -24,6 +24,8 @@ class Scope(models.TextChoices):
     # Without it a client's orders live in its own namespace and cannot touch the ERP's.
     ORDERS_WRITE_ERP = "orders:write:erp", _("Report orders as the ERP's (the ERP connector)")
     PRICES_WRITE = "prices:write", _("Report price-group prices")
+    # The ERP connector's alone: list prices and stock are what every channel sells at.
+    ERP_FACTS_WRITE = "erp-facts:write", _("Report list prices and stock (the ERP)")
 
 
 class ApiClient(models.Model):
@@ -81,6 +83,7 @@ class WebhookEvent(models.TextChoices):
     PRODUCT_UNPUBLISHED = "product.unpublished", _("Product unpublished")
     MESSAGE_PUBLISHED = "message.published", _("Audience message published")
     MESSAGE_UNPUBLISHED = "message.unpublished", _("Audience message unpublished")
+    FEED_GENERATED = "feed.generated", _("Feed generated")
 
 
 def new_webhook_secret() -> str:

@@ -65,7 +65,13 @@ def _absolute(path: str) -> str:
 
 
 def _event_data(event: WebhookEvent, instance: Any) -> dict[str, Any]:
-    """The ids of the content item and where a receiver reads its current state."""
+    """The ids of the content item and where a receiver reads its current state.
+
+    A feed (``feed.*`` events) describes itself: ``instance.webhook_data()`` names the feed
+    and its new files, never the secret URL.
+    """
+    if event.startswith("feed."):
+        return instance.webhook_data()
     locale = instance.locale.language_code
     data: dict[str, Any] = {
         "id": instance.pk,

@@ -392,6 +392,11 @@ def channel_choices() -> Iterable[tuple[str, str]]:
     return [(key, channel.name) for key, channel in get_channels().items()]
 
 
+def product_model() -> type[Product]:
+    """The product snippet class, for another app's signal receivers (``sender=``)."""
+    return Product
+
+
 def known_skus(skus: Iterable[str]) -> set[str]:
     """Which of these SKUs a product in the hub has (in any locale, live or draft)."""
     return set(Product.objects.filter(sku__in=set(skus)).values_list("sku", flat=True).distinct())

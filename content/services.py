@@ -2,17 +2,23 @@
 
 The admin writes through Wagtail's views; these services do the same things for commands,
 imports and tests, through the same Wagtail machinery, so the audit log and revisions are
-identical whichever way a change came in.
+identical whichever way a change came in. The ERP's facts (price, stock) are the exception:
+they are no editorial content, have no revisions and are written straight to the rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.db import transaction
+from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.models import Revision, WorkflowState
 
 from .exceptions import NotAReviewer, NotInReview, WorkflowNotConfigured
-from .models import ContentModel
+from .models import ERP_FIELDS, ContentModel, Product
 
 
 @transaction.atomic
@@ -74,3 +80,97 @@ def content_reject(*, obj: ContentModel, user, comment: str) -> WorkflowState:
     task_state, task = _current_task(obj, user)
     task.on_action(task_state, user, "reject", comment=comment)
     return task_state.workflow_state
+
+
+# --- the ERP's facts ------------------------------------------------------------------------
+
+# What the ERP sends for a SKU; ``erp_updated_at`` is the hub's record of when it last changed.
+ERP_FACTS = tuple(name for name in ERP_FIELDS if name != "erp_updated_at")
+
+
+@dataclass(frozen=True)
+class ErpFactsInput:
+    """The ERP's facts about one SKU: only the fields in ``facts`` are written.
+
+    ``facts`` maps names of ``ERP_FACTS`` to values as the model stores them: ``price`` a
+    Decimal or None (no price), ``availability`` an ``Availability`` value or "" (none).
+    """
+
+    sku: str
+    facts: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ErpFactsError:
+    """Why the item at ``index`` was not stored (``key``: its SKU)."""
+
+    index: int
+    key: str
+    field: str | None
+    detail: str
+
+
+@dataclass
+class ErpFactsResult:
+    """Counted per SKU. Nothing is ever created: the ERP's facts do not make products."""
+
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[ErpFactsError] = field(default_factory=list)
+
+
+@transaction.atomic
+def erp_facts_record(*, items: Sequence[ErpFactsInput]) -> ErpFactsResult:
+    """Store the ERP's list price, currency, availability and lead time of each SKU.
+
+    Every locale row of the SKU gets the same facts, drafts included: they are the ERP's,
+    not editorial, so no revision is made and no workflow is touched (publishing an older
+    revision keeps them, ``Product.with_content_json``). Only the fields an item gives are
+    written; within a batch a SKU's items apply in order, so the last value of each field
+    wins. A row is written only when a fact differs, and then ``erp_updated_at`` and
+    ``updated_at`` move: the content API's ETags, ``Last-Modified`` and ``updated_since``
+    are built on ``updated_at``, and a new price is a change its readers must see. A SKU
+    no product has is reported in ``errors`` by index and SKU; the others are stored.
+    The caller marks the feeds changed when ``updated`` (content does not know feeds).
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    for item in items:
+        unknown = set(item.facts) - set(ERP_FACTS)
+        if unknown:
+            raise ValueError(f"Not an ERP fact: {', '.join(sorted(unknown))}.")
+        latest.setdefault(item.sku, {}).update(item.facts)
+    rows: dict[str, list[Product]] = {}
+    # In primary-key order, so two batches touching the same SKUs lock them alike.
+    for row in Product.objects.select_for_update().filter(sku__in=latest).order_by("pk"):
+        rows.setdefault(row.sku, []).append(row)
+    result = ErpFactsResult()
+    for index, item in enumerate(items):
+        if item.sku not in rows:
+            result.errors.append(
+                ErpFactsError(index, item.sku, "sku", f"No product with SKU {item.sku!r}.")
+            )
+    now = timezone.now()
+    changed: list[Product] = []
+    written: set[str] = set()
+    for sku, facts in latest.items():
+        stale = [
+            row
+            for row in rows.get(sku, ())
+            if any(getattr(row, name) != value for name, value in facts.items())
+        ]
+        for row in stale:
+            for name, value in facts.items():
+                setattr(row, name, value)
+            row.erp_updated_at = row.updated_at = now
+        if stale:
+            changed += stale
+            written.update(facts)
+            result.updated += 1
+        elif sku in rows:
+            result.unchanged += 1
+    if changed:
+        # Plain UPDATEs: no save(), so no revision, log entry or workflow signal.
+        Product.objects.bulk_update(
+            changed, [*sorted(written), "erp_updated_at", "updated_at"], batch_size=500
+        )
+    return result

@@ -30,6 +30,7 @@ urlpatterns = [
     path("consent/", include(consent_urls)),
     path("t/", include("campaigns.tracking_urls")),
     path("s/", include("campaigns.survey_urls")),
+    path("feeds/", include("campaigns.feed_urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 

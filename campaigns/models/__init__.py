@@ -33,6 +33,15 @@ from .campaign import (
     ScheduleMode,
     WinnerMetric,
 )
+from .feeds import (
+    Feed,
+    FeedItem,
+    FeedRefusal,
+    FeedRun,
+    FeedRunKind,
+    FeedRunStatus,
+    FeedTrigger,
+)
 from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
 from .results import (
@@ -80,6 +89,13 @@ __all__ = [
     "DeliveryStateCount",
     "Event",
     "EventKind",
+    "Feed",
+    "FeedItem",
+    "FeedRefusal",
+    "FeedRun",
+    "FeedRunKind",
+    "FeedRunStatus",
+    "FeedTrigger",
     "GroupPrice",
     "HitClass",
     "HitKind",

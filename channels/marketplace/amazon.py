@@ -27,7 +27,6 @@ written as ``listings-0001.json``, ``listings-0002.json``, ... each a valid docu
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
@@ -56,6 +55,7 @@ from channels.feeds import (
 from core.gtin import gtin_is_valid
 
 from .amazon_rules import AmazonOptions, Rule, Source, parse_options
+from .text import EV_CODE, MARKUP
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "amazon_listings_feed_v2.json"
 MAX_MESSAGES = 10_000
@@ -65,9 +65,6 @@ MAX_BULLETS = 5  # Amazon shows five bullet points
 MAX_LEAD_TIME = 30  # days, lead_time_to_ship_max_days
 MAX_IMAGES = 9  # the main image and other_product_image_locator_1..8
 PATCHABLE = frozenset({"price", "stock"})
-
-HTML = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|&(?:[a-zA-Z]+|#[0-9]+|#x[0-9a-fA-F]+);")
-EV_CODE = re.compile(r"EV\d{6}")
 
 
 class AmazonListingsChannel(FeedChannel):
@@ -142,6 +139,11 @@ class AmazonListingsChannel(FeedChannel):
                 % {"categories": ", ".join(product.category_slugs) or _("none")}
             )
         reasons += _offer_refusals(product, spec, config)
+        if product.gtin and not gtin_is_valid(product.gtin):
+            # Refused whether or not a rule sends it: a broken barcode is broken data.
+            reasons.append(
+                _("GTIN %(gtin)s is not valid (length or check digit).") % {"gtin": product.gtin}
+            )
         if rule is not None and _operation(product, spec) == "UPDATE":
             reasons += _content_refusals(product, spec, rule)
         return tuple(reasons)
@@ -411,10 +413,6 @@ def _content_refusals(product: FeedProduct, spec: FeedSpec, rule: Rule) -> list[
             continue
         if source.kind in ("text", "bullets"):
             reasons += _text_refusals(attribute, values)
-        if source.kind == "identifier" and not gtin_is_valid(values[0]):
-            reasons.append(
-                _("GTIN %(gtin)s is not valid (length or check digit).") % {"gtin": values[0]}
-            )
         if attribute == "item_name" and len(values[0]) > MAX_TITLE:
             reasons.append(
                 _("Its title has %(count)s characters; Amazon takes at most %(max)s.")
@@ -430,7 +428,7 @@ def _content_refusals(product: FeedProduct, spec: FeedSpec, rule: Rule) -> list[
 
 def _text_refusals(attribute: str, values: list[str]) -> list[str]:
     reasons = []
-    if any(HTML.search(value) for value in values):
+    if any(MARKUP.search(value) for value in values):
         reasons.append(
             _("Its %(attribute)s contains HTML, which Amazon does not show.")
             % {"attribute": attribute}

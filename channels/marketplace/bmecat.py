@@ -70,6 +70,7 @@ from .bmecat_elements import (
     schema_allows,
 )
 from .etim import TYPE_NAMES, EtimValueError, typed_values
+from .text import MARKUP
 
 FULL_NAME = "bmecat.xml"
 PRODUCTS_NAME = "bmecat-update-products.xml"
@@ -231,6 +232,16 @@ class BMEcatChannel(FeedChannel):
         for label, value in self._strings(product):
             if CONTROL.search(value):
                 reasons.append(_("The %(field)s contains a control character.") % {"field": label})
+        for language, text in product.texts.items():
+            for label, value in (
+                (_("name in %(language)s"), text.name),
+                (_("short text in %(language)s"), text.short_text),
+            ):
+                if MARKUP.search(value):
+                    reasons.append(
+                        _("The %(field)s contains HTML markup; BMEcat's texts are plain text.")
+                        % {"field": label % {"language": language}}
+                    )
         return tuple(reasons)
 
     def _identity_refusals(self, product: FeedProduct) -> list[str]:

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 
 from channels.feeds import FeedFeature
 
-EV_CODE = re.compile(r"EV\d{6}")
+from .text import EV_CODE
+
 _NUMBER = r"[+-]?\d+(?:[.,]\d+)?"
 NUMBER = re.compile(_NUMBER)
 # "20-45", "20 - 45", "20..45", "-5 - 40", and with an en dash (U+2013)

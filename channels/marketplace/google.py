@@ -68,6 +68,7 @@ from .google_rules import (
     validate_rss,
     validate_tsv,
 )
+from .text import EV_CODE, MARKUP
 from .xml_text import without_not_xml
 
 VARIANTS = ("rss", "tsv")
@@ -123,11 +124,6 @@ YES_NO = {
     "nl": ("ja", "nee"),
     "pl": ("tak", "nie"),
 }
-# An ETIM value code says nothing to a shopper; such features stay out until the hub
-# hands over the value's text.
-ETIM_VALUE_CODE = re.compile(r"^EV\d{6}$")
-
-HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>|&(#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
 
@@ -192,6 +188,7 @@ class GoogleMerchantChannel(FeedChannel):
 
     def clean_options(self, options: Mapping[str, Any]) -> dict[str, list[str]]:
         errors = super().clean_options(options)
+        options = self.receiver_options(options)
 
         def add(name: str, message: Any) -> None:
             errors.setdefault(name, []).append(str(message))
@@ -334,7 +331,7 @@ def _text_refusals(text: FeedText) -> list[str]:
             )
         )
     for label, value in ((_("title"), title), (_("description"), description)):
-        if HTML.search(value):
+        if MARKUP.search(value):
             reasons.append(
                 say(_("The %(field)s holds HTML; Google wants plain text."), field=label)
             )
@@ -400,7 +397,9 @@ def _details(run: _Run, text: FeedText) -> Iterator[Value]:
     section, yes, no = run.section, run.yes, run.no
     for feature in text.features[:MAX_DETAILS]:
         value = feature.value.strip()
-        if not value or (value[:2] == "EV" and ETIM_VALUE_CODE.match(value)):
+        # An ETIM value code says nothing to a shopper; such features stay out until the
+        # hub hands over the value's text.
+        if not value or (value[:2] == "EV" and EV_CODE.fullmatch(value)):
             continue
         name = feature.name.strip()
         if not name:

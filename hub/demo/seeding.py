@@ -9,6 +9,7 @@ from django.utils import timezone
 from .audience import AudienceSeeder
 from .campaigns import CampaignSeeder
 from .content import ContentSeeder
+from .feeds import seed_etim_features, seed_feeds
 from .users import CAMPAIGN_APPROVERS, REVIEWERS, seed_users
 
 
@@ -22,6 +23,7 @@ def seed_demo() -> Counter[str]:
     created: Counter[str] = Counter()
     now = timezone.now()
     users = seed_users(created)
+    seed_etim_features(created)
     ContentSeeder(
         editor=users["editor"],
         reviewers=[users[username] for username in REVIEWERS],
@@ -38,4 +40,5 @@ def seed_demo() -> Counter[str]:
     )
     campaigns.run()
     created.update(campaigns.created)
+    seed_feeds(now=now, created=created)
     return created

@@ -22,6 +22,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # A key that only the embedded default uses; production.py refuses it.
 INSECURE_DEFAULT_SECRET_KEY = "django-insecure-embedded-default-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
+# Earlier keys, still accepted for signatures and stored secrets while a rotation settles.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -275,8 +277,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
-# Sending has its own queue (and workers, in production) so exports never hold up mail.
-CELERY_TASK_ROUTES = {"campaigns.tasks.send_campaign_batch": {"queue": "send"}}
+# Sending has its own queue (and workers, in production) so exports never hold up mail;
+# feed runs (minutes for a large catalogue) go to the export queue.
+CELERY_TASK_ROUTES = {
+    "campaigns.tasks.send_campaign_batch": {"queue": "send"},
+    "campaigns.tasks.feed_generate": {"queue": "export"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-content": {
@@ -309,6 +315,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.campaigns_tick",
         "schedule": env.float("HUB_CAMPAIGNS_TICK_EVERY", default=30.0),
         "options": {"expires": env.float("HUB_CAMPAIGNS_TICK_EVERY", default=30.0)},
+    },
+    # Feeds with changes waiting or a schedule due, each run in its own task.
+    "feeds-regenerate": {
+        "task": "campaigns.tasks.feeds_regenerate_due",
+        "schedule": env.float("HUB_FEEDS_TICK_EVERY", default=30.0),
+        "options": {"expires": env.float("HUB_FEEDS_TICK_EVERY", default=30.0)},
     },
     "erp-import": {
         "task": "campaigns.tasks.import_erp_files",
@@ -429,6 +441,18 @@ HUB_ERP_IMPORT_S3_ENDPOINT_URL = env(
     "HUB_ERP_IMPORT_S3_ENDPOINT_URL", default=env("AWS_S3_ENDPOINT_URL", default="")
 )
 
+# Feeds pushed to a receiver's S3 bucket or SFTP server (campaigns/feeds/push.py): connecting
+# and every single operation give up after HUB_FEED_PUSH_TIMEOUT seconds. S3 targets use the
+# usual AWS_* credentials unless the feed names its own key; the endpoint URL and region are
+# for S3-compatible stores and default to the hub's own storage settings.
+HUB_FEED_PUSH_TIMEOUT = env.float("HUB_FEED_PUSH_TIMEOUT", default=30.0)
+HUB_FEED_PUSH_S3_ENDPOINT_URL = env(
+    "HUB_FEED_PUSH_S3_ENDPOINT_URL", default=env("AWS_S3_ENDPOINT_URL", default="")
+)
+HUB_FEED_PUSH_S3_REGION = env(
+    "HUB_FEED_PUSH_S3_REGION", default=env("AWS_S3_REGION_NAME", default="")
+)
+
 # What an imported file (admin upload, command, ERP drop) may hold; a file over a limit is
 # refused with the limit's name before anything is written. An .xlsx is checked before it
 # is opened: its parts may expand to at most HUB_IMPORT_MAX_XLSX_EXPANDED_MB in all.
@@ -506,3 +530,9 @@ if HUB_SEND_LEASE_SECONDS < 5:
     raise ImproperlyConfigured(
         f"HUB_SEND_LEASE_SECONDS={HUB_SEND_LEASE_SECONDS!r} is too short; use 5 or more."
     )
+
+# Feeds (campaigns.feeds): a running feed run's lease, renewed while it works (a run whose
+# worker died blocks its feed no longer than this), and the wait after a failed run before
+# changes are tried again.
+HUB_FEED_RUN_LEASE_SECONDS = env.float("HUB_FEED_RUN_LEASE_SECONDS", default=1800.0)
+HUB_FEED_RETRY_SECONDS = env.float("HUB_FEED_RETRY_SECONDS", default=600.0)

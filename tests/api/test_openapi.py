@@ -14,6 +14,8 @@ OPERATIONS = {
     "/api/v1/documents/{document_id}": "get_document",
     "/api/v1/events": "record_events",
     "/api/v1/orders": "record_orders",
+    "/api/v1/prices": "record_prices",
+    "/api/v1/erp-facts": "record_erp_facts",
 }
 
 

@@ -1,9 +1,11 @@
 """The ERP reports prices per price group (PUT /api/v1/prices); newsletters show them."""
 
+import datetime as dt
 from decimal import Decimal
 
 import orjson
 import pytest
+import time_machine
 
 from campaigns.models import GroupPrice
 from channels.models import Scope
@@ -59,15 +61,20 @@ def test_prices_are_stored_per_sku_and_price_group(put, erp):
 
 def test_sending_the_same_prices_again_writes_nothing_and_a_change_updates(put, erp):
     body = {"prices": [{"sku": "HW-1", "price_group": "A", "price": "18.90"}]}
-    put(erp[1], body)
-
-    again = put(erp[1], body).json()
-    changed = put(
-        erp[1], {"prices": [{"sku": "HW-1", "price_group": "A", "price": "19.40"}]}
-    ).json()
+    with time_machine.travel("2026-12-01 09:00Z", tick=False):
+        put(erp[1], body)
+    with time_machine.travel("2026-12-01 10:00Z", tick=False):
+        again = put(erp[1], body).json()
+    unchanged_at = GroupPrice.objects.get().updated_at
+    with time_machine.travel("2026-12-01 11:00Z", tick=False):
+        changed = put(
+            erp[1], {"prices": [{"sku": "HW-1", "price_group": "A", "price": "19.40"}]}
+        ).json()
 
     assert (again["unchanged"], changed["updated"]) == (1, 1)
     assert stored() == {("HW-1", "A"): Decimal("19.40")}
+    assert unchanged_at == dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    assert GroupPrice.objects.get().updated_at == dt.datetime(2026, 12, 1, 11, 0, tzinfo=dt.UTC)
 
 
 def test_a_bad_item_is_reported_by_index_and_field_and_the_others_are_stored(put, erp):

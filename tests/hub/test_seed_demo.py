@@ -449,3 +449,26 @@ def test_the_campaign_manager_sees_the_finished_demo_campaigns_results(seeded, c
     assert response.context["holdout"].difference is not None
     assert "Not enough data" not in response.context["holdout_verdict"]
     assert "data-holdout-verdict" in page
+
+
+def test_the_demo_feeds_write_valid_files_and_explain_what_they_leave_out(
+    seeded, tmp_path, settings
+):
+    from campaigns.feeds.runs import feed_generate
+    from campaigns.models import Feed, FeedRefusal
+
+    settings.MEDIA_ROOT = tmp_path
+    feeds = {feed.channel: feed for feed in Feed.objects.all()}
+    assert set(feeds) == {"google_merchant", "amazon", "bmecat"}
+
+    runs = {channel: feed_generate(feed=feed) for channel, feed in feeds.items()}
+
+    for channel, run in runs.items():
+        assert (channel, run.status, run.error) == (channel, "succeeded", "")
+        assert run.written > 0
+        assert run.written + run.refused == run.candidates
+    # The demo's thread sizes ("M8") are no ETIM value codes: BMEcat leaves them out, saying so.
+    reasons = " ".join(
+        " ".join(refusal.reasons) for refusal in FeedRefusal.objects.filter(run=runs["bmecat"])
+    )
+    assert "EF000213" in reasons

@@ -84,4 +84,24 @@ def feed_spec(**overrides) -> FeedSpec:
     return FeedSpec(**values)
 
 
-__all__ = ["DirectorySink", "feed_product", "feed_spec", "feed_text"]
+__all__ = ["FEED_OPTIONS", "DirectorySink", "feed_product", "feed_spec", "feed_text"]
+
+
+# Options a receiver of each feed format needs at least; a new feed format adds its own
+# (the contract test asks every configured feed channel for them).
+FEED_OPTIONS = {
+    "google_merchant": {"shipping_price": "4.95"},
+    "amazon": {
+        "seller_id": "A2EUQ1WTGCTBG2",
+        "marketplace_id": "A1PA6795UKMFR9",
+        "product_types": [
+            {"product_type": "PRODUCT", "attributes": {"item_name": "name", "brand": "brand"}}
+        ],
+    },
+    "bmecat": {
+        "supplier_name": "ACME Tools GmbH",
+        "supplier_id": "4012345000009",
+        "supplier_id_type": "gln",
+        "catalog_id": "ACME-2026",
+    },
+}
