@@ -28,7 +28,7 @@ from channels.marketplace.bmecat_elements import (
     schema_allows,
 )
 from channels.marketplace.etim import typed_values
-from channels.marketplace.google import _attributes, _shop_url, _xml_text
+from channels.marketplace.google import _attributes, _run, _shop_url, _xml_text
 from channels.marketplace.google_rules import G_NS, say
 
 SubElement = ET.SubElement
@@ -46,11 +46,12 @@ def google_rss(spec: FeedSpec, products: Iterable[FeedProduct], path: Path) -> i
     SubElement(channel, "link").text = _xml_text(_shop_url(spec, first))
     last = SubElement(channel, "description")
     last.text = _xml_text(say(_("Products for Google Merchant Center")))
+    run = _run(spec)  # what every product shares, worked out once as ours does
     count = 0
     for product in _chain(first, products):
         last.tail = "\n"
         last = item = SubElement(channel, "item")
-        for name, value in _attributes(spec, product):
+        for name, value in _attributes(spec, product, run):
             element = SubElement(item, g + name)
             if isinstance(value, str):
                 element.text = _xml_text(value)
@@ -79,7 +80,11 @@ class _BMEcat:
     def __init__(self, spec: FeedSpec, settings: dict) -> None:
         self.spec = spec
         self.settings = settings
+        # What every product shares, worked out once, as ours does.
         self.tax = format((spec.vat_rate / 100).normalize(), "f")
+        self.languages = [(language, bmecat_language(language)) for language in spec.languages]
+        self.price_types = [(group, group_price_type(group)) for group in spec.buyer_price_groups]
+        self.mime_types: dict[str, bool] = {}
 
     @staticmethod
     def add(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
@@ -149,7 +154,7 @@ class _BMEcat:
         element = add(parent, "PRODUCT")
         add(element, "SUPPLIER_PID", product.sku, type="supplier_specific")
 
-        texts = [(bmecat_language(language), product.text(language)) for language in spec.languages]
+        texts = [(lang, product.text(language)) for language, lang in self.languages]
         details = add(element, "PRODUCT_DETAILS")
         for lang, text in texts:
             add(details, "DESCRIPTION_SHORT", text.name, lang=lang)
@@ -194,8 +199,8 @@ class _BMEcat:
 
         prices = [("net_list", spec.net_price(product))]
         prices += [
-            (group_price_type(group), product.group_prices[group])
-            for group in spec.buyer_price_groups
+            (price_type, product.group_prices[group])
+            for group, price_type in self.price_types
             if group in product.group_prices
         ]
         price_details = add(element, "PRODUCT_PRICE_DETAILS")
@@ -211,7 +216,12 @@ class _BMEcat:
             mime_info = add(element, "MIME_INFO")
             for number, asset in enumerate(assets, start=1):
                 mime = add(mime_info, "MIME")
-                if schema_allows("MIME_TYPE", asset.mime_type):
+                allowed = self.mime_types.get(asset.mime_type)
+                if allowed is None:
+                    allowed = self.mime_types[asset.mime_type] = schema_allows(
+                        "MIME_TYPE", asset.mime_type
+                    )
+                if allowed:
                     add(mime, "MIME_TYPE", asset.mime_type)
                 add(mime, "MIME_SOURCE", asset.url)
                 if asset.description.strip():
