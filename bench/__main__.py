@@ -17,13 +17,23 @@ def main() -> int:
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
 
-    from bench import api, completeness, imports, newsletter, results, segments, stats_coverage
+    from bench import (
+        api,
+        completeness,
+        feeds,
+        imports,
+        newsletter,
+        results,
+        segments,
+        stats_coverage,
+    )
 
     completeness.run()
     api.run()
     imports.run()
     newsletter.run()
     stats_coverage.run()
+    feeds.run()
     # PostgreSQL only, in a database and a process of its own (skipped, saying how to run
     # it, where no PostgreSQL server answers).
     segments.run_in_subprocess()

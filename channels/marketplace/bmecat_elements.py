@@ -2,8 +2,10 @@
 
 ``bmecat.BMEcatChannel`` decides what goes into which document; this module knows how
 BMEcat spells it: the schema (kept next to this module, ``schemas/bmecat_2005.xsd``), its
-namespace, language codes and lengths, and a ``Document`` that streams one BMECAT through
-``lxml.etree.xmlfile`` into a temporary file.
+namespace, language codes and lengths, and a ``Document`` that streams one BMECAT into a
+part of the sink: its HEADER through ``lxml.etree.xmlfile``, then each PRODUCT as text in
+one piece (``xml_text``: the bytes lxml wrote element by element, at a fraction of the
+cost of a Python call per element).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from lxml import etree
 from channels.feeds import FeedFeature, FeedProduct, FeedSink, FeedSpec, FeedText, PartFile
 
 from .etim import typed_values
+from .xml_text import escape_attribute, escape_text, xml_bytes
 
 NAMESPACE = "http://www.bmecat.org/bmecat/2005fd"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "bmecat_2005.xsd"
@@ -181,21 +184,27 @@ class Document:
         # the run's stack, which discards the part.
         self.elements = stack.enter_context(ExitStack())
 
-    def open(self) -> Any:
+    def open(self) -> PartFile:
         if self.part is None:
             self.part = self.elements.enter_context(self.sink.open_part(self.name))
-            self.xf = self.elements.enter_context(etree.xmlfile(self.part, encoding="utf-8"))
-            self.xf.write_declaration()
+            xf = self.elements.enter_context(etree.xmlfile(self.part, encoding="utf-8"))
+            xf.write_declaration()
             self.elements.enter_context(
-                self.xf.element(_q("BMECAT"), nsmap={None: NAMESPACE}, version="2005")
+                xf.element(_q("BMECAT"), nsmap={None: NAMESPACE}, version="2005")
             )
-            self.writer.header(self.xf)
-            self.elements.enter_context(_open(self.xf, self.transaction, self.attributes))
-        return self.xf
+            self.writer.header(xf)
+            self.elements.enter_context(_open(xf, self.transaction, self.attributes))
+            # The products go straight into the part, behind what the xmlfile has written;
+            # it writes again only to close the transaction and the document.
+            xf.flush()
+        return self.part
 
-    def add(self, write, product: FeedProduct, **kwargs) -> None:
-        write(self.open(), product, **kwargs)
-        self.part.products += 1
+    def add(self, build, product: FeedProduct, **kwargs) -> None:
+        """``build(product, **kwargs)``'s PRODUCT into the document."""
+        data = build(product, **kwargs)
+        part = self.open()
+        part.write(data)
+        part.products += 1
 
     def finish(self) -> None:
         """Close the document and its part; nothing if it was never begun."""
@@ -204,11 +213,29 @@ class Document:
 
 
 class ElementWriter:
-    """The elements of one run's documents, written into an ``xmlfile``."""
+    """The elements of one run's documents: the HEADER written into an ``xmlfile``, each
+    PRODUCT made as the bytes of the file (``xml_text``), line breaks and all."""
 
     def __init__(self, spec: FeedSpec, settings: Mapping[str, Any]) -> None:
         self.spec = spec
         self.settings = settings
+        # What every product of the run shares, worked out (and escaped) once.
+        self.languages = [
+            (language, f' lang="{escape_attribute(bmecat_language(language))}"')
+            for language in spec.languages
+        ]
+        self.text_units = settings["funit"] == "text"
+        self.feature_system = _leaf("REFERENCE_FEATURE_SYSTEM_NAME", f"ETIM-{spec.etim_release}")
+        self.order_unit = _leaf("ORDER_UNIT", str(settings["order_unit"]))
+        self.quantities = _leaf("PRICE_QUANTITY", str(settings["price_quantity"])) + _leaf(
+            "QUANTITY_MIN", str(settings["quantity_min"])
+        )
+        self.tax = _leaf("TAX", _amount((spec.vat_rate / 100).normalize()))
+        self.price_groups = [
+            (group, f'\n<PRODUCT_PRICE price_type="{escape_attribute(group_price_type(group))}">')
+            for group in spec.buyer_price_groups
+        ]
+        self.mime_types: dict[str, str] = {}
 
     def leaf(self, xf, tag: str, text: str, **attributes: str) -> None:
         with _open(xf, tag, attributes):
@@ -259,129 +286,159 @@ class ElementWriter:
                 hours, minutes = divmod(abs(minutes), 60)
                 self.leaf(xf, "TIMEZONE", f"{sign}{hours:02d}:{minutes:02d}")
 
-    def product(self, xf, product: FeedProduct, mode: str = "") -> None:
+    def product(self, product: FeedProduct, mode: str = "") -> bytes:
         """A whole PRODUCT: details, ETIM features, order and price details, media."""
-        attributes = {"mode": mode} if mode else {}
-        with _open(xf, "PRODUCT", attributes):
-            self.leaf(xf, "SUPPLIER_PID", product.sku, type="supplier_specific")
-            self.details(xf, product)
-            self.features(xf, product)
-            self.order_details(xf, product)
-            self.price_details(xf, product)
-            self.mime_info(xf, product)
+        parts = [f'\n<PRODUCT mode="{escape_attribute(mode)}">' if mode else "\n<PRODUCT>"]
+        parts.append(_leaf("SUPPLIER_PID", product.sku, SUPPLIER_SPECIFIC))
+        self.details(parts, product)
+        self.features(parts, product)
+        self.order_details(parts, product)
+        self.price_details(parts, product)
+        self.mime_info(parts, product)
+        parts.append("</PRODUCT>")
+        return _encoded(parts)
 
-    def deleted_product(self, xf, product: FeedProduct) -> None:
+    def deleted_product(self, product: FeedProduct) -> bytes:
         """A PRODUCT to delete: the schema still requires details, order and price details,
         which the receiver ignores; only the SUPPLIER_PID counts."""
         text = product.text(self.spec.language) or next(iter(product.texts.values()), None)
         name = CONTROL.sub("", text.name).strip()[:MAX_DESCRIPTION_SHORT] if text else ""
-        with _open(xf, "PRODUCT", mode="delete"):
-            self.leaf(xf, "SUPPLIER_PID", product.sku, type="supplier_specific")
-            with _open(xf, "PRODUCT_DETAILS"):
-                self.leaf(xf, "DESCRIPTION_SHORT", name or product.sku)
-            with _open(xf, "PRODUCT_ORDER_DETAILS"):
-                self.leaf(xf, "ORDER_UNIT", str(self.settings["order_unit"]))
-            with (
-                _open(xf, "PRODUCT_PRICE_DETAILS"),
-                _open(xf, "PRODUCT_PRICE", price_type="net_list"),
-            ):
-                pass
+        return _encoded(
+            [
+                '\n<PRODUCT mode="delete">',
+                _leaf("SUPPLIER_PID", product.sku, SUPPLIER_SPECIFIC),
+                "\n<PRODUCT_DETAILS>",
+                _leaf("DESCRIPTION_SHORT", name or product.sku),
+                "</PRODUCT_DETAILS>\n<PRODUCT_ORDER_DETAILS>",
+                self.order_unit,
+                "</PRODUCT_ORDER_DETAILS>\n<PRODUCT_PRICE_DETAILS>",
+                '\n<PRODUCT_PRICE price_type="net_list"></PRODUCT_PRICE>',
+                "</PRODUCT_PRICE_DETAILS></PRODUCT>",
+            ]
+        )
 
-    def price_product(self, xf, product: FeedProduct) -> None:
-        with _open(xf, "PRODUCT", mode="update"):
-            self.leaf(xf, "SUPPLIER_PID", product.sku, type="supplier_specific")
-            self.price_details(xf, product)
+    def price_product(self, product: FeedProduct) -> bytes:
+        parts = ['\n<PRODUCT mode="update">', _leaf("SUPPLIER_PID", product.sku, SUPPLIER_SPECIFIC)]
+        self.price_details(parts, product)
+        parts.append("</PRODUCT>")
+        return _encoded(parts)
 
-    def details(self, xf, product: FeedProduct) -> None:
-        texts = [
-            (bmecat_language(language), product.text(language)) for language in self.spec.languages
-        ]
-        with _open(xf, "PRODUCT_DETAILS"):
-            for lang, text in texts:
-                self.leaf(xf, "DESCRIPTION_SHORT", text.name, lang=lang)
-            for lang, text in texts:
-                description = long_text(text)
-                if description:
-                    self.leaf(xf, "DESCRIPTION_LONG", description, lang=lang)
-            if product.gtin:
-                self.leaf(xf, "INTERNATIONAL_PID", product.gtin, type="gtin")
-            if product.manufacturer_part_number:
-                self.leaf(xf, "MANUFACTURER_PID", product.manufacturer_part_number)
-            if product.manufacturer_name or product.brand:
-                self.leaf(xf, "MANUFACTURER_NAME", product.manufacturer_name or product.brand)
-            if product.lead_time_days is not None:
-                self.leaf(xf, "DELIVERY_TIME", str(product.lead_time_days))
+    def details(self, parts: list[str], product: FeedProduct) -> None:
+        texts = [(lang, product.text(language)) for language, lang in self.languages]
+        parts.append("\n<PRODUCT_DETAILS>")
+        for lang, text in texts:
+            parts.append(_leaf("DESCRIPTION_SHORT", text.name, lang))
+        for lang, text in texts:
+            description = long_text(text)
+            if description:
+                parts.append(_leaf("DESCRIPTION_LONG", description, lang))
+        if product.gtin:
+            parts.append(_leaf("INTERNATIONAL_PID", product.gtin, ' type="gtin"'))
+        if product.manufacturer_part_number:
+            parts.append(_leaf("MANUFACTURER_PID", product.manufacturer_part_number))
+        if product.manufacturer_name or product.brand:
+            parts.append(_leaf("MANUFACTURER_NAME", product.manufacturer_name or product.brand))
+        if product.lead_time_days is not None:
+            parts.append(_leaf("DELIVERY_TIME", str(product.lead_time_days)))
+        parts.append("</PRODUCT_DETAILS>")
 
-    def features(self, xf, product: FeedProduct) -> None:
+    def features(self, parts: list[str], product: FeedProduct) -> None:
         """The product's ETIM class in the receiver's release, and its ETIM features.
 
         A feature without an ETIM code is left out: an ETIM receiver reads features by
         their EF codes only.
         """
-        release = self.spec.etim_release
-        ec_class = product.etim_classes.get(release)
+        ec_class = product.etim_classes.get(self.spec.etim_release)
         if not ec_class:
             return
-        text_units = self.settings["funit"] == "text"
-        with _open(xf, "PRODUCT_FEATURES"):
-            self.leaf(xf, "REFERENCE_FEATURE_SYSTEM_NAME", f"ETIM-{release}")
-            self.leaf(xf, "REFERENCE_FEATURE_GROUP_ID", ec_class)
-            for feature in etim_features(product, self.spec):
-                with _open(xf, "FEATURE"):
-                    self.leaf(xf, "FNAME", feature.etim_feature)
-                    for value in typed_values(feature):
-                        self.leaf(xf, "FVALUE", value)
-                    unit = feature.unit if text_units else feature.etim_unit
-                    if unit and feature.etim_type in ("N", "R"):
-                        self.leaf(xf, "FUNIT", unit)
+        text_units = self.text_units
+        append = parts.append
+        append("\n<PRODUCT_FEATURES>")
+        append(self.feature_system)
+        append(_leaf("REFERENCE_FEATURE_GROUP_ID", ec_class))
+        for feature in etim_features(product, self.spec):
+            append("\n<FEATURE>")
+            append(_leaf("FNAME", feature.etim_feature))
+            for value in typed_values(feature):
+                append(_leaf("FVALUE", value))
+            unit = feature.unit if text_units else feature.etim_unit
+            if unit and feature.etim_type in ("N", "R"):
+                append(_leaf("FUNIT", unit))
+            append("</FEATURE>")
+        append("</PRODUCT_FEATURES>")
 
-    def order_details(self, xf, product: FeedProduct) -> None:
+    def order_details(self, parts: list[str], product: FeedProduct) -> None:
         """ORDER_UNIT from the settings; the CONTENT_UNIT and how many of it an order unit
         holds from the product's net content (a 50 m cable drum: C62 of 50 MTR)."""
-        settings = self.settings
-        content_unit = settings.get("content_unit") or CONTENT_UNITS.get(
+        content_unit = self.settings.get("content_unit") or CONTENT_UNITS.get(
             product.net_content_unit, ""
         )
-        with _open(xf, "PRODUCT_ORDER_DETAILS"):
-            self.leaf(xf, "ORDER_UNIT", str(settings["order_unit"]))
-            if content_unit:
-                self.leaf(xf, "CONTENT_UNIT", str(content_unit))
-                if product.net_content:
-                    self.leaf(xf, "NO_CU_PER_OU", _amount(product.net_content))
-            self.leaf(xf, "PRICE_QUANTITY", str(settings["price_quantity"]))
-            self.leaf(xf, "QUANTITY_MIN", str(settings["quantity_min"]))
+        parts.append("\n<PRODUCT_ORDER_DETAILS>")
+        parts.append(self.order_unit)
+        if content_unit:
+            parts.append(_leaf("CONTENT_UNIT", str(content_unit)))
+            if product.net_content:
+                parts.append(_leaf("NO_CU_PER_OU", _amount(product.net_content)))
+        parts.append(self.quantities)
+        parts.append("</PRODUCT_ORDER_DETAILS>")
 
-    def price_details(self, xf, product: FeedProduct) -> None:
+    def price_details(self, parts: list[str], product: FeedProduct) -> None:
         """The receiver's net list price and each buyer price group's price (module doc)."""
-        spec = self.spec
-        tax = _amount((spec.vat_rate / 100).normalize())
-        prices = [("net_list", spec.net_price(product))]
-        prices += [
-            (group_price_type(group), product.group_prices[group])
-            for group in spec.buyer_price_groups
-            if group in product.group_prices
-        ]
-        with _open(xf, "PRODUCT_PRICE_DETAILS"):
-            for price_type, amount in prices:
-                with _open(xf, "PRODUCT_PRICE", price_type=price_type):
-                    if amount is not None:
-                        self.leaf(xf, "PRICE_AMOUNT", _amount(amount))
-                    self.leaf(xf, "PRICE_CURRENCY", product.currency)
-                    self.leaf(xf, "TAX", tax)
+        currency = _leaf("PRICE_CURRENCY", product.currency) + self.tax + "</PRODUCT_PRICE>"
+        parts.append('\n<PRODUCT_PRICE_DETAILS>\n<PRODUCT_PRICE price_type="net_list">')
+        amount = self.spec.net_price(product)
+        if amount is not None:
+            parts.append(_leaf("PRICE_AMOUNT", _amount(amount)))
+        parts.append(currency)
+        group_prices = product.group_prices
+        for group, start in self.price_groups:
+            if group in group_prices:
+                parts.append(start)
+                if (amount := group_prices[group]) is not None:
+                    parts.append(_leaf("PRICE_AMOUNT", _amount(amount)))
+                parts.append(currency)
+        parts.append("</PRODUCT_PRICE_DETAILS>")
 
-    def mime_info(self, xf, product: FeedProduct) -> None:
+    def mime_info(self, parts: list[str], product: FeedProduct) -> None:
         """Images and documents by URL; MIME_TYPE only where the schema knows the type
         (it allows no "image/png"): the receiver then goes by the file's extension."""
         assets = (*product.images, *product.documents)
         if not assets:
             return
-        with _open(xf, "MIME_INFO"):
-            for order, asset in enumerate(assets, start=1):
-                with _open(xf, "MIME"):
-                    if schema_allows("MIME_TYPE", asset.mime_type):
-                        self.leaf(xf, "MIME_TYPE", asset.mime_type)
-                    self.leaf(xf, "MIME_SOURCE", asset.url)
-                    if asset.description.strip():
-                        self.leaf(xf, "MIME_DESCR", asset.description[:MAX_MIME_DESCR])
-                    self.leaf(xf, "MIME_PURPOSE", asset.purpose)
-                    self.leaf(xf, "MIME_ORDER", str(order))
+        append = parts.append
+        append("\n<MIME_INFO>")
+        for order, asset in enumerate(assets, start=1):
+            append("\n<MIME>")
+            append(self.mime_type(asset.mime_type))
+            append(_leaf("MIME_SOURCE", asset.url))
+            if asset.description.strip():
+                append(_leaf("MIME_DESCR", asset.description[:MAX_MIME_DESCR]))
+            append(_leaf("MIME_PURPOSE", asset.purpose))
+            append(_leaf("MIME_ORDER", str(order)))
+            append("</MIME>")
+        append("</MIME_INFO>")
+
+    def mime_type(self, mime_type: str) -> str:
+        """The MIME_TYPE element of ``mime_type``, "" where the schema does not know it."""
+        element = self.mime_types.get(mime_type)
+        if element is None:
+            allowed = schema_allows("MIME_TYPE", mime_type)
+            element = self.mime_types[mime_type] = _leaf("MIME_TYPE", mime_type) if allowed else ""
+        return element
+
+
+SUPPLIER_SPECIFIC = ' type="supplier_specific"'
+
+
+def _leaf(tag: str, text: str, attributes: str = "") -> str:
+    """``tag``'s element with ``text``, on a line of its own as ``_open`` writes it;
+    ``attributes`` are written as given (already escaped)."""
+    return f"\n<{tag}{attributes}>{escape_text(text)}</{tag}>"
+
+
+def _encoded(parts: list[str]) -> bytes:
+    data = xml_bytes("".join(parts))
+    if data is None:
+        # What lxml said of such a value; refusals() keeps such products out.
+        raise ValueError("All strings must be XML compatible: no NULL bytes or control characters")
+    return data

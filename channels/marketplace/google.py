@@ -8,8 +8,9 @@ support.google.com/merchants/answer/7052112). This module follows it:
 - ``refusals`` keeps out what Google would disapprove anyway (a title over 150 characters,
   HTML in a description, a GTIN with a wrong check digit, an on-request product without a
   lead time), so the report says why in the editor's words instead of Google's;
-- ``write`` streams one part, item by item (``lxml.etree.xmlfile`` or ``csv``): the
-  products arrive as an iterator and are never held together;
+- ``write`` streams one part, item by item (each item's XML written as text between the
+  ``lxml.etree.xmlfile``'s channel elements, or ``csv``): the products arrive as an
+  iterator and are never held together;
 - ``validate`` reads the written file back with a reader of its own and checks it against
   the published rules, independently of the writer that produced it.
 
@@ -26,7 +27,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from django.utils.translation import get_language_info
@@ -45,6 +46,7 @@ from channels.feeds import (
 )
 from core.gtin import gtin_is_valid
 
+from .google_rss import rss_item
 from .google_rules import (
     CONDITIONS,
     G_NS,
@@ -67,6 +69,7 @@ from .google_rules import (
     validate_tsv,
 )
 from .text import EV_CODE, MARKUP
+from .xml_text import without_not_xml
 
 VARIANTS = ("rss", "tsv")
 # The hub's availability (content.taxonomy.Availability) as Google's; on request means the
@@ -121,12 +124,7 @@ YES_NO = {
     "nl": ("ja", "nee"),
     "pl": ("tak", "nie"),
 }
-# An ETIM value code says nothing to a shopper; such features stay out until the hub
-# hands over the value's text.
-
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Characters XML 1.0 cannot carry at all: dropped from anything written.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
 
 
@@ -362,12 +360,49 @@ def _availability_date(spec: FeedSpec, product: FeedProduct) -> str:
     return (at + timedelta(days=product.lead_time_days or 0)).strftime("%Y-%m-%dT%H:%M%z")
 
 
-def _details(language: str, text: FeedText) -> Iterator[Value]:
-    section = SECTION_NAMES.get(language, SECTION_NAMES["en"])
-    yes, no = YES_NO.get(language, YES_NO["en"])
+class _Run(NamedTuple):
+    """What is the same for every product of a run, worked out once."""
+
+    condition: str
+    shipping: Value | None
+    google_product_category: str
+    section: str
+    yes: str
+    no: str
+
+
+def _run(spec: FeedSpec) -> _Run:
+    shipping = None
+    shipping_price = _decimal(spec.options.get("shipping_price", ""))
+    if shipping_price is not None:
+        service = spec.options.get("shipping_service", "")
+        shipping = (
+            ("country", _option(spec, "shipping_country")),
+            *((("service", service),) if service else ()),
+            ("price", _money(shipping_price, spec.currency)),
+        )
+    category = _option(spec, "google_product_category")
+    yes, no = YES_NO.get(spec.language, YES_NO["en"])
+    return _Run(
+        condition=_option(spec, "condition"),
+        shipping=shipping,
+        google_product_category=str(category) if category else "",
+        section=SECTION_NAMES.get(spec.language, SECTION_NAMES["en"]),
+        yes=yes,
+        no=no,
+    )
+
+
+def _details(run: _Run, text: FeedText) -> Iterator[Value]:
+    section, yes, no = run.section, run.yes, run.no
     for feature in text.features[:MAX_DETAILS]:
         value = feature.value.strip()
-        if not feature.name.strip() or not value or EV_CODE.fullmatch(value):
+        # An ETIM value code says nothing to a shopper; such features stay out until the
+        # hub hands over the value's text.
+        if not value or (value[:2] == "EV" and EV_CODE.fullmatch(value)):
+            continue
+        name = feature.name.strip()
+        if not name:
             continue
         if feature.etim_type == "L" and value.lower() in ("true", "false"):
             value = yes if value.lower() == "true" else no
@@ -376,7 +411,7 @@ def _details(language: str, text: FeedText) -> Iterator[Value]:
         if len(value) <= MAX_DETAIL_VALUE:
             yield (
                 ("section_name", section),
-                ("attribute_name", feature.name.strip()),
+                ("attribute_name", name),
                 ("attribute_value", value),
             )
 
@@ -389,8 +424,14 @@ def _unit_pricing(product: FeedProduct) -> tuple[str, str] | None:
     return f"{_number(product.net_content * factor)}{google_unit}", f"1{google_unit}"
 
 
-def _attributes(spec: FeedSpec, product: FeedProduct) -> Iterator[tuple[str, Value]]:
-    """One product's attributes in Google's names, in file order; a name may repeat."""
+def _attributes(
+    spec: FeedSpec, product: FeedProduct, run: _Run | None = None
+) -> Iterator[tuple[str, Value]]:
+    """One product's attributes in Google's names, in file order; a name may repeat.
+
+    ``run`` is ``_run(spec)``, which a writer works out once for all its products.
+    """
+    run = run or _run(spec)
     text = product.text(spec.language)
     if text is None or product.price is None:
         raise ValueError(f"{product.sku} has no text or price: write() takes accepted products")
@@ -415,24 +456,15 @@ def _attributes(spec: FeedSpec, product: FeedProduct) -> Iterator[tuple[str, Val
         yield "mpn", product.manufacturer_part_number
     if not has_gtin and not product.manufacturer_part_number:
         yield "identifier_exists", "no"
-    yield "condition", _option(spec, "condition")
-    shipping_price = _decimal(spec.options.get("shipping_price", ""))
-    if shipping_price is not None:
-        service = spec.options.get("shipping_service", "")
-        yield (
-            "shipping",
-            (
-                ("country", _option(spec, "shipping_country")),
-                *((("service", service),) if service else ()),
-                ("price", _money(shipping_price, spec.currency)),
-            ),
-        )
+    yield "condition", run.condition
+    if run.shipping is not None:
+        yield "shipping", run.shipping
     product_type = " > ".join(text.category_path)
     if product_type and len(product_type) <= MAX_PRODUCT_TYPE:
         yield "product_type", product_type
-    if category := _option(spec, "google_product_category"):
-        yield "google_product_category", str(category)
-    for detail in _details(spec.language, text):
+    if run.google_product_category:
+        yield "google_product_category", run.google_product_category
+    for detail in _details(run, text):
         yield "product_detail", detail
     if unit_pricing := _unit_pricing(product):
         yield "unit_pricing_measure", unit_pricing[0]
@@ -459,7 +491,8 @@ def _shop_url(spec: FeedSpec, first: FeedProduct | None) -> str:
 
 
 def _xml_text(value: str) -> str:
-    return NOT_XML.sub("", value)
+    """``value`` without the characters XML 1.0 cannot carry: dropped from all written."""
+    return without_not_xml(value)
 
 
 def _leaf(xf: Any, tag: str, value: str) -> None:
@@ -476,6 +509,7 @@ def _prepended(box: list[FeedProduct], rest: Iterator[FeedProduct]) -> Iterator[
 def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -> None:
     products = iter(products)
     first = next(products, None)  # the channel's link comes from it: read one ahead
+    run = _run(spec)
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         with (
@@ -487,31 +521,24 @@ def _write_rss(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -
             _leaf(xf, "description", say(_("Products for Google Merchant Center")))
             remaining = _prepended([first], products) if first is not None else ()
             del first  # held no longer than the others
+            # The items go straight into the part, behind what the xmlfile has written.
+            xf.flush()
             for product in remaining:
-                xf.write("\n")
-                with xf.element("item"):
-                    for name, value in _attributes(spec, product):
-                        _write_rss_attribute(xf, name, value)
+                out.write(rss_item(list(_attributes(spec, product, run))))
                 out.products += 1
             xf.write("\n")
 
 
-def _write_rss_attribute(xf: Any, name: str, value: Value) -> None:
-    if isinstance(value, str):
-        _leaf(xf, f"{{{G_NS}}}{name}", value)
-        return
-    with xf.element(f"{{{G_NS}}}{name}"):
-        for sub_name, sub_value in value:
-            _leaf(xf, f"{{{G_NS}}}{sub_name}", sub_value)
-
-
-def _one_line(value: str) -> str:
-    return LINE_BREAKS.sub(" ", value).strip()
+def _cell(value: str) -> str:
+    """``value`` on one line, without what XML cannot carry (as the RSS file)."""
+    if value.isprintable():  # no line break, tab or control character: the common case
+        return value.strip()
+    return LINE_BREAKS.sub(" ", _xml_text(value)).strip()
 
 
 def _quote(value: str, specials: str) -> str:
     """A value inside a TSV cell's list, quoted as Google's examples do when it must be."""
-    if any(char in value for char in specials):
+    if any(map(value.__contains__, specials)):
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -532,13 +559,12 @@ def _write_tsv(spec: FeedSpec, products: Iterable[FeedProduct], out: PartFile) -
             text, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, quotechar=None
         )
         writer.writerow(TSV_COLUMNS)
+        run = _run(spec)
         for product in products:
             cells: dict[str, list[str]] = {}
-            for name, value in _attributes(spec, product):
+            for name, value in _attributes(spec, product, run):
                 cells.setdefault(name, []).append(_tsv_value(name, value))
-            writer.writerow(
-                [_one_line(_xml_text(",".join(cells.get(column, ())))) for column in TSV_COLUMNS]
-            )
+            writer.writerow([_cell(",".join(cells.get(column, ()))) for column in TSV_COLUMNS])
             out.products += 1
     finally:
         text.flush()
