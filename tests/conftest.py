@@ -145,3 +145,18 @@ def newsletter_sink(settings, mail_sink):
         }
     }
     return mail_sink
+
+
+@pytest.fixture(scope="session")
+def moto_url():
+    """moto's AWS stand-in (S3, SES, IAM) on a free local port, one per test process.
+
+    Tests keep out of each other's way by their own bucket names and identities.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

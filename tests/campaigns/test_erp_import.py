@@ -11,7 +11,6 @@ from decimal import Decimal
 import boto3
 import pytest
 from django.core.management import call_command
-from moto.server import ThreadedMotoServer
 from openpyxl import Workbook
 
 from campaigns.models import Account, Contact, ImportJob, Order, SyncState
@@ -256,28 +255,19 @@ def test_command_prints_what_each_file_did(drop):
 # --- S3, through moto's server ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def bucket(s3_endpoint, settings, monkeypatch):
+def bucket(moto_url, settings, monkeypatch):
     """A fresh bucket with the drop location at its prefix ``erp/``."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
     name = f"erp-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-central-1")
+    client = boto3.client("s3", endpoint_url=moto_url, region_name="eu-central-1")
     client.create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
     )
     settings.HUB_ERP_IMPORT_LOCATION = f"s3://{name}/erp"
-    settings.HUB_ERP_IMPORT_S3_ENDPOINT_URL = s3_endpoint
+    settings.HUB_ERP_IMPORT_S3_ENDPOINT_URL = moto_url
     client.bucket = name
     return client
 

@@ -14,7 +14,6 @@ import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from campaigns.feeds.push import PushFailed, PushTarget, parse_push_target, push_files
 
@@ -289,15 +288,6 @@ def test_sftp_failure_reports_the_files_written_before(sftp, tmp_path):
 
 
 # --- S3, through moto's server ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

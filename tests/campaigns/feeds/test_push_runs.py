@@ -5,22 +5,12 @@ import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from campaigns.feeds.runs import feed_generate
 from campaigns.models import Feed
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from campaigns.feeds.runs import feed_generate
 from tests.factories import ProductFactory
@@ -13,22 +12,13 @@ from tests.factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def bucket(s3_endpoint, settings, monkeypatch):
+def bucket(moto_url, settings, monkeypatch):
     """A fresh private bucket as the default storage."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     name = f"hub-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-central-1")
+    client = boto3.client("s3", endpoint_url=moto_url, region_name="eu-central-1")
     client.create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
     )
@@ -39,7 +29,7 @@ def bucket(s3_endpoint, settings, monkeypatch):
             "OPTIONS": {
                 "bucket_name": name,
                 "region_name": "eu-central-1",
-                "endpoint_url": s3_endpoint,
+                "endpoint_url": moto_url,
                 "default_acl": None,
                 "file_overwrite": False,
             },

@@ -253,17 +253,6 @@ def test_get_transport_names_the_setting_and_key_of_a_bad_backend(settings):
         get_transport("bulk")
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def ses_transport(moto_url, monkeypatch):
     """An SES transport to moto's server with a verified sender identity."""
