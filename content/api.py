@@ -12,13 +12,11 @@ small queries and no serialisation.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Query, Router, Schema
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
@@ -56,6 +54,7 @@ from .selectors import (
     categories_in_order,
     category_subtree,
     category_tree_version,
+    document_url,
     live_messages,
     live_products,
     product_translation_keys,
@@ -108,13 +107,6 @@ def _category_subtree(slug: str) -> list[int]:
 
 RELATIONS = ("features", "categories", "images", "documents")
 SCALARS = tuple(f for f in PRODUCT_FIELDS if f not in RELATIONS and f != "locale")
-
-
-def _document_url(document_id: int, name: str) -> str:
-    """Document.url without building a Document (whose defaults cost a query each)."""
-    if getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "direct":
-        return Document._meta.get_field("file").storage.url(name)
-    return reverse("wagtaildocs_serve", args=[document_id, os.path.basename(name)])
 
 
 def serialise_products(
@@ -193,7 +185,7 @@ def serialise_products(
             .values_list("product_id", "document_id", "label", "document__title", "document__file")
         ):
             if document_id not in document_urls:
-                document_urls[document_id] = _absolute(request, _document_url(document_id, name))
+                document_urls[document_id] = _absolute(request, document_url(document_id, name))
             products[product_id]["documents"].append(
                 {
                     "id": document_id,

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from wagtail.documents.models import Document
 from wagtail.images.models import Image
 
 from channels.feeds import FeedAsset, FeedCertification, FeedFeature, FeedProduct, FeedText
@@ -34,7 +32,13 @@ from .models import (
     ProductImage,
 )
 from .rich_text import rich_text_html, rich_text_plain
-from .selectors import FIELD_CHECKS, category_subtree, live_products, products_with_completeness
+from .selectors import (
+    FIELD_CHECKS,
+    category_subtree,
+    document_url,
+    live_products,
+    products_with_completeness,
+)
 
 CHUNK_SIZE = 500
 
@@ -78,12 +82,6 @@ class SourceProduct:
 
 def _absolute(url: str) -> str:
     return url if "://" in url else settings.WAGTAILADMIN_BASE_URL.rstrip("/") + url
-
-
-def _document_url(document_id: int, name: str) -> str:
-    if getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "direct":
-        return _absolute(Document._meta.get_field("file").storage.url(name))
-    return _absolute(reverse("wagtaildocs_serve", args=[document_id, os.path.basename(name)]))
 
 
 def _purpose(label: str) -> str:
@@ -229,7 +227,7 @@ def _chunk(pks, channel, main, others, tree, etim) -> Iterator[SourceProduct]:
     ):
         documents[product_id].append(
             FeedAsset(
-                _document_url(document_id, name),
+                _absolute(document_url(document_id, name)),
                 _mime_type(name),
                 os.path.basename(name),
                 label or title,

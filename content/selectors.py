@@ -9,10 +9,12 @@ unless its name says so (``known_skus``).
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BooleanField,
@@ -25,6 +27,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.urls import reverse
 from wagtail.documents.models import Document
 from wagtail.images import get_image_model
 from wagtail.images.models import Image
@@ -441,6 +444,15 @@ def asset_is_public(asset: Image | Document) -> bool:
         ):
             return True
     return False
+
+
+def document_url(document_id: int, name: str) -> str:
+    """A document's URL from its id and stored file name, without building a Document
+    (whose defaults cost a query each): the file itself when documents are served
+    directly, else Wagtail's checked serve view."""
+    if getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "direct":
+        return Document._meta.get_field("file").storage.url(name)
+    return reverse("wagtaildocs_serve", args=[document_id, os.path.basename(name)])
 
 
 def user_may_see_asset(user, asset: Image | Document) -> bool:
