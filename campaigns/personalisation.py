@@ -137,6 +137,23 @@ def product_card(product: Product, price=None) -> contract.ProductCard:
     )
 
 
+def most_specific_message(
+    messages: Iterable[AudienceMessage], product: Product | None, role: str, phase: str
+) -> AudienceMessage | None:
+    """Of ``messages`` (live, one language), the one about ``product`` (None: about no
+    product) that fits best: role and phase, then role, then phase, then the default."""
+    translation = product.translation_key if product is not None else None
+    candidates = {
+        (message.role, message.phase): message
+        for message in messages
+        if (message.product.translation_key if message.product_id else None) == translation
+    }
+    for wanted in ((role, phase), (role, ANY), (ANY, phase), (ANY, ANY)):
+        if wanted in candidates:
+            return candidates[wanted]
+    return None
+
+
 class VariantResolver:
     """Resolves a campaign's variants against live content, loading each thing once.
 
@@ -220,16 +237,7 @@ class VariantResolver:
         self, product: Product | None, locale: str, role: str, phase: str
     ) -> AudienceMessage | None:
         """The most specific live message: role+phase, then role, then phase, then default."""
-        translation = product.translation_key if product is not None else None
-        candidates = {
-            (message.role, message.phase): message
-            for message in self.messages(locale)
-            if (message.product.translation_key if message.product_id else None) == translation
-        }
-        for wanted in ((role, phase), (role, ANY), (ANY, phase), (ANY, ANY)):
-            if wanted in candidates:
-                return candidates[wanted]
-        return None
+        return most_specific_message(self.messages(locale), product, role, phase)
 
     def resolve(self, key: str) -> tuple[contract.Variant | None, list[Missing]]:
         locale, role, phase, arm = parse_variant_key(key)
