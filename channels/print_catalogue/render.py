@@ -16,12 +16,14 @@ Fonts are DejaVu, which WeasyPrint embeds (subset) in every file.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import jinja2
+import pydyf
 import qrcode
 import qrcode.image.svg
 import weasyprint
@@ -101,6 +103,22 @@ def qr_data_url(url: str, *, profile: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
+_RGB_GREY = re.compile(rb"^(\S+) \1 \1 (rg|RG)$")
+
+
+def _greys_to_black_ink(document, pdf) -> None:
+    """WeasyPrint draws the crop marks (and nothing else of ours) in DeviceRGB black,
+    which PDF/X-4 with a CMYK intent forbids: every RGB grey becomes black ink (K)."""
+    for pdf_object in pdf.objects:
+        if not isinstance(pdf_object, pydyf.Stream):
+            continue
+        for position, item in enumerate(pdf_object.stream):
+            if isinstance(item, bytes) and (match := _RGB_GREY.match(item)):
+                black = 1 - float(match.group(1))
+                operator = b"k" if match.group(2) == b"rg" else b"K"
+                pdf_object.stream[position] = b"0 0 0 %s %s" % (f"{black:g}".encode(), operator)
+
+
 @dataclass
 class Rendered:
     """A laid-out document and the PDF written from it."""
@@ -132,5 +150,9 @@ def render_pdf(
     )
     fetcher = PreparedFetcher(preparer, base_url=preparer.fetcher.base_url)
     document = weasyprint.HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
-    document.write_pdf(out, pdf_variant=PDF_VARIANTS[profile])
+    document.write_pdf(
+        out,
+        pdf_variant=PDF_VARIANTS[profile],
+        finisher=_greys_to_black_ink if profile == "print" else None,
+    )
     return Rendered(document=document, pages=len(document.pages))
