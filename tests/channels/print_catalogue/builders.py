@@ -16,7 +16,7 @@ from django.test import override_settings
 from PIL import Image as PILImage
 
 from channels.documents import Chapter, ChapterOutline, DocumentIntro, DocumentSpec
-from channels.feeds import FeedAsset, FeedFeature
+from channels.feeds import FeedAsset, FeedFeature, FeedProduct
 from tests.channels.marketplace.builders import feed_product, feed_text
 
 BASE = "http://testserver"
@@ -45,25 +45,24 @@ def image_asset(url: str) -> FeedAsset:
     return FeedAsset(url, "image/png", url.rsplit("/", 1)[-1], "Ansicht")
 
 
-def product(sku: str, image_url: str, *, long_text: str = "", **text) -> object:
+def product(sku: str, image_url: str, *, long_text: str = "", **text) -> FeedProduct:
     """A German product ``sku`` with its own approved texts and one image."""
     long = long_text or f"Langtext von {sku}."
-    de = feed_text(
-        "de",
-        name=f"Artikel {sku}",
-        short_text=f"Kurztext {sku}",
-        long_html=f"<p>{long}</p>",
-        long_text=long,
-        url=f"https://shop.example.com/de/p/{sku}",
-        features=(
+    values = {
+        "name": f"Artikel {sku}",
+        "short_text": f"Kurztext {sku}",
+        "long_html": f"<p>{long}</p>",
+        "long_text": long,
+        "url": f"https://shop.example.com/de/p/{sku}",
+        "features": (
             FeedFeature("Spannung", "18", "V", "EF000008", "N"),
             FeedFeature("Mit Akku", "true", "", "EF000009", "L"),
         ),
-        **text,
-    )
+    }
+    values.update(text)
     return feed_product(
         sku=sku,
-        texts={"de": de},
+        texts={"de": feed_text("de", **values)},
         images=(image_asset(image_url),) if image_url else (),
         price=Decimal("1299.5"),
         lead_time_days=3,
