@@ -30,7 +30,7 @@ from channels.documents import (
 
 from .data_merge import write_data_merge
 from .images import ImagePreparer
-from .layout import layout_of, plan_document
+from .layout import COVER_BOX_MM, layout_of, plan_document
 from .overflow import overflowing_boxes, page_anchors
 from .pages import body_views, index_lines, toc_lines
 from .render import render_pdf
@@ -110,7 +110,9 @@ class PrintCatalogueChannel(DocumentChannel):
         with translation.override(spec.language):
             cover_url = ""
             if spec.cover_image_url:
-                image, problem = preparer.prepare(spec.cover_image_url, sku="", field="cover")
+                image, problem = preparer.prepare(
+                    spec.cover_image_url, sku="", field="cover", box_mm=COVER_BOX_MM
+                )
                 cover_url = image.url if image is not None else ""
                 if problem is not None:
                     problems.append(problem)

@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 CMYK_PROFILE = Path(__file__).resolve().parent / "icc" / "FOGRA39L.icc"
 JPEG_QUALITY = 90
+# Print: below this resolution at its printed size an image looks soft (reported); above
+# PRINT_DPI it only makes the file bigger (scaled down).
+MIN_PRINT_DPI = 150
+PRINT_DPI = 300
 # Decompression bombs: a catalogue image larger than this is refused, not decoded.
 MAX_PIXELS = 60_000_000
 
@@ -63,10 +67,19 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def to_cmyk_jpeg(data: bytes) -> bytes:
-    """The image in ``data`` as a CMYK JPEG for offset printing (FOGRA39)."""
+def effective_dpi(width: int, height: int, box_mm: tuple[float, float]) -> float:
+    """The resolution of a ``width`` x ``height`` image fitted into a box of ``box_mm``."""
+    mm_per_pixel = min(box_mm[0] / width, box_mm[1] / height)
+    return 25.4 / mm_per_pixel
+
+
+def to_cmyk_jpeg(data: bytes, *, max_size: tuple[int, int] | None = None) -> bytes:
+    """The image in ``data`` as a CMYK JPEG for offset printing (FOGRA39), scaled down to
+    fit ``max_size`` pixels when given."""
     with Image.open(io.BytesIO(data)) as image:
         image.load()
+        if max_size and (image.width > max_size[0] or image.height > max_size[1]):
+            image.thumbnail(max_size, Image.Resampling.LANCZOS)
         if image.mode == "CMYK":
             cmyk = image
         else:
@@ -121,20 +134,34 @@ class ImagePreparer:
         self._failed: dict[str, str] = {}
 
     def prepare(
-        self, url: str, *, sku: str, field: str = "images"
+        self,
+        url: str,
+        *,
+        sku: str,
+        field: str = "images",
+        box_mm: tuple[float, float] | None = None,
     ) -> tuple[PreparedImage | None, DocumentProblem | None]:
-        """The image at ``url`` ready to embed, or None and the problem that stops it."""
-        if url in self.prepared:
-            return self.prepared[url], None
-        reason = self._failed.get(url)
-        if reason is None:
-            reason = self._read(url)
-        if reason is None:
-            return self.prepared[url], None
-        self._failed[url] = reason
-        return None, DocumentProblem(sku, field, reason)
+        """The image at ``url`` ready to embed in a box of ``box_mm`` (None when it cannot
+        be shown), and the problem it has (a print image too coarse for its box is shown,
+        and reported)."""
+        if url not in self.prepared and url not in self._failed:
+            reason = self._read(url, box_mm)
+            if reason is not None:
+                self._failed[url] = reason
+        if url in self._failed:
+            return None, DocumentProblem(sku, field, self._failed[url])
+        image = self.prepared[url]
+        if self.cmyk and box_mm:
+            dpi = effective_dpi(image.width, image.height, box_mm)
+            if dpi < MIN_PRINT_DPI:
+                message = _(
+                    "The image %(url)s has only %(dpi)d dpi at its printed size "
+                    "(%(minimum)d at least)."
+                ) % {"url": url, "dpi": dpi, "minimum": MIN_PRINT_DPI}
+                return image, DocumentProblem(sku, field, message)
+        return image, None
 
-    def _read(self, url: str) -> str | None:
+    def _read(self, url: str, box_mm: tuple[float, float] | None) -> str | None:
         """Reads and keeps the image at ``url``; why not, when it cannot."""
         if not url:
             return _("The product has no image.")
@@ -151,7 +178,10 @@ class ImagePreparer:
             width, height = decoded_size(data)
             media_type = response.content_type or "application/octet-stream"
             if self.cmyk:
-                data, media_type = to_cmyk_jpeg(data), "image/jpeg"
+                max_size = None
+                if box_mm:
+                    max_size = tuple(round(mm / 25.4 * PRINT_DPI) for mm in box_mm)
+                data, media_type = to_cmyk_jpeg(data, max_size=max_size), "image/jpeg"
         except (ValueError, OSError, ImageCms.PyCMSError):
             return _("The file %(url)s is not an image that can be shown.") % {"url": url}
         self.prepared[url] = PreparedImage(url, data, media_type, width, height)

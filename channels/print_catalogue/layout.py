@@ -20,6 +20,10 @@ Layout = Literal["pages", "grid"]
 
 PRODUCTS_PER_PAGE: dict[str, int] = {"pages": 1, "grid": 2}
 OPENER_PAGES = 1
+# The product image's box (width, height) in millimetres per layout, as in catalogue.css.
+IMAGE_BOX_MM: dict[str, tuple[float, float]] = {"pages": (180, 92), "grid": (180, 40)}
+# The cover image fills the page and, in print, the 3 mm bleed around it.
+COVER_BOX_MM = (216, 303)
 
 
 def layout_of(spec: DocumentSpec) -> Layout:

@@ -26,7 +26,7 @@ from channels.documents import (
 from channels.feeds import FeedFeature, FeedProduct
 
 from .images import ImagePreparer
-from .layout import PRODUCTS_PER_PAGE, Layout, pads_chapters
+from .layout import IMAGE_BOX_MM, PRODUCTS_PER_PAGE, Layout, pads_chapters
 from .render import qr_data_url
 
 
@@ -106,6 +106,8 @@ def product_view(
     number: int,
     preparer: ImagePreparer,
     problems: list[DocumentProblem],
+    *,
+    layout: Layout = "pages",
 ) -> ProductView | None:
     """What the page shows of ``product``; None (and a problem) without a text in the
     catalogue's language: nothing unapproved or in another language is printed."""
@@ -123,7 +125,7 @@ def product_view(
     image_url, image_alt = "", ""
     if product.images:
         asset = product.images[0]
-        image, problem = preparer.prepare(asset.url, sku=product.sku)
+        image, problem = preparer.prepare(asset.url, sku=product.sku, box_mm=IMAGE_BOX_MM[layout])
         if image is not None:
             image_url, image_alt = image.url, asset.description or text.name
         if problem is not None:
@@ -165,7 +167,7 @@ def body_views(
     for chapter_number, chapter in enumerate(chapters):
         products = []
         for product in chapter.products:
-            view = product_view(spec, product, number, preparer, problems)
+            view = product_view(spec, product, number, preparer, problems, layout=layout)
             number += 1
             if view is not None:
                 products.append(view)

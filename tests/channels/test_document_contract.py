@@ -37,7 +37,7 @@ def channel(request):
 @pytest.fixture
 def chapters(tmp_path):
     with media_root(tmp_path):
-        url = save_image("images/p.png", png_bytes())
+        url = save_image("images/p.png", png_bytes(1200, 900))
         yield [
             Chapter("a", "Kapitel A", (product("A-1", url), product("A-2", url))),
             Chapter("b", "Kapitel B", (product("B-1", url),)),

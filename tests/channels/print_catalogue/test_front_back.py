@@ -29,7 +29,7 @@ PURCHASING = DocumentIntro("Für den Einkauf", "<p>Konditionen, die <strong>rech
 @pytest.fixture(scope="module")
 def cover_url(tmp_path_factory):
     with media_root(tmp_path_factory.mktemp("media")):
-        yield save_image("images/cover.png", png_bytes(400, 560, colour="red"))
+        yield save_image("images/cover.png", png_bytes(1300, 1800, colour="red"))
 
 
 def front(spec):
@@ -52,6 +52,7 @@ def test_the_front_shows_the_roles_introduction(print_front):
     assert "Für den Einkauf" in text
     assert "Konditionen, die rechnen." in text
     assert rendered.pages == len(read_pdf(pdf).pages) == 3
+    assert rendered.problems == ()
 
 
 def test_the_cover_shows_title_subtitle_publisher_and_date(print_front):
@@ -152,3 +153,16 @@ def test_the_index_has_a_bookmark(back):
     _rendered, reader = back
 
     assert [item.title for item in reader.outline] == ["Index"]
+
+
+def test_the_index_is_set_in_two_columns(back):
+    _rendered, reader = back
+    lefts = set()
+
+    def visit(text, cm, tm, font, size):
+        if text.startswith("SKU-"):
+            lefts.add(round(tm[4] * cm[0] + cm[4]))
+
+    reader.pages[0].extract_text(visitor_text=visit)
+
+    assert len(lefts) == 2

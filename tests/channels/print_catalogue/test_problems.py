@@ -52,11 +52,13 @@ def internal_service():
 def rendered(request, tmp_path_factory, internal_service):
     """One chapter of bad products and a good one, rendered in both profiles."""
     with media_root(tmp_path_factory.mktemp("media")):
-        good = save_image("images/good.png", png_bytes())
+        good = save_image("images/good.png", png_bytes(1200, 900))
+        coarse = save_image("images/coarse.png", png_bytes(64, 48))
         corrupt = save_image("images/corrupt.png", b"\x89PNG\r\n\x1a\n not really")
         english = product("EN-1", good)
         products = (
             product("OK-1", good),
+            product("COARSE-1", coarse),
             product("MISSING-1", "http://testserver/media/images/missing.png"),
             product("CORRUPT-1", corrupt),
             product("REFUSED-1", f"{internal_service}/image.png"),
@@ -76,6 +78,10 @@ def rendered(request, tmp_path_factory, internal_service):
         yield result, read_pdf(out.getvalue())
 
 
+def is_print(reader):
+    return reader.pages[0].trimbox != reader.pages[0].mediabox  # with bleed
+
+
 def problems_of(result):
     return {(problem.sku, problem.field) for problem in result.problems}
 
@@ -83,9 +89,18 @@ def problems_of(result):
 def test_the_catalogue_still_renders_every_product_that_has_a_text(rendered):
     result, reader = rendered
 
-    assert result.pages == len(reader.pages) == 8  # the opener and 7 products
-    skus = set(result.product_pages)
-    assert skus == {"OK-1", "MISSING-1", "CORRUPT-1", "REFUSED-1", "LONG-1", "SSRF-1", "NOIMAGE-1"}
+    # The opener and 8 products; in print a blank page too, so that chapters stay even.
+    assert result.pages == len(reader.pages) == (10 if is_print(reader) else 9)
+    assert set(result.product_pages) == {
+        "OK-1",
+        "COARSE-1",
+        "MISSING-1",
+        "CORRUPT-1",
+        "REFUSED-1",
+        "LONG-1",
+        "SSRF-1",
+        "NOIMAGE-1",
+    }
 
 
 @pytest.mark.parametrize("sku", ["MISSING-1", "CORRUPT-1", "REFUSED-1", "NOIMAGE-1"])
@@ -103,6 +118,19 @@ def test_a_readable_image_is_no_problem(rendered):
 
     assert ("OK-1", "images") not in problems_of(result)
     assert "No image" not in page_text(reader.pages[result.product_pages["OK-1"] - 1])
+
+
+def test_in_print_an_image_too_coarse_for_its_box_is_shown_and_reported(rendered):
+    result, reader = rendered
+    problems = [p for p in result.problems if p.sku == "COARSE-1"]
+
+    page = page_text(reader.pages[result.product_pages["COARSE-1"] - 1])
+
+    assert "No image" not in page
+    if is_print(reader):
+        assert [(p.field, "dpi" in p.message) for p in problems] == [("images", True)]
+    else:
+        assert problems == []
 
 
 def test_a_text_too_long_for_its_box_is_reported_and_the_page_count_kept(rendered):

@@ -17,6 +17,9 @@ from tests.channels.print_catalogue.builders import (
     read_pdf,
     save_image,
 )
+from tests.channels.print_catalogue.builders import (
+    product as make_product,
+)
 from tests.factories import png_bytes
 
 CHANNEL = PrintCatalogueChannel("print")
@@ -27,7 +30,7 @@ LAYOUTS = [(profile, layout) for profile in ("screen", "print") for layout in ("
 @pytest.fixture(scope="module")
 def image_url(tmp_path_factory):
     with media_root(tmp_path_factory.mktemp("media")):
-        yield save_image("images/drill.png", png_bytes(120, 90))
+        yield save_image("images/drill.png", png_bytes(1200, 900))
 
 
 @pytest.fixture(scope="module")
@@ -181,11 +184,14 @@ def test_the_print_profile_is_pdf_x_4_with_a_cmyk_output_intent(bodies):
 
 
 def images_of(reader):
+    """Every image XObject of the file, once (pages may share their resources)."""
+    images = {}
     for page in reader.pages:
-        for obj in page["/Resources"]["/XObject"].values():
-            obj = obj.get_object()
+        for reference in page["/Resources"]["/XObject"].values():
+            obj = reference.get_object()
             if obj["/Subtype"] == "/Image":
-                yield obj
+                images[reference.idnum] = obj
+    return list(images.values())
 
 
 def test_print_embeds_the_product_images_as_cmyk(bodies):
@@ -194,6 +200,20 @@ def test_print_embeds_the_product_images_as_cmyk(bodies):
     spaces = {image["/ColorSpace"] for image in images_of(reader)}
 
     assert spaces == {"/DeviceCMYK"}
+
+
+def test_print_scales_images_down_to_300_dpi_at_their_printed_size(tmp_path):
+    with media_root(tmp_path):
+        huge = save_image("images/huge.png", png_bytes(6000, 3000))
+        spec = doc_spec(profile="print")
+
+        rendered, pdf = render(
+            spec, PartPlan(0, ("a",), 1, 2), [Chapter("a", "A", (make_product("H-1", huge),))]
+        )
+
+    [image] = images_of(read_pdf(pdf))
+    assert (image["/Width"], image["/Height"]) == (2126, 1063)  # 180 mm wide at 300 dpi
+    assert rendered.problems == ()
 
 
 def test_print_colours_are_process_colours_only(bodies):
