@@ -82,9 +82,11 @@ def css_string(value: object) -> Markup:
     """``value`` as a quoted CSS string in which only letters, digits and spaces stay
     literal, so no text can end the string or the ``<style>`` element."""
     escaped = "".join(
-        char if char.isalnum() or char == " " else f"\\{ord(char):06x}" for char in str(value)
+        # The space after an escape ends it and is not part of the text.
+        char if char.isalnum() or char == " " else f"\\{ord(char):x} "
+        for char in str(value)
     )
-    return Markup(f'"{escaped}"')  # noqa: S704 (every character but [A-Za-z0-9 ] escaped)
+    return Markup(f'"{escaped}"')  # noqa: S704 (all but letters, digits, spaces escaped)
 
 
 @cache

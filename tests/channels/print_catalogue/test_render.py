@@ -301,3 +301,12 @@ def test_a_chapter_without_products_takes_no_page_and_is_reported(chapters):
     assert "leer" not in rendered.chapter_pages
     assert [(p.sku, p.field) for p in rendered.problems] == [("", "chapter")]
     assert "Leeres Kapitel" in rendered.problems[0].message
+
+
+def test_a_title_with_quotes_and_markup_is_printed_as_written_in_the_footer(chapters):
+    title = 'Katalog "Herbst" \\ </style><p>2026'
+    spec = doc_spec(title=title)
+
+    _rendered, pdf = render(spec, PartPlan(0, ("kapitel-2",), 1, 2), [chapters[1]])
+
+    assert title in page_text(read_pdf(pdf).pages[1])
