@@ -90,10 +90,7 @@ def assemble_pdf(
                 if key in reader.root_object
             }
             body_info = dict(reader.metadata or {})
-        # The merged pages keep a reference to the part's page, hence to the whole part
-        # read into memory: drop it, so that only one part is held at a time.
-        for page in writer.pages[first_page:]:
-            page.__dict__.pop("original_page", None)
+        _release(writer, reader, first_page)
         del reader
 
     pages = len(writer.pages)
@@ -143,6 +140,25 @@ def assemble_pdf(
     writer.generate_file_identifiers()
     writer.write(out)
     return pages
+
+
+def _release(writer: PdfWriter, reader: PdfReader, first_page: int) -> None:
+    """Let the part's reader (the whole part, read into memory) go once it is appended.
+
+    pypdf's writer keeps every appended reader alive: through each merged page
+    (``original_page``), its map of the reader's pages to the merged ones (for links between
+    files, which our parts do not have: each part's links are translated by ``append``)
+    and its map of the reader's objects to their clones (kept so that an object is not
+    cloned twice from the same reader, which we never read again).
+    """
+    for page in writer.pages[first_page:]:
+        page.__dict__.pop("original_page", None)
+    writer._merged_in_pages = {
+        source: merged
+        for source, merged in writer._merged_in_pages.items()
+        if getattr(source, "pdf", None) is not reader
+    }
+    writer._id_translated.pop(id(reader), None)
 
 
 def _label_pages(writer: PdfWriter, *, front_pages: int, pages: int) -> None:

@@ -1,6 +1,8 @@
 """Joining the front matter, the body parts and the back matter into one PDF."""
 
+import gc
 import io
+import weakref
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +11,7 @@ from lxml import etree
 from PIL import ImageCms
 from pypdf import PdfReader
 
+from channels.print_catalogue import assemble
 from channels.print_catalogue.assemble import assemble_pdf
 from channels.print_catalogue.pdf_rules import check_pdf
 from tests.channels.print_catalogue.pdf_samples import (
@@ -250,3 +253,21 @@ def test_a_single_file_is_body_only(print_parts, tmp_path):
 def test_no_files_is_an_error():
     with pytest.raises(ValueError, match="at least one file"):
         assemble_pdf([], io.BytesIO(), front_pages=0, title="T", language="de")
+
+
+def test_parts_are_read_one_at_a_time(print_parts, tmp_path, monkeypatch):
+    readers = []
+    alive_when_opening = []
+
+    class CountingReader(assemble.PdfReader):
+        def __init__(self, *args, **kwargs):
+            gc.collect()
+            alive_when_opening.append(sum(ref() is not None for ref in readers))
+            super().__init__(*args, **kwargs)
+            readers.append(weakref.ref(self))
+
+    monkeypatch.setattr(assemble, "PdfReader", CountingReader)
+
+    _assemble(print_parts, tmp_path)
+
+    assert alive_when_opening == [0, 0, 0, 0]
