@@ -95,7 +95,8 @@ def check_pdf(path: Path, profile: Profile) -> list[str]:
     where (the page, the font), then what.
     """
     rule = X4 if profile == "print" else A2
-    head = path.read_bytes()[:1024]
+    with path.open("rb") as file:
+        head = file.read(1024)
     try:
         reader = PdfReader(path, strict=False)
         encrypted = reader.is_encrypted
@@ -255,22 +256,22 @@ class _Checker:
     # Pages: boxes, colour, fonts, annotations.
 
     def pages(self) -> Iterator[str]:
-        seen: set[int] = set()
-        forbidden = {"CMYK": "DeviceRGB", "RGB ": "DeviceCMYK"}.get(self.intent_space)
-        if not self.print and self.intent_space == "GRAY":
-            forbidden = "DeviceRGB"  # and DeviceCMYK: both reported by the same scan
+        seen: set = set()
+        # Device colour is allowed as the output intent's colour space, and gray with any.
+        allowed = {
+            "CMYK": {"DeviceGray", "DeviceCMYK"},
+            "RGB ": {"DeviceGray", "DeviceRGB"},
+            "GRAY": {"DeviceGray"},
+        }.get(self.intent_space)
         for number, page in enumerate(self.reader.pages, start=1):
             if self.print:
                 yield from self.boxes(number, page)
-            if forbidden:
-                for where, space in device_colours(page, seen):
-                    if space == forbidden or (
-                        self.intent_space == "GRAY" and space != "DeviceGray"
-                    ):
-                        yield (
-                            f"{self.rule('6.2.4.3', 'colour')}: page {number}{where}: "
-                            f"{space} with a {self.intent_space.strip()} output intent"
-                        )
+            for where, space in device_colours(page, seen) if allowed else ():
+                if space not in allowed:
+                    yield (
+                        f"{self.rule('6.2.4.3', 'colour')}: page {number}{where}: "
+                        f"{space} with a {self.intent_space.strip()} output intent"
+                    )
             yield from self.fonts(number, _get(page, "/Resources"), seen)
             yield from self.annotations(number, page)
             if "/AA" in page:

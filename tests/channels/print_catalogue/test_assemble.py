@@ -10,6 +10,7 @@ import time_machine
 from lxml import etree
 from PIL import ImageCms
 from pypdf import PdfReader
+from pypdf.generic import StreamObject
 
 from channels.print_catalogue import assemble
 from channels.print_catalogue.assemble import assemble_pdf
@@ -21,6 +22,7 @@ from tests.channels.print_catalogue.pdf_samples import (
     screen_part,
 )
 
+X4 = "ISO 15930-7 (PDF/X-4)"
 NOW = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
 CHAPTERS = [["Cover", "Contents"], ["Drills", "Saws"], ["Sanders"], ["Index"]]
 
@@ -204,12 +206,14 @@ def test_the_joined_screen_file_passes_the_screen_rules(screen_parts, tmp_path):
     assert reader.pdf_header == "%PDF-1.7"
 
 
-def test_weasyprint_crop_marks_rgb_colours_and_images_are_made_cmyk_safe(tmp_path):
+@pytest.fixture(scope="module")
+def rgb_parts(tmp_path_factory):
     # WeasyPrint 70 writes crop marks in RGB black, CSS colours in sRGB as `rg` and
     # PNG images as DeviceRGB, which a CMYK PDF/X-4 file must not contain.
-    parts = [
+    directory = tmp_path_factory.mktemp("rgb")
+    return [
         print_part(
-            tmp_path / f"part{index}.pdf",
+            directory / f"part{index}.pdf",
             chapters,
             marks=True,
             css="p { color: #333 } h1 { color: #c00 }",
@@ -217,9 +221,17 @@ def test_weasyprint_crop_marks_rgb_colours_and_images_are_made_cmyk_safe(tmp_pat
         )
         for index, chapters in enumerate(CHAPTERS)
     ]
-    assert check_pdf(parts[1], "print") != []
 
-    path = _assemble(parts, tmp_path)
+
+def test_weasyprints_rgb_parts_fail_the_print_rules(rgb_parts):
+    messages = check_pdf(rgb_parts[1], "print")
+
+    assert f"{X4} colour: page 1, XObject /x0: DeviceRGB with a CMYK output intent" in messages
+    assert f"{X4} colour: page 1: DeviceRGB with a CMYK output intent" in messages
+
+
+def test_crop_marks_rgb_colours_and_images_are_made_cmyk_safe(rgb_parts, tmp_path):
+    path = _assemble(rgb_parts, tmp_path)
 
     assert check_pdf(path, "print") == []
     page = PdfReader(path).pages[2]
@@ -231,6 +243,19 @@ def test_weasyprint_crop_marks_rgb_colours_and_images_are_made_cmyk_safe(tmp_pat
     assert b"0 0 0 1 K" in marks
     assert b" rg" not in marks
     assert b" RG" not in marks
+
+
+def test_every_stream_but_the_xmp_metadata_is_compressed(rgb_parts, tmp_path):
+    path = _assemble(rgb_parts, tmp_path)
+
+    reader = PdfReader(path)
+    uncompressed = [
+        obj.get("/Type")
+        for number in reader.xref[0]
+        if isinstance(obj := reader.get_object(number), StreamObject) and "/Filter" not in obj
+    ]
+
+    assert uncompressed == ["/Metadata"]
 
 
 def test_a_screen_file_keeps_its_rgb_colours(screen_parts, tmp_path):
