@@ -251,8 +251,8 @@ _SRGB = "/HubSRGB"
 
 
 def _cmyk_safe(writer: PdfWriter) -> None:
-    """Replace device RGB in pages and form XObjects of a CMYK print file (see the
-    module's docstring)."""
+    """Replace device RGB in the pages, form XObjects and tiling patterns of a CMYK print
+    file (see the module's docstring)."""
     profile = StreamObject()
     profile.set_data(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
     profile[NameObject("/N")] = NumberObject(3)
@@ -317,6 +317,22 @@ def _format(value: float) -> bytes:
 
 
 def _repair_resources(resources: DictionaryObject, srgb_space: ArrayObject, done: set[int]) -> None:
+    patterns = resources.get("/Pattern")
+    for reference in patterns.get_object().values() if patterns is not None else ():
+        if not isinstance(reference, IndirectObject) or reference.idnum in done:
+            continue
+        done.add(reference.idnum)
+        pattern = reference.get_object()
+        if pattern.get("/PatternType") != 1:
+            continue
+        data, changed, used = _rewrite_rgb(pattern.get_data())
+        if changed:
+            pattern.set_data(data)
+        if used:
+            _with_srgb(pattern, srgb_space)
+        inner = pattern.get("/Resources")
+        if inner is not None:
+            _repair_resources(inner.get_object(), srgb_space, done)
     xobjects = resources.get("/XObject")
     if xobjects is None:
         return

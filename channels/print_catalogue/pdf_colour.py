@@ -3,7 +3,8 @@
 A small lexer over the decoded content streams, not a renderer: it follows the colour
 operators (``rg``/``RG``, ``k``/``K``, ``g``/``G``), the colour spaces set by ``cs``/``CS``,
 the shadings painted by ``sh``, inline images, and the XObjects drawn by ``Do`` (images,
-and form XObjects with their own content, resources and transparency group).
+and form XObjects with their own content, resources and transparency group), and the
+patterns offered by the resources (a tiling pattern's content, a shading pattern's shading).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ _END_OF_INLINE_IMAGE = re.compile(rb"\sEI(?=\s|$)")
 
 def device_colours(page: DictionaryObject, seen: set) -> Iterator[tuple[str, str]]:
     """(where, colour space) for each device colour space a page uses, where is "" for
-    the page's own content or ", XObject /Name". Each XObject is looked at once per file
+    the page's own content, else the path to it (", pattern /p0, XObject /x0"). Each
+    XObject and pattern is looked at once per file
     (``seen``)."""
     resources = _resolve(page.get("/Resources"))
     contents = page.get("/Contents")
@@ -66,9 +68,37 @@ def _content(data: bytes, resources: Any, where: str, seen: set) -> Iterator[tup
             found.add(space)
         if xobject is not None:
             name, reference = xobject
-            yield from _xobject(name, reference, resources, seen)
+            yield from _xobject(name, reference, resources, seen, where)
     for space in sorted(found):
         yield where, space
+    yield from _patterns(resources, seen, where)
+
+
+def _patterns(resources: Any, seen: set, outer: str) -> Iterator[tuple[str, str]]:
+    """The colours of the patterns a resource dictionary offers: a tiling pattern's
+    content, a shading pattern's shading (each looked at once per file)."""
+    resources = _resolve(resources)
+    if not isinstance(resources, DictionaryObject):
+        return
+    patterns = _resolve(resources.get("/Pattern"))
+    if not isinstance(patterns, DictionaryObject):
+        return
+    for name, reference in patterns.items():
+        key = reference.idnum if isinstance(reference, IndirectObject) else id(reference)
+        if ("colour", key) in seen:
+            continue
+        seen.add(("colour", key))
+        pattern = reference.get_object()
+        where = f"{outer}, pattern {name}"
+        if pattern.get("/PatternType") == 1:
+            inner = _resolve(pattern.get("/Resources")) or resources
+            yield from _content(pattern.get_data(), inner, where, seen)
+        else:
+            shading = _resolve(pattern.get("/Shading"))
+            if isinstance(shading, DictionaryObject):
+                space = _family(shading.get("/ColorSpace"), resources)
+                if space:
+                    yield where, space
 
 
 def _scan(data: bytes, resources: Any) -> Iterator[tuple[str | None, Any]]:
@@ -105,13 +135,15 @@ def _scan(data: bytes, resources: Any) -> Iterator[tuple[str | None, Any]]:
         names = []
 
 
-def _xobject(name: str, reference: Any, resources: Any, seen: set) -> Iterator[tuple[str, str]]:
+def _xobject(
+    name: str, reference: Any, resources: Any, seen: set, outer: str
+) -> Iterator[tuple[str, str]]:
     key = reference.idnum if isinstance(reference, IndirectObject) else id(reference)
     if ("colour", key) in seen:
         return
     seen.add(("colour", key))
     xobject = reference.get_object()
-    where = f", XObject {name}"
+    where = f"{outer}, XObject {name}"
     if xobject.get("/Subtype") == "/Image":
         space = _family(xobject.get("/ColorSpace"), resources)
         if space:

@@ -296,3 +296,15 @@ def test_parts_are_read_one_at_a_time(print_parts, tmp_path, monkeypatch):
     _assemble(print_parts, tmp_path)
 
     assert alive_when_opening == [0, 0, 0, 0]
+
+
+def test_rgb_inside_a_tiling_pattern_is_made_cmyk_safe(tmp_path):
+    svg = (
+        "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='10' height='10'%3E"
+        "%3Crect width='5' height='5' fill='%2300a'/%3E%3C/svg%3E"
+    )
+    part = print_part(tmp_path / "pattern.pdf", ["Drills"], css=f'p {{ background: url("{svg}") }}')
+
+    path = _assemble([part], tmp_path, front_pages=0)
+
+    assert check_pdf(path, "print") == []

@@ -485,3 +485,16 @@ def test_additional_actions_on_a_page_fail(good_print, bad):
     assert check_pdf(bad(good_print, additional), "print") == [
         f"{X4} actions: page 2: additional actions /AA"
     ]
+
+
+def test_rgb_inside_a_tiling_pattern_fails_pdf_x(tmp_path):
+    svg = (
+        "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='10' height='10'%3E"
+        "%3Crect width='5' height='5' fill='%2300a'/%3E%3C/svg%3E"
+    )
+    part = print_part(tmp_path / "pattern.pdf", ["Drills"], css=f'p {{ background: url("{svg}") }}')
+
+    assert check_pdf(part, "print") == [
+        f"{X4} colour: page 1, pattern /p0, XObject /x0: DeviceRGB with a CMYK output intent",
+        f"{X4} colour: page 1, pattern /p1, XObject /x0: DeviceRGB with a CMYK output intent",
+    ]
