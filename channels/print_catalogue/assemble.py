@@ -10,8 +10,9 @@ Info that agrees with its XMP, a file identifier and page labels (i, ii, ... the
 For a CMYK print file it also repairs what WeasyPrint writes in device RGB although the
 output intent is CMYK (the crop marks and any colour given in CSS as sRGB, RGB images): a
 neutral grey becomes black ink only (K), as prepress does for text and marks, any other RGB
-colour and every RGB image is tagged as sRGB (ICC-based), which PDF/X-4 allows and the
-print shop's RIP converts to the printing condition.
+colour, every RGB image and every CSS gradient (which WeasyPrint paints with sRGB values in
+the CMYK profile's colour space) is tagged as sRGB (ICC-based), which PDF/X-4 allows and
+the print shop's RIP converts to the printing condition.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from pypdf.generic import (
     StreamObject,
     TextStringObject,
 )
+
+from .pdf_colour import shading_components
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -136,7 +139,10 @@ def assemble_pdf(
     if _has_cmyk_print_intent(body_catalog.get("/OutputIntents")):
         _cmyk_safe(writer)
     _compress(writer)
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
+    # Two passes: pypdf 7.1.1 removes an object as unreferenced when every reference to it
+    # was to one of its duplicates (it marks the duplicate as referenced, not the object).
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=False)
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
     writer.generate_file_identifiers()
     writer.write(out)
     return pages
@@ -273,6 +279,17 @@ def _cmyk_safe(writer: PdfWriter) -> None:
         resources = page.get("/Resources")
         if resources is not None:
             _repair_resources(resources.get_object(), srgb_space, done)
+    # WeasyPrint paints CSS gradients with sRGB values in the CMYK output profile's colour
+    # space: three components where it has four. They are sRGB colours: say so.
+    for obj in writer._objects:
+        if not isinstance(obj, DictionaryObject):
+            continue
+        shading = obj if "/ShadingType" in obj else None
+        if shading is None and obj.get("/PatternType") == 2:
+            shading = obj.get("/Shading")
+            shading = shading.get_object() if shading is not None else None
+        if isinstance(shading, DictionaryObject) and shading_components(shading) == (4, 3):
+            shading[NameObject("/ColorSpace")] = srgb_space
 
 
 def _with_srgb(holder: DictionaryObject, srgb_space: ArrayObject) -> None:

@@ -197,3 +197,47 @@ def _family(space: Any, resources: Any, depth: int = 0) -> str | None:
 
 def _resolve(value: Any) -> Any:
     return value.get_object() if isinstance(value, PdfObject) else value
+
+
+def shading_components(shading: DictionaryObject) -> tuple[int | None, int | None]:
+    """How many colour components a shading's colour space has, and how many its function
+    gives (None where unknown). They must be equal (ISO 32000-1, 8.7.4.5)."""
+    return _components(shading.get("/ColorSpace")), _outputs(shading.get("/Function"))
+
+
+def _components(space: Any, depth: int = 0) -> int | None:
+    space = _resolve(space)
+    if space is None or depth > 5:
+        return None
+    if isinstance(space, ArrayObject) and space:
+        family = space[0]
+        if family == "/ICCBased" and len(space) > 1:
+            number = _resolve(space[1]).get("/N")
+            return int(number) if number is not None else None
+        if family in ("/Indexed", "/Separation") or family == "/Pattern":
+            return 1
+        if family == "/DeviceN" and len(space) > 1:
+            return len(_resolve(space[1]))
+        if family in ("/CalRGB", "/Lab"):
+            return 3
+        if family == "/CalGray":
+            return 1
+        return None
+    return {"/DeviceRGB": 3, "/DeviceCMYK": 4, "/DeviceGray": 1}.get(str(space))
+
+
+def _outputs(function: Any) -> int | None:
+    function = _resolve(function)
+    if isinstance(function, ArrayObject):
+        return len(function)  # one function per component
+    if not isinstance(function, DictionaryObject):
+        return None
+    kind = function.get("/FunctionType")
+    if kind == 2:
+        values = _resolve(function.get("/C0")) or _resolve(function.get("/C1"))
+        return len(values) if values is not None else 1
+    if kind == 3:
+        functions = _resolve(function.get("/Functions")) or []
+        return _outputs(functions[0]) if functions else None
+    ranges = _resolve(function.get("/Range"))
+    return len(ranges) // 2 if ranges else None

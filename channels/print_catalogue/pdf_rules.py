@@ -54,7 +54,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from .pdf_colour import device_colours
+from .pdf_colour import device_colours, shading_components
 
 Profile = Literal["print", "screen"]
 
@@ -129,8 +129,7 @@ class _Checker:
         yield from self.pages()
         yield from self.actions()
         yield from self.embedded_files()
-        if not self.print:
-            yield from self.filters()
+        yield from self.objects()
 
     # File structure.
 
@@ -384,9 +383,23 @@ class _Checker:
             if not _is_pdfa(stream.get_object().get_data()):
                 yield f"{A2} 6.8: embedded file {name!r} is not a PDF/A file"
 
-    def filters(self) -> Iterator[str]:
+    def objects(self) -> Iterator[str]:
+        """Rules on single objects: shadings (both profiles), LZW streams (PDF/A)."""
         for number, obj in _objects(self.reader):
-            if not isinstance(obj, StreamObject):
+            if not isinstance(obj, DictionaryObject):
+                continue
+            shading = obj if "/ShadingType" in obj else None
+            if shading is None and _get(obj, "/PatternType") == 2:
+                shading = _get(obj, "/Shading")
+            if isinstance(shading, DictionaryObject):
+                space, outputs = shading_components(shading)
+                if space is not None and outputs is not None and space != outputs:
+                    yield (
+                        f"ISO 32000-1 8.7.4.5 (shadings): object {number}: the shading's "
+                        f"function gives {outputs} colour components, its colour space "
+                        f"has {space}"
+                    )
+            if self.print or not isinstance(obj, StreamObject):
                 continue
             filters = _get(obj, "/Filter")
             filters = filters if isinstance(filters, ArrayObject) else [filters]

@@ -308,3 +308,12 @@ def test_rgb_inside_a_tiling_pattern_is_made_cmyk_safe(tmp_path):
     path = _assemble([part], tmp_path, front_pages=0)
 
     assert check_pdf(path, "print") == []
+
+
+def test_a_css_gradient_is_made_srgb(tmp_path):
+    css = "p { background: linear-gradient(#c00, #00c) }"
+    part = print_part(tmp_path / "gradient.pdf", ["Drills"], css=css)
+
+    path = _assemble([part], tmp_path, front_pages=0)
+
+    assert check_pdf(path, "print") == []

@@ -498,3 +498,18 @@ def test_rgb_inside_a_tiling_pattern_fails_pdf_x(tmp_path):
         f"{X4} colour: page 1, pattern /p0, XObject /x0: DeviceRGB with a CMYK output intent",
         f"{X4} colour: page 1, pattern /p1, XObject /x0: DeviceRGB with a CMYK output intent",
     ]
+
+
+def test_weasyprints_css_gradient_in_a_cmyk_print_file_has_too_few_components(tmp_path):
+    # WeasyPrint 70 paints a gradient's sRGB values in the CMYK output profile's space.
+    css = "p { background: linear-gradient(#c00, #00c) }"
+    part = print_part(tmp_path / "gradient.pdf", ["Drills"], css=css)
+
+    messages = check_pdf(part, "print")
+
+    assert len(messages) == 2  # one gradient per paragraph
+    for message in messages:
+        assert message.startswith("ISO 32000-1 8.7.4.5 (shadings): object ")
+        assert message.endswith(
+            ": the shading's function gives 3 colour components, its colour space has 4"
+        )
