@@ -84,6 +84,7 @@ def assemble_pdf(
     for index, path in enumerate(files):
         reader = PdfReader(path)
         first_page = len(writer.pages)
+        _explicit_destinations(reader)
         writer.append(reader, import_outline=True)
         if index == body_index:
             header = reader.pdf_header
@@ -146,6 +147,28 @@ def assemble_pdf(
     writer.generate_file_identifiers()
     writer.write(out)
     return pages
+
+
+def _explicit_destinations(reader: PdfReader) -> None:
+    """Make the part's links to its named destinations (WeasyPrint's internal links) point
+    at the page itself: the joined file keeps one destination per name, so a name that
+    two parts use (an anchor id) would send one part's links to the other part's page."""
+    named = reader.named_destinations
+    if not named:
+        return
+    for page in reader.pages:
+        annotations = page.get("/Annots")
+        for annotation in annotations.get_object() if annotations is not None else ():
+            annotation = annotation.get_object()
+            dest = annotation.get("/Dest")
+            if isinstance(dest, str | bytes) and str(dest) in named:
+                annotation[NameObject("/Dest")] = named[str(dest)].dest_array
+            action = annotation.get("/A")
+            action = action.get_object() if action is not None else None
+            if isinstance(action, DictionaryObject) and action.get("/S") == "/GoTo":
+                target = action.get("/D")
+                if isinstance(target, str | bytes) and str(target) in named:
+                    action[NameObject("/D")] = named[str(target)].dest_array
 
 
 def _release(writer: PdfWriter, reader: PdfReader, first_page: int) -> None:

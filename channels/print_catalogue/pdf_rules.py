@@ -40,6 +40,9 @@ its rules are named by subject rather than by clause number:
   equal to its dc:title, dc:creator and pdf:Producer; 6.6.4 pdfaid:part 2 with a
   conformance level (B, or the stricter U or A);
 - 6.8 embedded files only when they are PDF/A files themselves.
+
+Both: a shading's function gives as many colour components as its colour space has
+(ISO 32000-1 8.7.4.5; WeasyPrint 70 breaks it with CSS gradients in a CMYK print file).
 """
 
 from __future__ import annotations

@@ -129,8 +129,32 @@ def test_links_are_kept(print_merged):
 
     web = [annot["/A"]["/URI"] for annot in drills if "/A" in annot]
     assert web == ["https://shop.example/drill"]
-    target = reader.named_destinations[internal["/Dest"]]
-    assert reader.get_destination_page_number(target) == 3  # "Saws", the part's last chapter
+    assert _link_target(reader, internal) == 3  # "Saws", the part's last chapter
+
+
+def _link_target(reader, annotation):
+    """The 0-based page an internal link leads to."""
+    dest = annotation["/Dest"]
+    if isinstance(dest, str):
+        return reader.get_destination_page_number(reader.named_destinations[dest])
+    return reader.get_page_number(dest[0].get_object())
+
+
+def test_links_to_an_anchor_id_two_parts_use_stay_in_their_part(tmp_path):
+    parts = [
+        print_part(tmp_path / f"part{index}.pdf", chapters, anchor="same")
+        for index, chapters in enumerate(CHAPTERS[1:3])
+    ]  # "Drills", "Saws" | "Sanders"
+
+    reader = PdfReader(_assemble(parts, tmp_path, front_pages=0))
+
+    targets = [
+        _link_target(reader, annotation.get_object())
+        for page in reader.pages
+        for annotation in page.get("/Annots", ())
+        if "/Dest" in annotation.get_object()
+    ]
+    assert targets == [1, 2]
 
 
 def test_the_output_intent_keeps_the_embedded_icc_profile(print_merged):
