@@ -4,16 +4,19 @@ A ``DocumentChannel`` (see ``channels.documents``): ``plan`` does the page arith
 the fixed grid (``layout``), ``render_part`` / ``render_front`` / ``render_back`` lay the
 templates of ``templates/print/`` out with WeasyPrint (``render``, ``pages``, ``images``)
 and report what they really laid out (``overflow``), ``layout_export`` writes the layout
-studio's data-merge package (``data_merge``). Joining, checking and previewing the files
-live in their own modules.
+studio's data-merge package (``data_merge``). ``assemble`` joins the files
+(``assemble``), ``validate`` checks the result by the profile's PDF standard
+(``pdf_rules``) and ``preview`` draws its first pages (``preview``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import BinaryIO
 
 from django.utils import formats, translation
+from pypdf import PdfReader
 
 from channels.documents import (
     Chapter,
@@ -28,11 +31,14 @@ from channels.documents import (
     TocEntry,
 )
 
+from .assemble import assemble_pdf
 from .data_merge import write_data_merge
 from .images import ImagePreparer
 from .layout import COVER_BOX_MM, layout_of, plan_document
 from .overflow import overflowing_boxes, page_anchors
 from .pages import body_views, index_lines, toc_lines
+from .pdf_rules import check_pdf
+from .preview import preview_pages
 from .render import render_pdf
 
 
@@ -161,3 +167,21 @@ class PrintCatalogueChannel(DocumentChannel):
             language=spec.language,
             encoding=encoding,
         )
+
+    def assemble(self, spec: DocumentSpec, files: Sequence[Path], out: BinaryIO) -> int:
+        with Path(files[0]).open("rb") as front:
+            front_pages = len(PdfReader(front).pages)
+        return assemble_pdf(
+            files,
+            out,
+            front_pages=front_pages,
+            title=spec.title,
+            language=spec.language,
+            author=spec.publisher,
+        )
+
+    def validate(self, spec: DocumentSpec, path: Path) -> list[str]:
+        return check_pdf(path, spec.profile)
+
+    def preview(self, path: Path, *, pages: int = 4, width: int = 600) -> list[bytes]:
+        return preview_pages(path, pages=pages, width=width)
