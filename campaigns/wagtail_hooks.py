@@ -155,6 +155,13 @@ def register_feed_log_actions(actions):
     actions.register_action("campaigns.feed.new_url", _("New secret URL"), _("Feed URL renewed"))
 
 
+@hooks.register("register_log_actions")
+def register_catalogue_log_actions(actions):
+    actions.register_action(
+        "campaigns.catalogue.generate", _("Generate"), _("Catalogue generation queued")
+    )
+
+
 def _catalogue_reference_changed(request, instance) -> None:
     # A category renamed or moved, or an ETIM feature's type changed, alters how products
     # read in every feed (paths, selections, typed values): the feeds are due again.
