@@ -29,4 +29,28 @@ def product(sku: str, *categories, complete: bool = True, **fields):
     fields.setdefault("name", f"Produkt {sku}")
     item = ProductFactory(sku=sku, live=True, with_image=complete, **fields)
     item.categories.add(*categories)
+    item.save()  # a ParentalManyToManyField: the links are written on save
     return item
+
+
+def generate(item, user, capture):
+    """Queue a run of ``item`` and let it run to its end (eager tasks); the run, fresh."""
+    from campaigns.catalogues.services import catalogue_generate_queue
+
+    with capture(execute=True):
+        run = catalogue_generate_queue(item, user=user)
+    run.refresh_from_db()
+    return run
+
+
+def pdf_pages(path: str) -> list[str]:
+    """The text of each page of the stored PDF ``path``."""
+    from django.core.files.storage import default_storage
+    from pypdf import PdfReader
+
+    with default_storage.open(path, "rb") as file:
+        return [page.extract_text() for page in PdfReader(file).pages]
+
+
+def pdf_text(run, name: str) -> str:
+    return "\n".join(pdf_pages(run.file(name)["path"]))

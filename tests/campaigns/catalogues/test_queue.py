@@ -7,7 +7,7 @@ import time_machine
 
 from campaigns.catalogues.services import CatalogueRefused, catalogue_generate_queue
 from campaigns.models import Catalogue, CatalogueRun, CatalogueRunStatus
-from tests.campaigns.catalogues.catalogue_setup import catalogue, category
+from tests.campaigns.catalogues.catalogue_setup import catalogue, category, product
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,16 @@ def test_a_run_whose_worker_died_no_longer_blocks_the_catalogue(
     assert stale.status == CatalogueRunStatus.FAILED
     assert "lease lapsed" in stale.error
     assert fresh.status == CatalogueRunStatus.QUEUED
+
+
+def test_queueing_runs_the_whole_generation(user, django_capture_on_commit_callbacks):
+    akku = category("akku", "Akkugeraete")
+    product("A-1", akku)
+    item = catalogue(categories=[akku])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = catalogue_generate_queue(item, user=user)
+
+    run.refresh_from_db()
+    assert run.status == CatalogueRunStatus.SUCCEEDED, run.error
+    assert [file["name"] for file in run.files] == ["werkzeug.pdf"]
