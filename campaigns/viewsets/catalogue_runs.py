@@ -22,6 +22,11 @@ from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from campaigns.catalogues.services import (
+    CatalogueRefused,
+    catalogue_changes,
+    catalogue_generate_queue,
+)
 from campaigns.feeds.storage import stored_file
 from campaigns.models import Catalogue, CatalogueRun, CatalogueRunStatus
 from content.taxonomy import BuyingRole
@@ -297,8 +302,6 @@ class CatalogueChangesView(CataloguePageMixin, TemplateView):
         return self._last_good_run
 
     def get_context_data(self, **kwargs):
-        from campaigns.catalogues.services import catalogue_changes
-
         context = super().get_context_data(**kwargs)
         changes = catalogue_changes(self.catalogue) if self.last_good_run else []
         context.update(
@@ -325,8 +328,6 @@ class CatalogueGenerateView(CataloguePageMixin, View):
     permissions = GENERATE
 
     def post(self, request, *args, **kwargs):
-        from campaigns.catalogues.services import CatalogueRefused, catalogue_generate_queue
-
         try:
             catalogue_generate_queue(self.catalogue, user=request.user)
         except CatalogueRefused as error:

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from campaigns.models import Catalogue, CatalogueChapter, CatalogueRun
-from tests.campaigns.campaign_setup import approve
+from content.services import content_approve, content_submit
 from tests.factories import CategoryFactory, png_bytes
 
 PDF = b"%PDF-1.7\n% a catalogue\n%%EOF\n"
@@ -27,7 +27,11 @@ def draft_catalogue(*, slug: str = "bau-2027", categories=None, **fields) -> Cat
 
 def approved_catalogue(*, manager, approvers, **fields) -> Catalogue:
     """A catalogue taken through the "Campaign approval" workflow: live."""
-    return approve(draft_catalogue(**fields), manager=manager, approvers=approvers)
+    catalogue = draft_catalogue(**fields)
+    content_submit(obj=catalogue, user=manager)
+    for approver in approvers:
+        content_approve(obj=Catalogue.objects.get(pk=catalogue.pk), user=approver)
+    return Catalogue.objects.get(pk=catalogue.pk)
 
 
 def _store(path: str, data: bytes) -> str:
