@@ -306,3 +306,30 @@ def test_seeing_runs_takes_both_view_permissions(client, make_user, codename):
     download = client.get(f"{BASE}/{catalogue.pk}/runs/{run.pk}/files/bau-2027.pdf")
 
     assert (outcome(runs), download.status_code) == ("denied", 403)
+
+
+def test_a_run_under_way_shows_its_progress_and_no_files_yet(client, campaign_manager):
+    catalogue = draft_catalogue()
+    running = open_run(catalogue, done=0, total=2)
+    client.force_login(campaign_manager)
+
+    page = client.get(f"{BASE}/{catalogue.pk}/runs/{running.pk}/").content.decode()
+
+    assert "0 of 2 chapters" in page
+    assert f'data-run="{running.pk}"' in page
+    assert "data-downloads" not in page
+    assert "data-previews" not in page
+
+
+def test_a_failed_run_shows_its_error_in_the_history(client, campaign_manager):
+    catalogue = draft_catalogue()
+    failed = open_run(catalogue, done=1, total=2)
+    failed.status, failed.error = "failed", "Part 2 did not validate."
+    failed.save()
+    client.force_login(campaign_manager)
+
+    page = client.get(f"{BASE}/{catalogue.pk}/runs/").content.decode()
+
+    assert f'data-run-error="{failed.pk}"' in page
+    assert "Part 2 did not validate." in page
+    assert "data-catalogue-progress" not in page  # nothing under way: the page stays still

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from campaigns.models import Catalogue, CatalogueRun, CatalogueRunStatus
 from tests.campaigns.catalogues.catalogue_setup import category, product
 
-from .admin_setup import approved_catalogue, draft_catalogue
+from .admin_setup import approved_catalogue, draft_catalogue, open_run
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +142,16 @@ def test_the_generate_page_says_a_draft_catalogue_is_not_approved(client, campai
 
     assert "data-not-approved" in page
     assert Catalogue.objects.get(pk=catalogue.pk).runs.count() == 0
+
+
+def test_while_a_run_is_under_way_the_generate_page_points_to_it_instead(
+    client, campaign_manager, approved
+):
+    catalogue = approved(categories=[category("akku")])
+    open_run(catalogue, done=0, total=1)
+    client.force_login(campaign_manager)
+
+    page = client.get(f"{BASE}/{catalogue.pk}/generate/").content.decode()
+
+    assert "data-open-run" in page
+    assert "data-generate" not in page
