@@ -29,6 +29,7 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from campaigns.models import CatalogueRun, CatalogueRunPart, CatalogueRunStatus
@@ -154,7 +155,7 @@ def _render_versions(run, channel, parts, paths, body, folder, back_first_page) 
         front = folder / f"front-{role or 'default'}.pdf"
         with front.open("wb") as out:
             channel.render_front(spec, toc, out)
-        name = f"{catalogue.slug}-{role}.pdf" if role else f"{catalogue.slug}.pdf"
+        name = f"{catalogue.slug}-{slugify(role)}.pdf" if role else f"{catalogue.slug}.pdf"
         path = folder / name
         files = [front, *(paths[part.index] for part in parts), back]
         with path.open("wb") as out:

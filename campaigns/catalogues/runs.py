@@ -86,7 +86,10 @@ def run_plan(run_id: int) -> None:
     if run is None or run.status != CatalogueRunStatus.QUEUED:
         return
     try:
-        lease_renew(run_id, status=CatalogueRunStatus.RENDERING)
+        lease_renew(run_id, claim=(CatalogueRunStatus.QUEUED, CatalogueRunStatus.RENDERING))
+    except RunLost:
+        return  # planned by another delivery of this task
+    try:
         channel = document_channel()
         spec = document_spec(run.catalogue, run)
         outline = chapter_outlines(run)

@@ -104,10 +104,14 @@ def _intro(live: Catalogue, role: str) -> DocumentIntro | None:
 
 
 def document_spec(catalogue: Catalogue, run: CatalogueRun, *, role: str = "") -> DocumentSpec:
-    """The settings of ``run`` (its approved revision) for the version of ``role``."""
-    live = run_catalogue(run) if run.revision_id else live_catalogue(catalogue)
-    cover = live.cover_image_id and get_image_model().objects.filter(pk=live.cover_image_id)
-    cover_image = cover.first() if cover else None
+    """The settings of ``run`` (the approved revision it was queued with) for the version of
+    ``role`` ("" for the default one)."""
+    live = run_catalogue(run)
+    cover_image = (
+        get_image_model().objects.filter(pk=live.cover_image_id).first()
+        if live.cover_image_id
+        else None
+    )
     return DocumentSpec(
         key=catalogue.slug,
         title=live.title,
