@@ -223,7 +223,9 @@ def run_assemble(run_id: int) -> None:
             spec = document_spec(run.catalogue, run)
             after_body = _renumber(run, parts, paths, channel, spec, folder)
             keys = [key for part in parts for key in part.chapter_keys]
-            body = chapters(run, keys)
+            # The body's products as they are, with their original images: for the
+            # contents, the index and the layout studio's package.
+            body = chapters(run, keys, originals=True)
             done = _render_versions(run, channel, parts, paths, body, folder, after_body)
             lease_renew(run_id)
             listed = _store(run, channel, done, body, folder, stored)

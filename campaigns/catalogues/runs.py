@@ -64,7 +64,9 @@ def part_pages() -> int:
 
 
 def error_text(exc: Exception) -> str:
-    message = str(exc) or type(exc).__name__
+    message = str(exc)
+    if not message:
+        return type(exc).__name__
     if isinstance(exc, (ValueError, RunLost)):
         return message
     return f"{type(exc).__name__}: {message}"

@@ -244,9 +244,10 @@ def _with_images(products: list[FeedProduct], profile: str) -> list[FeedProduct]
     ]
 
 
-def chapters(run: CatalogueRun, keys: Sequence[str]) -> list[Chapter]:
+def chapters(run: CatalogueRun, keys: Sequence[str], *, originals: bool = False) -> list[Chapter]:
     """The chapters ``keys`` of ``run`` with their live products: those its plan chose, as
-    they are now (a product withdrawn since is left out)."""
+    they are now (a product withdrawn since is left out). Their images as the profile
+    wants them, or the ``originals`` (for the layout studio, which prints them)."""
     live = run_catalogue(run)
     titles = dict(_categories(live))
     planned = run.plan.get("skus", {})
@@ -258,5 +259,7 @@ def chapters(run: CatalogueRun, keys: Sequence[str]) -> list[Chapter]:
             for candidate in _candidates(live, key)
             if candidate.product.sku in wanted and not candidate.missing
         ]
-        found.append(Chapter(key, titles.get(key, key), tuple(_with_images(products, run.profile))))
+        if not originals:
+            products = _with_images(products, run.profile)
+        found.append(Chapter(key, titles.get(key, key), tuple(products)))
     return found

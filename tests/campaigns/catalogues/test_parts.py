@@ -191,3 +191,12 @@ def test_the_catalogue_tasks_run_on_the_render_queue(settings):
         "catalogue_render_part": "render",
         "catalogue_assemble": "render",
     }
+
+
+def test_the_beat_sweeps_catalogue_runs_every_five_minutes(settings):
+    from hub.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["catalogue-runs-sweep"]
+
+    assert entry["schedule"] == 300.0
+    assert entry["task"] in app.tasks
