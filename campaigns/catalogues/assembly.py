@@ -29,6 +29,7 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from campaigns.models import CatalogueRun, CatalogueRunPart, CatalogueRunStatus
@@ -154,7 +155,7 @@ def _render_versions(run, channel, parts, paths, body, folder, back_first_page) 
         front = folder / f"front-{role or 'default'}.pdf"
         with front.open("wb") as out:
             channel.render_front(spec, toc, out)
-        name = f"{catalogue.slug}-{role}.pdf" if role else f"{catalogue.slug}.pdf"
+        name = f"{catalogue.slug}-{slugify(role)}.pdf" if role else f"{catalogue.slug}.pdf"
         path = folder / name
         files = [front, *(paths[part.index] for part in parts), back]
         with path.open("wb") as out:
@@ -222,7 +223,9 @@ def run_assemble(run_id: int) -> None:
             spec = document_spec(run.catalogue, run)
             after_body = _renumber(run, parts, paths, channel, spec, folder)
             keys = [key for part in parts for key in part.chapter_keys]
-            body = chapters(run, keys)
+            # The body's products as they are, with their original images: for the
+            # contents, the index and the layout studio's package.
+            body = chapters(run, keys, originals=True)
             done = _render_versions(run, channel, parts, paths, body, folder, after_body)
             lease_renew(run_id)
             listed = _store(run, channel, done, body, folder, stored)

@@ -32,13 +32,18 @@ def lease_seconds() -> float:
     return float(getattr(settings, "HUB_CATALOGUE_RUN_LEASE_SECONDS", 1800.0))
 
 
-def lease_renew(run_id: int, *, status: str | None = None) -> None:
-    """Extend the lease of open run ``run_id`` (and move it to ``status``); ``RunLost``
-    when it is not open any more."""
+def lease_renew(run_id: int, *, claim: tuple[str, str] | None = None) -> None:
+    """Extend the lease of open run ``run_id``; ``RunLost`` when it is not open any more.
+
+    With ``claim`` (from status, to status) only a run in the first status, which moves to
+    the second: of two tasks that claim the same step, one gets ``RunLost``.
+    """
     fields = {"lease_until": timezone.now() + dt.timedelta(seconds=lease_seconds())}
-    if status is not None:
-        fields["status"] = status
-    if not CatalogueRun.objects.filter(pk=run_id, status__in=OPEN_RUN_STATES).update(**fields):
+    runs = CatalogueRun.objects.filter(pk=run_id, status__in=OPEN_RUN_STATES)
+    if claim is not None:
+        runs = runs.filter(status=claim[0])
+        fields["status"] = claim[1]
+    if not runs.update(**fields):
         raise RunLost(_("The run was given up before it finished."))
 
 

@@ -64,7 +64,9 @@ def part_pages() -> int:
 
 
 def error_text(exc: Exception) -> str:
-    message = str(exc) or type(exc).__name__
+    message = str(exc)
+    if not message:
+        return type(exc).__name__
     if isinstance(exc, (ValueError, RunLost)):
         return message
     return f"{type(exc).__name__}: {message}"
@@ -86,7 +88,10 @@ def run_plan(run_id: int) -> None:
     if run is None or run.status != CatalogueRunStatus.QUEUED:
         return
     try:
-        lease_renew(run_id, status=CatalogueRunStatus.RENDERING)
+        lease_renew(run_id, claim=(CatalogueRunStatus.QUEUED, CatalogueRunStatus.RENDERING))
+    except RunLost:
+        return  # planned by another delivery of this task
+    try:
         channel = document_channel()
         spec = document_spec(run.catalogue, run)
         outline = chapter_outlines(run)

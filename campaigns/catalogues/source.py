@@ -104,10 +104,14 @@ def _intro(live: Catalogue, role: str) -> DocumentIntro | None:
 
 
 def document_spec(catalogue: Catalogue, run: CatalogueRun, *, role: str = "") -> DocumentSpec:
-    """The settings of ``run`` (its approved revision) for the version of ``role``."""
-    live = run_catalogue(run) if run.revision_id else live_catalogue(catalogue)
-    cover = live.cover_image_id and get_image_model().objects.filter(pk=live.cover_image_id)
-    cover_image = cover.first() if cover else None
+    """The settings of ``run`` (the approved revision it was queued with) for the version of
+    ``role`` ("" for the default one)."""
+    live = run_catalogue(run)
+    cover_image = (
+        get_image_model().objects.filter(pk=live.cover_image_id).first()
+        if live.cover_image_id
+        else None
+    )
     return DocumentSpec(
         key=catalogue.slug,
         title=live.title,
@@ -240,9 +244,10 @@ def _with_images(products: list[FeedProduct], profile: str) -> list[FeedProduct]
     ]
 
 
-def chapters(run: CatalogueRun, keys: Sequence[str]) -> list[Chapter]:
+def chapters(run: CatalogueRun, keys: Sequence[str], *, originals: bool = False) -> list[Chapter]:
     """The chapters ``keys`` of ``run`` with their live products: those its plan chose, as
-    they are now (a product withdrawn since is left out)."""
+    they are now (a product withdrawn since is left out). Their images as the profile
+    wants them, or the ``originals`` (for the layout studio, which prints them)."""
     live = run_catalogue(run)
     titles = dict(_categories(live))
     planned = run.plan.get("skus", {})
@@ -254,5 +259,7 @@ def chapters(run: CatalogueRun, keys: Sequence[str]) -> list[Chapter]:
             for candidate in _candidates(live, key)
             if candidate.product.sku in wanted and not candidate.missing
         ]
-        found.append(Chapter(key, titles.get(key, key), tuple(_with_images(products, run.profile))))
+        if not originals:
+            products = _with_images(products, run.profile)
+        found.append(Chapter(key, titles.get(key, key), tuple(products)))
     return found

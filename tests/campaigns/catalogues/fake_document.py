@@ -145,7 +145,11 @@ class FakeDocumentChannel(DocumentChannel):
         return [] if PdfReader(str(path)).pages else ["empty"]
 
     def layout_export(self, spec, chapters, out):
-        records = [product.sku for chapter in chapters for product in chapter.products]
+        records = [
+            f"{product.sku}\t{product.images[0].url if product.images else ''}"
+            for chapter in chapters
+            for product in chapter.products
+        ]
         with zipfile.ZipFile(out, "w") as package:
             package.writestr("katalog.txt", "\n".join(records))
         return len(records)

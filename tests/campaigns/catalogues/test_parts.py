@@ -164,3 +164,39 @@ def test_a_part_of_a_run_given_up_renders_nothing(two_chapters, django_capture_o
 
     assert calls("render_part") == []
     assert not run.parts.filter(pages__isnull=False).exists()
+
+
+def test_a_plan_delivered_twice_plans_once(two_chapters, django_capture_on_commit_callbacks):
+    product("A-9", two_chapters.chapters.first().category, complete=False)
+    run = planned(two_chapters, django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        catalogue_plan(run.pk)
+
+    run.refresh_from_db()
+    assert run.status == CatalogueRunStatus.RENDERING
+    assert run.parts.count() == 2
+    assert list(run.problems.values_list("sku", flat=True)) == ["A-9"]
+    assert queued == []
+
+
+def test_the_catalogue_tasks_run_on_the_render_queue(settings):
+    routes = settings.CELERY_TASK_ROUTES
+
+    assert {
+        name: routes[f"campaigns.tasks.{name}"]["queue"]
+        for name in ("catalogue_plan", "catalogue_render_part", "catalogue_assemble")
+    } == {
+        "catalogue_plan": "render",
+        "catalogue_render_part": "render",
+        "catalogue_assemble": "render",
+    }
+
+
+def test_the_beat_sweeps_catalogue_runs_every_five_minutes(settings):
+    from hub.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["catalogue-runs-sweep"]
+
+    assert entry["schedule"] == 300.0
+    assert entry["task"] in app.tasks

@@ -1,6 +1,7 @@
 """A catalogue run end to end with a small document channel: what the PDFs carry."""
 
 import re
+import zipfile
 
 import pytest
 from django.core.files.storage import default_storage
@@ -193,3 +194,14 @@ def test_the_screen_profile_shows_renditions_and_print_the_originals(run_catalog
     assert re.search(r"Bild: \S+max-1200x1200", screen_text)
     assert "max-1200x1200" not in print_text
     assert "Bild: http://testserver/media/original_images/" in print_text
+
+
+def test_the_layout_package_of_a_screen_catalogue_holds_the_original_images(run_catalogue):
+    akku = category("akku", "Akku")
+    product("A-1", akku)
+
+    run = run_catalogue(catalogue(categories=[akku], profile="screen"))
+
+    with default_storage.open(run.layout_export["path"], "rb") as stored:
+        records = zipfile.ZipFile(stored).read("katalog.txt").decode()
+    assert re.fullmatch(r"A-1\thttp://testserver/media/original_images/product\w*\.png", records)
