@@ -133,3 +133,41 @@ def feed_generate(feed_id: int, trigger: str, full: bool = False) -> None:
         generate(feed=feed, trigger=trigger, full=full)
     except FeedRunBusy:
         logger.info("feed.busy feed=%s", feed.slug)
+
+
+@shared_task(name="campaigns.tasks.catalogue_plan", ignore_result=True)
+def catalogue_plan(run_id: int) -> None:
+    """Plan a queued catalogue run and queue its parts (render queue)."""
+    from campaigns.catalogues.runs import run_plan
+
+    run_plan(run_id)
+
+
+@shared_task(
+    name="campaigns.tasks.catalogue_render_part",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def catalogue_render_part(run_id: int, index: int) -> None:
+    """Render one part of a catalogue run's body; the last part done queues the assembly.
+    Run twice, it renders its own part again and queues nothing twice."""
+    from campaigns.catalogues.runs import part_render
+
+    part_render(run_id, index)
+
+
+@shared_task(name="campaigns.tasks.catalogue_assemble", ignore_result=True)
+def catalogue_assemble(run_id: int) -> None:
+    """Join a catalogue run's parts with the front and back matter, per version."""
+    from campaigns.catalogues.runs import run_assemble
+
+    run_assemble(run_id)
+
+
+@shared_task(name="campaigns.tasks.catalogue_runs_sweep", ignore_result=True)
+def catalogue_runs_sweep() -> None:
+    """Every few minutes (beat): fail catalogue runs whose workers died (lease lapsed)."""
+    from campaigns.catalogues.leases import stale_runs_abandon
+
+    stale_runs_abandon()

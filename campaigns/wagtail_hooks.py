@@ -21,6 +21,7 @@ from .viewsets.activity import (
     OrderViewSet,
 )
 from .viewsets.campaigns import CampaignViewSet
+from .viewsets.catalogues import CatalogueViewSet
 from .viewsets.contacts import ContactViewSet
 from .viewsets.feeds import FeedViewSet
 from .viewsets.imports import ImportJobViewSet
@@ -64,6 +65,7 @@ def register_audience_viewsets():
 register_snippet(CampaignViewSet)
 register_snippet(SurveyViewSet)
 register_snippet(FeedViewSet)
+register_snippet(CatalogueViewSet)
 
 
 @hooks.register("register_admin_urls")
@@ -153,6 +155,13 @@ def register_contact_log_actions(actions):
 def register_feed_log_actions(actions):
     actions.register_action("campaigns.feed.generate", _("Generate"), _("Feed generation queued"))
     actions.register_action("campaigns.feed.new_url", _("New secret URL"), _("Feed URL renewed"))
+
+
+@hooks.register("register_log_actions")
+def register_catalogue_log_actions(actions):
+    actions.register_action(
+        "campaigns.catalogue.generate", _("Generate"), _("Catalogue generation queued")
+    )
 
 
 def _catalogue_reference_changed(request, instance) -> None:

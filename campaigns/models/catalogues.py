@@ -149,6 +149,11 @@ class Catalogue(
     def __str__(self) -> str:
         return self.title
 
+    def publish_blockers(self) -> list[str]:
+        """Why this revision cannot be approved now: nothing, a catalogue is only printed
+        when someone generates it (the workflow's last step asks every item)."""
+        return []
+
     @property
     def is_approved(self) -> bool:
         """Approved through the workflow: live, from a published revision."""

@@ -1,4 +1,5 @@
-"""The whole demo in one call: users, content, audience and campaigns, in that order."""
+"""The whole demo in one call: users, content, audience, campaigns, feeds and the print
+catalogue, in that order."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from .audience import AudienceSeeder
 from .campaigns import CampaignSeeder
 from .content import ContentSeeder
 from .feeds import seed_etim_features, seed_feeds
+from .print_catalogue import seed_print_catalogue
 from .users import CAMPAIGN_APPROVERS, REVIEWERS, seed_users
 
 
@@ -41,4 +43,9 @@ def seed_demo() -> Counter[str]:
     campaigns.run()
     created.update(campaigns.created)
     seed_feeds(now=now, created=created)
+    seed_print_catalogue(
+        manager=users["campaigns"],
+        approvers=[users[username] for username in CAMPAIGN_APPROVERS],
+        created=created,
+    )
     return created

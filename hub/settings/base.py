@@ -282,6 +282,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {
     "campaigns.tasks.send_campaign_batch": {"queue": "send"},
     "campaigns.tasks.feed_generate": {"queue": "export"},
+    # Print catalogues: WeasyPrint holds a document in memory and uses one core.
+    "campaigns.tasks.catalogue_plan": {"queue": "render"},
+    "campaigns.tasks.catalogue_render_part": {"queue": "render"},
+    "campaigns.tasks.catalogue_assemble": {"queue": "render"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -326,6 +330,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.import_erp_files",
         "schedule": env.float("HUB_ERP_IMPORT_EVERY", default=300.0),
         "options": {"expires": env.float("HUB_ERP_IMPORT_EVERY", default=300.0)},
+    },
+    # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
+    "catalogue-runs-sweep": {
+        "task": "campaigns.tasks.catalogue_runs_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 300.0},
     },
 }
 
@@ -536,3 +546,11 @@ if HUB_SEND_LEASE_SECONDS < 5:
 # changes are tried again.
 HUB_FEED_RUN_LEASE_SECONDS = env.float("HUB_FEED_RUN_LEASE_SECONDS", default=1800.0)
 HUB_FEED_RETRY_SECONDS = env.float("HUB_FEED_RETRY_SECONDS", default=600.0)
+
+# Print catalogues (campaigns.catalogues): about how many pages each part of the body has
+# (one render task each, in parallel on the render queue), an open run's lease (renewed by
+# each of its tasks; a run whose workers died blocks its catalogue no longer than this), and
+# the publisher named on the cover and in the PDF's metadata.
+HUB_CATALOGUE_PART_PAGES = env.int("HUB_CATALOGUE_PART_PAGES", default=40)
+HUB_CATALOGUE_RUN_LEASE_SECONDS = env.float("HUB_CATALOGUE_RUN_LEASE_SECONDS", default=1800.0)
+HUB_CATALOGUE_PUBLISHER = env("HUB_CATALOGUE_PUBLISHER", default="")

@@ -51,7 +51,9 @@ REVIEW_STEPS = ("Product data review", "Legal review", "Marketing approval")
 APPS = ("content", "campaigns", "channels", "core")
 
 # What the demo held when it moved to hub/demo/ (issue 12), and the finished campaign of
-# issue 13 with its raw rows: nothing may thin it out.
+# issue 13 with its raw rows: nothing may thin it out. Issue 15 added the print catalogue,
+# approved through the workflow: one revision, one workflow state, two task states and
+# the five log entries of its way through it.
 DEMO_COUNTS = {
     "users": 7,
     "user profiles": 7,
@@ -63,10 +65,10 @@ DEMO_COUNTS = {
     "images": 75,
     "documents": 45,
     "messages": 41,
-    "revisions": 156,
-    "workflow states": 135,
-    "task states": 380,
-    "log entries": 765,
+    "revisions": 157,
+    "workflow states": 136,
+    "task states": 382,
+    "log entries": 770,
     "accounts": 40,
     "contacts": 149,
     "consent records": 268,
@@ -472,3 +474,26 @@ def test_the_demo_feeds_write_valid_files_and_explain_what_they_leave_out(
         " ".join(refusal.reasons) for refusal in FeedRefusal.objects.filter(run=runs["bmecat"])
     )
     assert "EF000213" in reasons
+
+
+def test_the_demo_print_catalogue_is_approved_live_and_not_generated(seeded, client):
+    from campaigns.models import Catalogue
+    from hub.demo.print_catalogue import DEMO_PRINT_CATALOGUE
+
+    catalogue = Catalogue.objects.get(slug=DEMO_PRINT_CATALOGUE["slug"])
+    client.force_login(get_user_model().objects.get(username="campaigns"))
+
+    listing = client.get(reverse("wagtailsnippets_campaigns_catalogue:list"))
+
+    assert (catalogue.live, catalogue.is_approved, catalogue.language) == (True, True, "de")
+    assert catalogue.roles == ["decision_maker", "user"]
+    assert catalogue.profile == "screen"
+    assert [chapter.category.slug for chapter in catalogue.chapters.all()] == [
+        "elektrowerkzeuge",
+        "handwerkzeuge",
+        "befestigungstechnik",
+    ]
+    assert catalogue.current_workflow_state is None
+    assert not catalogue.runs.exists()
+    assert "Produktkatalog Bauwerkzeuge 2027" in listing.content.decode()
+    assert "Never generated" in listing.content.decode()
