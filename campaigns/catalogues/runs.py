@@ -95,20 +95,21 @@ def run_plan(run_id: int) -> None:
         channel = document_channel()
         spec = document_spec(run.catalogue, run)
         outline = chapter_outlines(run)
+        # Listed first: a run that prints nothing shows why.
+        CatalogueProblem.objects.bulk_create(
+            CatalogueProblem(
+                run=run,
+                sku=problem.sku,
+                product_id=problem.product_id,
+                field=problem.field,
+                message=problem.message[:500],
+            )
+            for problem in outline.problems
+        )
         if not outline.outlines:
             raise ValueError(_("No chapter of the catalogue has a live product to print."))
         plan = channel.plan(spec, outline.outlines, part_pages=part_pages())
         with transaction.atomic():
-            CatalogueProblem.objects.bulk_create(
-                CatalogueProblem(
-                    run=run,
-                    sku=problem.sku,
-                    product_id=problem.product_id,
-                    field=problem.field,
-                    message=problem.message[:500],
-                )
-                for problem in outline.problems
-            )
             CatalogueRunPart.objects.bulk_create(
                 CatalogueRunPart(
                     run=run,

@@ -6,7 +6,7 @@ contents points to the pages that carry the chapters. ``OPTIONS`` tell it how to
 ``EXTRA_PAGES`` ({chapter key: n}) makes a chapter n pages longer than planned, as a text
 that overflows its box does; ``INVALID`` (a message) makes ``validate`` fail every file.
 A product whose short text is "ZU LANG" is a problem of the part (its text is too long).
-Every call is recorded in ``CALLS``.
+Every call is recorded in ``CALLS``; ``DURING_RENDER`` hooks run as a part renders.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from channels.documents import (
 )
 
 CALLS: list[tuple] = []
+# Called with the part's plan when a part starts rendering: what a test does meanwhile.
+DURING_RENDER: list = []
 
 
 def _escape(line: str) -> str:
@@ -87,6 +89,8 @@ class FakeDocumentChannel(DocumentChannel):
 
     def render_part(self, spec, part, chapters, out):
         CALLS.append(("render_part", part.index, part.first_page))
+        for hook in DURING_RENDER:
+            hook(part)
         extra = self.options.get("EXTRA_PAGES", {})
         pages: list[list[str]] = []
         chapter_pages, product_pages, problems = {}, {}, []

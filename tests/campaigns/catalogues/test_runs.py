@@ -172,14 +172,19 @@ def test_a_product_in_two_chapters_is_printed_in_the_first_only(run_catalogue):
     assert run.products == 2
 
 
-def test_no_chapter_with_a_product_fails_the_run(run_catalogue):
+def test_no_chapter_with_a_product_fails_the_run_and_says_why(run_catalogue):
     leer = category("leer", "Leer")
+    product("L-1", leer, complete=False)
 
     run = run_catalogue(catalogue(categories=[leer]))
 
     assert run.status == CatalogueRunStatus.FAILED
-    assert "no" in run.error.lower() and "product" in run.error
+    assert run.error == "No chapter of the catalogue has a live product to print."
     assert run.files == []
+    assert {(p.sku, p.field) for p in run.problems.all()} == {
+        ("L-1", "completeness"),
+        ("", "chapter"),
+    }
 
 
 def test_the_screen_profile_shows_renditions_and_print_the_originals(run_catalogue):
