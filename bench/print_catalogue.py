@@ -7,7 +7,7 @@ saves), and the time to join the parts with the front and back matter into one f
 
 The catalogue is the print profile (CMYK images, PDF/X-4), one product per page: 10
 chapters of 39 synthetic products (``bench.feed_products``: long texts, 8 to 15 features),
-each with a photo-sized JPEG from the hub's media, so 400 body pages. Every worker is a
+each with a photo-sized JPEG of its own from the hub's media, so 400 body pages. Every worker is a
 fresh process (``--child``) that makes the same products and renders the parts it is
 given; the parent starts the workers, lets them all begin at once when they are ready and
 measures the wall time from then until the last one is done. Two workers split the parts
@@ -37,7 +37,6 @@ CHAPTERS = int(os.environ.get("BENCH_PRINT_CHAPTERS", "10"))
 PER_CHAPTER = int(os.environ.get("BENCH_PRINT_PRODUCTS", "39"))
 PART_PAGES = int(os.environ.get("BENCH_PRINT_PART_PAGES", "40"))
 RUNS = int(os.environ.get("BENCH_PRINT_RUNS", "3"))
-IMAGES = 8
 GOAL_SPEEDUP = 1.7
 GOAL_RSS_MB = 1536.0
 BASE = "http://bench.hub"
@@ -57,16 +56,18 @@ def _setup(media: Path) -> None:
 
 
 def _make_images(media: Path) -> None:
-    """Photo-sized JPEGs (1600 x 1200) with gradients and shapes, as product shots are."""
+    """A photo-sized JPEG (1200 x 900) per product, with a gradient and shapes: every
+    product has a picture of its own, so each worker converts the images of its parts."""
     from PIL import Image, ImageDraw
 
     folder = media / "bench"
     folder.mkdir(parents=True, exist_ok=True)
-    for n in range(IMAGES):
-        image = Image.linear_gradient("L").resize((1600, 1200)).convert("RGB")
+    background = Image.linear_gradient("L").resize((1200, 900)).convert("RGB")
+    for n in range(CHAPTERS * PER_CHAPTER):
+        image = background.copy()
         draw = ImageDraw.Draw(image)
         for k in range(12):
-            x, y = (137 * (n + 1) * (k + 3)) % 1400, (89 * (n + 2) * (k + 1)) % 1000
+            x, y = (137 * (n + 1) * (k + 3)) % 1000, (89 * (n + 2) * (k + 1)) % 700
             colour = ((40 * k + 60 * n) % 256, (90 * n + 20 * k) % 256, (30 * k) % 256)
             draw.ellipse((x, y, x + 180 + 10 * k, y + 140 + 8 * n), fill=colour)
         image.save(folder / f"product-{n}.jpg", "JPEG", quality=85)
@@ -101,7 +102,7 @@ def _chapters():
         for index in range(PER_CHAPTER):
             product = next(products)
             image = FeedAsset(
-                f"{BASE}/media/bench/product-{(number * PER_CHAPTER + index) % IMAGES}.jpg",
+                f"{BASE}/media/bench/product-{number * PER_CHAPTER + index}.jpg",
                 "image/jpeg",
                 f"{product.sku}.jpg",
                 "Ansicht",
