@@ -27,10 +27,11 @@ from wagtail.documents.models import Document
 
 from campaigns.catalogues.services import catalogue_generate_queue
 from campaigns.models import CatalogueRun, CatalogueRunStatus
+from campaigns.tasks import catalogue_plan, catalogue_render_part
 from channels.print_catalogue import PrintCatalogueChannel
 from channels.print_catalogue.pdf_rules import check_pdf
 from channels.registry import get_channel
-from content.models import ProductDocument
+from content.models import Product, ProductDocument
 from tests.campaigns.campaign_setup import live_message
 from tests.campaigns.catalogues.catalogue_setup import catalogue, category
 from tests.campaigns.catalogues.catalogue_setup import product as live_product
@@ -63,9 +64,27 @@ class Run:
         return pypdf.PdfReader(io.BytesIO(self.files[name]))
 
 
-def _run(item, user, **settings) -> Run:
-    with override_settings(**settings), TestCase.captureOnCommitCallbacks(execute=True):
-        run = catalogue_generate_queue(item, user=user)
+def _run(item, user, *, between=None, **settings) -> Run:
+    """Generate ``item`` (eager tasks); ``between`` is called after the plan, before the
+    parts render."""
+    with override_settings(**settings):
+        if between is None:
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                run = catalogue_generate_queue(item, user=user)
+        else:
+            with TestCase.captureOnCommitCallbacks(execute=False) as queued:
+                run = catalogue_generate_queue(item, user=user)
+            with TestCase.captureOnCommitCallbacks(execute=False):
+                catalogue_plan(run.pk)
+            between()
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                for part in run.parts.order_by("index"):
+                    catalogue_render_part(run.pk, part.index)
+            assert len(queued) == 1  # the plan's task, called above instead
+    return _stored(run)
+
+
+def _stored(run) -> Run:
     run = CatalogueRun.objects.get(pk=run.pk)
     files = {}
     for file in run.files:
@@ -154,6 +173,13 @@ def runs(django_db_setup, django_db_blocker):
             "single": _run(main, user, HUB_CATALOGUE_PART_PAGES=1000),
             "screen": _run(screen, user),
             "bad": _run(bad, user),
+            # Last: it withdraws a product of the main catalogue while the run is under way.
+            "withdrawn": _run(
+                main,
+                user,
+                between=lambda: Product.objects.filter(sku="SL-10").update(live=False),
+                HUB_CATALOGUE_PART_PAGES=2,
+            ),
         }
         transaction.set_rollback(True)
     return found
@@ -201,6 +227,20 @@ def test_every_part_laid_out_the_pages_its_plan_said(runs):
         name: [(planned, planned) for planned, _pages in run.parts] for name, run in runs.items()
     }
     assert len(runs["chunked"].parts) > 1
+
+
+def test_a_product_withdrawn_after_the_plan_leaves_the_page_numbers_as_planned(runs):
+    withdrawn, chunked = runs["withdrawn"], runs["chunked"]
+    reader = withdrawn.reader("werkzeug.pdf")
+
+    text = " ".join(page_text(page) for page in reader.pages)
+
+    assert "SL-10" not in text
+    assert "BS-18" in text
+    assert withdrawn.parts == chunked.parts
+    assert toc(reader) == toc(chunked.reader("werkzeug.pdf"))
+    for title, label in toc(reader):
+        assert title in page_text(reader.pages[label_page(reader, label)])
 
 
 def test_the_pdf_prints_the_live_texts_never_a_draft_or_an_unpublished_product(main):
