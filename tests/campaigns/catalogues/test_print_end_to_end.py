@@ -37,18 +37,18 @@ from tests.campaigns.catalogues.catalogue_setup import catalogue, category
 from tests.campaigns.catalogues.catalogue_setup import product as live_product
 from tests.factories import ProductFactory, ProductFeatureFactory, UserFactory
 
-MM = 72 / 25.4
-APPROVED_TEXT = "Freigegebener Langtext des Bohrschraubers"
-DRAFT_TEXT = "Entwurf eines neuen Langtexts"
 # The test databases are set up only for a module that asks for them.
 pytestmark = pytest.mark.django_db
 
+MM = 72 / 25.4
+APPROVED_TEXT = "Freigegebener Langtext des Bohrschraubers"
+DRAFT_TEXT = "Entwurf eines neuen Langtexts"
 LONG_TEXT = " ".join(["Ein sehr langer Absatz über die Säge und ihr Zubehör."] * 600)
 
 
 @pytest.fixture(autouse=True)
 def print_channel():
-    """Not the fake: the module's runs were made with the real print adapter."""
+    """Overrides the catalogue tests' fake: here "print" is the real print adapter."""
 
 
 @dataclass
