@@ -36,7 +36,7 @@ from .data_merge import write_data_merge
 from .images import ImagePreparer
 from .layout import COVER_BOX_MM, layout_of, plan_document
 from .overflow import overflowing_boxes, page_anchors
-from .pages import body_views, index_lines, toc_lines
+from .pages import body_views, index_lines, laid_out_pages, toc_lines
 from .pdf_rules import check_pdf
 from .preview import preview_pages
 from .render import render_pdf
@@ -85,6 +85,9 @@ class PrintCatalogueChannel(DocumentChannel):
                 "body.html",
                 {
                     "chapters": views,
+                    # Products left out since the plan (no text in the language) leave
+                    # blank pages at the part's end: every later part keeps its numbers.
+                    "fill": max(0, part.pages - laid_out_pages(views)),
                     "layout": layout,
                     "first_page": part.first_page,
                     "numbering": "decimal",

@@ -8,7 +8,8 @@ it, as InDesign's Data Merge reads them:
 - no line break or tab inside a field (paragraphs of the long text are joined with " ¶ ",
   which the layout can replace by a paragraph break with a GREP style);
 - image columns named with a leading ``@`` (``@image``, ``@image2``, ...), holding paths
-  relative to the text file (``images/BS-18-1.jpg``).
+  relative to the text file (``images/BS-18-1.jpg``); an image whose file is missing from
+  the storage is left out (its column empty), as the PDF shows a placeholder for it.
 
 The products are the same frozen rows feeds get (``channels.feeds.FeedProduct``), and the
 images are read through ``HubURLFetcher``: only the hub's own files, never another URL.
@@ -26,7 +27,7 @@ from typing import BinaryIO, Literal
 
 from channels.feeds import FeedAsset, FeedProduct
 
-from .fetcher import HubURLFetcher
+from .fetcher import HubURLFetcher, MissingFile
 
 DATA_FILE = "catalogue.txt"
 IMAGE_FOLDER = "images"
@@ -103,8 +104,12 @@ def write_data_merge(
                 continue
             images = []
             for number, asset in enumerate(product.images[:MAX_IMAGES], start=1):
+                try:
+                    data = read_image(asset)
+                except MissingFile:
+                    continue
                 name = _image_name(product, number, asset)
-                package.writestr(name, read_image(asset), compress_type=zipfile.ZIP_STORED)
+                package.writestr(name, data, compress_type=zipfile.ZIP_STORED)
                 images.append(name)
             features = "; ".join(
                 f"{feature.name}: {feature.value} {feature.unit}".strip()

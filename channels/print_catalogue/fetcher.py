@@ -33,6 +33,10 @@ class RefusedURL(ValueError):
     """A URL the catalogue renderer may not read."""
 
 
+class MissingFile(RefusedURL):
+    """A URL of the hub's own files naming a file that is not there."""
+
+
 def _prefix_match(url: str, prefix: str, base: str) -> str | None:
     """The storage name of ``url`` under ``prefix`` (a URL, absolute or a path of the hub
     at ``base``), or None when it is not under it."""
@@ -67,7 +71,7 @@ class HubURLFetcher(URLFetcher):
         media = _prefix_match(url, settings.MEDIA_URL, self.base_url)
         if media is not None:
             if not default_storage.exists(media):
-                raise RefusedURL(f"No such media file: {url}")
+                raise MissingFile(f"No such media file: {url}")
             with default_storage.open(media, "rb") as file:
                 return self._response(url, media, file.read())
         static = _prefix_match(url, settings.STATIC_URL, self.base_url)
@@ -79,7 +83,7 @@ class HubURLFetcher(URLFetcher):
             if staticfiles_storage.exists(static):
                 with staticfiles_storage.open(static, "rb") as file:
                     return self._response(url, static, file.read())
-            raise RefusedURL(f"No such static file: {url}")
+            raise MissingFile(f"No such static file: {url}")
         raise RefusedURL(f"Only the hub's media and static files are read, not {url}")
 
     @staticmethod

@@ -5,7 +5,10 @@ alone: an opener page with the chapter's title, then one product per page ("page
 per page ("grid"). In the print profile every chapter is padded to an even number of pages
 with a blank one, so each chapter opens on a right-hand page. A chapter without products
 takes no page (the renderer reports it). Because the count is known before anything is
-rendered, every part knows its first page number and the parts render in parallel.
+rendered, every part knows its first page number and the parts render in parallel. A part
+that shows fewer products than its plan counted (one withdrawn since, or without a text in
+the catalogue's language) ends with blank pages up to its planned count, so no later part
+moves; the boxes are fixed (``overflow: hidden``), so no text adds a page.
 """
 
 from __future__ import annotations

@@ -199,6 +199,12 @@ def body_views(
     return views, chapter_keys, skus
 
 
+def laid_out_pages(views: Sequence[ChapterView]) -> int:
+    """The pages ``body.html`` lays ``views`` out on: per chapter its opener, its product
+    pages and its blank page (fixed boxes, so nothing else moves a page)."""
+    return sum(1 + len(view.pages) + (1 if view.pad else 0) for view in views)
+
+
 @dataclass(frozen=True)
 class TocLine:
     title: str

@@ -108,3 +108,18 @@ def test_an_image_outside_the_hub_is_not_fetched(images):
 
     with pytest.raises(ValueError, match="Only the hub's"):
         package([feed_product(images=(foreign,))])
+
+
+def test_an_image_missing_from_storage_is_left_out_and_the_product_kept(images):
+    gone = FeedAsset(f"{BASE}/media/images/gone.png", "image/png", "gone.png")
+
+    archive, count = package([feed_product(images=(gone, images[1]))])
+
+    assert count == 1
+    [row] = records(archive)
+    assert (row["@image"], row["@image2"]) == ("images/BS-18-2.png", "")
+    assert (
+        archive.read("images/BS-18-2.png")
+        == default_storage.open(images[1].url.split("/media/")[1]).read()
+    )
+    assert "images/BS-18-1.png" not in archive.namelist()
