@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from campaigns.feeds.storage import file_sha256
 from campaigns.models import CatalogueRun, CatalogueRunPart, CatalogueRunStatus
 from channels.documents import (
     Chapter,
@@ -51,7 +52,6 @@ from .storage import (
     old_runs_prune,
     parts_delete,
     run_folder,
-    sha256,
 )
 
 logger = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def _store(run, channel, done: list[Version], body, folder: Path, stored: list[s
                 "path": name,
                 "size": version.path.stat().st_size,
                 "pages": version.pages,
-                "sha256": sha256(version.path),
+                "sha256": file_sha256(version.path),
             }
         )
     default = document_spec(run.catalogue, run)

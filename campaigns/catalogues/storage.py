@@ -8,7 +8,6 @@ failed run keeps nothing. A run never writes over another run's files.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from campaigns.models import Catalogue, CatalogueRun, CatalogueRunPart, Catalogu
 logger = logging.getLogger(__name__)
 
 KEEP_RUNS = 5
-CHUNK = 1024 * 1024
 
 
 def run_folder(run: CatalogueRun) -> str:
@@ -29,14 +27,6 @@ def run_folder(run: CatalogueRun) -> str:
 
 def part_name(run: CatalogueRun, index: int) -> str:
     return f"{run_folder(run)}/part-{index + 1:04d}.pdf"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def file_store(name: str, path: Path) -> str:

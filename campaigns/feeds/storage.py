@@ -34,7 +34,8 @@ KEEP_HISTORY = 200
 CHUNK = 1024 * 1024
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, hex, read a chunk at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as file:
         while chunk := file.read(CHUNK):
@@ -88,7 +89,7 @@ def parts_store(run: FeedRun, parts: list[FeedPart]) -> list[dict]:
             "name": part.name,
             "size": part.size,
             "products": part.products,
-            "sha256": _sha256(part.path),
+            "sha256": file_sha256(part.path),
             "gzip_size": packed.stat().st_size,
         }
         with part.path.open("rb") as file:

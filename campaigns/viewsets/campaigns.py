@@ -16,7 +16,6 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
@@ -31,7 +30,6 @@ from wagtail.admin.panels import (
 )
 from wagtail.admin.ui.tables import Column, DateColumn, UpdatedAtColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 
 from campaigns.measurement.results import BASELINE_DAYS, PlannedTestPower, planned_test_power
@@ -50,6 +48,7 @@ from campaigns.services.campaigns import (
     campaign_test_send,
     campaign_variant_keys,
 )
+from campaigns.viewsets.actions import HeaderActionsMixin
 from channels.registry import get_channels
 
 URL_NAMESPACE = "wagtailsnippets_campaigns_campaign"
@@ -112,7 +111,7 @@ def _progress_text(campaign: Campaign) -> str:
     }
 
 
-class CampaignEditView(EditView):
+class CampaignEditView(HeaderActionsMixin, EditView):
     """The snippet editor, with the campaign's own actions in its "more" menu."""
 
     ACTIONS = [
@@ -122,21 +121,7 @@ class CampaignEditView(EditView):
         ("progress", gettext_lazy("Sending progress"), "time", "view_campaign"),
         ("results", gettext_lazy("Results"), "doc-full", "view_campaign"),
     ]
-
-    @cached_property
-    def header_more_buttons(self):
-        buttons = list(super().header_more_buttons)
-        for priority, (name, label, icon, permission) in enumerate(self.ACTIONS):
-            if self.request.user.has_perm(f"campaigns.{permission}"):
-                buttons.append(
-                    Button(
-                        label,
-                        url=reverse(f"{URL_NAMESPACE}:{name}", args=(self.object.pk,)),
-                        icon_name=icon,
-                        priority=20 + priority,
-                    )
-                )
-        return buttons
+    URL_NAMESPACE = URL_NAMESPACE
 
 
 class CampaignViewSet(SnippetViewSet):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import path, reverse
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -24,10 +23,10 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn, UpdatedAtColumn
-from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 
 from campaigns.models import Catalogue, CatalogueRun, CatalogueRunStatus, PriceBasis
+from campaigns.viewsets.actions import HeaderActionsMixin
 from content.taxonomy import BuyingRole
 
 from .catalogue_runs import (
@@ -97,28 +96,14 @@ def _last_run_label(catalogue: Catalogue) -> str:
     return str(CatalogueRunStatus(catalogue.last_run_status).label)
 
 
-class CatalogueEditView(EditView):
+class CatalogueEditView(HeaderActionsMixin, EditView):
     """The snippet editor, with "Generate" and "History" in its header."""
 
     ACTIONS = [
         ("changes", gettext_lazy("Generate"), "doc-full", ("generate_catalogue",)),
         ("runs", gettext_lazy("History"), "history", ("view_catalogue", "view_cataloguerun")),
     ]
-
-    @cached_property
-    def header_more_buttons(self):
-        buttons = list(super().header_more_buttons)
-        for priority, (name, label, icon, permissions) in enumerate(self.ACTIONS):
-            if self.request.user.has_perms([f"campaigns.{code}" for code in permissions]):
-                buttons.append(
-                    Button(
-                        label,
-                        url=reverse(f"{URL_NAMESPACE}:{name}", args=(self.object.pk,)),
-                        icon_name=icon,
-                        priority=20 + priority,
-                    )
-                )
-        return buttons
+    URL_NAMESPACE = URL_NAMESPACE
 
 
 class CatalogueViewSet(SnippetViewSet):
