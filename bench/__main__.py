@@ -23,6 +23,7 @@ def main() -> int:
         feeds,
         imports,
         newsletter,
+        print_catalogue,
         results,
         segments,
         stats_coverage,
@@ -34,6 +35,7 @@ def main() -> int:
     newsletter.run()
     stats_coverage.run()
     feeds.run()
+    print_catalogue.run()
     # PostgreSQL only, in a database and a process of its own (skipped, saying how to run
     # it, where no PostgreSQL server answers).
     segments.run_in_subprocess()
