@@ -316,6 +316,10 @@ NEVER_A_CONTACT = {
     "campaigns.feedrun": "runs of a feed: counts, file names, errors of the receiver's server",
     "campaigns.feedrefusal": "SKUs left out of a feed and why",
     "campaigns.feeditem": "SKUs and hashes of what a feed's receiver holds",
+    "campaigns.catalogue": "print catalogues: titles, introductions, roles (not people)",
+    "campaigns.cataloguerun": "runs of a catalogue: file names, SKUs printed, errors",
+    "campaigns.cataloguerunpart": "parts of a catalogue run: chapters and pages",
+    "campaigns.catalogueproblem": "SKUs and fields a catalogue could not show as written",
 }
 # Third-party apps: staff accounts, content, search and workflow machinery, none of which
 # stores the hub's contacts. A new app is caught: its label is not here.
