@@ -26,6 +26,9 @@ class Scope(models.TextChoices):
     PRICES_WRITE = "prices:write", _("Report price-group prices")
     # The ERP connector's alone: list prices and stock are what every channel sells at.
     ERP_FACTS_WRITE = "erp-facts:write", _("Report list prices and stock (the ERP)")
+    # A shop's: visitor tokens for its logged-in customers, and their account's catalogue.
+    VISITORS_WRITE = "visitors:write", _("Issue visitor tokens (a shop)")
+    CATALOGUE_READ = "catalogue:read", _("Read a visitor's account catalogue")
 
 
 class ApiClient(models.Model):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from wagtail.documents.models import Document
@@ -44,9 +43,7 @@ from .api_schemas import (
 from .models import (
     AudienceMessage,
     Category,
-    Product,
     ProductDocument,
-    ProductFeature,
     ProductImage,
 )
 from .rich_text import rich_text_html
@@ -54,11 +51,12 @@ from .selectors import (
     categories_in_order,
     category_subtree,
     category_tree_version,
-    document_url,
     live_messages,
     live_products,
+    product_dicts,
     product_translation_keys,
     products_complete_for,
+    search_products,
 )
 
 router = Router(auth=ApiClientAuth(Scope.CONTENT_READ), tags=["content"])
@@ -105,98 +103,6 @@ def _category_subtree(slug: str) -> list[int]:
 # --- serialisation ------------------------------------------------------------------------
 
 
-RELATIONS = ("features", "categories", "images", "documents")
-SCALARS = tuple(f for f in PRODUCT_FIELDS if f not in RELATIONS and f != "locale")
-
-
-def serialise_products(
-    request: HttpRequest, pks: list[int], fields: tuple[str, ...]
-) -> list[dict[str, Any]]:
-    """The given products as API dicts, in ``pks`` order.
-
-    Built from ``values()`` rows, one query per requested relation, without creating
-    model instances: a page costs a constant number of queries and little Python.
-    """
-    if not pks:
-        return []
-    scalars = [f for f in SCALARS if f in fields]
-    rows = Product.objects.filter(pk__in=pks).values("pk", "locale__language_code", *scalars)
-    products: dict[int, dict[str, Any]] = {}
-    locales: dict[int, str] = {}
-    for row in rows:
-        pk, locale = row["pk"], row["locale__language_code"]
-        locales[pk] = locale
-        out: dict[str, Any] = {}
-        for field in fields:
-            if field == "locale":
-                out[field] = locale
-            elif field in RELATIONS:
-                out[field] = []
-            elif field == "long_text":
-                out[field] = rich_text_html(row[field] or "")
-            elif field == "price":
-                out[field] = None if row[field] is None else str(row[field])
-            elif field == "updated_at":
-                out[field] = row[field].isoformat()
-            else:
-                out[field] = row[field]
-        products[pk] = out
-    if "features" in fields:
-        for product_id, name, value, unit, etim in (
-            ProductFeature.objects.filter(product_id__in=pks)
-            .order_by("product_id", "sort_order", "pk")
-            .values_list("product_id", "name", "value", "unit", "etim_feature")
-        ):
-            products[product_id]["features"].append(
-                {"name": name, "value": value, "unit": unit, "etim_feature": etim}
-            )
-    if "categories" in fields:
-        for product_id, category_id, slug, name, name_en in (
-            Product.categories.through.objects.filter(product_id__in=pks)
-            .order_by("product_id", "category_id")
-            .values_list(
-                "product_id", "category_id", "category__slug", "category__name", "category__name_en"
-            )
-        ):
-            label = (name_en or name) if locales[product_id] == "en" else name
-            products[product_id]["categories"].append(
-                {"id": category_id, "slug": slug, "name": label}
-            )
-    if "images" in fields:
-        storage = Image._meta.get_field("file").storage
-        urls: dict[str, str] = {}
-        for product_id, image_id, alt, width, height, name in (
-            ProductImage.objects.filter(product_id__in=pks)
-            .order_by("product_id", "sort_order", "pk")
-            .values_list(
-                "product_id", "image_id", "alt_text", "image__width", "image__height", "image__file"
-            )
-        ):
-            if name not in urls:
-                urls[name] = _absolute(request, storage.url(name))
-            products[product_id]["images"].append(
-                {"id": image_id, "alt": alt, "width": width, "height": height, "url": urls[name]}
-            )
-    if "documents" in fields:
-        document_urls: dict[int, str] = {}
-        for product_id, document_id, label, title, name in (
-            ProductDocument.objects.filter(product_id__in=pks)
-            .order_by("product_id", "sort_order", "pk")
-            .values_list("product_id", "document_id", "label", "document__title", "document__file")
-        ):
-            if document_id not in document_urls:
-                document_urls[document_id] = _absolute(request, document_url(document_id, name))
-            products[product_id]["documents"].append(
-                {
-                    "id": document_id,
-                    "title": title,
-                    "label": label,
-                    "url": document_urls[document_id],
-                }
-            )
-    return [products[pk] for pk in pks if pk in products]
-
-
 def serialise_message(message: AudienceMessage) -> dict:
     return {
         "id": message.pk,
@@ -234,11 +140,7 @@ def list_products(request: HttpRequest, filters: Query[ProductListQuery]):
     if filters.complete_for:  # a ChannelKey: the query schema refused unknown channels
         queryset = products_complete_for(queryset, filters.complete_for)
     if filters.q:
-        queryset = queryset.filter(
-            Q(name__icontains=filters.q)
-            | Q(sku__icontains=filters.q)
-            | Q(short_text__icontains=filters.q)
-        )
+        queryset = search_products(queryset, filters.q)
     # A category rename moves its products' updated_at: the rows alone are the version.
     keys, more = keyset_page(queryset, filters.cursor, filters.limit)
     # Whether a next page exists is part of the answer (next_cursor), so of its version.
@@ -247,7 +149,9 @@ def list_products(request: HttpRequest, filters: Query[ProductListQuery]):
         etag=etag_for("products", request.GET.urlencode(), keys, more),
         last_modified=latest_update(keys),
         build=lambda: {
-            "items": serialise_products(request, [pk for pk, _at in keys], fields),
+            "items": product_dicts(
+                [pk for pk, _at in keys], fields, absolute=lambda url: _absolute(request, url)
+            ),
             "next_cursor": next_cursor(keys, more),
         },
     )
@@ -271,7 +175,9 @@ def get_product(request: HttpRequest, sku: str, params: Query[ProductDetailQuery
         request,
         etag=etag_for("product", key, params.fields),
         last_modified=key[1],
-        build=lambda: serialise_products(request, [key[0]], fields)[0],
+        build=lambda: product_dicts([key[0]], fields, absolute=lambda url: _absolute(request, url))[
+            0
+        ],
     )
 
 

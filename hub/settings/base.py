@@ -400,6 +400,8 @@ HUB_API_RENDITION_SPECS = env.list(
     "HUB_API_RENDITION_SPECS",
     default=["fill-400x400", "fill-800x600", "max-800x800", "max-1600x1600", "format-webp"],
 )
+# How long a visitor token (POST /api/v1/visitors) is valid; a shop asks for a new one after.
+HUB_VISITOR_TOKEN_SECONDS = env.int("HUB_VISITOR_TOKEN_SECONDS", default=3600)
 
 # Outgoing webhooks (channels/webhooks.py): (connect, read) timeouts in seconds. Private,
 # loopback and link-local destinations are refused unless allowed (an on-premises receiver).

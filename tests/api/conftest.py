@@ -112,3 +112,26 @@ def withdraw(marketing_approver):
         return obj
 
     return withdraw_
+
+
+@pytest.fixture
+def shop(make_api_client):
+    """A webshop's API client that may issue visitor tokens and read the account catalogue."""
+    return make_api_client("Shop", scopes=[Scope.VISITORS_WRITE, Scope.CATALOGUE_READ])
+
+
+@pytest.fixture
+def post_visitor(client):
+    """POST /api/v1/visitors with a bearer token and a body (a dict, or raw bytes)."""
+    import orjson
+
+    def post(token, body):
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        return client.post(
+            "/api/v1/visitors",
+            data,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+
+    return post

@@ -16,6 +16,8 @@ OPERATIONS = {
     "/api/v1/orders": "record_orders",
     "/api/v1/prices": "record_prices",
     "/api/v1/erp-facts": "record_erp_facts",
+    "/api/v1/visitors": "create_visitor_token",
+    "/api/v1/catalogue": "account_catalogue",
 }
 
 
@@ -46,10 +48,16 @@ def test_every_route_requires_the_bearer_scheme(client):
             "type": "http",
             "scheme": "bearer",
             "description": "A channel API client's token, issued once in the admin.",
-        }
+        },
+        "VisitorAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A channel API client's token, issued once in the admin, and a "
+            "visitor token (POST /api/v1/visitors) in the header X-Visitor-Token.",
+        },
     }
     assert all(
-        operation["security"] == [{"ApiClientAuth": []}]
+        operation["security"] in ([{"ApiClientAuth": []}], [{"VisitorAuth": []}])
         for operations in schema["paths"].values()
         for operation in operations.values()
     )
