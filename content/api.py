@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from wagtail.documents.models import Document
@@ -48,6 +48,7 @@ from .models import (
     ProductDocument,
     ProductFeature,
     ProductImage,
+    ProductRelation,
 )
 from .rich_text import rich_text_html
 from .selectors import (
@@ -105,7 +106,7 @@ def _category_subtree(slug: str) -> list[int]:
 # --- serialisation ------------------------------------------------------------------------
 
 
-RELATIONS = ("features", "categories", "images", "documents")
+RELATIONS = ("features", "categories", "images", "documents", "relations")
 SCALARS = tuple(f for f in PRODUCT_FIELDS if f not in RELATIONS and f != "locale")
 
 
@@ -194,7 +195,26 @@ def serialise_products(
                     "url": document_urls[document_id],
                 }
             )
+    if "relations" in fields:
+        _add_relations(products, pks)
     return [products[pk] for pk in pks if pk in products]
+
+
+def _add_relations(products: dict[int, dict[str, Any]], pks: list[int]) -> None:
+    """Each product's spare parts and accessories that are live in the product's language,
+    in one query: the related product's live version is found by translation key."""
+    live_sku = live_products().filter(
+        translation_key=OuterRef("related__translation_key"),
+        locale_id=OuterRef("product__locale_id"),
+    )
+    for product_id, kind, sku in (
+        ProductRelation.objects.filter(product_id__in=pks)
+        .annotate(related_sku=Subquery(live_sku.values("sku")[:1]))
+        .filter(related_sku__isnull=False)
+        .order_by("product_id", "sort_order", "pk")
+        .values_list("product_id", "kind", "related_sku")
+    ):
+        products[product_id]["relations"].append({"kind": kind, "sku": sku})
 
 
 def serialise_message(message: AudienceMessage) -> dict:
