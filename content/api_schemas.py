@@ -14,7 +14,7 @@ from ninja import Field, Schema
 
 from core.api.inputs import InputSchema, IsoDateTime
 
-from .taxonomy import BuyingRole, JourneyPhase
+from .taxonomy import BuyingRole, JourneyPhase, RelationKind
 
 PRODUCT_FIELDS = (
     "sku",
@@ -30,6 +30,7 @@ PRODUCT_FIELDS = (
     "categories",
     "images",
     "documents",
+    "relations",
     "price",
     "currency",
     "availability",
@@ -74,6 +75,13 @@ class DocumentRef(Schema):
     url: str
 
 
+class RelationRef(Schema):
+    kind: RelationKind = Field(
+        description="spare_part: a spare or wear part of this product; accessory: an accessory."
+    )
+    sku: str = Field(description="The related live product's SKU (same language).")
+
+
 class ProductOut(Schema):
     """A live product in one language. With ``fields=``, only the fields asked for."""
 
@@ -90,6 +98,7 @@ class ProductOut(Schema):
     categories: list[CategoryRef] | None = None
     images: list[ImageRef] | None = None
     documents: list[DocumentRef] | None = None
+    relations: list[RelationRef] | None = None
     price: str | None = Field(None, description="Decimal as a string, e.g. '19.90'")
     currency: str | None = None
     availability: str | None = None

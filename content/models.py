@@ -26,7 +26,14 @@ from wagtail.models import (
 from wagtail.search import index
 
 from .rich_text import RICH_TEXT_FEATURES
-from .taxonomy import Availability, BuyingRole, EtimDataType, JourneyPhase, MeasureUnit
+from .taxonomy import (
+    Availability,
+    BuyingRole,
+    EtimDataType,
+    JourneyPhase,
+    MeasureUnit,
+    RelationKind,
+)
 from .validators import (
     DEFAULT_ETIM_RELEASE,
     validate_eprel_code,
@@ -352,6 +359,37 @@ class ProductEtimClass(Orderable):
 
     def __str__(self) -> str:
         return f"ETIM-{self.release} {self.etim_class}"
+
+
+class ProductRelation(Orderable):
+    """Another product that is a spare or wear part, or an accessory, of this one.
+
+    Part of the product's revisions like its features: only the published version's rows
+    are live. ``related`` names the other product by any of its language versions; readers
+    resolve it through its translation key to its live version in the language they need.
+    """
+
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="relations")
+    kind = models.CharField(_("kind"), max_length=20, choices=RelationKind.choices)
+    related = models.ForeignKey(
+        Product,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("related product"),
+    )
+    note = models.CharField(
+        _("note"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: wears out after about 500 operating hours"),
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("spare part or accessory")
+        verbose_name_plural = _("spare parts and accessories")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.related}"
 
 
 class EtimFeature(models.Model):

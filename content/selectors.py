@@ -10,6 +10,7 @@ unless its name says so (``known_skus``).
 from __future__ import annotations
 
 import os
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.urls import reverse
 from wagtail.documents.models import Document
@@ -45,6 +47,7 @@ from .models import (
     ProductDocument,
     ProductFeature,
     ProductImage,
+    ProductRelation,
 )
 from .rich_text import rich_text_html
 
@@ -334,6 +337,58 @@ def live_messages(
     return messages.select_related("locale", "product")
 
 
+@dataclass(frozen=True)
+class RelatedProduct:
+    """A live product related to another: its spare or wear part, or its accessory."""
+
+    kind: str
+    note: str
+    product: Product
+
+
+def related_products(
+    product_translation_keys: Iterable, *, locale: str, kinds: Iterable[str] | None = None
+) -> dict[uuid.UUID, list[RelatedProduct]]:
+    """For each source product (by translation key), its live related products in ``locale``,
+    in the editor's order.
+
+    The relations are those of the source's live version in ``locale`` (or, where the
+    source is not live in that language, of its live version in the default language):
+    a live row is its published revision, so a relation added in a later draft is not
+    used. Each related product is its live version in ``locale``, found by translation
+    key; one that is not live there is left out. Three queries however many sources.
+    """
+    keys = [uuid.UUID(str(key)) for key in product_translation_keys]
+    result: dict[uuid.UUID, list[RelatedProduct]] = {key: [] for key in keys}
+    if not keys:
+        return result
+    languages = {locale, settings.LANGUAGE_CODE}
+    sources = live_products().filter(translation_key__in=keys, locale__language_code__in=languages)
+    chosen: dict[uuid.UUID, int] = {}
+    for pk, key, language in sources.values_list("pk", "translation_key", "locale__language_code"):
+        if language == locale or key not in chosen:
+            chosen[key] = pk
+    relations = ProductRelation.objects.filter(product_id__in=chosen.values())
+    if kinds is not None:
+        relations = relations.filter(kind__in=list(kinds))
+    rows = list(
+        relations.order_by("product_id", "sort_order", "pk").values_list(
+            "product__translation_key", "kind", "note", "related__translation_key"
+        )
+    )
+    targets = {
+        product.translation_key: product
+        for product in live_products(locale=locale)
+        .filter(translation_key__in={row[3] for row in rows})
+        .select_related("locale")
+    }
+    for source_key, kind, note, related_key in rows:
+        target = targets.get(related_key)
+        if target is not None:
+            result[source_key].append(RelatedProduct(kind=kind, note=note, product=target))
+    return result
+
+
 def product_translation_keys(sku: str) -> QuerySet:
     """The translation keys of the products with this SKU, as a subquery."""
     return Product.objects.filter(sku=sku).values("translation_key")
@@ -466,7 +521,7 @@ def user_may_see_asset(user, asset: Image | Document) -> bool:
 
 # --- products as API answers --------------------------------------------------------------
 
-PRODUCT_RELATIONS = ("features", "categories", "images", "documents")
+PRODUCT_RELATIONS = ("features", "categories", "images", "documents", "relations")
 
 
 def search_products(queryset: QuerySet[Product], q: str) -> QuerySet[Product]:
@@ -560,4 +615,23 @@ def product_dicts(
                     "url": document_urls[document_id],
                 }
             )
+    if "relations" in fields:
+        _add_relations(products, pks)
     return [products[pk] for pk in pks if pk in products]
+
+
+def _add_relations(products: dict[int, dict], pks: list[int]) -> None:
+    """Each product's spare parts and accessories that are live in the product's language,
+    in one query: the related product's live version is found by translation key."""
+    live_sku = live_products().filter(
+        translation_key=OuterRef("related__translation_key"),
+        locale_id=OuterRef("product__locale_id"),
+    )
+    for product_id, kind, sku in (
+        ProductRelation.objects.filter(product_id__in=pks)
+        .annotate(related_sku=Subquery(live_sku.values("sku")[:1]))
+        .filter(related_sku__isnull=False)
+        .order_by("product_id", "sort_order", "pk")
+        .values_list("product_id", "kind", "related_sku")
+    ):
+        products[product_id]["relations"].append({"kind": kind, "sku": sku})

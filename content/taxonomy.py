@@ -48,3 +48,8 @@ class MeasureUnit(models.TextChoices):
     CENTIMETRE = "cm", _("centimetre")
     METRE = "m", _("metre")
     SQUARE_METRE = "m2", _("square metre")
+
+
+class RelationKind(models.TextChoices):
+    SPARE_PART = "spare_part", _("Spare or wear part")
+    ACCESSORY = "accessory", _("Accessory")

@@ -23,6 +23,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.spreadsheets import FormulaSafeExportMixin
 
+from .forms import ProductForm
 from .models import AudienceMessage, Category, EtimFeature, Product
 from .panels import CompletenessPanel
 from .selectors import (
@@ -185,6 +186,20 @@ class ProductViewSet(SnippetViewSet):
             ),
             ObjectList(
                 [
+                    InlinePanel(
+                        "relations",
+                        heading=_("Spare parts and accessories"),
+                        label=_("Related product"),
+                        panels=[
+                            FieldRowPanel([FieldPanel("kind"), FieldPanel("related")]),
+                            FieldPanel("note"),
+                        ],
+                    ),
+                ],
+                heading=_("Spare parts and accessories"),
+            ),
+            ObjectList(
+                [
                     MultiFieldPanel(
                         [
                             FieldRowPanel(
@@ -206,7 +221,8 @@ class ProductViewSet(SnippetViewSet):
                 ],
                 heading=_("ERP"),
             ),
-        ]
+        ],
+        base_form_class=ProductForm,
     )
 
 

@@ -22,6 +22,7 @@ def product_post(
     features: list[dict[str, str]] | None = None,
     images: list[dict[str, str]] | None = None,
     documents: list[dict[str, str]] | None = None,
+    relations: list[dict[str, str]] | None = None,
     **fields: str,
 ) -> dict[str, str]:
     """A product create/edit POST. ``long_text`` is given as plain text."""
@@ -44,6 +45,7 @@ def product_post(
     data.update(_formset("other_etim_classes", []))
     data.update(_formset("images", images or []))
     data.update(_formset("documents", documents or []))
+    data.update(_formset("relations", relations or []))
     return data
 
 

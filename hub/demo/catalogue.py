@@ -200,3 +200,20 @@ def gtin_for(number: int) -> str:
     # GS1 prefix 20-29 is "restricted circulation": it never belongs to a real product.
     body = f"2099000{number:05d}"
     return body + str(gtin_check_digit(body))
+
+
+# Spare parts and accessories, given with the product when it is created (part of its first,
+# reviewed revision): the related product is always created before it. HW-HYD-0003 waits in
+# review, so the pump's relation to it stays out of every live answer until it is approved.
+RELATIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # (kind, related SKU, note)
+    "HW-HYD-0007": (
+        ("spare_part", "HW-HYD-0001", "Druckleitung, Verschleißteil"),
+        ("spare_part", "HW-HYD-0003", "Saugleitung"),
+        ("accessory", "HW-HYD-0004", "Absperrung vor der Pumpe"),
+    ),
+    "HW-HYD-0010": (
+        ("spare_part", "HW-HYD-0002", "Zuleitung, Verschleißteil"),
+        ("accessory", "HW-HYD-0005", ""),
+    ),
+}

@@ -29,6 +29,7 @@ from content.models import (
     ProductDocument,
     ProductFeature,
     ProductImage,
+    ProductRelation,
 )
 from content.services import content_approve, content_reject, content_save_draft, content_submit
 from content.taxonomy import Availability
@@ -43,6 +44,7 @@ from .catalogue import (
     NO_DATA_SHEET_POSITIONS,
     NO_GTIN_POSITIONS,
     NO_IMAGE_POSITIONS,
+    RELATIONS,
     CategorySpec,
     Family,
     Plan,
@@ -211,6 +213,11 @@ class ContentSeeder:
                 for order, feature in enumerate(family.features)
             ],
         )
+        product.relations = [
+            ProductRelation(kind=kind, related=related, note=note, sort_order=order)
+            for order, (kind, related_sku, note) in enumerate(RELATIONS.get(sku, ()))
+            if (related := Product.objects.filter(sku=related_sku, locale=self.de).first())
+        ]
         if legal_claim:
             product.long_text += LEGAL_CLAIM
         if position not in NO_IMAGE_POSITIONS:

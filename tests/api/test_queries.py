@@ -59,10 +59,11 @@ def test_a_list_page_of_thirty_costs_the_queries_of_a_page_of_three(api, catalog
     assert large_queries == small_queries
 
 
-def test_a_list_page_takes_at_most_eight_queries(api, catalogue, django_assert_max_num_queries):
+def test_a_list_page_takes_at_most_nine_queries(api, catalogue, django_assert_max_num_queries):
     catalogue(30)
     api.get("/products")
 
-    # client, keys, category version, products, features, categories, images, documents
-    with django_assert_max_num_queries(8):
+    # client, keys, category version, products, features, categories, images, documents,
+    # relations
+    with django_assert_max_num_queries(9):
         api.get("/products")

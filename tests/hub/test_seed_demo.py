@@ -40,6 +40,7 @@ from content.models import (
     ProductDocument,
     ProductFeature,
     ProductImage,
+    ProductRelation,
 )
 from content.taxonomy import BuyingRole, JourneyPhase
 from content.validators import validate_gtin
@@ -62,6 +63,8 @@ DEMO_COUNTS = {
     "product features": 454,
     "product images": 140,
     "product documents": 85,
+    # Issue 16: spare parts and accessories of two hydraulic products (and their translations).
+    "product relations": 10,
     "images": 75,
     "documents": 45,
     "messages": 41,
@@ -344,6 +347,7 @@ def test_the_demo_is_as_rich_as_before_it_moved(seeded):
         "product features": ProductFeature.objects.count(),
         "product images": ProductImage.objects.count(),
         "product documents": ProductDocument.objects.count(),
+        "product relations": ProductRelation.objects.count(),
         "images": Image.objects.count(),
         "documents": Document.objects.count(),
         "messages": AudienceMessage.objects.count(),
