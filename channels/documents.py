@@ -203,9 +203,7 @@ class DocumentChannel(BaseChannel):
         """What is wrong with the assembled file by the profile's standard; [] when nothing."""
         raise NotImplementedError
 
-    def layout_export(
-        self, spec: DocumentSpec, chapters: Iterable[Chapter], out: BinaryIO
-    ) -> int:
+    def layout_export(self, spec: DocumentSpec, chapters: Iterable[Chapter], out: BinaryIO) -> int:
         """The layout studio's package of the chapters' products (a zip); how many records."""
         raise NotImplementedError
 
