@@ -15,7 +15,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from campaigns.models import Catalogue, CatalogueChapter, CatalogueProfile, PriceBasis
 from content.models import Category
 from content.services import content_approve, content_submit
-from content.taxonomy import BuyingRole
+from content.taxonomy import BuyingRole, JourneyPhase
 
 DEMO_PRINT_CATALOGUE = {
     "slug": "produktkatalog-bauwerkzeuge-2027",
@@ -27,6 +27,8 @@ DEMO_PRINT_CATALOGUE = {
         "<p>Dieser Katalog zeigt unser Sortiment für Rohbau und Ausbau: von der "
         "Akku-Bohrmaschine bis zum Schwerlastdübel, mit allen technischen Daten nach ETIM.</p>"
     ),
+    # Decision makers and users in consideration have approved messages of their own.
+    "intro_phase": JourneyPhase.CONSIDERATION,
     "roles": [BuyingRole.DECISION_MAKER, BuyingRole.USER],
     "profile": CatalogueProfile.SCREEN,
     "price_basis": PriceBasis.LIST,
