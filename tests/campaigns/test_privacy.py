@@ -311,6 +311,7 @@ NEVER_A_CONTACT = {
     "content.audiencemessage": "messages to roles and phases, not to people",
     "content.reviewtask": "a workflow task",
     "content.productetimclass": "product content",
+    "content.productrelation": "product content (spare parts and accessories)",
     "content.etimfeature": "ETIM reference data",
     "campaigns.feed": "receivers of catalogue files: names, formats, URLs of their servers",
     "campaigns.feedrun": "runs of a feed: counts, file names, errors of the receiver's server",
