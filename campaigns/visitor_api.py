@@ -29,7 +29,8 @@ from campaigns.visitors import (
 )
 from channels.api_auth import ApiClientAuth
 from channels.models import ApiClient, Scope
-from content.selectors import category_subtree, live_products, product_dicts, search_products
+from content.product_rows import product_dicts, search_products
+from content.selectors import category_subtree, live_products
 from core.api.conditional import conditional_json, etag_for
 from core.api.inputs import InputSchema
 from core.api.paging import keyset_page, latest_update, next_cursor

@@ -46,6 +46,7 @@ from .models import (
     ProductDocument,
     ProductImage,
 )
+from .product_rows import product_dicts, search_products
 from .rich_text import rich_text_html
 from .selectors import (
     categories_in_order,
@@ -53,10 +54,8 @@ from .selectors import (
     category_tree_version,
     live_messages,
     live_products,
-    product_dicts,
     product_translation_keys,
     products_complete_for,
-    search_products,
 )
 
 router = Router(auth=ApiClientAuth(Scope.CONTENT_READ), tags=["content"])
