@@ -98,3 +98,53 @@ class NewsletterBody(blocks.StreamBlock):
     cta = CallToActionBlock()
     personal_products = PersonalProductsBlock()
     survey = SurveyBlock()
+
+
+class TeaserBlock(blocks.StructBlock):
+    """A placement's teaser: headline, text, image and where it leads."""
+
+    headline = blocks.CharBlock(max_length=120)
+    text = blocks.TextBlock(required=False, max_length=400)
+    image = ImageChooserBlock(required=False)
+    link_url = blocks.URLBlock(required=False)
+    cta_label = blocks.CharBlock(max_length=60, required=False)
+
+    class Meta:
+        icon = "image"
+        label = _("Teaser")
+
+
+OFFER_KIND_CHOICES = [
+    ("reorder", _("Re-order: bought regularly and due again")),
+    ("spare_part", _("Spare and wear parts of products bought")),
+    ("accessory", _("Accessories of products bought")),
+    ("complementary", _("From the categories bought")),
+    ("viewed", _("Viewed and not bought")),
+]
+
+
+class OffersBlock(blocks.StructBlock):
+    """Offers from the visitor's account's purchase history, each with its reason."""
+
+    heading = blocks.CharBlock(max_length=120, required=False)
+    kinds = blocks.MultipleChoiceBlock(
+        choices=OFFER_KIND_CHOICES,
+        default=["reorder", "spare_part", "accessory", "complementary", "viewed"],
+    )
+    limit = blocks.IntegerBlock(default=4, min_value=1, max_value=12)
+
+    class Meta:
+        icon = "list-ul"
+        label = _("Offers from purchase history")
+
+
+class PlacementBody(blocks.StreamBlock):
+    """What fills a webshop placement: the blocks of a newsletter a shop page can show."""
+
+    teaser = TeaserBlock()
+    text = blocks.RichTextBlock(features=RICH_TEXT_FEATURES, label=_("Text"))
+    products = ProductGridBlock()
+    message = MessageSlotBlock()
+    offers = OffersBlock()
+    survey = SurveyBlock()
+    cta = CallToActionBlock()

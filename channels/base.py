@@ -302,6 +302,9 @@ class BaseChannel:
     # True when the channel implements ``send_transactional``: the hub's own messages to one
     # person (double opt-in links) go out through it.
     sends_transactional: ClassVar[bool] = False
+    # True when the channel serves placements on request (``channels.placements``): its
+    # campaigns fill slots on the channel's pages instead of sending.
+    serves: ClassVar[bool] = False
 
     def __init__(self, key: str, options: Mapping[str, Any] | None = None) -> None:
         self.key = key

@@ -29,6 +29,7 @@ class Scope(models.TextChoices):
     # A shop's: visitor tokens for its logged-in customers, and their account's catalogue.
     VISITORS_WRITE = "visitors:write", _("Issue visitor tokens (a shop)")
     CATALOGUE_READ = "catalogue:read", _("Read a visitor's account catalogue")
+    PLACEMENTS_READ = "placements:read", _("Read placements and offers for visitors (a shop)")
 
 
 class ApiClient(models.Model):
@@ -44,6 +45,14 @@ class ApiClient(models.Model):
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Revoke access at once by unticking.")
+    )
+    allowed_origins = models.TextField(
+        _("browser origins"),
+        blank=True,
+        help_text=_(
+            "One per line, e.g. https://shop.example.com: pages of these origins may call the "
+            "placement API from the browser (the JavaScript snippet)."
+        ),
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     token_prefix = models.CharField(_("token starts with"), max_length=16, editable=False)

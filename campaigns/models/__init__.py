@@ -56,6 +56,7 @@ from .feeds import (
 )
 from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
+from .placements import CampaignPlacement, Placement, PlacementAudience, PlacementDefault
 from .results import (
     CampaignDayStats,
     CampaignFigures,
@@ -90,6 +91,7 @@ __all__ = [
     "CampaignDayStats",
     "CampaignFigures",
     "CampaignLinkStats",
+    "CampaignPlacement",
     "CampaignStatus",
     "Catalogue",
     "CatalogueChapter",
@@ -132,6 +134,9 @@ __all__ = [
     "OrderLine",
     "OrderSource",
     "PhaseChange",
+    "Placement",
+    "PlacementAudience",
+    "PlacementDefault",
     "PriceBasis",
     "RuleScope",
     "Salutation",

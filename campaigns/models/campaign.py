@@ -167,6 +167,23 @@ class Campaign(
         choices=AttributionScope.choices,
         default=AttributionScope.CONTACT,
     )
+    placements_until = models.DateTimeField(
+        _("show in placements until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A campaign with webshop placements fills them from the moment it is scheduled "
+            "for until then (empty: until it is paused or cancelled)."
+        ),
+    )
+    placement_priority = models.PositiveSmallIntegerField(
+        _("placement priority"),
+        default=100,
+        help_text=_(
+            "When several running campaigns fill the same slot for a visitor, the lowest "
+            "number wins (then the newest campaign)."
+        ),
+    )
     winner_requires_significance = models.BooleanField(
         _("only a significant winner"),
         default=True,

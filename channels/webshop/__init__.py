@@ -1,8 +1,10 @@
 from channels.base import BaseChannel
+from channels.placements import PlacementChannel
 
 
-class WebshopChannel(BaseChannel):
-    """The manufacturer's own webshop: pulls content over the API, gets webhooks."""
+class WebshopChannel(PlacementChannel, BaseChannel):
+    """The manufacturer's own webshop: pulls content over the API, gets webhooks, and serves
+    placements (``channels.placements``) chosen by the hub for each logged-in customer."""
 
     identifier = "webshop"
     name = "Webshop"
