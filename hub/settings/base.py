@@ -163,6 +163,9 @@ USE_TZ = True
 # Static files are served by whitenoise from STATIC_ROOT after collectstatic.
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The webshop's browser snippet (static/webshop/hub-placements.js), which shop pages on other
+# origins load; channels/ is one app, so its adapter packages' static folders are named here.
+STATICFILES_DIRS = [BASE_DIR / "channels" / "webshop" / "static"]
 MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = VAR_DIR / "media"
 
