@@ -8,7 +8,8 @@
  * <script src="https://hub/static/webshop/hub-placements.js" data-hub-url="https://hub"
  *   data-hub-token="VISITOR-TOKEN" data-hub-timeout="800" async></script>
  *
- * No dependencies, no build step, no eval: only the hub's own fragment is inserted.
+ * No dependencies, no build step, no eval: only the hub's own fragment is inserted. A shop
+ * with its own Content-Security-Policy allows the hub in script-src, connect-src and img-src.
  */
 (function () {
   "use strict";
