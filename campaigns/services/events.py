@@ -33,6 +33,7 @@ from campaigns.models import (
     OrderSource,
     normalise_email,
 )
+from campaigns.offers.refresh import offers_refresh_later
 from content.selectors import category_ids
 
 logger = logging.getLogger(__name__)
@@ -462,6 +463,7 @@ def _write_orders(
     created: list[Order] = []
     changed: list[Order] = []
     unchanged = 0
+    moved_from: set[int | None] = set()
     lines_of: dict[str, tuple[OrderLineInput, ...]] = {}
     for number, (item, contact_id, account_id) in resolved.items():
         values = {
@@ -481,6 +483,7 @@ def _write_orders(
         if same_lines and all(getattr(order, name) == value for name, value in values.items()):
             unchanged += 1
             continue
+        moved_from.add(order.account_id)  # an order moved to another account leaves this one
         for name, value in values.items():
             setattr(order, name, value)
         changed.append(order)
@@ -509,6 +512,7 @@ def _write_orders(
     contact_ids = _enqueue_journey(
         {order.contact_id for order in (*created, *changed) if order.contact_id}
     )
+    offers_refresh_later(moved_from | {order.account_id for order in (*created, *changed)})
     return (len(created), len(changed), unchanged), contact_ids
 
 

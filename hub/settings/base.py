@@ -335,6 +335,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": env.float("HUB_ERP_IMPORT_EVERY", default=300.0)},
     },
     # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
+    # Offers from purchase history: orders refresh their account at once; this moves every
+    # account on with the calendar.
+    "offers-nightly": {
+        "task": "campaigns.tasks.offers_refresh_nightly",
+        "schedule": crontab(hour=env.int("HUB_OFFERS_NIGHTLY_HOUR", default=1), minute=45),
+    },
     "catalogue-runs-sweep": {
         "task": "campaigns.tasks.catalogue_runs_sweep",
         "schedule": 300.0,
