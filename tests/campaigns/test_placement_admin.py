@@ -162,3 +162,14 @@ def test_the_list_shows_slot_channel_name_and_status(client, campaign_manager):
     assert "Warenkorb" in page
     # The test users' admin speaks German (Wagtail's "Draft").
     assert "Entwurf" in page
+
+
+def test_a_slot_exists_once_per_channel(client, campaign_manager):
+    Placement.objects.create(key="home.hero", channel="webshop", name="Bühne", live=False)
+    client.force_login(campaign_manager)
+
+    response = client.post(url("add"), placement_post())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["key"] == ["The channel has a slot “home.hero” already."]
+    assert Placement.objects.count() == 1
