@@ -26,6 +26,7 @@ from .viewsets.contacts import ContactViewSet
 from .viewsets.feeds import FeedViewSet
 from .viewsets.imports import ImportJobViewSet
 from .viewsets.journey import JourneyRuleViewSet
+from .viewsets.placements import PlacementViewSet
 from .viewsets.segments import SegmentViewSet
 from .viewsets.suppressions import SuppressionViewSet
 from .viewsets.surveys import SurveyViewSet
@@ -66,6 +67,7 @@ register_snippet(CampaignViewSet)
 register_snippet(SurveyViewSet)
 register_snippet(FeedViewSet)
 register_snippet(CatalogueViewSet)
+register_snippet(PlacementViewSet)
 
 
 @hooks.register("register_admin_urls")

@@ -1,5 +1,7 @@
 """Admin forms for channel integration."""
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -21,13 +23,59 @@ class ApiClientForm(WagtailAdminModelForm):
     )
 
     class Meta:
-        fields = ["name", "channel", "scopes", "is_active"]
+        fields = ["name", "channel", "scopes", "allowed_origins", "is_active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["channel"].choices = [
             (key, channel.name) for key, channel in get_channels().items()
         ]
+
+    def clean_allowed_origins(self) -> str:
+        """One origin per line, normalised; the first bad line is named in the error.
+
+        Browsers send ``Origin`` as scheme, host and port only, so anything else (a path,
+        a query, a user) could never match and is refused instead of silently ignored.
+        """
+        origins = []
+        lines = (self.cleaned_data.get("allowed_origins") or "").splitlines()
+        for number, line in enumerate(lines, start=1):
+            text = line.strip()
+            if not text:
+                continue
+            origin = origin_or_none(text)
+            if origin is None:
+                raise ValidationError(
+                    _(
+                        "Line %(number)s, “%(line)s”, is not an origin: write the scheme "
+                        "(https:// or http://), the host and, if needed, the port, without a "
+                        "path, e.g. https://shop.example.com or http://localhost:8000."
+                    )
+                    % {"number": number, "line": text},
+                    code="bad_origin",
+                )
+            if origin not in origins:
+                origins.append(origin)
+        return "\n".join(origins)
+
+
+def origin_or_none(text: str) -> str | None:
+    """``scheme://host[:port]`` in lower case, or None when ``text`` is not just an origin."""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        return None
+    if text.endswith("#") or text.endswith("?"):
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 address keeps its brackets in an origin
+        host = f"[{host}]"
+    return f"{parts.scheme.lower()}://{host}{f':{port}' if port is not None else ''}"
 
 
 class WebhookEndpointForm(WagtailAdminModelForm):

@@ -43,7 +43,13 @@ class ApiClientViewSet(ModelViewSet):
     ]
     list_filter = ["channel", "is_active"]
     edit_handler = ObjectList(
-        [FieldPanel("name"), FieldPanel("channel"), FieldPanel("scopes"), FieldPanel("is_active")],
+        [
+            FieldPanel("name"),
+            FieldPanel("channel"),
+            FieldPanel("scopes"),
+            FieldPanel("allowed_origins"),
+            FieldPanel("is_active"),
+        ],
         base_form_class=ApiClientForm,
     )
 

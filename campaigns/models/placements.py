@@ -86,6 +86,11 @@ class Placement(
     def __str__(self) -> str:
         return f"{self.name} ({self.key})"
 
+    def publish_blockers(self) -> list[str]:
+        """Why this revision cannot be approved now: nothing, what is served is picked per
+        request from live content (the workflow's last step asks every item)."""
+        return []
+
     @property
     def is_approved(self) -> bool:
         return self.live and self.live_revision_id is not None

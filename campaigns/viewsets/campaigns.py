@@ -56,8 +56,13 @@ PROGRESS_URL = f"{URL_NAMESPACE}:progress"
 REFRESH_SECONDS = 3
 
 
-def _sending_channels() -> list[tuple[str, str]]:
-    return [(key, channel.name) for key, channel in get_channels().items() if channel.sends]
+def _campaign_channels() -> list[tuple[str, str]]:
+    """Channels a campaign can use: those that send, and those that serve placements."""
+    return [
+        (key, channel.name)
+        for key, channel in get_channels().items()
+        if channel.sends or channel.serves
+    ]
 
 
 class CampaignForm(WagtailAdminModelForm):
@@ -66,7 +71,7 @@ class CampaignForm(WagtailAdminModelForm):
         if "channels" in self.fields:
             self.fields["channels"] = forms.MultipleChoiceField(
                 label=_("Channels"),
-                choices=_sending_channels(),
+                choices=_campaign_channels(),
                 widget=forms.CheckboxSelectMultiple,
                 required=False,
                 initial=self.instance.channels or ["newsletter"],
@@ -92,13 +97,31 @@ class CampaignForm(WagtailAdminModelForm):
                 self.add_error(None, _("Each A/B arm letter may be used once."))
             if len(labels) == 1:
                 self.add_error(None, _("An A/B test needs at least two arms (or none)."))
-            contents = self.formsets.get("contents")
-            if contents is not None and contents.is_valid():
-                for form in contents.forms:
-                    arm = (form.cleaned_data or {}).get("arm")
-                    if arm and arm not in labels and not form.cleaned_data.get("DELETE"):
-                        form.add_error("arm", _("There is no arm %(arm)s.") % {"arm": arm})
+            for name in ("contents", "placements"):
+                rows = self.formsets.get(name)
+                if rows is not None and rows.is_valid():
+                    for form in rows.forms:
+                        arm = (form.cleaned_data or {}).get("arm")
+                        if arm and arm not in labels and not form.cleaned_data.get("DELETE"):
+                            form.add_error("arm", _("There is no arm %(arm)s.") % {"arm": arm})
+        self._check_placement_channels(cleaned.get("channels") or [])
         return cleaned
+
+    def _check_placement_channels(self, channels: list[str]) -> None:
+        # Content for a slot of a shop the campaign does not run in would never be shown.
+        placements = self.formsets.get("placements")
+        if placements is None or not placements.is_valid():
+            return
+        for form in placements.forms:
+            data = form.cleaned_data or {}
+            placement = data.get("placement")
+            if placement is None or data.get("DELETE") or placement.channel in channels:
+                continue
+            form.add_error(
+                "placement",
+                _("Choose the channel “%(channel)s” too: this slot is on its pages.")
+                % {"channel": placement.channel},
+            )
 
 
 def _progress_text(campaign: Campaign) -> str:
@@ -209,6 +232,25 @@ class CampaignViewSet(SnippetViewSet):
                     FieldRowPanel([FieldPanel("winner_metric"), FieldPanel("winner_after_hours")]),
                 ],
                 heading=gettext_lazy("A/B test and holdout"),
+            ),
+            ObjectList(
+                [
+                    FieldRowPanel(
+                        [FieldPanel("placements_until"), FieldPanel("placement_priority")]
+                    ),
+                    InlinePanel(
+                        "placements",
+                        heading=gettext_lazy("Slot content, one per slot and language (and arm)"),
+                        label=gettext_lazy("Slot content"),
+                        panels=[
+                            FieldRowPanel(
+                                [FieldPanel("placement"), FieldPanel("locale"), FieldPanel("arm")]
+                            ),
+                            FieldPanel("body"),
+                        ],
+                    ),
+                ],
+                heading=gettext_lazy("Webshop placements"),
             ),
         ],
         base_form_class=CampaignForm,

@@ -1,5 +1,5 @@
-"""The whole demo in one call: users, content, audience, campaigns, feeds and the print
-catalogue, in that order."""
+"""The whole demo in one call: users, content, audience, campaigns, feeds, the print
+catalogue and the webshop, in that order."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .content import ContentSeeder
 from .feeds import seed_etim_features, seed_feeds
 from .print_catalogue import seed_print_catalogue
 from .users import CAMPAIGN_APPROVERS, REVIEWERS, seed_users
+from .webshop import seed_webshop
 
 
 def seed_demo() -> Counter[str]:
@@ -46,6 +47,12 @@ def seed_demo() -> Counter[str]:
     seed_print_catalogue(
         manager=users["campaigns"],
         approvers=[users[username] for username in CAMPAIGN_APPROVERS],
+        created=created,
+    )
+    seed_webshop(
+        manager=users["campaigns"],
+        approvers=[users[username] for username in CAMPAIGN_APPROVERS],
+        now=now,
         created=created,
     )
     return created

@@ -18,6 +18,8 @@ from .datafiles import load
 
 # Demo only: printed by `make run` and shared by every demo user.
 DEMO_PASSWORD = "demo1234"  # noqa: S105
+# The demo shop's API token (``webshop.py``), fixed so a local shop is set up once.
+DEMO_SHOP_TOKEN = "hub_demo-shop-local-only-0000000000000000000"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def logins_table() -> str:
     """The demo logins, indented to sit under the "Admin:" line that `make run` prints."""
     lines = [f"  Demo logins (password {DEMO_PASSWORD!r} for all; demo only):"]
     lines += [f"    {username:<16} {role}" for username, _password, role in DEMO_LOGINS]
+    lines.append(f"  Demo shop API token (channel webshop; demo only): {DEMO_SHOP_TOKEN}")
     return "\n".join(lines)
 
 

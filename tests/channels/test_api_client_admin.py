@@ -63,3 +63,61 @@ def test_editors_cannot_rotate_tokens(client, editor, shop_client):
     client.post(reverse("apiclient:rotate_token", args=(api_client.pk,)))
 
     assert ApiClient.objects.get(pk=api_client.pk).token_hash == hash_token(token)
+
+
+def api_client_post(**fields) -> dict:
+    data = {
+        "name": "Shop",
+        "channel": "webshop",
+        "scopes": [Scope.VISITORS_WRITE, Scope.PLACEMENTS_READ],
+        "allowed_origins": "",
+        "is_active": "on",
+    }
+    data.update(fields)
+    return data
+
+
+def test_the_form_offers_the_placements_scope(client, integrator):
+    client.force_login(integrator)
+
+    response = client.get(reverse("apiclient:add"))
+
+    assert 'value="placements:read"' in response.content.decode()
+
+
+def test_browser_origins_are_saved_one_per_line_normalised(client, integrator, shop_client):
+    api_client, _token = shop_client
+    client.force_login(integrator)
+
+    response = client.post(
+        reverse("apiclient:edit", args=(api_client.pk,)),
+        api_client_post(
+            allowed_origins="https://Shop.Example.com/\r\n\r\nhttp://localhost:8000\r\n"
+        ),
+    )
+
+    assert response.status_code == 302
+    assert ApiClient.objects.get(pk=api_client.pk).allowed_origins == (
+        "https://shop.example.com\nhttp://localhost:8000"
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["https://shop.example.com/kasse", "ftp://shop.example.com", "shop.example.com"],
+)
+def test_an_origin_with_a_path_or_another_scheme_is_an_error_naming_the_line(
+    client, integrator, shop_client, bad
+):
+    api_client, _token = shop_client
+    client.force_login(integrator)
+
+    response = client.post(
+        reverse("apiclient:edit", args=(api_client.pk,)),
+        api_client_post(allowed_origins=f"https://shop.example.com\n{bad}"),
+    )
+
+    assert response.status_code == 200
+    [error] = response.context["form"].errors["allowed_origins"]
+    assert error.startswith(f"Line 2, “{bad}”, is not an origin")
+    assert ApiClient.objects.get(pk=api_client.pk).allowed_origins == ""

@@ -1,6 +1,7 @@
 import ast
 import io
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from campaigns.models import (
     CampaignArm,
     CampaignContent,
     CampaignDayStats,
+    CampaignPlacement,
     ConsentRecord,
     Contact,
     Delivery,
@@ -29,10 +31,13 @@ from campaigns.models import (
     OrderCredit,
     OrderLine,
     PhaseChange,
+    Placement,
+    PlacementDefault,
     Segment,
     Suppression,
     TrackingHit,
 )
+from channels.models import ApiClient
 from content.models import (
     AudienceMessage,
     Category,
@@ -68,26 +73,32 @@ DEMO_COUNTS = {
     "images": 75,
     "documents": 45,
     "messages": 41,
-    "revisions": 157,
-    "workflow states": 136,
-    "task states": 382,
-    "log entries": 770,
+    "revisions": 161,
+    "workflow states": 140,
+    "task states": 390,
+    "log entries": 790,
     "accounts": 40,
     "contacts": 149,
     "consent records": 268,
     "suppressions": 10,
-    "orders": 126,
-    "order lines": 263,
-    "events": 1501,
+    "orders": 133,
+    "order lines": 270,
+    "events": 1508,
     "phase changes": 364,
     "segments": 5,
-    "campaigns": 3,
+    "campaigns": 4,
     "campaign contents": 8,
     # Issue 13: a finished campaign with arms A/B, a holdout, and what its recipients did.
     "campaign arms": 2,
     "deliveries": 113,
     "tracking hits": 104,
     "order credits": 38,
+    # Issue 16: the demo shop's client, three slots with German and English defaults, a
+    # webshop campaign filling two of them, and an account's re-orders and hydraulic pump.
+    "API clients": 1,
+    "placements": 3,
+    "placement defaults": 6,
+    "campaign placements": 4,
 }
 
 
@@ -370,6 +381,10 @@ def test_the_demo_is_as_rich_as_before_it_moved(seeded):
         "deliveries": Delivery.objects.count(),
         "tracking hits": TrackingHit.objects.count(),
         "order credits": OrderCredit.objects.count(),
+        "API clients": ApiClient.objects.count(),
+        "placements": Placement.objects.count(),
+        "placement defaults": PlacementDefault.objects.count(),
+        "campaign placements": CampaignPlacement.objects.count(),
     }
 
     assert counts == DEMO_COUNTS
@@ -501,3 +516,81 @@ def test_the_demo_print_catalogue_is_approved_live_and_not_generated(seeded, cli
     assert not catalogue.runs.exists()
     assert "Produktkatalog Bauwerkzeuge 2027" in listing.content.decode()
     assert "Never generated" in listing.content.decode()
+
+
+def test_the_demo_shop_reads_content_with_the_token_the_logins_print(seeded, client):
+    from hub.demo.users import DEMO_SHOP_TOKEN
+
+    output = io.StringIO()
+    call_command("seed_demo", "--logins", stdout=output)
+    shop = ApiClient.objects.get(name="Demo shop")
+
+    response = client.get("/api/v1/categories", HTTP_AUTHORIZATION=f"Bearer {DEMO_SHOP_TOKEN}")
+
+    assert DEMO_SHOP_TOKEN in output.getvalue()
+    assert response.status_code == 200
+    assert shop.channel == "webshop"
+    assert sorted(shop.scopes) == [
+        "catalogue:read",
+        "content:read",
+        "placements:read",
+        "visitors:write",
+    ]
+    assert shop.allowed_origins.splitlines() == ["http://localhost:8000", "http://127.0.0.1:8000"]
+
+
+def test_the_demo_slots_are_approved_with_german_and_english_defaults(seeded):
+    placements = Placement.objects.filter(channel="webshop").order_by("key")
+
+    assert [placement.key for placement in placements] == [
+        "cart.upsell",
+        "home.hero",
+        "product.cross_sell",
+    ]
+    for placement in placements:
+        assert placement.is_approved
+        languages = sorted(default.locale.language_code for default in placement.defaults.all())
+        assert languages == ["de", "en"]
+
+
+def test_the_demo_webshop_campaign_is_approved_scheduled_and_fills_two_slots(seeded):
+    from campaigns.models import CampaignStatus
+    from hub.demo.webshop import DEMO_SHOP_CAMPAIGN
+
+    campaign = Campaign.objects.get(name=DEMO_SHOP_CAMPAIGN)
+    rows = CampaignPlacement.objects.filter(campaign=campaign)
+
+    assert (campaign.is_approved, campaign.status) == (True, CampaignStatus.SCHEDULED)
+    assert campaign.channels == ["webshop"]
+    assert campaign.segment is not None
+    assert campaign.placements_until > campaign.send_at
+    blocks = {
+        (row.placement.key, row.locale.language_code): [block.block_type for block in row.body]
+        for row in rows
+    }
+    assert blocks == {
+        ("home.hero", "de"): ["teaser", "message", "products"],
+        ("home.hero", "en"): ["teaser", "message", "products"],
+        ("cart.upsell", "de"): ["offers"],
+        ("cart.upsell", "en"): ["offers"],
+    }
+
+
+def test_a_demo_account_reorders_monthly_and_bought_a_pump_with_spare_parts(seeded):
+    from hub.demo.webshop import HYDRAULIC_SKU, ORDER_PREFIX
+
+    lines = OrderLine.objects.filter(order__external_id__startswith=ORDER_PREFIX).order_by(
+        "order__ordered_at"
+    )
+    reorders = [line for line in lines if line.sku != HYDRAULIC_SKU]
+    gaps = {
+        (later.order.ordered_at - earlier.order.ordered_at).days
+        for earlier, later in pairwise(reorders)
+    }
+
+    assert len({line.order.account_id for line in lines}) == 1
+    assert len({line.sku for line in reorders}) == 1
+    assert len(reorders) == 6
+    assert gaps == {30}
+    assert [line.sku for line in lines if line.sku == HYDRAULIC_SKU] == [HYDRAULIC_SKU]
+    assert ProductRelation.objects.filter(product__sku=HYDRAULIC_SKU, kind="spare_part").exists()
