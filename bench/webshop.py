@@ -415,8 +415,8 @@ def run() -> None:
 
     from campaigns.models import Contact
 
-    # A log line per refresh batch and per published revision is no part of the table.
-    for name in ("campaigns.placements.audience", "wagtail"):
+    # A log line per refresh batch, first serve and published revision: not for the table.
+    for name in ("campaigns.placements", "wagtail"):
         logging.getLogger(name).setLevel(logging.WARNING)
     now = timezone.now().replace(second=0, microsecond=0)
     print(

@@ -229,7 +229,7 @@ def test_placement_segments_are_those_of_serving_and_scheduled_campaigns():
     assert placement_segment_ids() == {serving.segment_id}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="skip_locked: PostgreSQL only")
 def test_two_workers_refresh_disjoint_contacts(monkeypatch):
     placement_campaign(CONSIDERING)
