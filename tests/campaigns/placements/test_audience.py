@@ -6,6 +6,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
+from django.urls import reverse
 
 from campaigns.models import (
     Campaign,
@@ -263,3 +264,36 @@ def test_two_workers_refresh_disjoint_contacts(monkeypatch):
     assert counts == {"one": 5, "two": 5}
     assert not set(seen["one"]) & set(seen["two"])
     assert not PlacementAudience.objects.filter(stale=True).exists()
+
+
+def test_changing_a_contacts_role_in_the_admin_moves_it_after_the_refresh(
+    client, campaign_manager, django_capture_on_commit_callbacks
+):
+    buyers = {"op": "and", "rules": [{"field": "role", "operator": "in", "value": ["buyer"]}]}
+    campaign = placement_campaign(buyers)
+    contact = ContactFactory(role="buyer")
+    placement_audience_mark_stale([contact.pk])
+    placement_audience_refresh()
+    assert segments_of(contact) == [campaign.segment_id]
+    client.force_login(campaign_manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("contact:edit", args=(contact.pk,)),
+            {
+                "account": contact.account_id,
+                "email": contact.email,
+                "salutation": contact.salutation,
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "language": contact.language,
+                "role": "user",
+                "timezone": "",
+                "crm_id": "",
+                "external_id": "",
+            },
+        )
+    assert response.status_code == 302
+    placement_audience_refresh()
+
+    assert segments_of(contact) == []
