@@ -173,6 +173,23 @@ def catalogue_runs_sweep() -> None:
     stale_runs_abandon()
 
 
+@shared_task(name="campaigns.tasks.offers_refresh_accounts", ignore_result=True)
+def offers_refresh_accounts(account_ids: list[int]) -> None:
+    """Recompute the offers of accounts whose orders just changed (a batch of them)."""
+    from campaigns.offers.refresh import offers_refresh
+
+    offers_refresh(account_ids=account_ids)
+
+
+@shared_task(name="campaigns.tasks.offers_refresh_nightly", ignore_result=True)
+def offers_refresh_nightly() -> None:
+    """Every night: every account's offers again, so re-orders fall due with the calendar,
+    lapsed habits drop out and catalogue changes reach the offers."""
+    from campaigns.offers.refresh import offers_refresh_all
+
+    offers_refresh_all()
+
+
 # The refresh runs every 30 s; it stops after this long so two runs never overlap for long.
 PLACEMENT_REFRESH_SECONDS = 20.0
 

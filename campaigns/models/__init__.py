@@ -56,6 +56,7 @@ from .feeds import (
 )
 from .imports import ImportJob, ImportKind, ImportStatus
 from .journey import JourneyRule
+from .offers import AccountOffer, OfferKind
 from .placements import CampaignPlacement, Placement, PlacementAudience, PlacementDefault
 from .results import (
     CampaignDayStats,
@@ -83,6 +84,7 @@ __all__ = [
     "HUMAN_CLASSES",
     "SCORES",
     "Account",
+    "AccountOffer",
     "AttributionBasis",
     "AttributionScope",
     "Campaign",
@@ -129,6 +131,7 @@ __all__ = [
     "ImportStatus",
     "JourneyRule",
     "MachineRule",
+    "OfferKind",
     "Order",
     "OrderCredit",
     "OrderLine",

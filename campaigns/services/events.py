@@ -33,6 +33,7 @@ from campaigns.models import (
     OrderSource,
     normalise_email,
 )
+from campaigns.offers.refresh import offers_refresh_later
 from campaigns.placements.audience import placement_audience_stale_on_commit
 from content.selectors import category_ids
 
@@ -466,6 +467,7 @@ def _write_orders(
     created: list[Order] = []
     changed: list[Order] = []
     unchanged = 0
+    moved_from: set[int | None] = set()
     lines_of: dict[str, tuple[OrderLineInput, ...]] = {}
     for number, (item, contact_id, account_id) in resolved.items():
         values = {
@@ -485,6 +487,7 @@ def _write_orders(
         if same_lines and all(getattr(order, name) == value for name, value in values.items()):
             unchanged += 1
             continue
+        moved_from.add(order.account_id)  # an order moved to another account leaves this one
         for name, value in values.items():
             setattr(order, name, value)
         changed.append(order)
@@ -513,6 +516,7 @@ def _write_orders(
     contact_ids = _enqueue_journey(
         {order.contact_id for order in (*created, *changed) if order.contact_id}
     )
+    offers_refresh_later(moved_from | {order.account_id for order in (*created, *changed)})
     return (len(created), len(changed), unchanged), contact_ids
 
 

@@ -163,6 +163,9 @@ USE_TZ = True
 # Static files are served by whitenoise from STATIC_ROOT after collectstatic.
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The webshop's browser snippet (static/webshop/hub-placements.js), which shop pages on other
+# origins load; channels/ is one app, so its adapter packages' static folders are named here.
+STATICFILES_DIRS = [BASE_DIR / "channels" / "webshop" / "static"]
 MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -331,7 +334,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("HUB_ERP_IMPORT_EVERY", default=300.0),
         "options": {"expires": env.float("HUB_ERP_IMPORT_EVERY", default=300.0)},
     },
-    # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
+    # Offers from purchase history: orders refresh their account at once; this moves every
+    # account on with the calendar.
+    "offers-nightly": {
+        "task": "campaigns.tasks.offers_refresh_nightly",
+        "schedule": crontab(hour=env.int("HUB_OFFERS_NIGHTLY_HOUR", default=1), minute=45),
+    },
     # Placement segments per contact, computed ahead of the shop's requests: stale contacts
     # every 30 s; every contact every 15 minutes, for rules on time windows.
     "placement-audience-refresh": {
@@ -344,6 +352,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0),
         "options": {"expires": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0)},
     },
+    # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
     "catalogue-runs-sweep": {
         "task": "campaigns.tasks.catalogue_runs_sweep",
         "schedule": 300.0,

@@ -284,6 +284,7 @@ ERASURE_COVERS = {
 # Tables of our apps that never hold a contact's address, and why.
 NEVER_A_CONTACT = {
     "campaigns.account": "companies: names and numbers, no people",
+    "campaigns.accountoffer": "an account's offers: SKUs, dates, product and category names",
     "campaigns.campaign": "the plan: sender and reply-to are the company's own addresses",
     "campaigns.campaignarm": "A/B arm labels",
     "campaigns.campaigndaystats": "counts per campaign variant and day",
