@@ -27,6 +27,7 @@ def main() -> int:
         results,
         segments,
         stats_coverage,
+        webshop,
     )
 
     completeness.run()
@@ -40,6 +41,7 @@ def main() -> int:
     # it, where no PostgreSQL server answers).
     segments.run_in_subprocess()
     results.run_in_subprocess()
+    webshop.run_in_subprocess()
     return 0
 
 

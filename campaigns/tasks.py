@@ -188,3 +188,35 @@ def offers_refresh_nightly() -> None:
     from campaigns.offers.refresh import offers_refresh_all
 
     offers_refresh_all()
+
+
+# The refresh runs every 30 s; it stops after this long so two runs never overlap for long.
+PLACEMENT_REFRESH_SECONDS = 20.0
+
+
+@shared_task(name="campaigns.tasks.placement_audience_refresh_task", ignore_result=True)
+def placement_audience_refresh_task() -> int:
+    """Every 30 s (beat): recompute stale contacts' placement segments, batch by batch.
+
+    Stops when none is stale or after ~20 s; the next run goes on where this one stopped.
+    """
+    import time
+
+    from campaigns.placements.audience import placement_audience_refresh
+
+    started = time.monotonic()
+    refreshed = 0
+    while time.monotonic() - started < PLACEMENT_REFRESH_SECONDS:
+        done = placement_audience_refresh()
+        refreshed += done
+        if not done:
+            break
+    return refreshed
+
+
+@shared_task(name="campaigns.tasks.placement_audience_rebuild_task", ignore_result=True)
+def placement_audience_rebuild_task() -> None:
+    """Every 15 minutes, and when placement segments change: every contact stale again."""
+    from campaigns.placements.audience import placement_audience_rebuild
+
+    placement_audience_rebuild()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from campaigns.models import Account, ImportKind
+from campaigns.models import Account, Contact, ImportKind
+from campaigns.placements.audience import placement_audience_stale_on_commit
 
 from .engine import Batch, Importer
 from .values import max_length, parse_country, parse_size, text_parser
@@ -46,3 +47,12 @@ class AccountImporter(Importer):
             else:
                 batch.unchanged += 1
         return batch
+
+    def write(self, batch: Batch) -> None:
+        super().write(batch)
+        # An account's country, size or price group is part of its contacts' segments.
+        changed = [row["id"] for row in batch.update]
+        if changed:
+            placement_audience_stale_on_commit(
+                Contact.objects.filter(account_id__in=changed).values_list("pk", flat=True)
+            )

@@ -16,6 +16,7 @@ from campaigns.models import (
     Suppression,
     email_hash,
 )
+from campaigns.placements.audience import placement_audience_stale_on_commit
 
 from .engine import Batch, Importer
 from .fields import ACCOUNT_KEY_NAMES
@@ -153,6 +154,11 @@ class ContactImporter(Importer):
         if evidence:
             batch.after_create.append(lambda: self.evidence(evidence))
         return batch
+
+    def write(self, batch: Batch) -> None:
+        super().write(batch)
+        # Rolled back with the batch in a dry run, like the rows themselves.
+        placement_audience_stale_on_commit(row["id"] for row in (*batch.create, *batch.update))
 
     def assign_pks(self, rows: list[dict[str, Any]]) -> None:
         ids = dict(

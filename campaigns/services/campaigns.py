@@ -162,6 +162,7 @@ def campaign_schedule(
     campaign.scheduled_by = user
     _save_state(campaign, "schedule_mode", "send_at", "local_send_time", "status", "scheduled_by")
     log(instance=campaign, action="campaigns.campaign.schedule", user=user)
+    _placement_segments_changed(campaign)
     logger.info(
         "campaign.scheduled campaign=%s mode=%s send_at=%s", campaign.pk, mode, campaign.send_at
     )
@@ -194,7 +195,7 @@ def campaign_pause(*, campaign: Campaign, user) -> Campaign:
 @transaction.atomic
 def campaign_resume(*, campaign: Campaign, user) -> Campaign:
     """Hand out batches again, from where the campaign was paused."""
-    return _switch(
+    campaign = _switch(
         campaign=campaign,
         user=user,
         source=CampaignStatus.PAUSED,
@@ -202,6 +203,19 @@ def campaign_resume(*, campaign: Campaign, user) -> Campaign:
         action="resume",
         refusal=_("Only a paused campaign can be resumed."),
     )
+    _placement_segments_changed(campaign)
+    return campaign
+
+
+def _placement_segments_changed(campaign: Campaign) -> None:
+    """A campaign with placements now serves: every contact's placement segments again.
+
+    Pausing or cancelling needs nothing: serving skips such campaigns whatever is stored.
+    """
+    if campaign.placements.exists():
+        from campaigns.tasks import placement_audience_rebuild_task
+
+        transaction.on_commit(placement_audience_rebuild_task.delay)
 
 
 @transaction.atomic

@@ -42,6 +42,7 @@ from campaigns.models import (
     SuppressionReason,
     email_hash,
 )
+from campaigns.placements.audience import placement_audience_stale_on_commit
 from channels.base import TransactionalMessage
 from channels.exceptions import TransportError
 from channels.registry import get_transactional_channel
@@ -153,6 +154,7 @@ def consent_opt_in(
     from campaigns.tasks import send_consent_confirmation
 
     transaction.on_commit(lambda: send_consent_confirmation.delay(record.pk))
+    placement_audience_stale_on_commit([contact.pk])
     return record
 
 
@@ -254,6 +256,7 @@ def consent_confirm(*, token: str, ip_address: str | None, user_agent: str) -> C
         token_hash=record.token_hash,
     )
     _set_consent(contact, ConsentState.CONFIRMED, confirmation.at)
+    placement_audience_stale_on_commit([contact.pk])
     logger.info("consent.confirmed contact=%s record=%s", contact.pk, confirmation.pk)
     return confirmation
 
@@ -310,6 +313,7 @@ def consent_opt_out(
         recorded_by=user,
     )
     _set_consent(contact, ConsentState.REVOKED, record.at)
+    placement_audience_stale_on_commit([contact.pk])
     suppression_add(email=contact.email, reason=SuppressionReason.UNSUBSCRIBED, source=source)
     logger.info("consent.opt_out contact=%s record=%s source=%s", contact.pk, record.pk, source)
     return record
@@ -326,6 +330,10 @@ def suppression_add(*, email: str, reason: SuppressionReason | str, source: str)
     suppression, created = Suppression.objects.select_for_update().get_or_create(
         email_hash=email_hash(email), defaults={"reason": reason, "source": source[:50]}
     )
+    if created:
+        placement_audience_stale_on_commit(
+            Contact.objects.filter(email_hash=suppression.email_hash).values_list("pk", flat=True)
+        )
     if not created and suppression.reason in LIFTED_BY_OPT_IN and reason not in LIFTED_BY_OPT_IN:
         suppression.reason = reason
         suppression.source = source[:50]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from campaigns.models import Contact, PhaseChange
+from campaigns.placements.audience import placement_audience_stale_on_commit
 from content.taxonomy import JourneyPhase
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def contact_phase_set(
     contact.phase = phase
     contact.phase_changed_at = change.changed_at
     contact.save(update_fields=["phase", "phase_changed_at", "updated_at"])
+    placement_audience_stale_on_commit([contact.pk])
     log(
         instance=contact,
         action=PHASE_ACTION,

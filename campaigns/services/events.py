@@ -34,6 +34,7 @@ from campaigns.models import (
     normalise_email,
 )
 from campaigns.offers.refresh import offers_refresh_later
+from campaigns.placements.audience import placement_audience_stale_on_commit
 from content.selectors import category_ids
 
 logger = logging.getLogger(__name__)
@@ -236,11 +237,14 @@ def _stored_keys(events: list[Event]) -> set[tuple[str, str]]:
 
 
 def _enqueue_journey(contact_ids: set[int]) -> list[int]:
+    """After commit: the journey engine looks at these contacts, and their placement
+    segments are recomputed (they may have just entered or left one)."""
     from campaigns.tasks import journey_evaluate_contacts
 
     ids = sorted(contact_ids)
     if ids:
         transaction.on_commit(lambda: journey_evaluate_contacts.delay(ids))
+        placement_audience_stale_on_commit(ids)
     return ids
 
 

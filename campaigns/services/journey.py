@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Contact, JourneyRule, PhaseChange
+from campaigns.placements.audience import placement_audience_stale_on_commit
 from campaigns.segments import compile_rules
 
 logger = logging.getLogger(__name__)
@@ -170,3 +171,4 @@ def _apply(
             result.moved[rule.phase] += 1
         Contact.objects.bulk_update(changed, ["phase", "phase_changed_at"])
         PhaseChange.objects.bulk_create(history)
+        placement_audience_stale_on_commit(contact.pk for contact in changed)

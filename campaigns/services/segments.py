@@ -20,6 +20,7 @@ from campaigns.models import (
     SegmentSnapshot,
     SnapshotMember,
 )
+from campaigns.placements.audience import placement_audience_stale_on_commit
 from campaigns.segments import clean_rules
 from campaigns.selectors import segment_contacts
 
@@ -85,6 +86,7 @@ def segment_add_contacts(*, segment: Segment, contacts: Iterable[Contact | int],
             (SegmentMember(segment=segment, contact_id=contact_id) for contact_id in chunk),
             ignore_conflicts=True,
         )
+    placement_audience_stale_on_commit(new)
     logger.info("segment.members_added segment=%s added=%s", segment.pk, len(new))
     return len(new)
 
@@ -109,5 +111,6 @@ def segment_remove_contacts(
     _require_static(segment)
     ids = {contact if isinstance(contact, int) else contact.pk for contact in contacts}
     removed, _by_model = SegmentMember.objects.filter(segment=segment, contact_id__in=ids).delete()
+    placement_audience_stale_on_commit(ids)
     logger.info("segment.members_removed segment=%s removed=%s", segment.pk, removed)
     return removed

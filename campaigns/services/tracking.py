@@ -48,6 +48,7 @@ from campaigns.models import (
     is_human,
 )
 from campaigns.models.tracking import HITS_KEPT_PER_KIND, USER_AGENT_LENGTH
+from campaigns.placements.audience import placement_audience_stale_on_commit
 from campaigns.services.consent import consent_opt_out, suppression_for
 from campaigns.services.events import ContactRef, EventInput, events_record
 
@@ -454,6 +455,7 @@ def contact_preferences_save(
         contact.language = language
         contact.declined_topics = sorted(set(declined_topics))
         contact.save(update_fields=["language", "declined_topics", "updated_at"])
+        placement_audience_stale_on_commit([contact.pk])
     logger.info(
         "tracking.preferences_saved contact=%s language=%s declined_topics=%s",
         contact.pk,

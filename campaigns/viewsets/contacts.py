@@ -41,6 +41,7 @@ from campaigns.models import (
     Suppression,
     SuppressionReason,
 )
+from campaigns.placements.audience import placement_audience_stale_on_commit
 from campaigns.services.consent import (
     ConsentError,
     consent_opt_in,
@@ -411,6 +412,12 @@ class ContactEditView(EditView):
     @cached_property
     def header_more_buttons(self):
         return [*super().header_more_buttons, *contact_action_buttons(self.request, self.object)]
+
+    def save_instance(self):
+        # Role, language, account or address may put the contact in or out of a segment.
+        instance = super().save_instance()
+        placement_audience_stale_on_commit([instance.pk])
+        return instance
 
 
 def _account_label(contact: Contact) -> str:

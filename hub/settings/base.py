@@ -334,13 +334,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("HUB_ERP_IMPORT_EVERY", default=300.0),
         "options": {"expires": env.float("HUB_ERP_IMPORT_EVERY", default=300.0)},
     },
-    # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
     # Offers from purchase history: orders refresh their account at once; this moves every
     # account on with the calendar.
     "offers-nightly": {
         "task": "campaigns.tasks.offers_refresh_nightly",
         "schedule": crontab(hour=env.int("HUB_OFFERS_NIGHTLY_HOUR", default=1), minute=45),
     },
+    # Placement segments per contact, computed ahead of the shop's requests: stale contacts
+    # every 30 s; every contact every 15 minutes, for rules on time windows.
+    "placement-audience-refresh": {
+        "task": "campaigns.tasks.placement_audience_refresh_task",
+        "schedule": env.float("HUB_PLACEMENT_AUDIENCE_EVERY", default=30.0),
+        "options": {"expires": env.float("HUB_PLACEMENT_AUDIENCE_EVERY", default=30.0)},
+    },
+    "placement-audience-rebuild": {
+        "task": "campaigns.tasks.placement_audience_rebuild_task",
+        "schedule": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0),
+        "options": {"expires": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0)},
+    },
+    # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
     "catalogue-runs-sweep": {
         "task": "campaigns.tasks.catalogue_runs_sweep",
         "schedule": 300.0,
