@@ -90,6 +90,11 @@ class Placement(
     def is_approved(self) -> bool:
         return self.live and self.live_revision_id is not None
 
+    def publish_blockers(self) -> list[str]:
+        """Why this revision cannot be approved now: nothing (the workflow's last step asks
+        every item); what a slot shows is checked when it is served."""
+        return []
+
 
 class PlacementDefault(Orderable):
     """The slot's content in one language for every visitor no campaign is for."""
