@@ -107,12 +107,14 @@ def _on_unexpected(request, exc):
 
 def register_routers() -> None:
     from campaigns.api import router as activity_router
+    from campaigns.placement_api import router as placement_router
     from campaigns.visitor_api import router as shop_router
     from content.api import router as content_router
 
     api.add_router("/", content_router)
     api.add_router("/", activity_router)
     api.add_router("/", shop_router)
+    api.add_router("/", placement_router)
 
 
 register_routers()
