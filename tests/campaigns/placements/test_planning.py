@@ -1,10 +1,14 @@
 """What keeps a webshop campaign from being scheduled, and what dispatch writes for it."""
 
-import pytest
+import datetime as dt
 
-from campaigns.models import CampaignStatus, Delivery
+import pytest
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignStatus, Delivery
 from campaigns.services.campaigns import campaign_problems
 from campaigns.services.dispatch import campaign_dispatch
+from campaigns.services.sending import campaigns_advance
 from tests.factories import ContactFactory
 
 from .setup import message_slot, placement, schedule_now, teaser, webshop_campaign
@@ -61,3 +65,19 @@ def test_dispatch_writes_no_deliveries_for_the_webshop(hero, approved, campaign_
     campaign.refresh_from_db()
     assert (written, campaign.status) == (0, CampaignStatus.RUNNING)
     assert not Delivery.objects.filter(campaign=campaign).exists()
+
+
+def test_a_webshop_campaign_runs_until_its_placements_end(hero, approved, campaign_manager):
+    ContactFactory()
+    until = timezone.now() + dt.timedelta(days=7)
+    campaign = schedule_now(
+        approved(webshop_campaign({(hero, "de"): [teaser("Aktion")]}, placements_until=until)),
+        campaign_manager,
+    )
+
+    campaigns_advance()
+    running = Campaign.objects.get(pk=campaign.pk).status
+    campaigns_advance(now=until + dt.timedelta(minutes=1))
+    finished = Campaign.objects.get(pk=campaign.pk).status
+
+    assert (running, finished) == (CampaignStatus.RUNNING, CampaignStatus.DONE)
