@@ -328,3 +328,19 @@ def test_offers_fill_the_visitors_own_slot(hero, running, monkeypatch):
 
     assert [item["product"]["sku"] for item in data["blocks"][0]["items"]] == ["HW-9"]
     assert "Sie bestellen das alle 30 Tage." in html
+
+
+def test_a_new_price_from_the_erp_shows_at_once(hero, running, publish):
+    from campaigns.services.prices import GroupPriceInput, group_prices_record
+
+    product = publish(shop_product("HW-1", price=Decimal("19.90")))
+    GroupPrice.objects.create(sku="HW-1", price_group="B", price=Decimal("17.50"))
+    campaign = running({(hero, "de"): [products(product)]})
+    contact = ContactFactory(account=AccountFactory(price_group="B"))
+    in_segments(contact, campaign)
+    before = answer(contact)["blocks"][0]["products"][0]["price"]
+
+    group_prices_record(items=[GroupPriceInput("HW-1", "B", Decimal("16.00"))])
+    after = answer(contact)["blocks"][0]["products"][0]["price"]
+
+    assert (before, after) == ("17.50", "16.00")
