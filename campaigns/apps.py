@@ -13,6 +13,12 @@ def _product_changed(sender, instance, **kwargs):
     feeds_mark_changed()
 
 
+def _placements_stale(sender, instance, **kwargs):
+    from .placements.cache import content_version_bump
+
+    content_version_bump()
+
+
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = "Campaigns"
@@ -40,3 +46,7 @@ class CampaignsConfig(AppConfig):
             signal.connect(
                 _product_changed, sender=product_model(), dispatch_uid=f"feeds-product-{name}"
             )
+        # Whatever is published or withdrawn (a product, a message, a placement, a
+        # campaign) may change what a placement shows: its cached answers go stale.
+        for signal, name in ((published, "published"), (unpublished, "unpublished")):
+            signal.connect(_placements_stale, dispatch_uid=f"placements-stale-{name}")

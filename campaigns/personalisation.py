@@ -11,9 +11,11 @@ whole batch at once) are ``campaigns.selectors.recipients_for``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ from django.conf import settings
 from wagtail.rich_text import expand_db_html
 
 from channels import base as contract
+from channels.placements import OffersBlock
 from channels.registry import get_channels
 from content.selectors import (
     channel_ready_products,
@@ -154,28 +157,37 @@ def most_specific_message(
     return None
 
 
-class VariantResolver:
-    """Resolves a campaign's variants against live content, loading each thing once.
+Prices = Mapping[str, tuple[Decimal, str]]  # SKU -> (price, currency) of a price group
 
-    The live products a language's versions may show are loaded together, with their
+
+def _card(product: Product, prices: Prices | None) -> contract.ProductCard:
+    """The product's card, at the price group's price where ``prices`` has one."""
+    card = product_card(product)
+    if prices and product.sku in prices:
+        price, currency = prices[product.sku]
+        card = dataclasses.replace(card, price=price, currency=currency)
+    return card
+
+
+class ContentResolver:
+    """Resolves stream bodies (a newsletter's or a placement's) against live content,
+    loading each thing once.
+
+    The live products a language's bodies may show are loaded together, with their
     completeness, so resolving every variant takes a few queries per language, however
-    many products and variants there are.
+    many products and variants there are. Subclasses say which bodies (``bodies``).
     """
 
-    def __init__(self, campaign: Campaign):
-        self.campaign = campaign
-        self.contents = list(campaign.contents.all())
-        self.locales = {content.locale.language_code for content in self.contents}
+    def __init__(self, *, channel_keys: Iterable[str], campaign_id: int | None):
         configured = get_channels()
-        # The campaign's channels that exist: each product shown must be complete for them.
-        self.channel_keys = [key for key in campaign.channels or () if key in configured]
+        # The channels that exist: each product shown must be complete for them.
+        self.channel_keys = [key for key in channel_keys if key in configured]
+        self.campaign_id = campaign_id
         self._products: dict[str, dict[str, Product]] = {}
         self._messages: dict[str, list[AudienceMessage]] = {}
-        self._tracking = tracking_for(campaign.pk)
 
-    def content_for(self, locale: str, arm: str) -> CampaignContent | None:
-        by_arm = {c.arm: c for c in self.contents if c.locale.language_code == locale}
-        return by_arm.get(arm) or by_arm.get("")
+    def bodies(self, locale: str) -> Iterable:
+        raise NotImplementedError
 
     def _live_products(self, locale: str) -> dict[str, Product]:
         """Translation key -> live version in ``locale`` of every product ``locale`` may show."""
@@ -185,10 +197,8 @@ class VariantResolver:
                 for message in self.messages(locale)
                 if message.product_id
             }
-            for content in self.contents:
-                if content.locale.language_code != locale:
-                    continue
-                for block in content.body:
+            for body in self.bodies(locale):
+                for block in body:
                     if block.block_type == "products":
                         keys.update(p.translation_key for p in block.value["products"] if p)
                     elif block.block_type == "message" and block.value["product"] is not None:
@@ -202,6 +212,9 @@ class VariantResolver:
             )
             self._products[locale] = {str(product.translation_key): product for product in found}
         return self._products[locale]
+
+    def live_skus(self, locale: str) -> list[str]:
+        return sorted(product.sku for product in self._live_products(locale).values())
 
     def live_product(self, product: Product | None, locale: str) -> Product | None:
         """The live version of ``product`` in ``locale``, or None (never a draft)."""
@@ -239,17 +252,24 @@ class VariantResolver:
         """The most specific live message: role+phase, then role, then phase, then default."""
         return most_specific_message(self.messages(locale), product, role, phase)
 
-    def resolve(self, key: str) -> tuple[contract.Variant | None, list[Missing]]:
-        locale, role, phase, arm = parse_variant_key(key)
-        label = _variant_label(locale, role, phase, arm)
-        content = self.content_for(locale, arm)
-        if content is None:
-            return None, [Missing(label, f"no newsletter version in language {locale!r}")]
-        blocks: list[contract.Block] = []
+    def blocks(
+        self,
+        body,
+        *,
+        locale: str,
+        role: str,
+        phase: str,
+        label: str,
+        prices: Prices | None = None,
+    ) -> tuple[list, list[Missing]]:
+        """A body's blocks as the channels' frozen blocks, for one variant, and what is
+        missing: products not live or incomplete are left out, a required message slot
+        without a message is named."""
+        blocks: list = []
         missing: list[Missing] = []
-        for block in content.body:
+        for block in body:
             value = block.value
-            if block.block_type == "hero":
+            if block.block_type in ("hero", "teaser"):
                 blocks.append(
                     contract.HeroBlock(
                         headline=value["headline"],
@@ -258,6 +278,10 @@ class VariantResolver:
                         link_url=value["link_url"] or "",
                     )
                 )
+                if block.block_type == "teaser" and value["cta_label"] and value["link_url"]:
+                    blocks.append(
+                        contract.CallToActionBlock(label=value["cta_label"], url=value["link_url"])
+                    )
             elif block.block_type == "text":
                 blocks.append(contract.TextBlock(html=expand_db_html(value.source)))
             elif block.block_type == "products":
@@ -272,7 +296,7 @@ class VariantResolver:
                     problems = self.incomplete(product, label)
                     missing.extend(problem for problem in problems if problem not in missing)
                     if not problems:
-                        cards.append(product_card(product))
+                        cards.append(_card(product, prices))
                 if cards:
                     blocks.append(
                         contract.ProductGridBlock(
@@ -297,7 +321,7 @@ class VariantResolver:
                         body_html=expand_db_html(message.body),
                         cta_label=message.cta_label,
                         cta_url=message.cta_url,
-                        product=product_card(live) if live is not None else None,
+                        product=_card(live, prices) if live is not None else None,
                     )
                 )
             elif block.block_type == "cta":
@@ -306,20 +330,59 @@ class VariantResolver:
                 blocks.append(
                     contract.PersonalProductsBlock(heading=value["heading"], source=value["source"])
                 )
+            elif block.block_type == "offers":
+                blocks.append(
+                    OffersBlock(
+                        heading=value["heading"] or "",
+                        kinds=tuple(value["kinds"]),
+                        limit=value["limit"],
+                    )
+                )
             elif block.block_type == "survey":
                 survey = value["survey"]
                 if survey is None or not survey.active:
                     name = f' "{survey.name}"' if survey is not None else ""
                     missing.append(Missing(label, f"the survey{name} is not active"))
                     continue
+                if self.campaign_id is None:
+                    continue  # an answer counts for a campaign: default content has none
                 blocks.append(
                     contract.SurveyBlock(
                         question=survey.text("question", locale),
-                        answers=survey_answer_urls(self.campaign.pk, survey.pk, survey.scores),
+                        answers=survey_answer_urls(self.campaign_id, survey.pk, survey.scores),
                         low_label=survey.text("low_label", locale),
                         high_label=survey.text("high_label", locale),
                     )
                 )
+        return blocks, missing
+
+
+class VariantResolver(ContentResolver):
+    """Resolves a newsletter campaign's variants against live content."""
+
+    def __init__(self, campaign: Campaign):
+        super().__init__(channel_keys=campaign.channels or (), campaign_id=campaign.pk)
+        self.campaign = campaign
+        self.contents = list(campaign.contents.all())
+        self.locales = {content.locale.language_code for content in self.contents}
+        self._tracking = tracking_for(campaign.pk)
+
+    def bodies(self, locale: str) -> list:
+        return [c.body for c in self.contents if c.locale.language_code == locale]
+
+    def content_for(self, locale: str, arm: str) -> CampaignContent | None:
+        by_arm = {c.arm: c for c in self.contents if c.locale.language_code == locale}
+        return by_arm.get(arm) or by_arm.get("")
+
+    def resolve(self, key: str) -> tuple[contract.Variant | None, list[Missing]]:
+        locale, role, phase, arm = parse_variant_key(key)
+        label = _variant_label(locale, role, phase, arm)
+        content = self.content_for(locale, arm)
+        if content is None:
+            return None, [Missing(label, f"no newsletter version in language {locale!r}")]
+        blocks, missing = self.blocks(
+            content.body, locale=locale, role=role, phase=phase, label=label
+        )
         variant = contract.Variant(
             key=key,
             campaign_id=self.campaign.pk,

@@ -81,6 +81,16 @@ def visitor_token_issue(*, client_id: int, contact_id: int) -> VisitorToken:
     return VisitorToken(token=_fernet().encrypt(plain.encode()).decode(), expires_at=expires_at)
 
 
+def visitor_token_client(token: str) -> int:
+    """The id of the API client a token was issued to (a browser sends the token alone);
+    ``VisitorTokenError("invalid")`` if it is forged. Expiry is ``visitor_token_read``'s."""
+    try:
+        plain = _fernet().decrypt(token.encode()).decode()
+        return int(plain.split(".")[0])
+    except (InvalidToken, UnicodeError, ValueError):
+        raise VisitorTokenError("invalid") from None
+
+
 def visitor_token_read(token: str, *, client_id: int) -> Visitor:
     """The visitor a token stands for; ``VisitorTokenError`` if it is forged, issued to
     another client (both ``"invalid"``) or past its expiry (``"expired"``)."""

@@ -108,6 +108,7 @@ def _on_unexpected(request, exc):
 def register_routers() -> None:
     from campaigns.api import router as activity_router
     from campaigns.offer_api import router as offers_router
+    from campaigns.placement_api import router as placement_router
     from campaigns.visitor_api import router as shop_router
     from content.api import router as content_router
 
@@ -115,6 +116,7 @@ def register_routers() -> None:
     api.add_router("/", activity_router)
     api.add_router("/", shop_router)
     api.add_router("/", offers_router)
+    api.add_router("/", placement_router)
 
 
 register_routers()

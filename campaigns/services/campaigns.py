@@ -38,6 +38,8 @@ from ..personalisation import (
     parse_variant_key,
     variant_skus,
 )
+from ..placements.cache import content_version_bump
+from ..placements.resolve import campaign_missing_placements
 from ..selectors import recipients_for, segment_contacts
 
 logger = logging.getLogger(__name__)
@@ -101,18 +103,32 @@ def campaign_problems(campaign: Campaign, *, now: dt.datetime | None = None) -> 
     channels = get_channels()
     if not campaign.channels:
         problems.append(_("Choose at least one channel."))
+    sending, serving = [], []
     for key in campaign.channels:
         channel = channels.get(key)
-        if channel is None or not channel.sends:
+        if channel is not None and channel.sends:
+            sending.append(key)
+        elif channel is not None and channel.serves:
+            serving.append(key)
+        else:
             problems.append(_("Channel “%(key)s” cannot send campaigns.") % {"key": key})
-    if not campaign.sender_email:
+    # A campaign only shown in placements sends nothing: it needs no sender.
+    if sending and not campaign.sender_email:
         problems.append(_("Set a sender address."))
     problems.extend(_arm_problems(campaign))
     if campaign.segment_id is not None and not campaign.segment.include_all:
         combos = audience_combos(campaign.segment, now=now)
         if not combos:
             problems.append(_("The segment has no reachable contacts."))
-        problems.extend(str(missing) for missing in campaign_missing_content(campaign, combos))
+        if sending or not serving:
+            problems.extend(str(missing) for missing in campaign_missing_content(campaign, combos))
+        problems.extend(
+            str(missing) for missing in campaign_missing_placements(campaign, serving, combos)
+        )
+    elif serving:
+        problems.extend(
+            str(missing) for missing in campaign_missing_placements(campaign, serving, set())
+        )
     return problems
 
 
@@ -163,6 +179,7 @@ def campaign_schedule(
     _save_state(campaign, "schedule_mode", "send_at", "local_send_time", "status", "scheduled_by")
     log(instance=campaign, action="campaigns.campaign.schedule", user=user)
     _placement_segments_changed(campaign)
+    content_version_bump()  # its placements start serving
     logger.info(
         "campaign.scheduled campaign=%s mode=%s send_at=%s", campaign.pk, mode, campaign.send_at
     )
@@ -175,6 +192,7 @@ def _switch(*, campaign: Campaign, user, source: str, target: str, action: str, 
         raise CampaignError(refusal)
     campaign.status = target
     _save_state(campaign, "status")
+    content_version_bump()  # a paused campaign's placements stop at once, resumed start
     log(instance=campaign, action=f"campaigns.campaign.{action}", user=user)
     return campaign
 
@@ -231,6 +249,7 @@ def campaign_cancel(*, campaign: Campaign, user) -> Campaign:
         campaign=campaign, state__in=[DeliveryState.QUEUED, DeliveryState.WAITING]
     ).update(state=DeliveryState.CANCELLED, updated_at=timezone.now())
     log(instance=campaign, action="campaigns.campaign.cancel", user=user)
+    content_version_bump()  # its placements stop at once
     logger.info("campaign.cancelled campaign=%s", campaign.pk)
     return campaign
 

@@ -13,6 +13,8 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from channels.registry import get_channels
+
 from ..models import (
     Campaign,
     CampaignStatus,
@@ -90,6 +92,12 @@ def campaign_dispatch(*, campaign_id: int, now: dt.datetime | None = None) -> in
             SnapshotMember.objects.filter(snapshot=snapshot).values_list("contact_id", flat=True)
         )
         split = _split(campaign, contact_ids)
+        # Serving channels (the webshop's placements) write a contact's row when they first
+        # show it the campaign (campaigns.placements.serving), not here.
+        configured = get_channels()
+        sending = [
+            key for key in campaign.channels if not getattr(configured.get(key), "serves", False)
+        ]
         written = 0
         chunk = 2000
         for start in range(0, len(contact_ids), chunk):
@@ -101,7 +109,7 @@ def campaign_dispatch(*, campaign_id: int, now: dt.datetime | None = None) -> in
             rows = []
             for contact in contacts:
                 arm, state = split[contact.pk]
-                for channel in campaign.channels:
+                for channel in sending:
                     rows.append(
                         Delivery(
                             campaign=campaign,

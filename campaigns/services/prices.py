@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns.feeds.triggers import feeds_mark_changed
 from campaigns.models import GroupPrice
+from campaigns.placements.cache import content_version_bump
 from campaigns.services.events import ItemError
 from content.selectors import known_skus
 from content.services import ErpFactsInput, ErpFactsResult, erp_facts_record
@@ -73,6 +74,7 @@ def group_prices_record(*, items: Sequence[GroupPriceInput]) -> PricesResult:
     result.created, result.updated = len(create), len(update)
     if create or update:
         feeds_mark_changed()
+        content_version_bump()  # placements show the price groups' prices
     return result
 
 
@@ -85,4 +87,5 @@ def erp_facts_import(*, items: Sequence[ErpFactsInput]) -> ErpFactsResult:
     result = erp_facts_record(items=items)
     if result.updated:
         feeds_mark_changed()
+        content_version_bump()  # placements show the list price and stock
     return result

@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from channels.base import DeliveryResult, RenderedVariant
 from channels.exceptions import TransportError
-from channels.registry import get_channel
+from channels.registry import get_channel, get_channels
 
 from ..models import (
     Campaign,
@@ -500,8 +500,20 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
 # --- completion ---------------------------------------------------------------------------------
 
 
+def _still_serving(campaign_id: int, now: dt.datetime) -> bool:
+    """Whether the campaign's placements still show: it has a serving channel (the
+    webshop) and ``placements_until`` is empty or ahead. Such a campaign runs on (it can
+    be paused or cancelled, its results recounted) until then."""
+    row = Campaign.objects.filter(pk=campaign_id).values_list("channels", "placements_until")
+    channels, until = row.first() or ((), None)
+    serving = any(getattr(get_channels().get(key), "serves", False) for key in channels or ())
+    return serving and (until is None or until > now)
+
+
 def campaign_finish_if_done(*, campaign_id: int, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
+    if _still_serving(campaign_id, now):
+        return False
     open_rows = Delivery.objects.filter(campaign_id=campaign_id, state__in=OPEN_DELIVERY_STATES)
     updated = (
         Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.RUNNING)

@@ -51,6 +51,7 @@ from campaigns.models.tracking import HITS_KEPT_PER_KIND, USER_AGENT_LENGTH
 from campaigns.placements.audience import placement_audience_stale_on_commit
 from campaigns.services.consent import consent_opt_out, suppression_for
 from campaigns.services.events import ContactRef, EventInput, events_record
+from channels.registry import get_channels
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +228,11 @@ class _Hit:
         ip = _address(ip)
         user_agent = (user_agent or "")[:USER_AGENT_LENGTH]
         seconds = _seconds_after(recipient.sent_at, at)
-        classification = classify(kind, ip, user_agent, seconds, machine_rules())
+        # A placement is shown as it is served (its delivery's sending): a look or a click
+        # right after is a person's, not a mail scanner's, so the timing rules do not apply.
+        channel = get_channels().get(recipient.channel)
+        timing = None if getattr(channel, "serves", False) else seconds
+        classification = classify(kind, ip, user_agent, timing, machine_rules())
         return cls(kind, at, ip, user_agent, seconds, classification, url)
 
     @property

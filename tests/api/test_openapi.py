@@ -55,9 +55,23 @@ def test_every_route_requires_the_bearer_scheme(client):
             "description": "A channel API client's token, issued once in the admin, and a "
             "visitor token (POST /api/v1/visitors) in the header X-Visitor-Token.",
         },
+        "BrowserVisitorAuth": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Visitor-Token",
+            "description": "From a shop's page: the visitor token alone in X-Visitor-Token; "
+            "the page's Origin must be among the allowed origins of the API client the token "
+            "was issued to.",
+        },
     }
+    # The placements are also read by shops' pages, with the visitor token alone.
     assert all(
-        operation["security"] in ([{"ApiClientAuth": []}], [{"VisitorAuth": []}])
+        operation["security"]
+        in (
+            [{"ApiClientAuth": []}],
+            [{"VisitorAuth": []}],
+            [{"VisitorAuth": []}, {"BrowserVisitorAuth": []}],
+        )
         for operations in schema["paths"].values()
         for operation in operations.values()
     )
