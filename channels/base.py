@@ -63,6 +63,9 @@ REQUIRABLE_PRODUCT_FIELDS: tuple[str, ...] = (
 # for the recipient's ``token`` when it personalises.
 RECIPIENT_TOKEN = "__HUB_RECIPIENT_TOKEN__"  # noqa: S105 (a placeholder, not a secret)
 
+# Links of these schemes (and in-page anchors) are never rewritten to tracked URLs.
+UNTRACKED_SCHEMES = ("mailto:", "tel:", "sms:", "#")
+
 
 @dataclass(frozen=True)
 class ProductCard:

@@ -19,7 +19,6 @@ import base64
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import jinja2
@@ -27,11 +26,11 @@ import pydyf
 import qrcode
 import qrcode.image.svg
 import weasyprint
-from django.conf import settings
 from django.utils.translation import gettext
 from markupsafe import Markup
 
 from channels.documents import DocumentSpec
+from core.jinja import template_environment
 
 from .images import ImagePreparer, PreparedFetcher, cmyk_profile_bytes
 
@@ -63,16 +62,8 @@ QR_FILL = {"print": "device-cmyk(0 0 0 1)", "screen": "#000000"}
 
 @cache
 def environment() -> jinja2.Environment:
-    """The catalogue's Jinja2 environment, one per process."""
-    directory = Path(settings.BASE_DIR) / "templates" / _TEMPLATE_DIR
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    """The catalogue's Jinja2 environment, one per process, with its filters."""
+    env = template_environment(_TEMPLATE_DIR)
     env.filters["css_string"] = css_string
     env.globals["_"] = gettext
     return env

@@ -19,9 +19,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from html import escape
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +32,7 @@ from markupsafe import Markup
 
 from channels.base import (
     RECIPIENT_TOKEN,
+    UNTRACKED_SCHEMES,
     CallToActionBlock,
     HeroBlock,
     MessageBlock,
@@ -50,23 +49,14 @@ from channels.placements import (
     PlacementVisitor,
     RenderedPlacement,
 )
+from core.jinja import template_environment
 
 _TEMPLATE_DIR = "webshop"
-_UNTRACKED_SCHEMES = ("mailto:", "tel:", "sms:", "#")
 
 
-@cache
 def environment() -> jinja2.Environment:
     """The webshop's Jinja2 environment, one per process (as the newsletter's)."""
-    directory = Path(settings.BASE_DIR) / "templates" / _TEMPLATE_DIR
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    return template_environment(_TEMPLATE_DIR)
 
 
 @dataclass(frozen=True)
@@ -138,7 +128,7 @@ def track_html(html: str, click: Callable[[str], str]) -> str:
     tree = lxml.html.fragment_fromstring(html, create_parent="div")
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
-        if href and not href.lower().startswith(_UNTRACKED_SCHEMES):
+        if href and not href.lower().startswith(UNTRACKED_SCHEMES):
             anchor.set("href", click(href))
     inner = lxml.html.tostring(tree, encoding="unicode", method="html")
     return inner[len("<div>") : -len("</div>")]

@@ -6,17 +6,15 @@ import logging
 import secrets
 import textwrap
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 import lxml.html
 import premailer
-from django.conf import settings
 
 from channels.base import (
     RECIPIENT_TOKEN,
+    UNTRACKED_SCHEMES,
     CallToActionBlock,
     HeroBlock,
     MessageBlock,
@@ -29,6 +27,7 @@ from channels.base import (
     TextBlock,
     Variant,
 )
+from core.jinja import template_environment
 
 from .personal import Chunks, _Context, _Markers, _one_line, _qp, language
 from .plain_text import _wrap, html_to_text
@@ -79,21 +78,10 @@ TEXTS: dict[str, dict[str, str]] = {
 
 _TEMPLATE_DIR = "newsletter"
 
-_UNTRACKED_SCHEMES = ("mailto:", "tel:", "sms:", "#")
 
-
-@cache
 def environment() -> jinja2.Environment:
     """The newsletter's Jinja2 environment, one per process."""
-    directory = Path(settings.BASE_DIR) / "templates" / _TEMPLATE_DIR
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    return template_environment(_TEMPLATE_DIR)
 
 
 @dataclass(frozen=True)
@@ -242,7 +230,7 @@ def _track_links(tree: Any, markers: _Markers, variant: Variant) -> None:
             # Unsubscribe and preferences (marked with this rendering's nonce, which editor
             # text cannot know): tracked URLs already, only the token goes in.
             anchor.set("href", href.replace(RECIPIENT_TOKEN, markers.token))
-        elif href and not href.lower().startswith(_UNTRACKED_SCHEMES):
+        elif href and not href.lower().startswith(UNTRACKED_SCHEMES):
             anchor.set("href", markers.tracked(href, tracking.click))
     body = tree.find("body")
     pixel = lxml.html.Element(
