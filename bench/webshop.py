@@ -391,7 +391,7 @@ def _serve(contact_ids: list[int], segments) -> None:
         miss_tokens = [token(pk) for pk in rng.sample(contact_ids, MISS_REQUESTS)]
         from campaigns.placements import serving
 
-        precomputed = serving.contact_segments
+        precomputed = serving.visitor_segments
         live = _live_segments(segments)
 
         def timed(visitor: str) -> float:
@@ -410,11 +410,11 @@ def _serve(contact_ids: list[int], segments) -> None:
         for start in range(0, MISS_REQUESTS, 10):  # alternating blocks: load hits both
             block = miss_tokens[start : start + 10]
             ours.extend(timed(visitor) for visitor in block)
-            serving.contact_segments = live
+            serving.visitor_segments = lambda person: live(person.contact_id)
             try:
                 baseline.extend(timed(visitor) for visitor in block)
             finally:
-                serving.contact_segments = precomputed
+                serving.visitor_segments = precomputed
 
     hit_p50, hit_p95 = _percentiles(hits)
     miss_p50, miss_p95 = _percentiles(ours)

@@ -278,3 +278,20 @@ def test_a_shown_and_clicked_placement_counts_in_the_campaign_results(
     (webshop,) = kpis.rows
     assert webshop.group == {"channel": "webshop"}
     assert (webshop.delivered, webshop.human_opens, webshop.unique_clicks) == (1, 1, 1)
+
+
+def test_a_cached_answer_costs_a_fixed_handful_of_queries(
+    get_placement, visitor, campaign, django_assert_num_queries
+):
+    """Served from the cache, an answer reads the API client, the visitor's price group,
+    their role, phase and precomputed segments, and their delivery row: no content and no
+    segment rule, whatever the campaign holds."""
+    contact = ContactFactory()
+    in_segments(contact, campaign)
+    token = visitor(contact)
+    assert get_placement("home.hero", token).status_code == 200  # fills the cache
+
+    with django_assert_num_queries(4):
+        response = get_placement("home.hero", token)
+
+    assert response.json()["blocks"][0]["headline"] == "Frühjahrsaktion"
