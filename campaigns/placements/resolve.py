@@ -118,6 +118,7 @@ def campaign_missing_placements(
     for key in serving_keys:
         if not any(row.placement.channel == key for row in rows):
             missing.append(Missing(key, gettext("no content for any of its placements")))
+    missing.extend(_arms_without_content(campaign, rows))
     combos = sorted(set(combos))
     for row in rows:
         slot = row.placement.key
@@ -141,4 +142,26 @@ def campaign_missing_placements(
                 row.body, locale=language, role=role, phase=phase, label=label
             )
             missing.extend(item for item in lacking if item not in missing)
+    return missing
+
+
+def _arms_without_content(campaign, rows) -> list[Missing]:
+    """Per slot and language with versions for some arms only (none for every arm): the
+    arms that would get an empty answer."""
+    arms = [arm.label for arm in campaign.arms.all()] or [""]
+    found: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        found.setdefault((row.placement.key, row.locale.language_code), set()).add(row.arm)
+    missing = []
+    for (slot, language), versions in sorted(found.items()):
+        if "" in versions:
+            continue
+        for arm in arms:
+            if arm not in versions:
+                reason = (
+                    gettext("no version for arm %(arm)s") % {"arm": arm}
+                    if arm
+                    else gettext("no version for every arm")
+                )
+                missing.append(Missing(f"{slot} / {language}", reason))
     return missing

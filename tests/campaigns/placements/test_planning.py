@@ -54,6 +54,23 @@ def test_a_required_message_slot_needs_a_message_for_each_audience(hero, approve
     ]
 
 
+def test_an_arm_without_a_version_of_its_own_or_for_every_arm_is_named(hero, approved):
+    ContactFactory()
+    campaign = approved(
+        webshop_campaign({(hero, "de", "A"): [teaser("Version A")]}, arms=(("A", 50), ("B", 50)))
+    )
+
+    assert campaign_problems(campaign) == ["home.hero / de: no version for arm B"]
+
+
+def test_a_version_for_every_arm_covers_the_arms_without_their_own(hero, approved):
+    ContactFactory()
+    slots = {(hero, "de", "A"): [teaser("Version A")], (hero, "de"): [teaser("Für alle")]}
+    campaign = approved(webshop_campaign(slots, arms=(("A", 50), ("B", 50))))
+
+    assert campaign_problems(campaign) == []
+
+
 def test_dispatch_writes_no_deliveries_for_the_webshop(hero, approved, campaign_manager):
     ContactFactory.create_batch(3)
     campaign = schedule_now(
