@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.db.models import Count, DateField, IntegerField, OuterRef, Subquery
 from django.db.models.fields.json import KeyTextTransform
@@ -24,7 +24,10 @@ from content.taxonomy import BuyingRole, JourneyPhase
 
 from ..models import Campaign, Delivery, Event, EventKind, Survey, SurveyKind
 from ..services.surveys import SOURCE
-from .stats import Score, ces, csat, nps
+from . import stats
+
+if TYPE_CHECKING:
+    from .stats import Score
 
 GroupBy = Literal["campaign", "segment", "role", "phase"]
 GROUPINGS: dict[str, str] = {
@@ -35,10 +38,20 @@ GROUPINGS: dict[str, str] = {
 }
 _LABELS: dict[str, str] = {"campaign": "campaign__name", "segment": "campaign__segment__name"}
 
+
+def _statistic(name: str) -> Callable[[Mapping[int, int]], Score]:
+    """The survey statistic ``name`` of ``stats``, imported when first computed."""
+
+    def compute(counts: Mapping[int, int]) -> Score:
+        return getattr(stats, name)(counts)
+
+    return compute
+
+
 STATISTICS: dict[str, Callable[[Mapping[int, int]], Score]] = {
-    SurveyKind.NPS: nps,
-    SurveyKind.CSAT: csat,
-    SurveyKind.CES: ces,
+    SurveyKind.NPS: _statistic("nps"),
+    SurveyKind.CSAT: _statistic("csat"),
+    SurveyKind.CES: _statistic("ces"),
 }
 
 

@@ -7,6 +7,10 @@ and report what they really laid out (``overflow``), ``layout_export`` writes th
 studio's data-merge package (``data_merge``). ``assemble`` joins the files
 (``assemble``), ``validate`` checks the result by the profile's PDF standard
 (``pdf_rules``) and ``preview`` draws its first pages (``preview``).
+
+Those modules are imported by the methods that use them: WeasyPrint, pypdf and pypdfium2
+cost every process that loads the channel registry (web, every worker) about 60 MB and
+seconds of imports, and only the render worker needs them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.utils import formats, translation
-from pypdf import PdfReader
 
 from channels.documents import (
     Chapter,
@@ -31,15 +34,7 @@ from channels.documents import (
     TocEntry,
 )
 
-from .assemble import assemble_pdf
-from .data_merge import write_data_merge
-from .images import ImagePreparer
 from .layout import COVER_BOX_MM, layout_of, plan_document
-from .overflow import overflowing_boxes, page_anchors
-from .pages import body_views, index_lines, laid_out_pages, toc_lines
-from .pdf_rules import check_pdf
-from .preview import preview_pages
-from .render import render_pdf
 
 
 def _in_part_order(part: PartPlan, chapters: Sequence[Chapter]) -> list[Chapter]:
@@ -70,6 +65,11 @@ class PrintCatalogueChannel(DocumentChannel):
     def render_part(
         self, spec: DocumentSpec, part: PartPlan, chapters: Sequence[Chapter], out: BinaryIO
     ) -> RenderedPart:
+        from .images import ImagePreparer
+        from .overflow import overflowing_boxes, page_anchors
+        from .pages import body_views, laid_out_pages
+        from .render import render_pdf
+
         problems: list[DocumentProblem] = []
         preparer = ImagePreparer(cmyk=spec.profile == "print")
         layout = layout_of(spec)
@@ -114,6 +114,11 @@ class PrintCatalogueChannel(DocumentChannel):
     def render_front(
         self, spec: DocumentSpec, toc: Sequence[TocEntry], out: BinaryIO
     ) -> RenderedPart:
+        from .images import ImagePreparer
+        from .overflow import overflowing_boxes
+        from .pages import toc_lines
+        from .render import render_pdf
+
         problems: list[DocumentProblem] = []
         preparer = ImagePreparer(cmyk=spec.profile == "print")
         with translation.override(spec.language):
@@ -146,6 +151,10 @@ class PrintCatalogueChannel(DocumentChannel):
     def render_back(
         self, spec: DocumentSpec, index: Sequence[IndexEntry], first_page: int, out: BinaryIO
     ) -> RenderedPart:
+        from .images import ImagePreparer
+        from .pages import index_lines
+        from .render import render_pdf
+
         preparer = ImagePreparer(cmyk=spec.profile == "print")
         with translation.override(spec.language):
             rendered = render_pdf(
@@ -163,6 +172,8 @@ class PrintCatalogueChannel(DocumentChannel):
         return RenderedPart(pages=rendered.pages)
 
     def layout_export(self, spec: DocumentSpec, chapters: Iterable[Chapter], out: BinaryIO) -> int:
+        from .data_merge import write_data_merge
+
         encoding = spec.options.get("data_merge_encoding", "utf-16")
         return write_data_merge(
             (product for chapter in chapters for product in chapter.products),
@@ -172,6 +183,10 @@ class PrintCatalogueChannel(DocumentChannel):
         )
 
     def assemble(self, spec: DocumentSpec, files: Sequence[Path], out: BinaryIO) -> int:
+        from pypdf import PdfReader
+
+        from .assemble import assemble_pdf
+
         with Path(files[0]).open("rb") as front:
             front_pages = len(PdfReader(front).pages)
         return assemble_pdf(
@@ -184,7 +199,11 @@ class PrintCatalogueChannel(DocumentChannel):
         )
 
     def validate(self, spec: DocumentSpec, path: Path) -> list[str]:
+        from .pdf_rules import check_pdf
+
         return check_pdf(path, spec.profile)
 
     def preview(self, path: Path, *, pages: int = 4, width: int = 600) -> list[bytes]:
+        from .preview import preview_pages
+
         return preview_pages(path, pages=pages, width=width)

@@ -123,8 +123,8 @@ def test_ctrl_c_stops_web_worker_and_beat_within_seconds(honcho):
         assert time.monotonic() < deadline, honcho.output()
         time.sleep(0.2)
     groups = honcho.groups()
-    # Honcho's own and one per Procfile line: web, worker, render, beat.
-    assert len(groups) == 5, honcho.output()
+    # Honcho's own and one per Procfile line: web, worker (with beat), render.
+    assert len(groups) == 4, honcho.output()
 
     os.killpg(honcho.process.pid, signal.SIGINT)
 
@@ -136,3 +136,34 @@ def test_ctrl_c_stops_web_worker_and_beat_within_seconds(honcho):
     # kills what still runs 5 s after the first process stopped, and on a loaded machine
     # the worker's clean stop can take longer than that.
     assert living_processes(groups) == [], honcho.output()
+
+
+
+def proportional_megabytes(groups: set[int]) -> float:
+    """The memory of every process in these process groups, in MB: each one's proportional
+    set size (PSS), so that pages shared between processes (a forked child's copy-on-write
+    pages, the libraries) count once, as the machine spends them."""
+    total_kb = 0
+    for line in living_processes(groups):
+        pid = line.split()[0]
+        with contextlib.suppress(OSError):
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            total_kb += next(
+                int(row.split()[1]) for row in rollup.splitlines() if row.startswith("Pss:")
+            )
+    return total_kb / 1024
+
+
+def test_the_embedded_stack_stays_lean(honcho):
+    """`make run` on the embedded default stays under 600 MB: one web worker with threads,
+    beat inside the worker, and no process importing what only another one needs."""
+    deadline = time.monotonic() + START_WITHIN
+    while not honcho.all_up():
+        assert honcho.process.poll() is None, honcho.output()
+        assert time.monotonic() < deadline, honcho.output()
+        time.sleep(0.2)
+    time.sleep(2)  # the first beat tick has run
+
+    used = proportional_megabytes(honcho.groups())
+    print(f"make run: {used:.0f} MB (PSS)")
+    assert used < 600, honcho.output()
