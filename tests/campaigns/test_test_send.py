@@ -12,10 +12,12 @@ from campaigns.services.campaigns import campaign_test_send
 from campaigns.tracking import (
     DELIVERY_SALT,
     link_token,
+    mail_survey_token,
     read_test_send_token,
     token_of_test_send,
 )
 from tests.campaigns.campaign_setup import live_message, newsletter_campaign
+from tests.campaigns.test_surveys import make_survey
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +149,15 @@ def test_a_test_mails_token_does_not_open_links_of_another_campaign(client, camp
     response = client.get(f"/t/c/{token}/{link}/")
 
     assert response.status_code == 404
+
+
+def test_a_survey_answer_link_of_a_test_mail_explains_it_was_a_test(client, campaign):
+    survey = make_survey()
+    token = token_of_test_send(campaign.pk, "de", "qa1@example.com")
+    survey_part = mail_survey_token(campaign.pk, survey.pk)
+
+    response = client.get(f"/t/s/{token}/{survey_part}/9/")
+
+    assert response.status_code == 200
+    assert b"data-test-send" in response.content
+    assert not Event.objects.exists()
