@@ -41,7 +41,13 @@ from campaigns.tracking import (
     mail_survey_from_token,
     survey_id_from_token,
 )
-from campaigns.tracking_views import _delivery, _friendly_not_found, _language
+from campaigns.tracking_views import (
+    _delivery,
+    _friendly_not_found,
+    _language,
+    _test_send,
+    page_of_test_send,
+)
 from campaigns.views import client_ip
 
 logger = logging.getLogger(__name__)
@@ -165,6 +171,9 @@ def _person(request, delivery: Delivery | None) -> bool:
 @csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])
 def mail_answer(request, token: str, survey: str, score: int):
+    test = _test_send(token)
+    if test is not None:  # a test mail's answer is recorded nowhere
+        return page_of_test_send(request, test)
     delivery = _delivery(token)
     try:
         campaign_id, survey_id = mail_survey_from_token(survey)

@@ -5,9 +5,17 @@ pixel, its unsubscribe and preference links and each tracked link; a tracked lin
 carries a link token (which URL, for which campaign), so the hub redirects only to URLs it
 put into that campaign's messages itself. Neither token expires: links in a mail must work
 for years. A forged or altered token raises ``django.core.signing.BadSignature``.
+
+A test mail has no delivery: its links carry a test token instead (another salt, so it can
+never be read as a delivery token, nor a delivery token as a test one), naming the campaign,
+the language of the variant and a hash of the test address. The tracking pages answer it
+without recording anything.
 """
 
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -16,6 +24,7 @@ from django.urls import reverse
 from channels.base import RECIPIENT_TOKEN, Tracking
 
 DELIVERY_SALT = "hub.delivery"
+TEST_DELIVERY_SALT = "hub.test-delivery"
 CLICK_SALT = "hub.click"
 SURVEY_SALT = "hub.survey"
 SURVEY_CONTACT_SALT = "hub.survey.contact"
@@ -36,6 +45,38 @@ def delivery_id_from_token(token: str) -> int:
         return int(value)
     except ValueError as exc:  # only with the secret key could anyone sign something else
         raise signing.BadSignature("Not a delivery token.") from exc
+
+
+@dataclass(frozen=True)
+class TokenOfTestSend:
+    """What a test mail's token names: no delivery row, only where the test came from.
+
+    (Named so that pytest never mistakes it, or the functions below, for a test.)
+    """
+
+    campaign_id: int
+    language: str
+    address_hash: str
+
+
+def token_of_test_send(campaign_id: int, language: str, email: str) -> str:
+    """The signed token of a test mail, e.g. ``"t7.de.3f2a...:Xb3..."``: one per address."""
+    address_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+    lang = "en" if language.lower()[:2] == "en" else "de"
+    return signing.Signer(salt=TEST_DELIVERY_SALT).sign(
+        f"t{int(campaign_id)}.{lang}.{address_hash}"
+    )
+
+
+def read_test_send_token(token: str) -> TokenOfTestSend:
+    """The test a token was made for; raises BadSignature if it is forged or altered."""
+    value = signing.Signer(salt=TEST_DELIVERY_SALT).unsign(token)
+    campaign, _dot, rest = value.partition(".")
+    language, _dot, address_hash = rest.partition(".")
+    try:
+        return TokenOfTestSend(int(campaign.removeprefix("t")), language, address_hash)
+    except ValueError as exc:  # only with the secret key could anyone sign something else
+        raise signing.BadSignature("Not a test token.") from exc
 
 
 def link_token(campaign_id: int, url: str) -> str:

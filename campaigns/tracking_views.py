@@ -7,6 +7,10 @@ unsubscribe page never changes anything: only its POST does (however old the mai
 unsubscribes whoever is subscribed now), which is also what mail
 clients send for one-click unsubscribe (RFC 8058, ``List-Unsubscribe=One-Click``, without
 cookies), hence no CSRF check there. The preference page is an ordinary form with CSRF.
+
+A test mail's links carry a test token instead (``campaigns.tracking.token_of_test_send``):
+its pixel answers and its clicks redirect without recording anything, and its unsubscribe,
+preference and survey links show a page saying it was a test and nothing was changed.
 """
 
 from __future__ import annotations
@@ -36,7 +40,12 @@ from campaigns.services.tracking import (
     tracking_unsubscribe,
     unsubscribed_already,
 )
-from campaigns.tracking import delivery_id_from_token, link_from_token
+from campaigns.tracking import (
+    TokenOfTestSend,
+    delivery_id_from_token,
+    link_from_token,
+    read_test_send_token,
+)
 from campaigns.views import client_ip
 
 logger = logging.getLogger(__name__)
@@ -51,6 +60,19 @@ def _delivery_id(token: str) -> int:
         return delivery_id_from_token(token)
     except signing.BadSignature as exc:
         raise Http404("Not a valid link.") from exc
+
+
+def _test_send(token: str) -> TokenOfTestSend | None:
+    """The test mail a token was made for; None for a delivery's token or a forged one."""
+    try:
+        return read_test_send_token(token)
+    except signing.BadSignature:
+        return None
+
+
+def page_of_test_send(request, test: TokenOfTestSend) -> HttpResponse:
+    """What a test mail's unsubscribe, preference or survey link shows: nothing was changed."""
+    return _page(request, "test_send.html", {}, test.language)
 
 
 def _delivery(token: str) -> Delivery:
@@ -101,11 +123,12 @@ def _visitor(request) -> dict[str, str | None]:
 
 @require_GET
 def open_pixel(request, token: str):
-    delivery_id = _delivery_id(token)
-    try:
-        tracking_open(delivery_id=delivery_id, **_visitor(request))
-    except Delivery.DoesNotExist as exc:
-        raise Http404("Not a valid link.") from exc
+    if _test_send(token) is None:  # a test mail's open counts nowhere
+        delivery_id = _delivery_id(token)
+        try:
+            tracking_open(delivery_id=delivery_id, **_visitor(request))
+        except Delivery.DoesNotExist as exc:
+            raise Http404("Not a valid link.") from exc
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store, private"
     return response
@@ -124,11 +147,17 @@ def _redirect_target(url: str) -> bool:
 @_friendly_not_found
 @require_GET
 def click(request, token: str, link: str):
-    delivery_id = _delivery_id(token)
     try:
         campaign_id, url = link_from_token(link)
     except signing.BadSignature as exc:
         raise Http404("Not a valid link.") from exc
+    test = _test_send(token)
+    if test is not None:
+        # Redirected like a recipient's click, and counted nowhere: a test is no result.
+        if test.campaign_id != campaign_id or not _redirect_target(url):
+            raise Http404("Not a valid link.")
+        return HttpResponseRedirect(url)
+    delivery_id = _delivery_id(token)
     delivery_campaign = (
         Delivery.objects.filter(pk=delivery_id).values_list("campaign_id", flat=True).first()
     )
@@ -153,6 +182,9 @@ def click(request, token: str, link: str):
 @_friendly_not_found
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
+    test = _test_send(token)
+    if test is not None:
+        return page_of_test_send(request, test)
     delivery = _delivery(token)
     contact = delivery.contact
     lang = _language(contact)
@@ -225,6 +257,9 @@ class PreferencesForm(forms.Form):
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def preferences(request, token: str):
+    test = _test_send(token)
+    if test is not None:
+        return page_of_test_send(request, test)
     delivery = _delivery(token)
     contact = delivery.contact
     lang = _language(contact)

@@ -41,6 +41,7 @@ from ..personalisation import (
 from ..placements.cache import content_version_bump
 from ..placements.resolve import campaign_missing_placements
 from ..selectors import recipients_for, segment_contacts
+from ..tracking import token_of_test_send
 
 logger = logging.getLogger(__name__)
 
@@ -345,7 +346,10 @@ def campaign_test_send(
     """Send the latest version of one variant to a few addresses, marked as a test.
 
     Test mails go through the first of the campaign's channels that sends to each
-    recipient, and have no delivery row: their tracking links lead nowhere and count nothing.
+    recipient, one mail per address, and have no delivery row: their links carry a test
+    token (``campaigns.tracking.token_of_test_send``), so clicks redirect and the
+    unsubscribe and preference pages explain that this was a test, and nothing counts in
+    the campaign's results.
     """
     if not 1 <= len(addresses) <= TEST_SEND_LIMIT:
         raise CampaignError(
@@ -356,7 +360,14 @@ def campaign_test_send(
     variant, _missing = _draft_variant(draft, key)
     variant = dataclasses.replace(variant, subject=f"[TEST] {variant.subject}")
     rendered = channel.render(variant)
-    recipients = [_sample_recipient(campaign, key, variant, email=address) for address in addresses]
+    sample = _sample_recipient(campaign, key, variant)
+    locale = parse_variant_key(key)[0]
+    recipients = [
+        dataclasses.replace(
+            sample, email=address, token=token_of_test_send(campaign.pk, locale, address)
+        )
+        for address in addresses
+    ]
     results = channel.deliver(rendered, recipients)
     log(
         instance=campaign,

@@ -57,9 +57,14 @@ def build_mail(
     """One recipient's ``OutgoingMail``, personalised and assembled, not sent.
 
     Raises ``channels.newsletter.mime.InvalidAddress`` when no message can be built for
-    the recipient's address.
+    the recipient's address. A recipient without a delivery row (``delivery_id`` 0, a test
+    mail) gets a fresh random Message-ID: one derived from 0 would be the same for every
+    test mail, and mail clients and transports treat mails with one Message-ID as one.
     """
-    message_id = message_id_for(recipient.delivery_id, domain)
+    if recipient.delivery_id:
+        message_id = message_id_for(recipient.delivery_id, domain)
+    else:
+        message_id = make_msgid(domain=domain).strip("<>")
     message = build_message(
         rendering,
         recipient,

@@ -1,5 +1,6 @@
 """The newsletter channel as a recipient sees it: the mail the SMTP sink received."""
 
+import dataclasses
 import email
 import email.policy
 import re
@@ -114,6 +115,22 @@ def test_message_id_is_on_our_domain_and_stable_for_a_delivery(channel, mail_sin
     assert message["Message-ID"].endswith("@news.acme.example>")
     assert results[0].message_id == message_id_for(42, "news.acme.example")
     assert message["Feedback-ID"] == "7:de-buyer-awareness-A:newsletter:hub"
+
+
+def test_recipients_without_a_delivery_row_each_get_their_own_message_id(channel, mail_sink):
+    rendered = channel.render(sample_variant())
+    recipients = [
+        dataclasses.replace(sample_recipient(0), email=address)
+        for address in ("qa1@example.com", "qa2@example.com")
+    ]
+
+    channel.deliver(rendered, recipients)
+    channel.deliver(rendered, recipients[:1])
+
+    ids = [mail.message["Message-ID"] for mail in mail_sink.received]
+    assert len(ids) == 3
+    assert len(set(ids)) == 3
+    assert all(message_id.endswith("@news.acme.example>") for message_id in ids)
 
 
 def test_plain_text_part_has_the_greeting_and_links(channel, mail_sink):
