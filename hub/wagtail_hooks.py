@@ -4,6 +4,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
+from hub.dashboards import panels_for
 from hub.two_factor import two_factor_view
 
 
@@ -21,3 +22,8 @@ def register_two_factor_menu_item(request):
         "label": _("Two-factor sign-in"),
         "help_text": _("Ask for a code from an authenticator app when you sign in."),
     }
+
+
+@hooks.register("construct_homepage_panels")
+def add_role_panels(request, panels):
+    panels.extend(panels_for(request.user))
