@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,7 +16,14 @@ from campaigns.models import CampaignDayStats, CampaignStatus, DeliveryStateCoun
 from channels.models import ApiClient, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from content.services import content_reject, content_save_draft, content_submit
 from hub.dashboards import CampaignManagerPanel, EditorPanel, IntegratorPanel
-from tests.factories import CampaignFactory, DeliveryFactory, ProductFactory
+from tests.factories import (
+    AudienceMessageFactory,
+    CampaignFactory,
+    ContactFactory,
+    DeliveryFactory,
+    ProductFactory,
+    SegmentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +264,63 @@ def test_the_sign_in_page_title_names_the_product(client, settings):
 
     title = html_lib.unescape(re.search(r"<title>(.*?)</title>", html, re.S)[1])
     assert settings.WAGTAIL_SITE_NAME in title
+
+
+# --- the admin search ------------------------------------------------------------------
+
+
+def search(client, user, query: str):
+    client.force_login(user)
+    return client.get("/admin/search/", {"q": query})
+
+
+def test_the_search_finds_a_product_and_a_message_for_an_editor(client, editor):
+    ProductFactory(name="Bohrhammer BH 26")
+    AudienceMessageFactory(headline="Bohrhammer für Einkäufer")
+
+    response = search(client, editor, "bohrhammer")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Bohrhammer BH 26" in html
+    assert "Bohrhammer für Einkäufer" in html
+
+
+def test_the_search_finds_contacts_segments_and_campaigns_for_a_campaign_manager(
+    client, campaign_manager
+):
+    ContactFactory(email="erika.einkauf@example.com")
+    SegmentFactory(name="Einkauf Süd")
+    CampaignFactory(name="Einkauf Frühjahr")
+
+    html = search(client, campaign_manager, "einkauf").content.decode()
+
+    assert "erika.einkauf@example.com" in html
+    assert "Einkauf Süd" in html
+    assert "Einkauf Frühjahr" in html
+
+
+def test_the_search_does_not_show_contacts_to_an_editor(client, editor):
+    ContactFactory(email="erika.einkauf@example.com")
+
+    response = search(client, editor, "einkauf")
+
+    assert response.status_code == 200
+    assert "erika.einkauf@example.com" not in response.content.decode()
+
+
+def test_the_sidebar_search_leads_to_the_hub_search_not_the_page_search(client, editor):
+    html = home(client, editor)
+
+    assert "/admin/search/" in html
+    assert "/admin/pages/search/" not in html
+
+
+def test_a_user_who_may_see_none_of_it_is_refused(client, make_user):
+    nobody = make_user(is_staff=False)
+    nobody.user_permissions.add(Permission.objects.get(codename="access_admin"))
+
+    response = search(client, nobody, "x")
+
+    assert response.status_code == 302  # Wagtail's "you do not have permission" redirect
+    assert response["Location"] == "/admin/"
