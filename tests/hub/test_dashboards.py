@@ -16,6 +16,7 @@ from campaigns.models import CampaignDayStats, CampaignStatus, DeliveryStateCoun
 from channels.models import ApiClient, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from content.services import content_reject, content_save_draft, content_submit
 from hub.dashboards import CampaignManagerPanel, EditorPanel, IntegratorPanel
+from tests.campaigns.campaign_setup import newsletter_campaign
 from tests.factories import (
     AudienceMessageFactory,
     CampaignFactory,
@@ -120,6 +121,16 @@ def test_a_reviewer_sees_a_submitted_product_awaiting_their_review(
 
     assert "Akkuschrauber AS 18" in home(client, product_reviewer)
     assert "Akkuschrauber AS 18" not in home(client, campaign_manager)
+
+
+def test_a_marketing_approver_sees_a_campaign_awaiting_their_approval(
+    client, campaign_manager, marketing_approver, editor
+):
+    campaign = newsletter_campaign(name="Frühjahrsaktion")
+    content_submit(obj=campaign, user=campaign_manager)
+
+    assert "Frühjahrsaktion" in home(client, marketing_approver)
+    assert "Frühjahrsaktion" not in home(client, editor)
 
 
 # --- campaign managers -----------------------------------------------------------------
