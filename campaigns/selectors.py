@@ -122,6 +122,29 @@ def campaign_progress(campaign: Campaign) -> dict[str, int]:
     return progress
 
 
+def campaigns_progress(campaign_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """``campaign_progress`` for several campaigns in one query (the home dashboard's list)."""
+    ids = list(campaign_ids)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        Delivery.objects.filter(campaign_id__in=ids)
+        .order_by()
+        .values("campaign_id", "state")
+        .annotate(n=Count("*"))
+        .values_list("campaign_id", "state", "n")
+    )
+    for campaign_id, state, n in rows:
+        counts[campaign_id][state] = n
+    result = {}
+    for campaign_id in ids:
+        by_state = counts.get(campaign_id, {})
+        progress = {state.value: by_state.get(state.value, 0) for state in DeliveryState}
+        progress["total"] = sum(by_state.values())
+        progress["open"] = sum(by_state.get(state, 0) for state in OPEN_DELIVERY_STATES)
+        result[campaign_id] = progress
+    return result
+
+
 def campaign_unsent_reasons(campaign: Campaign, *, limit: int = 10) -> list[dict]:
     """Why messages failed or are in doubt: each state and reason with its count, most first."""
     rows = (

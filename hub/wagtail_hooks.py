@@ -4,6 +4,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
+from hub.admin_search import HubSearchArea, admin_search_view
+from hub.dashboards import panels_for
 from hub.two_factor import two_factor_view
 
 
@@ -21,3 +23,18 @@ def register_two_factor_menu_item(request):
         "label": _("Two-factor sign-in"),
         "help_text": _("Ask for a code from an authenticator app when you sign in."),
     }
+
+
+@hooks.register("register_admin_urls")
+def register_search_url():
+    return [path("search/", admin_search_view, name="hub_admin_search")]
+
+
+@hooks.register("register_admin_search_area")
+def register_hub_search_area():
+    return HubSearchArea()
+
+
+@hooks.register("construct_homepage_panels")
+def add_role_panels(request, panels):
+    panels.extend(panels_for(request.user))
