@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.urls import reverse
 from wagtail.models import Site
 
 from campaigns.models import BrandSettings, ConsentState
@@ -147,3 +148,52 @@ def test_a_public_page_without_brand_settings_renders_without_empty_links(client
     assert response.status_code == 200
     assert 'href=""' not in page
     assert 'class="brand"' not in page and 'class="legal"' not in page
+
+
+def settings_url() -> str:
+    site = Site.objects.get(is_default_site=True)
+    return reverse("wagtailsettings:edit", args=["campaigns", "brandsettings", site.pk])
+
+
+def test_a_campaign_manager_edits_the_brand_settings(client, campaign_manager):
+    client.force_login(campaign_manager)
+
+    response = client.post(
+        settings_url(),
+        {
+            "company_name": "ACME Werkzeuge GmbH",
+            "postal_address": "Hauptstraße 1\n12345 Musterstadt",
+            "imprint_url": IMPRINT,
+            "privacy_url": "",
+            "sender_name": "ACME",
+            "sender_email": "news@acme.example",
+            "reply_to": "",
+            "footer_text_de": "",
+            "footer_text_en": "",
+        },
+    )
+
+    assert response.status_code == 302
+    saved = BrandSettings.objects.get()
+    assert (saved.company_name, saved.imprint_url) == ("ACME Werkzeuge GmbH", IMPRINT)
+    assert saved.sender == "ACME <news@acme.example>"
+
+
+def test_an_editor_may_not_edit_the_brand_settings(client, editor):
+    client.force_login(editor)
+
+    response = client.get(settings_url())
+
+    assert response.status_code in (302, 403)
+    assert not BrandSettings.objects.exists()
+
+
+def test_a_new_campaign_starts_with_the_brands_sender(client, campaign_manager):
+    brand()
+    client.force_login(campaign_manager)
+
+    page = client.get(reverse("wagtailsnippets_campaigns_campaign:add")).content.decode()
+
+    assert 'value="news@acme.example"' in page
+    assert 'value="ACME Newsletter"' in page
+    assert 'value="service@acme.example"' in page
