@@ -33,6 +33,7 @@ from content.selectors import (
     live_messages,
 )
 
+from .branding import brand_for, brand_settings
 from .models import (
     Campaign,
     CampaignContent,
@@ -366,6 +367,8 @@ class VariantResolver(ContentResolver):
         self.contents = list(campaign.contents.all())
         self.locales = {content.locale.language_code for content in self.contents}
         self._tracking = tracking_for(campaign.pk)
+        self._brand_settings = brand_settings()
+        self._brands: dict[str, contract.Brand] = {}
 
     def bodies(self, locale: str) -> list:
         return [c.body for c in self.contents if c.locale.language_code == locale]
@@ -397,8 +400,15 @@ class VariantResolver(ContentResolver):
             reply_to=self.campaign.reply_to,
             blocks=tuple(blocks),
             tracking=self._tracking,
+            brand=self.brand(locale),
         )
         return variant, missing
+
+    def brand(self, locale: str) -> contract.Brand:
+        """The sender's brand in ``locale`` (read once per resolver and language)."""
+        if locale not in self._brands:
+            self._brands[locale] = brand_for(self._brand_settings, locale)
+        return self._brands[locale]
 
 
 def _variant_label(locale: str, role: str, phase: str, arm: str) -> str:

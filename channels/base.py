@@ -160,6 +160,22 @@ class Tracking:
 
 
 @dataclass(frozen=True)
+class Brand:
+    """Who sends: the identity and address German law requires in commercial mail.
+
+    Every field may be empty (nothing configured yet); a channel leaves out what is empty.
+    ``footer_text`` is already in the variant's language; ``logo_url`` is absolute.
+    """
+
+    company: str = ""
+    address: str = ""
+    imprint_url: str = ""
+    privacy_url: str = ""
+    footer_text: str = ""
+    logo_url: str = ""
+
+
+@dataclass(frozen=True)
 class Variant:
     """One rendering of a campaign: a language, a role, a phase and an A/B arm."""
 
@@ -176,6 +192,7 @@ class Variant:
     blocks: tuple[Block, ...]
     tracking: Tracking
     reply_to: str = ""
+    brand: Brand = field(default_factory=Brand)
 
 
 @dataclass(frozen=True)
@@ -222,7 +239,8 @@ class DeliveryResult:
 class TransactionalMessage:
     """One message of the hub's own to one person, outside any campaign (a double opt-in link).
 
-    ``sender`` is the From header; empty: the channel's default sender.
+    ``sender`` is the From header; empty: the channel's default sender. ``reply_to``: the
+    Reply-To address; empty: none.
     """
 
     to: str
@@ -230,6 +248,7 @@ class TransactionalMessage:
     text: str
     html: str = ""
     sender: str = ""
+    reply_to: str = ""
 
 
 FeedbackKind = Literal["bounce", "complaint"]

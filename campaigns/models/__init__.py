@@ -20,6 +20,7 @@ from .audience import (
     email_hash,
     normalise_email,
 )
+from .brand import BrandSettings, footer_field_name
 from .campaign import (
     ARM_LABELS,
     AttributionBasis,
@@ -87,6 +88,7 @@ __all__ = [
     "AccountOffer",
     "AttributionBasis",
     "AttributionScope",
+    "BrandSettings",
     "Campaign",
     "CampaignArm",
     "CampaignContent",
@@ -158,6 +160,7 @@ __all__ = [
     "TrackingHit",
     "WinnerMetric",
     "email_hash",
+    "footer_field_name",
     "is_human",
     "normalise_email",
 ]

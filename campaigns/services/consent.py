@@ -25,7 +25,7 @@ import logging
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from campaigns.branding import brand_for, brand_settings
 from campaigns.models import (
     ConsentKind,
     ConsentRecord,
@@ -42,6 +43,7 @@ from campaigns.models import (
     SuppressionReason,
     email_hash,
 )
+from campaigns.personalisation import greeting
 from campaigns.placements.audience import placement_audience_stale_on_commit
 from channels.base import TransactionalMessage
 from channels.exceptions import TransportError
@@ -387,8 +389,14 @@ def _confirmation_mail(record: ConsentRecord) -> str | None:
         return None
     contact = record.contact
     language = contact.language if contact.language in dict(settings.LANGUAGES) else "en"
+    brand = brand_settings()
+    # The sender of the brand settings, else the one configured for the hub's own mail.
+    sender = (brand.sender if brand is not None else "") or settings.DEFAULT_FROM_EMAIL
+    reply_to = brand.reply_to if brand is not None else ""
     context = {
         "contact": contact,
+        "greeting": greeting(contact, language),
+        "brand": brand_for(brand, language),
         "confirm_url": confirmation_url(record),
         "valid_days": max(1, settings.HUB_CONSENT_CONFIRM_MAX_AGE // 86400),
         "language": language,
@@ -405,12 +413,23 @@ def _confirmation_mail(record: ConsentRecord) -> str | None:
         channel = None
     if channel is None:
         # Without a channel for transactional mail, Django's own e-mail backend sends it.
-        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [contact.email], html_message=html)
+        mail = EmailMultiAlternatives(
+            subject, text, sender, [contact.email], reply_to=[reply_to] if reply_to else None
+        )
+        mail.attach_alternative(html, "text/html")
+        mail.send()
         message_id = ""
     else:
         # A TransportError propagates: the task retries later and nothing is marked mailed.
         result = channel.send_transactional(
-            TransactionalMessage(to=contact.email, subject=subject, text=text, html=html)
+            TransactionalMessage(
+                to=contact.email,
+                subject=subject,
+                text=text,
+                html=html,
+                sender=sender,
+                reply_to=reply_to,
+            )
         )
         if result.in_doubt:
             # It may have arrived: a second confirmation mail is worse than a missing one,

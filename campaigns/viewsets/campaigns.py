@@ -32,6 +32,7 @@ from wagtail.admin.ui.tables import Column, DateColumn, UpdatedAtColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 
+from campaigns.branding import brand_settings
 from campaigns.measurement.results import BASELINE_DAYS, PlannedTestPower, planned_test_power
 from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, DeliveryState, ScheduleMode
 from campaigns.selectors import campaign_progress, campaign_unsent_reasons
@@ -83,6 +84,17 @@ class CampaignForm(WagtailAdminModelForm):
                 required=False,
                 help_text=self.fields["topic"].help_text,
             )
+        if self.instance.pk is None:
+            self._sender_from_brand()
+
+    def _sender_from_brand(self) -> None:
+        """A new campaign starts with the sender and reply-to of the brand settings."""
+        brand = brand_settings()
+        if brand is None:
+            return
+        for name in ("sender_name", "sender_email", "reply_to"):
+            if name in self.fields and not getattr(self.instance, name):
+                self.initial.setdefault(name, getattr(brand, name))
 
     def clean(self):
         cleaned = super().clean()

@@ -120,7 +120,13 @@ class NewsletterChannel(BaseChannel):
         (retry later); a refused address is a result.
         """
         from_address = message.sender or settings.DEFAULT_FROM_EMAIL
-        email = EmailMultiAlternatives(message.subject, message.text, from_address, [message.to])
+        email = EmailMultiAlternatives(
+            message.subject,
+            message.text,
+            from_address,
+            [message.to],
+            reply_to=[message.reply_to] if message.reply_to else None,
+        )
         if message.html:
             email.attach_alternative(message.html, "text/html")
         message_id = make_msgid(domain=self.message_id_domain)

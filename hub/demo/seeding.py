@@ -1,5 +1,5 @@
-"""The whole demo in one call: users, content, audience, campaigns, feeds, the print
-catalogue and the webshop, in that order."""
+"""The whole demo in one call: users, the brand, content, audience, campaigns, feeds, the
+print catalogue and the webshop, in that order."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import Counter
 from django.utils import timezone
 
 from .audience import AudienceSeeder
+from .brand import seed_brand
 from .campaigns import CampaignSeeder
 from .content import ContentSeeder
 from .feeds import seed_etim_features, seed_feeds
@@ -26,6 +27,7 @@ def seed_demo() -> Counter[str]:
     created: Counter[str] = Counter()
     now = timezone.now()
     users = seed_users(created)
+    seed_brand(created)
     seed_etim_features(created)
     ContentSeeder(
         editor=users["editor"],

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "content",
     "campaigns",
     "channels",
+    "wagtail.contrib.settings",
     "wagtail.contrib.simple_translation",
     "wagtail.locales",
     "wagtail.sites",

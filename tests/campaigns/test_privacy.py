@@ -287,6 +287,7 @@ NEVER_A_CONTACT = {
     "campaigns.accountoffer": "an account's offers: SKUs, dates, product and category names",
     "campaigns.campaign": "the plan: sender and reply-to are the company's own addresses",
     "campaigns.campaignarm": "A/B arm labels",
+    "campaigns.brandsettings": "the company's own name, address, links and sender addresses",
     "campaigns.campaigndaystats": "counts per campaign variant and day",
     "campaigns.campaignlinkstats": "links as written in a variant (tracked before any merge)",
     "campaigns.deliverystatecount": "counts per campaign variant and state",

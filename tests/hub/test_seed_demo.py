@@ -18,6 +18,7 @@ from wagtail.users.models import UserProfile
 
 from campaigns.models import (
     Account,
+    BrandSettings,
     Campaign,
     CampaignArm,
     CampaignContent,
@@ -70,7 +71,9 @@ DEMO_COUNTS = {
     "product documents": 85,
     # Issue 16: spare parts and accessories of two hydraulic products (and their translations).
     "product relations": 10,
-    "images": 75,
+    # Issue 17: the demo company's logo, and its brand and legal details.
+    "images": 76,
+    "brand settings": 1,
     "documents": 45,
     "messages": 41,
     "revisions": 161,
@@ -385,6 +388,7 @@ def test_the_demo_is_as_rich_as_before_it_moved(seeded):
         "placements": Placement.objects.count(),
         "placement defaults": PlacementDefault.objects.count(),
         "campaign placements": CampaignPlacement.objects.count(),
+        "brand settings": BrandSettings.objects.count(),
     }
 
     assert counts == DEMO_COUNTS

@@ -61,6 +61,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "Sie erhalten diesen Newsletter, weil Sie ihm zugestimmt haben. Sie können ihn "
             "jederzeit mit einem Klick abbestellen."
         ),
+        "imprint": "Impressum",
+        "privacy": "Datenschutz",
     },
     "en": {
         "more": "Learn more",
@@ -73,6 +75,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "You receive this newsletter because you subscribed to it. You can unsubscribe "
             "at any time with one click."
         ),
+        "imprint": "Imprint",
+        "privacy": "Privacy policy",
     },
 }
 
@@ -199,6 +203,7 @@ def render_variant(
         blocks=blocks,
         m=markers,
         t=_texts(variant),
+        brand=variant.brand,
         unsubscribe_url=tracking.unsubscribe_url,
         preferences_url=tracking.preferences_url,
     )
