@@ -138,7 +138,6 @@ def test_ctrl_c_stops_web_worker_and_beat_within_seconds(honcho):
     assert living_processes(groups) == [], honcho.output()
 
 
-
 def proportional_megabytes(groups: set[int]) -> float:
     """The memory of every process in these process groups, in MB: each one's proportional
     set size (PSS), so that pages shared between processes (a forked child's copy-on-write
