@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
 from wagtail.rich_text import expand_db_html
 
 from channels import base as contract
@@ -32,6 +34,7 @@ from content.selectors import (
     completeness_for,
     live_messages,
 )
+from content.taxonomy import BuyingRole, JourneyPhase
 
 from .branding import brand_for, brand_settings
 from .models import (
@@ -56,6 +59,34 @@ def variant_key(locale: str, role: str, phase: str, arm: str) -> str:
 def parse_variant_key(key: str) -> tuple[str, str, str, str]:
     locale, role, phase, arm = (part if part != "-" else "" for part in key.split(":"))
     return locale, role, phase, arm
+
+
+def language_label(code: str) -> str:
+    """A language code in words ("German"), in the admin's language; unknown codes as given."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def variant_label(key: str) -> str:
+    """A variant key in words, as the admin shows it: "German - Approver - Consideration".
+
+    Each part is the label of its choice (language, ``content.taxonomy`` role and phase), then
+    "arm A" for an A/B arm; a blank role or phase reads "no role" / "no phase". Parts that are
+    no known choice (older data) are shown as stored.
+    """
+    if not key:
+        return ""
+    locale, role, phase, arm = parse_variant_key(key)
+    parts = [
+        language_label(locale),
+        str(BuyingRole(role).label) if role in BuyingRole.values else role or _("no role"),
+        str(JourneyPhase(phase).label) if phase in JourneyPhase.values else phase or _("no phase"),
+    ]
+    if arm:
+        parts.append(_("arm %(arm)s") % {"arm": arm})
+    return " - ".join(parts)
 
 
 # --- time zones ---------------------------------------------------------------------------------
@@ -379,7 +410,7 @@ class VariantResolver(ContentResolver):
 
     def resolve(self, key: str) -> tuple[contract.Variant | None, list[Missing]]:
         locale, role, phase, arm = parse_variant_key(key)
-        label = _variant_label(locale, role, phase, arm)
+        label = variant_label(key)
         content = self.content_for(locale, arm)
         if content is None:
             return None, [Missing(label, f"no newsletter version in language {locale!r}")]
@@ -409,13 +440,6 @@ class VariantResolver(ContentResolver):
         if locale not in self._brands:
             self._brands[locale] = brand_for(self._brand_settings, locale)
         return self._brands[locale]
-
-
-def _variant_label(locale: str, role: str, phase: str, arm: str) -> str:
-    parts = [locale, role or "no role", phase or "no phase"]
-    if arm:
-        parts.append(f"arm {arm}")
-    return " / ".join(parts)
 
 
 def arms_of(campaign: Campaign) -> list[str]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from channels.placements import PlacementTracking, PlacementVariant
 
 from ..models import GroupPrice
-from ..personalisation import ContentResolver, Missing, Prices
+from ..personalisation import ContentResolver, Missing, Prices, variant_key, variant_label
 from ..tracking import tracking_for
 
 
@@ -135,9 +135,7 @@ def campaign_missing_placements(
         for combo_language, role, phase in combos:
             if combo_language != language:
                 continue
-            label = f"{slot} / {language} / {role or 'no role'} / {phase or 'no phase'}"
-            if row.arm:
-                label += f" / arm {row.arm}"
+            label = f"{slot} / {variant_label(variant_key(language, role, phase, row.arm))}"
             _blocks, lacking = resolver.blocks(
                 row.body, locale=language, role=role, phase=phase, label=label
             )

@@ -16,11 +16,13 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from content.taxonomy import BuyingRole, JourneyPhase
 from core.spreadsheets import neutralise_formula
 
 from ..measurement import results
 from ..measurement.charts import ChartCSVMixin, funnel_chart, line_chart
 from ..measurement.surveys import campaign_survey_results
+from ..personalisation import language_label, variant_label
 from .campaigns import CampaignPageMixin
 
 DIMENSION_LABELS = {
@@ -53,6 +55,21 @@ KPI_COLUMNS = (
     ("revenue_per_recipient", _("Revenue per recipient"), "money"),
     ("held_out", _("Held out"), "count"),
 )
+
+
+def group_label(dimension: str, value: str) -> str:
+    """A group's value as the admin shows it: languages, roles, phases and variants in words."""
+    if not value:
+        return "-"
+    if dimension == "variant_key":
+        return variant_label(value)
+    if dimension == "locale":
+        return language_label(value)
+    if dimension == "role" and value in BuyingRole.values:
+        return str(BuyingRole(value).label)
+    if dimension == "phase" and value in JourneyPhase.values:
+        return str(JourneyPhase(value).label)
+    return value
 
 
 def _percent(value: float | None) -> str:
@@ -168,7 +185,10 @@ class CampaignResultsView(ChartCSVMixin, CampaignPageMixin, TemplateView):
             ],
             kpi_headings=[heading for _name, heading, _kind in KPI_COLUMNS],
             kpi_rows=[
-                ([kpis.group.get(name, "") or "-" for name in self.dimensions], kpi_cells(kpis))
+                (
+                    [group_label(name, kpis.group.get(name, "")) for name in self.dimensions],
+                    kpi_cells(kpis),
+                )
                 for kpis in self.table.rows
             ],
             kpi_total=kpi_cells(total),

@@ -35,6 +35,7 @@ from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 from campaigns.branding import brand_settings
 from campaigns.measurement.results import BASELINE_DAYS, PlannedTestPower, planned_test_power
 from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, DeliveryState, ScheduleMode
+from campaigns.personalisation import variant_label
 from campaigns.selectors import campaign_progress, campaign_unsent_reasons
 from campaigns.services.campaigns import (
     TEST_SEND_LIMIT,
@@ -490,7 +491,12 @@ class CampaignPreviewView(CampaignPageMixin, TemplateView):
             except CampaignError as exc:
                 error = str(exc)
         context.update(
-            campaign=self.campaign, keys=keys, key=key, html=html, missing=missing, error=error
+            campaign=self.campaign,
+            choices=[(option, variant_label(option)) for option in keys],
+            key=key,
+            html=html,
+            missing=missing,
+            error=error,
         )
         return context
 
@@ -506,7 +512,7 @@ class TestSendForm(forms.Form):
 
     def __init__(self, *args, keys: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["variant"].choices = [(key, key) for key in keys]
+        self.fields["variant"].choices = [(key, variant_label(key)) for key in keys]
 
     def clean_addresses(self) -> list[str]:
         raw = self.cleaned_data["addresses"].replace(",", "\n").splitlines()

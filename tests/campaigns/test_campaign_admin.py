@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState
 from campaigns.services.dispatch import campaign_dispatch
+from content.taxonomy import BuyingRole, JourneyPhase
 from tests.admin_flow import assert_permission_denied, unchanged
 from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
 from tests.factories import ContactFactory
@@ -220,10 +222,14 @@ def test_scheduling_waits_until_a_grid_product_has_its_image_approved(
     publish(pump)
     scheduled = client.post(url("schedule", campaign), {"mode": "now"})
 
+    # The admin speaks German here: the variant reads in words of that language.
+    with translation.override("de"):
+        variant = " - ".join(
+            ["Deutsch", str(BuyingRole.BUYER.label), str(JourneyPhase.CONSIDERATION.label)]
+        )
     assert refused.status_code == 400
     assert (
-        'de / buyer / consideration: product ABC-123 "Pumpe X" is incomplete for Newsletter '
-        "(de): missing images"
+        f'{variant}: product ABC-123 "Pumpe X" is incomplete for Newsletter (de): missing images'
     ) in html.unescape(refused.content.decode())
     assert status_while_incomplete == CampaignStatus.APPROVED
     assert scheduled.status_code == 302

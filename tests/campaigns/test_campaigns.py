@@ -83,7 +83,7 @@ def test_scheduling_lists_each_variant_without_an_approved_message(approved, cam
     with pytest.raises(CampaignNotReady) as refused:
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
-    assert refused.value.problems == ["en / approver / loyalty: no approved audience message"]
+    assert refused.value.problems == ["Englisch - Approver - Loyalty: no approved audience message"]
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.APPROVED
 
 
@@ -97,7 +97,7 @@ def test_scheduling_names_a_language_without_a_newsletter_version(approved, camp
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
     assert refused.value.problems == [
-        "en / buyer / awareness: no newsletter version in language 'en'"
+        "Englisch - Buyer / recommender - Awareness: no newsletter version in language 'en'"
     ]
 
 
@@ -411,9 +411,11 @@ def test_scheduling_names_each_incomplete_grid_product_with_its_missing_fields(
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
     assert refused.value.problems == [
-        'de / buyer / consideration: product ABC-123 "Pumpe X" is incomplete for Newsletter '
+        'Deutsch - Buyer / recommender - Consideration: product ABC-123 "Pumpe X" is incomplete '
+        "for Newsletter "
         "(de): missing images",
-        'de / buyer / consideration: product ABC-124 "Ventil Y" is incomplete for Newsletter '
+        'Deutsch - Buyer / recommender - Consideration: product ABC-124 "Ventil Y" is incomplete '
+        "for Newsletter "
         "(de): missing short text, images",
     ]
 
@@ -432,7 +434,8 @@ def test_scheduling_names_the_incomplete_product_of_an_audience_message(approved
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
     assert refused.value.problems == [
-        'de / buyer / awareness: product ABC-123 "Pumpe X" is incomplete for Newsletter (de): '
+        'Deutsch - Buyer / recommender - Awareness: product ABC-123 "Pumpe X" is incomplete '
+        "for Newsletter (de): "
         "missing images"
     ]
 

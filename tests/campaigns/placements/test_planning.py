@@ -49,8 +49,8 @@ def test_a_required_message_slot_needs_a_message_for_each_audience(hero, approve
     campaign = approved(webshop_campaign({(hero, "de"): [message_slot()]}))
 
     assert campaign_problems(campaign) == [
-        "home.hero / de / buyer / awareness: no approved audience message",
-        "home.hero / de / engineer / decision: no approved audience message",
+        "home.hero / Deutsch - Buyer / recommender - Awareness: no approved audience message",
+        "home.hero / Deutsch - engineer - decision: no approved audience message",
     ]
 
 
