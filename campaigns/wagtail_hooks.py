@@ -20,6 +20,7 @@ from .viewsets.activity import (
     IgnoredFeedbackViewSet,
     OrderViewSet,
 )
+from .viewsets.campaign_lifecycle import refuse_deleting_locked_campaigns
 from .viewsets.campaigns import CampaignViewSet
 from .viewsets.catalogues import CatalogueViewSet
 from .viewsets.contacts import ContactViewSet
@@ -32,6 +33,8 @@ from .viewsets.suppressions import SuppressionViewSet
 from .viewsets.surveys import SurveyViewSet
 from .viewsets.sync import SyncStateViewSet
 from .viewsets.tracking import MachineRuleViewSet, TrackingHitViewSet
+
+hooks.register("before_delete_snippet", refuse_deleting_locked_campaigns)
 
 AUDIENCE_VIEWSETS = [
     AccountViewSet,

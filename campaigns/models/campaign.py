@@ -297,9 +297,14 @@ class Campaign(
             return str(CampaignStatus.IN_APPROVAL.label)
         return str(self.get_status_display())
 
+    @property
+    def content_locked(self) -> bool:
+        """Scheduled or later: what is sent (or was) is fixed; only pause, resume, cancel remain."""
+        return self.status not in PLANNING_STATES
+
     def publish_blockers(self) -> list[str]:
         """Why this revision cannot be approved now (an approved plan is what gets sent)."""
-        if self.status not in PLANNING_STATES:
+        if self.content_locked:
             return [str(_("The campaign is already scheduled or sending; it cannot change."))]
         return []
 

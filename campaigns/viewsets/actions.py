@@ -15,10 +15,16 @@ class HeaderActionsMixin:
     ACTIONS: list[tuple[str, str, str, str | tuple[str, ...]]] = []
     URL_NAMESPACE = ""
 
+    def action_shown(self, name: str) -> bool:
+        """Whether action ``name`` fits the object's state; every action by default."""
+        return True
+
     @cached_property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
         for priority, (name, label, icon, permissions) in enumerate(self.ACTIONS):
+            if not self.action_shown(name):
+                continue
             codes = (permissions,) if isinstance(permissions, str) else permissions
             if self.request.user.has_perms([f"campaigns.{code}" for code in codes]):
                 buttons.append(

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,13 +31,13 @@ from wagtail.admin.panels import (
 )
 from wagtail.admin.ui.tables import Column, DateColumn, UpdatedAtColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.snippets.views.snippets import EditView, SnippetViewSet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from campaigns.branding import brand_settings
 from campaigns.measurement.results import BASELINE_DAYS, PlannedTestPower, planned_test_power
 from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, DeliveryState, ScheduleMode
 from campaigns.personalisation import variant_label
-from campaigns.selectors import campaign_progress, campaign_unsent_reasons
+from campaigns.selectors import campaign_progress, campaign_unsent_reasons, segment_contacts
 from campaigns.services.campaigns import (
     TEST_SEND_LIMIT,
     CampaignError,
@@ -50,10 +51,14 @@ from campaigns.services.campaigns import (
     campaign_test_send,
     campaign_variant_keys,
 )
-from campaigns.viewsets.actions import HeaderActionsMixin
+from campaigns.viewsets.campaign_lifecycle import (
+    URL_NAMESPACE,
+    CampaignEditView,
+    campaign_home_url,
+    locked_message,
+)
 from channels.registry import get_channels
 
-URL_NAMESPACE = "wagtailsnippets_campaigns_campaign"
 PROGRESS_URL = f"{URL_NAMESPACE}:progress"
 REFRESH_SECONDS = 3
 
@@ -145,19 +150,6 @@ def _progress_text(campaign: Campaign) -> str:
         "sent": campaign.sent_count,
         "total": campaign.delivery_count,
     }
-
-
-class CampaignEditView(HeaderActionsMixin, EditView):
-    """The snippet editor, with the campaign's own actions in its "more" menu."""
-
-    ACTIONS = [
-        ("preview_variants", gettext_lazy("Preview variants"), "view", "view_campaign"),
-        ("test_send", gettext_lazy("Send a test"), "mail", "send_test_campaign"),
-        ("schedule", gettext_lazy("Schedule"), "calendar", "schedule_campaign"),
-        ("progress", gettext_lazy("Sending progress"), "time", "view_campaign"),
-        ("results", gettext_lazy("Results"), "doc-full", "view_campaign"),
-    ]
-    URL_NAMESPACE = URL_NAMESPACE
 
 
 class CampaignViewSet(SnippetViewSet):
@@ -300,10 +292,7 @@ class CampaignPageMixin(WagtailAdminTemplateMixin):
         return [
             *self.breadcrumbs_items,
             {"url": reverse("wagtailsnippets_campaigns_campaign:list"), "label": _("Campaigns")},
-            {
-                "url": reverse("wagtailsnippets_campaigns_campaign:edit", args=(self.campaign.pk,)),
-                "label": self.campaign.name,
-            },
+            {"url": campaign_home_url(self.campaign), "label": self.campaign.name},
             {"url": "", "label": self.get_page_title()},
         ]
 
@@ -343,6 +332,8 @@ class CampaignScheduleView(CampaignPageMixin, TemplateView):
         form = ScheduleForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
+        if form.cleaned_data["mode"] == ScheduleMode.NOW and request.POST.get("confirmed") != "1":
+            return self.confirm_send_now(form)
         try:
             campaign_schedule(
                 campaign=self.campaign,
@@ -360,6 +351,26 @@ class CampaignScheduleView(CampaignPageMixin, TemplateView):
             return redirect("wagtailsnippets_campaigns_campaign:edit", self.campaign.pk)
         messages.success(request, _("Campaign scheduled."))
         return redirect("wagtailsnippets_campaigns_campaign:progress", self.campaign.pk)
+
+    def confirm_send_now(self, form):
+        """Sending now cannot be taken back: first say to how many it goes, and ask again."""
+        problems = campaign_problems(self.campaign)
+        if problems:
+            return self.render_to_response(
+                self.get_context_data(form=form, problems=problems), status=400
+            )
+        if self.campaign.status != CampaignStatus.APPROVED:
+            messages.error(request=self.request, message=locked_message(self.campaign))
+            return redirect(campaign_home_url(self.campaign))
+        return TemplateResponse(
+            self.request,
+            "campaigns/campaigns/confirm_send_now.html",
+            {
+                **self.get_context_data(form=form),
+                "page_title": _("Send now?"),
+                "recipients": segment_contacts(self.campaign.segment).count(),
+            },
+        )
 
 
 def test_power_sentences(power: PlannedTestPower | None) -> list[str]:

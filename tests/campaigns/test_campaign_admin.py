@@ -37,7 +37,7 @@ def test_the_edit_page_offers_the_campaign_managers_actions(client, campaign_man
     response = client.get(url("edit", campaign))
 
     assert response.status_code == 200
-    for name in ("schedule", "progress", "preview_variants", "test_send"):
+    for name in ("schedule", "preview_variants", "test_send"):
         assert url(name, campaign) in response.content.decode()
 
 
@@ -59,7 +59,7 @@ def test_scheduling_an_approved_campaign_leads_to_its_progress(
     ContactFactory()
     client.force_login(campaign_manager)
 
-    response = client.post(url("schedule", approved_campaign), {"mode": "now"})
+    response = client.post(url("schedule", approved_campaign), {"mode": "now", "confirmed": "1"})
 
     assert response.status_code == 302
     assert response["Location"] == url("progress", approved_campaign)
@@ -72,7 +72,9 @@ def test_only_campaign_managers_schedule(client, make_user, approved_campaign, g
     client.force_login(make_user(group))
 
     with unchanged(approved_campaign, Delivery):
-        response = client.post(url("schedule", approved_campaign), {"mode": "now"})
+        response = client.post(
+            url("schedule", approved_campaign), {"mode": "now", "confirmed": "1"}
+        )
 
     # Wagtail sends a signed-in user without the permission back to the dashboard.
     assert_permission_denied(response)
@@ -82,7 +84,7 @@ def test_only_campaign_managers_schedule(client, make_user, approved_campaign, g
 def test_progress_reports_deliveries_per_state_as_json(client, campaign_manager, approved_campaign):
     ContactFactory.create_batch(3)
     client.force_login(campaign_manager)
-    client.post(url("schedule", approved_campaign), {"mode": "now"})
+    client.post(url("schedule", approved_campaign), {"mode": "now", "confirmed": "1"})
     campaign_dispatch(campaign_id=approved_campaign.pk)
     Delivery.objects.filter(pk=Delivery.objects.first().pk).update(state=DeliveryState.SENT)
 
@@ -96,7 +98,7 @@ def test_progress_reports_deliveries_per_state_as_json(client, campaign_manager,
 def test_pausing_and_cancelling_from_the_progress_page(client, campaign_manager, approved_campaign):
     ContactFactory()
     client.force_login(campaign_manager)
-    client.post(url("schedule", approved_campaign), {"mode": "now"})
+    client.post(url("schedule", approved_campaign), {"mode": "now", "confirmed": "1"})
     campaign_dispatch(campaign_id=approved_campaign.pk)
 
     client.post(url("state", approved_campaign, "pause"))
@@ -163,7 +165,7 @@ def test_the_progress_page_shows_the_counts_and_the_actions(
 ):
     ContactFactory.create_batch(2)
     client.force_login(campaign_manager)
-    client.post(url("schedule", approved_campaign), {"mode": "now"})
+    client.post(url("schedule", approved_campaign), {"mode": "now", "confirmed": "1"})
     campaign_dispatch(campaign_id=approved_campaign.pk)
 
     response = client.get(url("progress", approved_campaign))
@@ -179,7 +181,7 @@ def test_the_campaign_listing_shows_progress_with_a_fixed_number_of_queries(
 ):
     ContactFactory.create_batch(2)
     client.force_login(campaign_manager)
-    client.post(url("schedule", approved_campaign), {"mode": "now"})
+    client.post(url("schedule", approved_campaign), {"mode": "now", "confirmed": "1"})
     campaign_dispatch(campaign_id=approved_campaign.pk)
     Delivery.objects.filter(pk=Delivery.objects.first().pk).update(state=DeliveryState.SENT)
     listing = reverse("wagtailsnippets_campaigns_campaign:list")
@@ -216,11 +218,11 @@ def test_scheduling_waits_until_a_grid_product_has_its_image_approved(
     )
     client.force_login(campaign_manager)
 
-    refused = client.post(url("schedule", campaign), {"mode": "now"})
+    refused = client.post(url("schedule", campaign), {"mode": "now", "confirmed": "1"})
     status_while_incomplete = Campaign.objects.get(pk=campaign.pk).status
     pump.images.add(ProductImage(image=ImageFactory(), alt_text="Pumpe X"))
     publish(pump)
-    scheduled = client.post(url("schedule", campaign), {"mode": "now"})
+    scheduled = client.post(url("schedule", campaign), {"mode": "now", "confirmed": "1"})
 
     # The admin speaks German here: the variant reads in words of that language.
     with translation.override("de"):
