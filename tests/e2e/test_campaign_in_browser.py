@@ -31,6 +31,9 @@ def test_a_scheduled_campaign_shows_its_sending_progress_live(
     page.goto(f"/admin/snippets/campaigns/campaign/{campaign.pk}/schedule/")
     page.get_by_label("Send now").check()
     page.get_by_role("button", name="Schedule").click()
+    # Sending now asks first, saying to how many contacts it goes.
+    expect(page.locator("[data-confirm-send-now]")).to_contain_text("3")
+    page.get_by_role("button", name="Send now").click()
     progress = page.locator("[data-campaign-progress]")
     expect(progress.locator("[data-field=status_label]")).to_have_text("Scheduled")
     campaigns_tick()  # what beat does every 30 s: dispatch, then send the batches
