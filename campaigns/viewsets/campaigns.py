@@ -87,6 +87,7 @@ class CampaignForm(WagtailAdminModelForm):
             self.fields["topic"] = forms.ChoiceField(
                 label=_("Newsletter topic"),
                 choices=[("", _("General (everyone)")), *settings.HUB_NEWSLETTER_TOPICS.items()],
+                widget=forms.Select(attrs={"style": "max-width: 40rem;"}),
                 required=False,
                 help_text=self.fields["topic"].help_text,
             )
@@ -185,7 +186,9 @@ class CampaignViewSet(SnippetViewSet):
                 [
                     FieldPanel("name"),
                     FieldPanel("goal"),
-                    FieldRowPanel([FieldPanel("segment"), FieldPanel("topic")]),
+                    FieldPanel("segment"),
+                    # On its own row: beside the segment, its long choices ran off the page.
+                    FieldPanel("topic"),
                     FieldPanel("channels"),
                     MultiFieldPanel(
                         [
