@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.widgets.button import HeaderButton
-from wagtail.snippets.views.snippets import EditView
+from wagtail.snippets.views.snippets import EditView, UnpublishView
 
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.viewsets.actions import HeaderActionsMixin
@@ -46,8 +46,28 @@ def locked_message(campaign: Campaign) -> str:
     ) % {"name": campaign.name, "status": campaign.get_status_display().lower()}
 
 
-class CampaignEditView(HeaderActionsMixin, EditView):
-    """The snippet editor while the campaign is planned, with the actions of its state."""
+class LockedCampaignMixin:
+    """For a snippet view that changes the campaign (``self.object``, set in ``setup``):
+    once it is scheduled, a GET leads to its progress with the reason, and a POST is refused."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.object.content_locked:
+            if request.method not in ("GET", "HEAD"):
+                raise PermissionDenied(locked_message(self.object))
+            messages.warning(request, locked_message(self.object))
+            return redirect(campaign_state_url(self.object))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CampaignUnpublishView(LockedCampaignMixin, UnpublishView):
+    """Unpublishing would take back the approval of what is being sent."""
+
+
+class CampaignEditView(LockedCampaignMixin, HeaderActionsMixin, EditView):
+    """The snippet editor while the campaign is planned, with the actions of its state.
+
+    Wagtail builds the revisions' "revert" view on this class: it is locked alike.
+    """
 
     ACTIONS = [
         ("preview_variants", gettext_lazy("Preview variants"), "view", "view_campaign"),
@@ -55,15 +75,6 @@ class CampaignEditView(HeaderActionsMixin, EditView):
         ("schedule", gettext_lazy("Schedule"), "calendar", "schedule_campaign"),
     ]
     URL_NAMESPACE = URL_NAMESPACE
-
-    def dispatch(self, request, *args, **kwargs):
-        # Also the revisions' "revert" view, which Wagtail builds on this class.
-        if self.object.content_locked:
-            if request.method not in ("GET", "HEAD"):
-                raise PermissionDenied(locked_message(self.object))
-            messages.warning(request, locked_message(self.object))
-            return redirect(campaign_state_url(self.object))
-        return super().dispatch(request, *args, **kwargs)
 
     @property
     def can_schedule(self) -> bool:

@@ -54,6 +54,7 @@ from campaigns.services.campaigns import (
 from campaigns.viewsets.campaign_lifecycle import (
     URL_NAMESPACE,
     CampaignEditView,
+    CampaignUnpublishView,
     campaign_home_url,
     locked_message,
 )
@@ -161,6 +162,7 @@ class CampaignViewSet(SnippetViewSet):
     menu_order = 240
     add_to_admin_menu = True
     edit_view_class = CampaignEditView
+    unpublish_view_class = CampaignUnpublishView
     copy_view_enabled = False
     inspect_view_enabled = False
     list_display = [

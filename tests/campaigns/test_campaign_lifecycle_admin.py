@@ -90,6 +90,16 @@ def test_a_posted_edit_of_a_scheduled_campaign_is_refused(
     assert scheduled_campaign.get_latest_revision_as_object().name == scheduled_campaign.name
 
 
+def test_a_scheduled_campaign_cannot_be_unpublished(client, campaign_manager, scheduled_campaign):
+    client.force_login(campaign_manager)
+
+    with unchanged(scheduled_campaign, Campaign, Delivery):
+        response = client.post(url("unpublish", scheduled_campaign))
+
+    assert outcome(response) == "denied"
+    assert Campaign.objects.get(pk=scheduled_campaign.pk).live
+
+
 @pytest.mark.parametrize("status", [CampaignStatus.SCHEDULED, CampaignStatus.RUNNING])
 def test_deleting_a_scheduled_or_running_campaign_is_refused(
     client, campaign_manager, scheduled_campaign, status
