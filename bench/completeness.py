@@ -1,13 +1,16 @@
-"""Completeness of a product listing: one annotated query vs a check per product.
+"""Completeness of a product listing: one annotated query vs a fair Python baseline.
 
-The naive baseline is what a straightforward implementation does: load each product and ask
-each required field, which costs queries per product for features, images, categories and
-documents. Ours annotates the missing flags in SQL, so a page costs one query.
+The baseline is what a competent engineer writes without SQL annotations: one queryset that
+prefetches the related rows completeness looks at (features, images, categories,
+documents), then each required field checked in Python. (An earlier baseline re-fetched
+every product, 1,801 queries for a page; that flattered ours.) Ours annotates the missing
+flags in SQL, so a page costs one query and no related rows travel.
 """
 
 from __future__ import annotations
 
 import random
+import statistics
 import time
 from decimal import Decimal
 
@@ -53,13 +56,15 @@ def _seed() -> None:
         )
 
 
-def _timed(function, repeat: int = 3) -> float:
-    best = float("inf")
+def _timed(function, repeat: int = 9) -> tuple[float, float]:
+    """Median and best wall time of ``repeat`` runs, after one warm-up run."""
+    function()
+    times = []
     for _ in range(repeat):
         started = time.perf_counter()
         function()
-        best = min(best, time.perf_counter() - started)
-    return best
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), min(times)
 
 
 def run() -> None:
@@ -69,14 +74,19 @@ def run() -> None:
     def ours() -> list:
         return [product_completeness(row) for row in products_with_completeness(queryset)[:PAGE]]
 
-    def naive() -> list:
-        return [product_completeness(Product.objects.get(pk=row.pk)) for row in queryset[:PAGE]]
+    def prefetching() -> list:
+        rows = queryset.select_related("locale").prefetch_related(
+            "features", "images", "categories", "documents"
+        )[:PAGE]
+        return [product_completeness(row) for row in rows]
 
-    assert ours() == naive(), "both ways must give the same completeness"
-    ours_seconds = _timed(ours)
-    naive_seconds = _timed(naive)
+    assert ours() == prefetching(), "both ways must give the same completeness"
+    ours_median, ours_best = _timed(ours)
+    base_median, base_best = _timed(prefetching)
     print(
-        f"completeness of a {PAGE}-product page: ours {ours_seconds * 1000:.1f} ms, "
-        f"naive per-product checks {naive_seconds * 1000:.1f} ms, "
-        f"ratio {naive_seconds / ours_seconds:.1f}x (goal >= 5x)"
+        f"completeness of a {PAGE}-product page: ours {ours_median * 1000:.1f} ms median "
+        f"({ours_best * 1000:.1f} best), one prefetching queryset checked in Python "
+        f"{base_median * 1000:.1f} ms median ({base_best * 1000:.1f} best), "
+        f"ratio {base_median / ours_median:.1f}x median, {base_best / ours_best:.1f}x best "
+        f"(goal >= 5x)"
     )

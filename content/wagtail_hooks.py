@@ -14,13 +14,18 @@ from wagtail.admin.panels import (
     ObjectList,
     TabbedInterface,
 )
-from wagtail.admin.ui.tables import Column, LiveStatusTagColumn, LocaleColumn, UpdatedAtColumn
+from wagtail.admin.ui.tables import Column, LocaleColumn, UpdatedAtColumn
 from wagtail.snippets.action_menu import UnpublishMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.permissions import get_permission_name
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from core.admin_listings import (
+    AnnotatedButtonsMixin,
+    AnnotatedLiveStatusColumn,
+    annotate_listing_state,
+)
 from core.spreadsheets import FormulaSafeExportMixin
 
 from .forms import ProductForm
@@ -96,8 +101,12 @@ def register_withdraw_menu_item(model):
     return None
 
 
-class ProductIndexView(FormulaSafeExportMixin, SnippetIndexView):
+class ProductIndexView(AnnotatedButtonsMixin, FormulaSafeExportMixin, SnippetIndexView):
     """The product listing; its CSV export cannot carry formulas."""
+
+
+class ContentIndexView(AnnotatedButtonsMixin, SnippetIndexView):
+    """A content listing whose buttons cost no query per row."""
 
 
 class ProductViewSet(SnippetViewSet):
@@ -113,7 +122,7 @@ class ProductViewSet(SnippetViewSet):
         "name",
         "sku",
         LocaleColumn(label=_("Language")),
-        LiveStatusTagColumn(label=_("Status")),
+        AnnotatedLiveStatusColumn(label=_("Status")),
         CompletenessColumn("completeness", label=_("Completeness")),
         UpdatedAtColumn(label=_("Updated")),
     ]
@@ -122,7 +131,7 @@ class ProductViewSet(SnippetViewSet):
     inspect_view_enabled = True
 
     def get_queryset(self, request):
-        return products_with_completeness(Product.objects.all())
+        return annotate_listing_state(products_with_completeness(Product.objects.all()))
 
     edit_handler = TabbedInterface(
         [
@@ -245,13 +254,14 @@ class AudienceMessageViewSet(SnippetViewSet):
     menu_label = _("Audience messages")
     menu_order = 200
     filterset_class = AudienceMessageFilterSet
+    index_view_class = ContentIndexView
     list_display = [
         "headline",
         "role",
         "phase",
         "product",
         LocaleColumn(label=_("Language")),
-        LiveStatusTagColumn(label=_("Status")),
+        AnnotatedLiveStatusColumn(label=_("Status")),
         UpdatedAtColumn(label=_("Updated")),
     ]
     panels = [
@@ -263,7 +273,7 @@ class AudienceMessageViewSet(SnippetViewSet):
     ]
 
     def get_queryset(self, request):
-        return AudienceMessage.objects.select_related("product", "locale")
+        return annotate_listing_state(AudienceMessage.objects.select_related("product", "locale"))
 
 
 class CategoryViewSet(SnippetViewSet):

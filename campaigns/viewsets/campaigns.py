@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -31,6 +31,7 @@ from wagtail.admin.panels import (
 )
 from wagtail.admin.ui.tables import Column, DateColumn, UpdatedAtColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.models import WorkflowState
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from campaigns.branding import brand_settings
@@ -176,9 +177,20 @@ class CampaignViewSet(SnippetViewSet):
     list_filter = ["status"]
 
     def get_queryset(self, request):
-        return Campaign.objects.select_related("segment").annotate(
-            delivery_count=Count("deliveries"),
-            sent_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
+        # Workflow states prefetched: ``status_label`` asks whether one is in progress.
+        return (
+            Campaign.objects.select_related("segment")
+            .prefetch_related(
+                Prefetch(
+                    "_workflow_states",
+                    queryset=WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS),
+                    to_attr="_current_workflow_states",
+                )
+            )
+            .annotate(
+                delivery_count=Count("deliveries"),
+                sent_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
+            )
         )
 
     search_fields = ["name"]

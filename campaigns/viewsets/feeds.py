@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -245,6 +246,12 @@ class FeedNewUrlView(FeedPageMixin, TemplateView):
         return _secret_url_page(request, self.feed, token, renewed=True)
 
 
+def _last_run_status(feed: Feed) -> str:
+    # Annotated by ``FeedViewSet.get_queryset``: the model's property asks once per row.
+    code = feed.last_run_code
+    return FeedRun(status=code).get_status_display() if code else "—"
+
+
 class FeedViewSet(SnippetViewSet):
     model = Feed
     icon = "download"
@@ -262,6 +269,7 @@ class FeedViewSet(SnippetViewSet):
         TitleColumn(
             "last_run_status",
             label=gettext_lazy("Last run"),
+            accessor=_last_run_status,
             get_url=lambda feed: reverse(f"{URL_NAMESPACE}:runs", args=(feed.pk,)),
         ),
         Column("active", label=gettext_lazy("Active")),
@@ -294,7 +302,10 @@ class FeedViewSet(SnippetViewSet):
     )
 
     def get_queryset(self, request):
-        return Feed.objects.select_related("current_run")
+        latest = FeedRun.objects.filter(feed=OuterRef("pk")).order_by("-started_at", "-pk")
+        return Feed.objects.select_related("current_run").annotate(
+            last_run_code=Subquery(latest.values("status")[:1])
+        )
 
     def get_urlpatterns(self):
         return [

@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
-from wagtail.admin.ui.tables import Column, LiveStatusTagColumn, UpdatedAtColumn
+from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from campaigns.models import Placement
 from campaigns.models.placements import SLOT_PATTERN
 from channels.registry import get_channels
+from core.admin_listings import AnnotatedLiveStatusColumn, annotate_listing_state
 
 
 def serving_channels() -> list[tuple[str, str]]:
@@ -80,11 +81,16 @@ class PlacementViewSet(SnippetViewSet):
         "key",
         Column("channel", label=gettext_lazy("Channel"), accessor=_channel_name),
         "name",
-        LiveStatusTagColumn(),
+        AnnotatedLiveStatusColumn(),
         UpdatedAtColumn(),
     ]
     list_filter = ["channel"]
     search_fields = ["name", "key"]
+
+    def get_queryset(self, request):
+        # The status tag reads annotations instead of asking per row.
+        return annotate_listing_state(Placement.objects.all())
+
     edit_handler = ObjectList(
         [
             FieldRowPanel([FieldPanel("key"), FieldPanel("channel")]),
