@@ -74,6 +74,14 @@ def campaigns_tick() -> None:
     campaigns_advance()
 
 
+@shared_task(name="campaigns.tasks.segment_counts_refresh", ignore_result=True)
+def segment_counts_refresh() -> None:
+    """Every 15 minutes (beat): recount the segments, for the counts the listing shows."""
+    from campaigns.services.segments import segment_counts_refresh as refresh
+
+    refresh()
+
+
 @shared_task(name="campaigns.tasks.tracking_hits_anonymise", ignore_result=True)
 def tracking_hits_anonymise() -> None:
     """Blank addresses and user agents of tracking hits past their retention."""

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django_countries import countries
 
 from campaigns.models import (
     ConsentState,
@@ -161,9 +162,18 @@ def parse_email(text: str) -> str:
 
 
 def parse_country(text: str) -> str:
-    code = COUNTRY_NAMES.get(fold(text), text.upper())
+    """An ISO 3166 code as given, or the country's German or English name turned into one."""
+    name = text.strip()
+    code = (
+        COUNTRY_NAMES.get(fold(text))
+        or countries.by_name(name, language="de")
+        or countries.by_name(name, language="en")
+        or name.upper()
+    )
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise BadValue(f"{text!r} is not an ISO 3166 country code (two letters, e.g. DE)")
+    if code not in countries:
+        raise BadValue(f"{text!r} is no ISO 3166 country (two letters, e.g. DE)")
     return code
 
 

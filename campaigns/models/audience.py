@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from content.taxonomy import BuyingRole, JourneyPhase
 
@@ -68,6 +69,14 @@ class SuppressionReason(models.TextChoices):
 country_code = RegexValidator(r"^[A-Z]{2}$", _("Use an ISO 3166 country code, e.g. DE."))
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 countries (django-countries' data), named and sorted in the active language.
+
+    A callable, so each request gets its own language and migrations keep no list of names.
+    """
+    return [(country.code, country.name) for country in countries]
+
+
 class Account(models.Model):
     """A customer company. Its contacts form its buying centre."""
 
@@ -79,7 +88,12 @@ class Account(models.Model):
     crm_id = models.CharField(_("CRM id"), max_length=100, unique=True, null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True, db_index=True)
     country = models.CharField(
-        _("country"), max_length=2, blank=True, validators=[country_code], db_index=True
+        _("country"),
+        max_length=2,
+        blank=True,
+        choices=country_choices,
+        validators=[country_code],
+        db_index=True,
     )
     size_class = models.CharField(
         _("size"), max_length=20, choices=SizeClass.choices, blank=True, db_index=True

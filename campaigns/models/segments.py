@@ -34,6 +34,12 @@ class Segment(models.Model):
         default=False,
         help_text=_("For analysis only: campaigns cannot be sent to such a segment."),
     )
+    # Counting a segment runs its rules over every contact, so the listing shows the count
+    # of the last save, snapshot or periodic recount, with the moment it was taken.
+    member_count = models.PositiveIntegerField(_("members"), null=True, blank=True, editable=False)
+    member_count_at = models.DateTimeField(
+        _("members counted"), null=True, blank=True, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

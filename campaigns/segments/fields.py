@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from content.taxonomy import BuyingRole, JourneyPhase
 
 from ..models import ConsentState, EventKind, SizeClass, SurveyKind
+from ..models.audience import country_choices
 from .conditions import (
     CompileContext,
     _account_q,
@@ -53,7 +54,8 @@ class FieldSpec:
     operators: dict[str, Operator]
     # What the admin's rule editor offers as the value: "choices", "strings", "event", ...
     widget: str
-    choices: tuple[tuple[str, str], ...] = ()
+    # Or a callable, for choices named in the request's language (countries).
+    choices: tuple[tuple[str, str], ...] | Callable[[], list[tuple[str, str]]] = ()
 
 
 def _choice_field(label: str, column: str, choices) -> FieldSpec:
@@ -70,7 +72,7 @@ def _choice_field(label: str, column: str, choices) -> FieldSpec:
     )
 
 
-def _account_field(label: str, column: str, clean, choices=()) -> FieldSpec:
+def _account_field(label: str, column: str, clean, choices=(), widget: str = "") -> FieldSpec:
     q = _account_q(column)
     return FieldSpec(
         label,
@@ -78,8 +80,8 @@ def _account_field(label: str, column: str, clean, choices=()) -> FieldSpec:
             "in": Operator(_("is one of"), clean, q["in"]),
             "not_in": Operator(_("is none of"), clean, q["not_in"]),
         },
-        "choices" if choices else "strings",
-        tuple((value, name) for value, name in choices if value),
+        widget or ("choices" if choices else "strings"),
+        choices if callable(choices) else tuple((value, name) for value, name in choices if value),
     )
 
 
@@ -108,8 +110,13 @@ FIELDS: dict[str, FieldSpec] = {
     "language": _choice_field(_("Language"), "language", settings.LANGUAGES),
     "consent": _choice_field(_("Consent"), "consent", ConsentState.choices),
     "account.industry": _account_field(_("Account industry"), "industry", _strings()),
+    # Offered as a list of ISO 3166 countries; any two-letter code stays valid in stored rules.
     "account.country": _account_field(
-        _("Account country"), "country", _strings(upper=True, length=2)
+        _("Account country"),
+        "country",
+        _strings(upper=True, length=2),
+        country_choices,
+        widget="countries",
     ),
     "account.size_class": _account_field(
         _("Account size"), "size_class", _choices(SizeClass.choices), SizeClass.choices
@@ -209,7 +216,10 @@ def field_catalogue() -> list[dict]:
                 {"name": operator_name, "label": str(operator.label)}
                 for operator_name, operator in spec.operators.items()
             ],
-            "choices": [[value, str(label)] for value, label in spec.choices],
+            "choices": [
+                [value, str(label)]
+                for value, label in (spec.choices() if callable(spec.choices) else spec.choices)
+            ],
         }
         for name, spec in FIELDS.items()
     ]

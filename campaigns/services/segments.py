@@ -58,8 +58,36 @@ def segment_snapshot(
         size += len(chunk)
     snapshot.size = size
     snapshot.save(update_fields=["size"])
+    Segment.objects.filter(pk=segment.pk).update(member_count=size, member_count_at=now)
     logger.info("segment.snapshot segment=%s snapshot=%s size=%s", segment.pk, snapshot.pk, size)
     return snapshot
+
+
+def segment_count_refresh(*, segment: Segment, now: dt.datetime | None = None) -> int | None:
+    """Count the segment's members now and store the count with its moment.
+
+    A segment whose rules no longer compile (a category or survey since deleted) keeps no
+    count: the listing shows it as not counted rather than a stale number.
+    """
+    now = now or timezone.now()
+    try:
+        count = segment_contacts(segment, now=now).count()
+    except ValidationError:
+        count = None
+    with transaction.atomic():
+        Segment.objects.filter(pk=segment.pk).update(member_count=count, member_count_at=now)
+    segment.member_count, segment.member_count_at = count, now
+    logger.info("segment.counted segment=%s count=%s", segment.pk, count)
+    return count
+
+
+def segment_counts_refresh(*, now: dt.datetime | None = None) -> int:
+    """Recount every segment (beat, every 15 minutes). Returns how many were counted."""
+    now = now or timezone.now()
+    segments = list(Segment.objects.order_by("pk"))
+    for segment in segments:
+        segment_count_refresh(segment=segment, now=now)
+    return len(segments)
 
 
 def _require_static(segment: Segment) -> None:
@@ -87,6 +115,7 @@ def segment_add_contacts(*, segment: Segment, contacts: Iterable[Contact | int],
             ignore_conflicts=True,
         )
     placement_audience_stale_on_commit(new)
+    segment_count_refresh(segment=segment)
     logger.info("segment.members_added segment=%s added=%s", segment.pk, len(new))
     return len(new)
 
@@ -112,5 +141,6 @@ def segment_remove_contacts(
     ids = {contact if isinstance(contact, int) else contact.pk for contact in contacts}
     removed, _by_model = SegmentMember.objects.filter(segment=segment, contact_id__in=ids).delete()
     placement_audience_stale_on_commit(ids)
+    segment_count_refresh(segment=segment)
     logger.info("segment.members_removed segment=%s removed=%s", segment.pk, removed)
     return removed

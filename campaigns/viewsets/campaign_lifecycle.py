@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.widgets.button import HeaderButton
-from wagtail.snippets.views.snippets import EditView, UnpublishView
+from wagtail.snippets.views.snippets import EditView, IndexView, UnpublishView
 
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.viewsets.actions import HeaderActionsMixin
@@ -57,6 +57,15 @@ class LockedCampaignMixin:
             messages.warning(request, locked_message(self.object))
             return redirect(campaign_state_url(self.object))
         return super().dispatch(request, *args, **kwargs)
+
+
+class CampaignIndexView(IndexView):
+    """The listing offers no "Delete" for a campaign whose content is locked."""
+
+    def get_delete_url(self, instance):
+        if instance.content_locked:
+            return None
+        return super().get_delete_url(instance)
 
 
 class CampaignUnpublishView(LockedCampaignMixin, UnpublishView):

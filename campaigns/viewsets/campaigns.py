@@ -53,6 +53,7 @@ from campaigns.viewsets.campaign_form import CampaignForm
 from campaigns.viewsets.campaign_lifecycle import (
     URL_NAMESPACE,
     CampaignEditView,
+    CampaignIndexView,
     CampaignUnpublishView,
     campaign_home_url,
     locked_message,
@@ -79,6 +80,7 @@ class CampaignViewSet(SnippetViewSet):
     menu_name = "campaigns"
     menu_order = 240
     add_to_admin_menu = True
+    index_view_class = CampaignIndexView
     edit_view_class = CampaignEditView
     unpublish_view_class = CampaignUnpublishView
     copy_view_enabled = False

@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
+from django_countries import countries
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column, StatusTagColumn
@@ -72,7 +73,7 @@ def with_suppression(queryset):
 # --- contacts: listing ----------------------------------------------------------------------
 
 
-def _distinct_account_values(field: str):
+def _distinct_account_values(field: str, label=None):
     def choices():
         values = (
             Account.objects.exclude(**{field: ""})
@@ -80,7 +81,7 @@ def _distinct_account_values(field: str):
             .values_list(field, flat=True)
             .distinct()
         )
-        return [(value, value) for value in values]
+        return [(value, label(value) if label else value) for value in values]
 
     return choices
 
@@ -97,7 +98,10 @@ class ContactFilterSet(WagtailFilterSet):
         label=gettext_lazy("Language"), choices=Contact._meta.get_field("language").choices
     )
     account__country = django_filters.ChoiceFilter(
-        label=gettext_lazy("Account country"), choices=_distinct_account_values("country")
+        label=gettext_lazy("Account country"),
+        choices=_distinct_account_values(
+            "country", lambda code: f"{countries.name(code) or code} ({code})"
+        ),
     )
     account__industry = django_filters.ChoiceFilter(
         label=gettext_lazy("Account industry"), choices=_distinct_account_values("industry")

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +37,7 @@ from campaigns.segments import (
 from campaigns.selectors import segment_contacts
 from campaigns.services.segments import (
     segment_add_emails,
+    segment_count_refresh,
     segment_remove_contacts,
     segment_snapshot,
 )
@@ -130,6 +132,19 @@ def _latest_snapshot(segment: Segment) -> str:
     return f"{segment.latest_snapshot_size} ({local:%Y-%m-%d %H:%M})"
 
 
+def _members(segment: Segment) -> str:
+    """The stored count and when it was taken: counting runs the rules, so not per page view."""
+    if segment.member_count_at is None:
+        return _("not counted yet")
+    when = date_format(timezone.localtime(segment.member_count_at), "SHORT_DATETIME_FORMAT")
+    if segment.member_count is None:
+        return _("cannot be counted (%(when)s): check its rules") % {"when": when}
+    return _("%(count)s (counted %(when)s)") % {
+        "count": number_format(segment.member_count, force_grouping=True),
+        "when": when,
+    }
+
+
 class SegmentIndexView(IndexView):
     def get_base_queryset(self):
         latest = SegmentSnapshot.objects.filter(segment=OuterRef("pk")).order_by(
@@ -148,10 +163,17 @@ class SegmentIndexView(IndexView):
 class SegmentCreateView(CreateView):
     def save_instance(self):
         self.form.instance.created_by = self.request.user
-        return super().save_instance()
+        instance = super().save_instance()
+        segment_count_refresh(segment=instance)
+        return instance
 
 
 class SegmentEditView(EditView):
+    def save_instance(self):
+        instance = super().save_instance()
+        segment_count_refresh(segment=instance)
+        return instance
+
     @cached_property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
@@ -324,6 +346,12 @@ class SegmentViewSet(ModelViewSet):
     list_display = [
         "name",
         Column("kind", label=gettext_lazy("Kind"), accessor="get_kind_display"),
+        Column(
+            "members",
+            label=gettext_lazy("Members"),
+            accessor=_members,
+            sort_key="member_count",
+        ),
         BooleanColumn("include_all", label=gettext_lazy("Everyone (analysis)")),
         Column("latest_snapshot", label=gettext_lazy("Last snapshot"), accessor=_latest_snapshot),
         UpdatedAtColumn(),

@@ -35,6 +35,7 @@ from campaigns.models import (
     SuppressionReason,
 )
 from campaigns.segments import clean_rules
+from campaigns.services.segments import segment_count_refresh
 from content.models import Category, Product
 from content.taxonomy import BuyingRole, JourneyPhase
 
@@ -348,10 +349,13 @@ class AudienceSeeder:
 
     def seed_segments(self) -> None:
         for segment in _DATA["segments"]:
-            _segment, created = Segment.objects.get_or_create(
+            row, created = Segment.objects.get_or_create(
                 name=segment["name"],
                 defaults={"rules": clean_rules({"op": "and", "rules": segment["rules"]})},
             )
+            if created:
+                # The listing shows the stored count: the demo's segments arrive counted.
+                segment_count_refresh(segment=row, now=self.now)
             self.created["segments"] += created
 
     def _past(self, *, days: int) -> datetime:

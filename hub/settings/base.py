@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    # Only for its ISO 3166 data and the country names' translations (Account.country).
+    "django_countries",
     "ninja",
     "axes",
     "csp",
@@ -352,6 +354,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.placement_audience_rebuild_task",
         "schedule": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0),
         "options": {"expires": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0)},
+    },
+    # The member counts the segment listing shows (with the moment they were counted).
+    "segment-counts-refresh": {
+        "task": "campaigns.tasks.segment_counts_refresh",
+        "schedule": env.float("HUB_SEGMENT_COUNTS_EVERY", default=900.0),
+        "options": {"expires": env.float("HUB_SEGMENT_COUNTS_EVERY", default=900.0)},
     },
     # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
     "catalogue-runs-sweep": {

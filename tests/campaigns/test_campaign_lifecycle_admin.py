@@ -130,6 +130,20 @@ def test_a_draft_campaign_can_still_be_deleted(client, campaign_manager):
     assert not Campaign.objects.filter(pk=campaign.pk).exists()
 
 
+@pytest.mark.parametrize("status", [CampaignStatus.SCHEDULED, CampaignStatus.RUNNING])
+def test_the_listing_offers_no_delete_for_a_scheduled_or_running_campaign(
+    client, campaign_manager, scheduled_campaign, status
+):
+    Campaign.objects.filter(pk=scheduled_campaign.pk).update(status=status)
+    draft = newsletter_campaign(name="Noch ein Entwurf")
+    client.force_login(campaign_manager)
+
+    page = client.get(reverse("wagtailsnippets_campaigns_campaign:list")).content.decode()
+
+    assert url("delete", scheduled_campaign) not in page
+    assert url("delete", draft) in page
+
+
 def _primary_schedule_button(page: str, campaign: Campaign) -> bool:
     return bool(
         re.search(

@@ -4,6 +4,9 @@
 (() => {
   "use strict";
 
+  // Django's JavaScript catalogue when the page loads one; the English text otherwise.
+  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+
   const h = (tag, attrs = {}, children = []) => {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs)) {
@@ -218,6 +221,33 @@
             }),
           );
           break;
+        case "countries": {
+          // ISO 3166 countries by name (in the admin's language); stored as their codes.
+          if (!Array.isArray(condition.value)) condition.value = [];
+          const chosen = new Set(condition.value);
+          const known = new Set(field.choices.map(([code]) => code));
+          const list = h("select", {
+            multiple: true,
+            size: 6,
+            "aria-label": gettext("Countries"),
+            class: "segment-rules__countries",
+            onchange: (event) => {
+              condition.value = [...event.target.selectedOptions].map((option) => option.value);
+              changed();
+            },
+          });
+          // A code in stored rules that is no ISO country any more stays visible and chosen.
+          for (const [code, name] of [
+            ...condition.value.filter((code) => !known.has(code)).map((code) => [code, code]),
+            ...field.choices,
+          ]) {
+            const option = h("option", { value: code, text: name === code ? code : `${name} (${code})` });
+            option.selected = chosen.has(code);
+            list.append(option);
+          }
+          box.append(list);
+          break;
+        }
         case "event": {
           const value = condition.value;
           box.append(
@@ -360,6 +390,14 @@
       );
       sample.hidden = data.sample.length === 0;
     }
+
+    // Enter in a value field confirms the value (as leaving the field would) instead of
+    // submitting the whole segment form half-edited.
+    treeBox.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || event.target.tagName !== "INPUT") return;
+      event.preventDefault();
+      event.target.dispatchEvent(new Event("change", { bubbles: true }));
+    });
 
     textarea.addEventListener("change", () => {
       const parsed = parse(textarea.value);
