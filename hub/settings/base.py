@@ -533,10 +533,11 @@ LOGGING = {
 }
 
 # Newsletter topics a contact can decline on the preference page; a campaign names one.
+# Each key has a label per language of LANGUAGES (checked at startup: campaigns.topics).
 HUB_NEWSLETTER_TOPICS = {
-    "products": "Produktneuheiten / Product news",
-    "events": "Messen und Veranstaltungen / Trade fairs and events",
-    "offers": "Angebote / Offers",
+    "products": {"de": "Produktneuheiten", "en": "Product news"},
+    "events": {"de": "Messen und Veranstaltungen", "en": "Trade fairs and events"},
+    "offers": {"de": "Angebote", "en": "Offers"},
 }
 # Optional mailto: address for List-Unsubscribe (besides the one-click HTTPS URL).
 HUB_UNSUBSCRIBE_MAILTO = env("HUB_UNSUBSCRIBE_MAILTO", default="")
