@@ -211,7 +211,8 @@ def web_version(request, token: str):
             html = delivery_web_version(delivery=delivery)
         except WebVersionUnavailable as exc:
             raise Http404("No web version.") from exc
-    response = HttpResponse(html)
+    # The message's own line ends are CRLF (as mail requires); a web page has plain ones.
+    response = HttpResponse(html.replace("\r\n", "\n"))
     response["X-Robots-Tag"] = "noindex, nofollow"
     # The address carries the recipient's token: never pass it on to the links' targets.
     response["Referrer-Policy"] = "no-referrer"
