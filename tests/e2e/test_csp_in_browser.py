@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from campaigns.services.campaigns import campaign_test_send
 from campaigns.tracking import delivery_token
-from tests.campaigns.campaign_setup import live_message, newsletter_campaign
 from tests.admin_flow import admin_url
+from tests.campaigns.campaign_setup import live_message, newsletter_campaign
 from tests.factories import ContactFactory, DeliveryFactory, ProductFactory, UserFactory
 
 pytestmark = [
@@ -94,4 +94,3 @@ def test_admin_and_public_pages_work_under_the_policy(
     assert "script-src 'self'" in policy
     assert csp_refusals(browser_problems) == [], browser_problems.as_text()
     assert browser_problems.as_text() == ""
-
