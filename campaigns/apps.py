@@ -33,11 +33,6 @@ class CampaignsConfig(AppConfig):
         # does no work itself: it hands over to one service, visibly named here.
         from wagtail.signals import published, unpublished
 
-        from .topics import topics_check
-
-        # A malformed topic setting stops the start, naming the topic and the language.
-        topics_check()
-
         from content.selectors import product_model
 
         from .models import Campaign

@@ -501,7 +501,7 @@ def contact_preferences_save(
     """Save the language and the declined newsletter topics a contact chose.
 
     Expects validated input (the preference form); raises ValueError for a language not in
-    ``settings.LANGUAGES`` or a topic not in ``settings.HUB_NEWSLETTER_TOPICS``, saving nothing.
+    ``settings.LANGUAGES`` or a topic that is not a ``NewsletterTopic``, saving nothing.
     """
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"Unknown language {language!r}.")

@@ -532,13 +532,6 @@ LOGGING = {
     },
 }
 
-# Newsletter topics a contact can decline on the preference page; a campaign names one.
-# Each key has a label per language of LANGUAGES (checked at startup: campaigns.topics).
-HUB_NEWSLETTER_TOPICS = {
-    "products": {"de": "Produktneuheiten", "en": "Product news"},
-    "events": {"de": "Messen und Veranstaltungen", "en": "Trade fairs and events"},
-    "offers": {"de": "Angebote", "en": "Offers"},
-}
 # Optional mailto: address for List-Unsubscribe (besides the one-click HTTPS URL).
 HUB_UNSUBSCRIBE_MAILTO = env("HUB_UNSUBSCRIBE_MAILTO", default="")
 # Where a product lives in the webshop: newsletters link product cards there.
