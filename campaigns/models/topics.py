@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def label_field_name(language: str) -> str:
@@ -31,7 +32,9 @@ class NewsletterTopic(models.Model):
         ),
     )
     sort_order = models.PositiveSmallIntegerField(
-        _("order"), default=0, help_text=_("Topics are listed by this number, smallest first.")
+        pgettext_lazy("position in a list", "order"),
+        default=0,
+        help_text=_("Topics are listed by this number, smallest first."),
     )
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
@@ -32,7 +33,7 @@ class NewsletterTopicViewSet(ModelViewSet):
     list_display = [
         Column("label", label=_("Topic"), accessor="label"),
         Column("key", label=_("Key")),
-        Column("sort_order", label=_("Order")),
+        Column("sort_order", label=pgettext_lazy("position in a list", "Order")),
     ]
     search_fields = ["key", *(label_field_name(code) for code, _name in settings.LANGUAGES)]
     edit_handler = ObjectList(
