@@ -44,7 +44,7 @@ from .models import (
 from .models.campaign import OPEN_DELIVERY_STATES
 from .personalisation import PERSONAL_PRODUCTS, VIEWED_DAYS, greeting, local_moment, product_card
 from .segments import compile_rules
-from .tracking import delivery_token
+from .tracking import delivery_token, web_version_token
 
 if TYPE_CHECKING:  # for annotations only: content is read through content.selectors
     from content.models import Product
@@ -292,6 +292,7 @@ def recipients_for(
                 delivery_id=delivery.pk,
                 email=contact.email,
                 token=delivery_token(delivery.pk),
+                web_token=web_version_token(delivery.pk),
                 greeting=greeting(contact, locale),
                 first_name=contact.first_name,
                 last_name=contact.last_name,

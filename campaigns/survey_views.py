@@ -26,14 +26,13 @@ import logging
 from django import forms
 from django.core import signing
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Contact, Delivery, Survey, is_human
+from campaigns.services.consent import recipient_language
 from campaigns.services.surveys import COMMENT_MAX_LENGTH, SurveyClosed, survey_answer_record
 from campaigns.services.tracking import click_classification
 from campaigns.tracking import (
@@ -44,11 +43,10 @@ from campaigns.tracking import (
 from campaigns.tracking_views import (
     _delivery,
     _friendly_not_found,
-    _language,
     _test_send,
     page_of_test_send,
 )
-from campaigns.views import client_ip
+from campaigns.views import client_ip, public_page
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +76,7 @@ def _survey(survey_id: int) -> Survey:
 
 
 def _page(request, template: str, context: dict, lang: str, status: int = 200) -> HttpResponse:
-    with translation.override(lang):
-        return render(
-            request, f"campaigns/surveys/{template}", {"lang": lang, **context}, status=status
-        )
+    return public_page(request, f"campaigns/surveys/{template}", context, lang, status)
 
 
 def _texts(survey: Survey, lang: str) -> dict[str, str]:
@@ -103,10 +98,9 @@ def _answer(
 ) -> HttpResponse:
     """Record ``score`` (a person's GET) or the posted score and comment; show the follow-up
     page. A HEAD or a machine's GET records nothing and gets the confirmation page."""
-    lang = _language(contact)
+    lang = recipient_language(contact)
     if contact is None:
-        with translation.override(lang):
-            return render(request, "campaigns/tracking/removed.html", {"lang": lang})
+        return public_page(request, "campaigns/tracking/removed.html", {}, lang)
     if score not in survey.scores:
         raise Http404("Not a valid link.")
     context = {"survey": survey, "score": score, "texts": _texts(survey, lang)}
@@ -214,7 +208,7 @@ def _link_survey_and_contact(request, token: str) -> tuple[Survey, Contact, str]
 @require_GET
 def page(request, token: str):
     survey, contact, contact_token = _link_survey_and_contact(request, token)
-    lang = _language(contact)
+    lang = recipient_language(contact)
     context = {"survey": survey, "texts": _texts(survey, lang)}
     if not survey.active:
         return _page(request, "closed.html", context, lang)

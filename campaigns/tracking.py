@@ -6,6 +6,10 @@ carries a link token (which URL, for which campaign), so the hub redirects only 
 put into that campaign's messages itself. Neither token expires: links in a mail must work
 for years. A forged or altered token raises ``django.core.signing.BadSignature``.
 
+The "view in browser" link carries a token of its own (``web_version_token``, another salt):
+it shows the whole personal message, so it opens that and nothing else, and no other token
+opens it.
+
 A test mail has no delivery: its links carry a test token instead (another salt, so it can
 never be read as a delivery token, nor a delivery token as a test one), naming the campaign,
 the language of the variant and a hash of the test address. The tracking pages answer it
@@ -21,11 +25,13 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from channels.base import RECIPIENT_TOKEN, Tracking
+from channels.base import RECIPIENT_TOKEN, WEB_VERSION_TOKEN, Tracking
 
 DELIVERY_SALT = "hub.delivery"
 TEST_DELIVERY_SALT = "hub.test-delivery"
 CLICK_SALT = "hub.click"
+WEB_VERSION_SALT = "hub.web-version"
+TEST_WEB_VERSION_SALT = "hub.test-web-version"
 SURVEY_SALT = "hub.survey"
 SURVEY_CONTACT_SALT = "hub.survey.contact"
 MAIL_SURVEY_SALT = "hub.survey.mail"
@@ -59,13 +65,20 @@ class TokenOfTestSend:
     address_hash: str
 
 
-def token_of_test_send(campaign_id: int, language: str, email: str) -> str:
-    """The signed token of a test mail, e.g. ``"t7.de.3f2a...:Xb3..."``: one per address."""
-    address_hash = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+def _address_hash(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+
+
+def _test_send_token(campaign_id: int, language: str, address_hash: str) -> str:
     lang = "en" if language.lower()[:2] == "en" else "de"
     return signing.Signer(salt=TEST_DELIVERY_SALT).sign(
         f"t{int(campaign_id)}.{lang}.{address_hash}"
     )
+
+
+def token_of_test_send(campaign_id: int, language: str, email: str) -> str:
+    """The signed token of a test mail, e.g. ``"t7.de.3f2a...:Xb3..."``: one per address."""
+    return _test_send_token(campaign_id, language, _address_hash(email))
 
 
 def read_test_send_token(token: str) -> TokenOfTestSend:
@@ -77,6 +90,60 @@ def read_test_send_token(token: str) -> TokenOfTestSend:
         return TokenOfTestSend(int(campaign.removeprefix("t")), language, address_hash)
     except ValueError as exc:  # only with the secret key could anyone sign something else
         raise signing.BadSignature("Not a test token.") from exc
+
+
+def web_version_token(delivery_id: int) -> str:
+    """The signed token of one delivery's web version ("view in browser").
+
+    Its own salt: no other token of the message (unsubscribe, clicks) opens the web version,
+    and this one opens nothing else.
+    """
+    return signing.Signer(salt=WEB_VERSION_SALT).sign(str(int(delivery_id)))
+
+
+def delivery_id_from_web_version_token(token: str) -> int:
+    """The delivery a web version token was made for; BadSignature if forged or altered."""
+    return _unsign_int(WEB_VERSION_SALT, token)
+
+
+@dataclass(frozen=True)
+class WebVersionOfTestSend:
+    """What a test mail's web version token names: the version and variant that was sent."""
+
+    campaign_id: int
+    revision_id: int | None  # the campaign's revision the test showed (None: no revision)
+    variant_key: str
+    email: str
+
+    @property
+    def token(self) -> str:
+        """The test token of the test mail's other links, as the mail carried it."""
+        language = self.variant_key.partition(":")[0]
+        return _test_send_token(self.campaign_id, language, _address_hash(self.email))
+
+
+def web_version_token_of_test_send(
+    campaign_id: int, revision_id: int | None, variant_key: str, email: str
+) -> str:
+    """The signed web version token of one test mail (its own salt, like the delivery's)."""
+    return signing.Signer(salt=TEST_WEB_VERSION_SALT).sign_object(
+        {"c": int(campaign_id), "r": revision_id, "k": variant_key, "a": email}
+    )
+
+
+def read_web_version_token_of_test_send(token: str) -> WebVersionOfTestSend:
+    """The test mail a web version token names; BadSignature if it is forged or altered."""
+    payload = signing.Signer(salt=TEST_WEB_VERSION_SALT).unsign_object(token)
+    try:
+        revision = payload["r"]
+        return WebVersionOfTestSend(
+            campaign_id=int(payload["c"]),
+            revision_id=int(revision) if revision is not None else None,
+            variant_key=str(payload["k"]),
+            email=str(payload["a"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise signing.BadSignature("Not a web version token.") from exc
 
 
 def link_token(campaign_id: int, url: str) -> str:
@@ -160,8 +227,8 @@ def personalise_url(url: str, token: str) -> str:
     return url.replace(RECIPIENT_TOKEN, token)
 
 
-def _absolute(name: str, **kwargs: str) -> str:
-    path = reverse(f"tracking:{name}", kwargs={"token": RECIPIENT_TOKEN, **kwargs})
+def _absolute(name: str, token: str = RECIPIENT_TOKEN, **kwargs: str) -> str:
+    path = reverse(f"tracking:{name}", kwargs={"token": token, **kwargs})
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
@@ -185,4 +252,5 @@ def tracking_for(campaign_id: int) -> Tracking:
         unsubscribe_mailto=(
             f"mailto:{mailto}?subject=unsubscribe%20{RECIPIENT_TOKEN}" if mailto else ""
         ),
+        web_version_url=_absolute("web_version", token=WEB_VERSION_TOKEN),
     )

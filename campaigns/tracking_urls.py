@@ -14,5 +14,7 @@ urlpatterns = [
     path("c/<str:token>/<str:link>/", tracking_views.click, name="click"),
     path("u/<str:token>/", tracking_views.unsubscribe, name="unsubscribe"),
     path("p/<str:token>/", tracking_views.preferences, name="preferences"),
+    path("r/<str:token>/", tracking_views.resubscribe, name="resubscribe"),
+    path("w/<str:token>/", tracking_views.web_version, name="web_version"),
     path("s/<str:token>/<str:survey>/<int:score>/", survey_views.mail_answer, name="survey"),
 ]

@@ -20,33 +20,40 @@ import functools
 import logging
 from urllib.parse import urlsplit
 
+from csp.decorators import csp_update
 from django import forms
 from django.conf import settings
 from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Contact, Delivery
+from campaigns.services.campaigns import CampaignError, campaign_test_web_version
+from campaigns.services.consent import AddressSuppressed, recipient_language
 from campaigns.services.tracking import (
+    SubscriptionState,
     UnsubscribeOutcome,
     contact_preferences_save,
+    subscription_state,
     tracking_click,
     tracking_open,
+    tracking_resubscribe,
     tracking_unsubscribe,
-    unsubscribed_already,
 )
+from campaigns.topics import topic_choices, topic_keys
 from campaigns.tracking import (
     TokenOfTestSend,
     delivery_id_from_token,
+    delivery_id_from_web_version_token,
     link_from_token,
     read_test_send_token,
+    read_web_version_token_of_test_send,
 )
-from campaigns.views import client_ip
+from campaigns.views import client_ip, public_page, request_language
+from campaigns.web_version import WebVersionUnavailable, delivery_web_version
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +90,9 @@ def _delivery(token: str) -> Delivery:
     return delivery
 
 
-def _language(contact: Contact | None) -> str:
-    return "en" if contact is not None and contact.language == "en" else "de"
-
-
-def _page(request, template: str, context: dict, lang: str) -> HttpResponse:
-    # Rendered here, in the contact's language, so Django's own texts (form errors) match.
-    with translation.override(lang):
-        return render(request, f"campaigns/tracking/{template}", {"lang": lang, **context})
+def _page(request, template: str, context: dict, lang: str, status: int = 200) -> HttpResponse:
+    # Rendered in the contact's language, so Django's own texts (form errors) match.
+    return public_page(request, f"campaigns/tracking/{template}", context, lang, status)
 
 
 def _friendly_not_found(view):
@@ -101,8 +103,8 @@ def _friendly_not_found(view):
         try:
             return view(request, *args, **kwargs)
         except Http404:
-            with translation.override("de"):
-                return render(request, "campaigns/tracking/invalid.html", status=404)
+            # Nobody known: the page speaks the browser's language (else LANGUAGE_CODE).
+            return _page(request, "invalid.html", {}, request_language(request), status=404)
 
     return wrapper
 
@@ -172,6 +174,51 @@ def click(request, token: str, link: str):
     return HttpResponseRedirect(url)
 
 
+# --- the web version ("view in browser") ------------------------------------------------------
+
+
+# A mail's images may come from anywhere the campaign's content links to (a shop's CDN).
+@csp_update({"img-src": ["https:"]})
+@never_cache
+@_friendly_not_found
+@require_GET
+def web_version(request, token: str):
+    """The message one recipient received, in the browser; its own token, nobody else's mail."""
+    try:
+        test = read_web_version_token_of_test_send(token)
+    except signing.BadSignature:
+        test = None
+    if test is not None:
+        try:
+            html = campaign_test_web_version(test=test)
+        except CampaignError as exc:
+            raise Http404("No web version.") from exc
+    else:
+        try:
+            delivery_id = delivery_id_from_web_version_token(token)
+        except signing.BadSignature as exc:
+            raise Http404("Not a valid link.") from exc
+        delivery = (
+            Delivery.objects.select_related("campaign", "contact__account")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None:
+            raise Http404("Not a valid link.")
+        if delivery.contact is None:
+            return _page(request, "removed.html", {}, settings.LANGUAGE_CODE)
+        try:
+            html = delivery_web_version(delivery=delivery)
+        except WebVersionUnavailable as exc:
+            raise Http404("No web version.") from exc
+    # The message's own line ends are CRLF (as mail requires); a web page has plain ones.
+    response = HttpResponse(html.replace("\r\n", "\n"))
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    # The address carries the recipient's token: never pass it on to the links' targets.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 # --- unsubscribe -----------------------------------------------------------------------------
 
 
@@ -187,9 +234,10 @@ def unsubscribe(request, token: str):
         return page_of_test_send(request, test)
     delivery = _delivery(token)
     contact = delivery.contact
-    lang = _language(contact)
+    lang = recipient_language(contact)
     if contact is None:
         return _page(request, "removed.html", {}, lang)
+    links = _links(token)
     email = masked_email(contact.email)
     if request.method == "POST":
         try:
@@ -202,21 +250,67 @@ def unsubscribe(request, token: str):
             raise Http404("Not a valid link.") from exc
         if outcome is UnsubscribeOutcome.REMOVED:  # erased since it was read
             return _page(request, "removed.html", {}, lang)
+        contact.refresh_from_db()
         return _page(
             request,
             "unsubscribed.html",
-            {"email": email, "already": outcome is UnsubscribeOutcome.ALREADY},
+            {
+                **links,
+                "email": email,
+                "outcome": outcome.value,
+                "state": subscription_state(contact),
+            },
             lang,
         )
-    if unsubscribed_already(contact):
-        return _page(request, "unsubscribed.html", {"email": email, "already": True}, lang)
-    return _page(
+    state = subscription_state(contact)
+    if state != SubscriptionState.SUBSCRIBED:
+        return _page(
+            request,
+            "unsubscribed.html",
+            {**links, "email": email, "state": state},
+            lang,
+        )
+    return _page(request, "unsubscribe.html", {**links, "email": email}, lang)
+
+
+def _links(token: str) -> dict[str, str]:
+    """The public pages of one recipient's mail, for links and forms between them."""
+    return {
+        name: reverse(f"tracking:{name.removesuffix('_url')}", kwargs={"token": token})
+        for name in ("unsubscribe_url", "preferences_url", "resubscribe_url")
+    }
+
+
+# Like the one-click unsubscribe: the signed token proves the POST comes from the mail.
+@csrf_exempt
+@never_cache
+@_friendly_not_found
+@require_http_methods(["POST"])
+def resubscribe(request, token: str):
+    """Subscribe again after unsubscribing: a new double opt-in (a confirmation mail)."""
+    test = _test_send(token)
+    if test is not None:
+        return page_of_test_send(request, test)
+    delivery = _delivery(token)
+    contact = delivery.contact
+    lang = recipient_language(contact)
+    if contact is None:
+        return _page(request, "removed.html", {}, lang)
+    try:
+        asked = tracking_resubscribe(
+            contact=contact,
+            campaign_id=delivery.campaign_id,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except AddressSuppressed:
+        asked = False
+    if not asked:  # subscribed already, or an address only the team can unblock
+        return HttpResponseRedirect(_links(token)["unsubscribe_url"])
+    return public_page(
         request,
-        "unsubscribe.html",
-        {
-            "email": email,
-            "preferences_url": reverse("tracking:preferences", kwargs={"token": token}),
-        },
+        "campaigns/consent/again.html",
+        {"email": masked_email(contact.email)},
         lang,
     )
 
@@ -234,7 +328,8 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Read per form, not at import: the choices are settings.
         self.fields["language"].choices = settings.LANGUAGES
-        self.fields["topics"].choices = list(settings.HUB_NEWSLETTER_TOPICS.items())
+        # Labels resolve when shown: in the language the page is rendered in.
+        self.fields["topics"].choices = topic_choices()
 
     @classmethod
     def for_contact(cls, contact: Contact) -> PreferencesForm:
@@ -242,13 +337,13 @@ class PreferencesForm(forms.Form):
         return cls(
             initial={
                 "language": contact.language,
-                "topics": [key for key in settings.HUB_NEWSLETTER_TOPICS if key not in declined],
+                "topics": [key for key in topic_keys() if key not in declined],
             }
         )
 
     def declined_topics(self) -> list[str]:
         wanted = set(self.cleaned_data["topics"])
-        return sorted(key for key in settings.HUB_NEWSLETTER_TOPICS if key not in wanted)
+        return sorted(key for key in topic_keys() if key not in wanted)
 
 
 @never_cache
@@ -262,10 +357,14 @@ def preferences(request, token: str):
         return page_of_test_send(request, test)
     delivery = _delivery(token)
     contact = delivery.contact
-    lang = _language(contact)
+    lang = recipient_language(contact)
     if contact is None:
         return _page(request, "removed.html", {}, lang)
-    context = {"unsubscribe_url": reverse("tracking:unsubscribe", kwargs={"token": token})}
+    context = {
+        **_links(token),
+        "email": masked_email(contact.email),
+        "state": subscription_state(contact),
+    }
     if request.method == "POST":
         form = PreferencesForm(request.POST)
         if form.is_valid():
@@ -278,7 +377,7 @@ def preferences(request, token: str):
                 request,
                 "preferences.html",
                 {**context, "form": PreferencesForm.for_contact(contact), "saved": True},
-                _language(contact),
+                recipient_language(contact),
             )
         return _page(request, "preferences.html", {**context, "form": form}, lang)
     form = PreferencesForm.for_contact(contact)

@@ -8,9 +8,9 @@ changes anything.
 from __future__ import annotations
 
 from django.conf import settings
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,7 +24,9 @@ from campaigns.services.consent import (
     SupersededConsentToken,
     consent_confirm,
     consent_opt_in_again,
+    consent_token_contact,
     consent_token_opt_in,
+    recipient_language,
 )
 
 
@@ -45,10 +47,6 @@ def client_ip(request) -> str | None:
     return address
 
 
-def _language(contact) -> str:
-    return "en" if contact.language == "en" else "de"
-
-
 # A forged or mangled link is "not found"; a genuine one that no longer applies is "gone".
 REFUSALS = {
     InvalidConsentToken: ("invalid", 404),
@@ -59,12 +57,26 @@ REFUSALS = {
 }
 
 
+def request_language(request) -> str:
+    """The language of a page for nobody known (a forged link): the browser's, if we speak it."""
+    return translation.get_language_from_request(request)
+
+
+def public_page(request, template: str, context: dict, language: str, status: int = 200):
+    """A public page rendered in ``language`` (its texts, Django's own, ``<html lang>``)."""
+    with translation.override(language):
+        return render(request, template, context, status=status)
+
+
 def _refused(request, exc: ConsentError, token: str = ""):
     reason, status = REFUSALS.get(type(exc), ("invalid", 404))
     context = {"reason": reason}
     if reason == "opted_out":
         context["again_url"] = reverse("consent:again", kwargs={"token": token})
-    return TemplateResponse(request, "campaigns/consent/refused.html", context, status=status)
+    # A genuine link that no longer applies still names its contact: their language.
+    contact = consent_token_contact(token=token) if reason != "invalid" else None
+    language = recipient_language(contact) if contact is not None else request_language(request)
+    return public_page(request, "campaigns/consent/refused.html", context, language, status)
 
 
 # No CSRF cookie: the signed token in the URL already proves the POST comes from the mail's
@@ -82,19 +94,21 @@ def consent_confirm_view(request, token: str):
             )
         except ConsentError as exc:
             return _refused(request, exc, token)
-        return TemplateResponse(
+        return public_page(
             request,
             "campaigns/consent/confirmed.html",
-            {"lang": _language(record.contact), "contact": record.contact},
+            {"contact": record.contact},
+            recipient_language(record.contact),
         )
     try:
         record = consent_token_opt_in(token=token)
     except ConsentError as exc:
         return _refused(request, exc, token)
-    return TemplateResponse(
+    return public_page(
         request,
         "campaigns/consent/confirm.html",
-        {"lang": _language(record.contact), "contact": record.contact},
+        {"contact": record.contact},
+        recipient_language(record.contact),
     )
 
 
@@ -114,8 +128,9 @@ def consent_again_view(request, token: str):
         return _refused(request, exc, token)
     if record is None:
         return redirect("consent:confirm", token=token)
-    return TemplateResponse(
+    return public_page(
         request,
         "campaigns/consent/again.html",
-        {"lang": _language(record.contact), "contact": record.contact},
+        {"email": record.contact.email},
+        recipient_language(record.contact),
     )

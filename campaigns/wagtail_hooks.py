@@ -32,6 +32,7 @@ from .viewsets.segments import SegmentViewSet
 from .viewsets.suppressions import SuppressionViewSet
 from .viewsets.surveys import SurveyViewSet
 from .viewsets.sync import SyncStateViewSet
+from .viewsets.topics import NewsletterTopicViewSet
 from .viewsets.tracking import MachineRuleViewSet, TrackingHitViewSet
 
 hooks.register("before_delete_snippet", refuse_deleting_locked_campaigns)
@@ -40,6 +41,7 @@ AUDIENCE_VIEWSETS = [
     AccountViewSet,
     ContactViewSet,
     SuppressionViewSet,
+    NewsletterTopicViewSet,
     IgnoredFeedbackViewSet,
     SegmentViewSet,
     JourneyRuleViewSet,

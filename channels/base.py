@@ -63,6 +63,11 @@ REQUIRABLE_PRODUCT_FIELDS: tuple[str, ...] = (
 # for the recipient's ``token`` when it personalises.
 RECIPIENT_TOKEN = "__HUB_RECIPIENT_TOKEN__"  # noqa: S105 (a placeholder, not a secret)
 
+# Stands in a rendered variant's web version URL for each recipient's own web version token
+# (a token of its own: it shows the message, so no other link's token may open it); an adapter
+# swaps it for the recipient's ``web_token``.
+WEB_VERSION_TOKEN = "__HUB_WEB_VERSION_TOKEN__"  # noqa: S105 (a placeholder, not a secret)
+
 # Links of these schemes (and in-page anchors) are never rewritten to tracked URLs.
 UNTRACKED_SCHEMES = ("mailto:", "tel:", "sms:", "#")
 
@@ -157,6 +162,9 @@ class Tracking:
     preferences_url: str
     click: Callable[[str], str]
     unsubscribe_mailto: str = ""
+    # The recipient's web version of the message ("view in browser"), with
+    # ``WEB_VERSION_TOKEN``; empty: the message offers none.
+    web_version_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,7 @@ class Recipient:
     prices: Mapping[str, Decimal] = field(default_factory=dict)  # SKU -> the account's price
     viewed: tuple[ProductCard, ...] = ()
     recommended: tuple[ProductCard, ...] = ()
+    web_token: str = ""  # goes in place of WEB_VERSION_TOKEN
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ from .results import (
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
 from .surveys import SCORES, Survey, SurveyKind
 from .sync import SyncState
+from .topics import NewsletterTopic
 from .tracking import (
     HUMAN_CLASSES,
     HitClass,
@@ -133,6 +134,7 @@ __all__ = [
     "ImportStatus",
     "JourneyRule",
     "MachineRule",
+    "NewsletterTopic",
     "OfferKind",
     "Order",
     "OrderCredit",

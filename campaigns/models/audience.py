@@ -158,7 +158,7 @@ class Contact(models.Model):
         _("declined newsletter topics"),
         default=list,
         blank=True,
-        help_text=_("Topics (settings.HUB_NEWSLETTER_TOPICS) the contact chose not to receive."),
+        help_text=_("Keys of the newsletter topics the contact chose not to receive."),
     )
     timezone = models.CharField(
         _("time zone"),

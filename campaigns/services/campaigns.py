@@ -41,7 +41,11 @@ from ..personalisation import (
 from ..placements.cache import content_version_bump
 from ..placements.resolve import campaign_missing_placements
 from ..selectors import recipients_for, segment_contacts
-from ..tracking import token_of_test_send
+from ..tracking import (
+    WebVersionOfTestSend,
+    token_of_test_send,
+    web_version_token_of_test_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -358,13 +362,17 @@ def campaign_test_send(
     draft = _draft(campaign)
     channel = _personal_channel(draft)
     variant, _missing = _draft_variant(draft, key)
-    variant = dataclasses.replace(variant, subject=f"[TEST] {variant.subject}")
-    rendered = channel.render(variant)
+    rendered = channel.render(_test_variant(variant))
     sample = _sample_recipient(campaign, key, variant)
     locale = parse_variant_key(key)[0]
+    # The web version shows the very revision that was sent (a later edit changes nothing).
+    revision_id = campaign.latest_revision_id
     recipients = [
         dataclasses.replace(
-            sample, email=address, token=token_of_test_send(campaign.pk, locale, address)
+            sample,
+            email=address,
+            token=token_of_test_send(campaign.pk, locale, address),
+            web_token=web_version_token_of_test_send(campaign.pk, revision_id, key, address),
         )
         for address in addresses
     ]
@@ -376,3 +384,37 @@ def campaign_test_send(
         data={"variant": key, "addresses": len(addresses)},
     )
     return results
+
+
+def _test_variant(variant):
+    return dataclasses.replace(variant, subject=f"[TEST] {variant.subject}")
+
+
+def campaign_test_web_version(*, test: WebVersionOfTestSend) -> str:
+    """The web version of a test mail: the revision and variant it showed, as it showed them.
+
+    Raises CampaignError when the campaign, its revision or the variant's content is gone.
+    """
+    campaign = Campaign.objects.filter(pk=test.campaign_id).first()
+    if campaign is None:
+        raise CampaignError(_("This campaign no longer exists."))
+    if test.revision_id is None:
+        draft = campaign
+    else:
+        revision = campaign.revisions.filter(pk=test.revision_id).first()
+        if revision is None:
+            raise CampaignError(_("This version of the campaign no longer exists."))
+        draft = revision.as_object()
+    channel = _personal_channel(draft)
+    variant, _missing = _draft_variant(draft, test.variant_key)
+    rendered = channel.render(_test_variant(variant))
+    sample = _sample_recipient(campaign, test.variant_key, variant)
+    recipient = dataclasses.replace(
+        sample,
+        email=test.email,
+        token=test.token,
+        web_token=web_version_token_of_test_send(
+            test.campaign_id, test.revision_id, test.variant_key, test.email
+        ),
+    )
+    return channel.preview(rendered, recipient)

@@ -81,6 +81,14 @@ class AddressSuppressed(ConsentError):
     """The address must not be mailed (hard bounce, complaint, suppressed by hand)."""
 
 
+def recipient_language(contact: Contact | None) -> str:
+    """The language the hub speaks to a contact in: theirs, else ``LANGUAGE_CODE``."""
+    languages = dict(settings.LANGUAGES)
+    if contact is not None and contact.language in languages:
+        return contact.language
+    return settings.LANGUAGE_CODE
+
+
 def confirm_max_age() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.HUB_CONSENT_CONFIRM_MAX_AGE)
 
@@ -175,6 +183,14 @@ def _pending_opt_in(token: str) -> ConsentRecord:
     if record is None or record.token_hash != hash_token(token):
         raise InvalidConsentToken(_("This confirmation link is not valid."))
     return record
+
+
+def consent_token_contact(*, token: str) -> Contact | None:
+    """The contact a genuine confirmation link names (used or not); None for a forged one."""
+    try:
+        return _pending_opt_in(token).contact
+    except InvalidConsentToken:
+        return None
 
 
 def consent_token_opt_in(*, token: str) -> ConsentRecord:
@@ -388,7 +404,7 @@ def _confirmation_mail(record: ConsentRecord) -> str | None:
     except ConsentError:
         return None
     contact = record.contact
-    language = contact.language if contact.language in dict(settings.LANGUAGES) else "en"
+    language = recipient_language(contact)
     brand = brand_settings()
     # The sender of the brand settings, else the one configured for the hub's own mail.
     sender = (brand.sender if brand is not None else "") or settings.DEFAULT_FROM_EMAIL
@@ -399,14 +415,13 @@ def _confirmation_mail(record: ConsentRecord) -> str | None:
         "brand": brand_for(brand, language),
         "confirm_url": confirmation_url(record),
         "valid_days": max(1, settings.HUB_CONSENT_CONFIRM_MAX_AGE // 86400),
-        "language": language,
     }
+    # One set of templates, in the contact's language: never both languages in one mail.
     with translation.override(language):
-        subject = render_to_string(
-            f"campaigns/consent/confirmation_subject_{language}.txt", context
-        ).strip()
-        text = render_to_string(f"campaigns/consent/confirmation_{language}.txt", context)
-        html = render_to_string(f"campaigns/consent/confirmation_{language}.html", context)
+        subject = render_to_string("campaigns/consent/confirmation_subject.txt", context)
+        subject = " ".join(subject.split())
+        text = render_to_string("campaigns/consent/confirmation.txt", context)
+        html = render_to_string("campaigns/consent/confirmation.html", context)
     try:
         channel = get_transactional_channel()
     except ImproperlyConfigured:

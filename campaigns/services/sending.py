@@ -172,8 +172,10 @@ class RenderFailed(Exception):
     """A variant could not be rendered; the message says why, fit for the progress page."""
 
 
-def _rendered(campaign: Campaign, channel, key: str) -> RenderedVariant:
+def variant_rendering(campaign: Campaign, channel, key: str) -> RenderedVariant:
     """The variant rendered once per process (for a few minutes, so withdrawn content goes).
+
+    What the sender sends, and what a recipient's web version shows.
 
     Raises ``RenderFailed`` when it has no approved content or the channel cannot render
     it; a database error propagates (the batch is tried again later).
@@ -440,7 +442,7 @@ def batch_send(*, campaign_id: int, claim: str) -> BatchReport:
                 break
             channel = get_channel(channel_key)
             try:
-                rendered = _rendered(campaign, channel, key)
+                rendered = variant_rendering(campaign, channel, key)
             except RenderFailed as exc:
                 report.failed += _fail_variant(campaign, lease, channel_key, key, str(exc))
                 continue

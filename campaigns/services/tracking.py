@@ -49,14 +49,21 @@ from campaigns.models import (
 )
 from campaigns.models.tracking import HITS_KEPT_PER_KIND, USER_AGENT_LENGTH
 from campaigns.placements.audience import placement_audience_stale_on_commit
-from campaigns.services.consent import consent_opt_out, suppression_for
+from campaigns.services.consent import (
+    LIFTED_BY_OPT_IN,
+    consent_opt_in,
+    consent_opt_out,
+    suppression_for,
+)
 from campaigns.services.events import ContactRef, EventInput, events_record
+from campaigns.topics import topic_keys
 from channels.registry import get_channels
 
 logger = logging.getLogger(__name__)
 
 EVENT_SOURCE = "newsletter"
 UNSUBSCRIBE_SOURCE = "newsletter:unsubscribe"
+RESUBSCRIBE_SOURCE = "newsletter:resubscribe"
 
 
 @dataclass(frozen=True)
@@ -442,17 +449,63 @@ def unsubscribed_already(contact: Contact) -> bool:
     return contact.consent == ConsentState.REVOKED and suppression_for(contact.email) is not None
 
 
+class SubscriptionState(enum.StrEnum):
+    """Where a contact stands, as the unsubscribe and preference pages tell them."""
+
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"  # by their own opt-out: they may subscribe again
+    PENDING = "pending"  # asked to subscribe again, not confirmed yet
+    BLOCKED = "blocked"  # suppressed for a reason only the team can lift (bounce, complaint)
+
+
+def subscription_state(contact: Contact) -> SubscriptionState:
+    """The contact's state now (one query: their suppression)."""
+    suppression = suppression_for(contact.email)
+    if suppression is None:
+        return SubscriptionState.SUBSCRIBED
+    liftable = suppression.reason in LIFTED_BY_OPT_IN
+    if contact.consent == ConsentState.REVOKED:
+        return SubscriptionState.UNSUBSCRIBED if liftable else SubscriptionState.BLOCKED
+    if contact.consent == ConsentState.PENDING and liftable:
+        return SubscriptionState.PENDING
+    return SubscriptionState.SUBSCRIBED
+
+
+def tracking_resubscribe(
+    *, contact: Contact, campaign_id: int, ip_address: str | None, user_agent: str
+) -> bool:
+    """Start a new double opt-in for a contact who unsubscribed (from a mail's link).
+
+    Only an opt-in: a confirmation link is mailed, and the contact receives mail again only
+    once they confirm it (``consent_confirm`` lifts their "unsubscribed" suppression). Asked
+    again while pending, a new link replaces the old. Returns whether an opt-in was
+    recorded (not for a subscribed contact); raises ``AddressSuppressed`` for an address an
+    opt-in cannot lift, recording nothing.
+    """
+    if subscription_state(contact) == SubscriptionState.SUBSCRIBED:
+        return False
+    consent_opt_in(
+        contact=contact,
+        source=RESUBSCRIBE_SOURCE,
+        text_version=f"campaign:{campaign_id}",
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    logger.info("tracking.resubscribe contact=%s campaign=%s", contact.pk, campaign_id)
+    return True
+
+
 def contact_preferences_save(
     *, contact: Contact, language: str, declined_topics: list[str] | tuple[str, ...]
 ) -> Contact:
     """Save the language and the declined newsletter topics a contact chose.
 
     Expects validated input (the preference form); raises ValueError for a language not in
-    ``settings.LANGUAGES`` or a topic not in ``settings.HUB_NEWSLETTER_TOPICS``, saving nothing.
+    ``settings.LANGUAGES`` or a topic that is not a ``NewsletterTopic``, saving nothing.
     """
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"Unknown language {language!r}.")
-    unknown = set(declined_topics) - set(settings.HUB_NEWSLETTER_TOPICS)
+    unknown = set(declined_topics) - set(topic_keys())
     if unknown:
         raise ValueError(f"Unknown newsletter topics: {', '.join(sorted(unknown))}.")
     with transaction.atomic():

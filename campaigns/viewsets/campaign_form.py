@@ -4,11 +4,11 @@ settings, and the checks across its inline rows (A/B arms, placement channels)."
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from campaigns.branding import brand_settings
+from campaigns.topics import topic_choices
 from channels.registry import get_channels
 
 
@@ -35,7 +35,7 @@ class CampaignForm(WagtailAdminModelForm):
         if "topic" in self.fields:
             self.fields["topic"] = forms.ChoiceField(
                 label=_("Newsletter topic"),
-                choices=[("", _("General (everyone)")), *settings.HUB_NEWSLETTER_TOPICS.items()],
+                choices=[("", _("General (everyone)")), *topic_choices()],
                 widget=forms.Select(attrs={"style": "max-width: 40rem;"}),
                 required=False,
                 help_text=self.fields["topic"].help_text,

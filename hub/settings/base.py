@@ -540,12 +540,6 @@ LOGGING = {
     },
 }
 
-# Newsletter topics a contact can decline on the preference page; a campaign names one.
-HUB_NEWSLETTER_TOPICS = {
-    "products": "Produktneuheiten / Product news",
-    "events": "Messen und Veranstaltungen / Trade fairs and events",
-    "offers": "Angebote / Offers",
-}
 # Optional mailto: address for List-Unsubscribe (besides the one-click HTTPS URL).
 HUB_UNSUBSCRIBE_MAILTO = env("HUB_UNSUBSCRIBE_MAILTO", default="")
 # Where a product lives in the webshop: newsletters link product cards there.

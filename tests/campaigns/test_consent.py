@@ -260,7 +260,7 @@ def test_a_used_link_after_an_opt_out_says_so_and_does_not_subscribe_again(
     for response in (opened, pressed):
         page = response.content.decode()
         assert response.status_code == 410
-        assert "You unsubscribed after confirming" in page
+        assert "Sie haben sich nach der Bestätigung abgemeldet" in page
         assert "data-consent-again" in page
         assert "data-consent-confirm" not in page
     assert consent_of(prospect) == ConsentState.REVOKED

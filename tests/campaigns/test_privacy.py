@@ -298,6 +298,7 @@ NEVER_A_CONTACT = {
     "campaigns.placementdefault": "a slot's default content, written by staff",
     "campaigns.campaignplacement": "a campaign's content for a slot, written by staff",
     "campaigns.journeyrule": "rules; the rule language has no address field",
+    "campaigns.newslettertopic": "topic keys and their labels, written by staff",
     "campaigns.machinerule": "address ranges and user-agent patterns of machines, not people",
     "campaigns.orderline": "SKUs and amounts",
     "campaigns.segment": "rules and names; the rule language has no address field",

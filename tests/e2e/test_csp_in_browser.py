@@ -10,8 +10,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from campaigns.services.campaigns import campaign_test_send
 from campaigns.tracking import delivery_token
 from tests.admin_flow import admin_url
+from tests.campaigns.campaign_setup import live_message, newsletter_campaign
 from tests.factories import ContactFactory, DeliveryFactory, ProductFactory, UserFactory
 
 pytestmark = [
@@ -28,9 +30,26 @@ def csp_refusals(browser_problems) -> list[str]:
     ]
 
 
+def web_version_of_a_test_mail(sink) -> str:
+    """The "view in browser" link in a test mail of a new campaign."""
+    live_message("de")
+    ContactFactory(role="buyer", phase="awareness")
+    campaign_test_send(
+        campaign=newsletter_campaign(),
+        key="de:buyer:awareness:-",
+        addresses=["qa@example.com"],
+        user=UserFactory(),
+    )
+    html = sink.received[-1].message.get_body(("html",)).get_content()
+    [url] = re.findall(r'"(https?://[^"]+/t/w/[^"\s<>]+)"', html)
+    return url
+
+
 def test_admin_and_public_pages_work_under_the_policy(
-    admin_session, browser_problems, live_server, shoot
+    admin_session, browser_problems, live_server, shoot, newsletter_sink, settings
 ):
+    # The mail's absolute links (pixel, web version) point at the server the browser uses.
+    settings.WAGTAILADMIN_BASE_URL = live_server.url
     UserFactory(username="admin", is_superuser=True)
     product = ProductFactory(name="Sechskantschraube M8")
     delivery = DeliveryFactory(contact=ContactFactory(email="maria@example.com", language="en"))
@@ -55,6 +74,17 @@ def test_admin_and_public_pages_work_under_the_policy(
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.get_by_role("heading")).to_contain_text(re.compile("unsubscribed", re.I))
     shoot(page, "unsubscribed")
+
+    page.goto(f"/t/p/{delivery_token(delivery.pk)}/")
+    expect(page.locator("[data-state=unsubscribed]")).to_contain_text("no longer receives")
+    page.get_by_role("button", name="Subscribe again").click()
+    expect(page.get_by_role("heading")).to_contain_text("Please confirm in the new e-mail")
+    shoot(page, "subscribe-again")
+    assert [list(mail.recipients) for mail in newsletter_sink.received] == [["maria@example.com"]]
+
+    page.goto(web_version_of_a_test_mail(newsletter_sink))
+    expect(page.get_by_text("Unsere Neuheiten im Überblick.")).to_be_visible()
+    shoot(page, "web-version")
 
     page.goto("/api/v1/docs")
     title = page.get_by_role("heading", name=re.compile("Content & Campaign Hub API"))

@@ -119,6 +119,18 @@ class _TokenField:
 
 
 @dataclass(frozen=True, eq=False)
+class _WebTokenField:
+    """The recipient's web version token (its own, not the delivery token)."""
+
+    def html(self, recipient: Recipient, context: _Context) -> bytes:
+        token = url_token(recipient.web_token)
+        return _qp(token if _URL_SAFE.fullmatch(token) else escape(token))
+
+    def text(self, recipient: Recipient, context: _Context) -> bytes:
+        return _qp(url_token(recipient.web_token))
+
+
+@dataclass(frozen=True, eq=False)
 class _PriceField:
     sku: str
     fallback: Decimal | None
@@ -182,8 +194,9 @@ class _PersonalProductsField:
         return b"".join(pieces)
 
 
-Field = _ValueField | _TokenField | _PriceField | _PersonalProductsField
+Field = _ValueField | _TokenField | _WebTokenField | _PriceField | _PersonalProductsField
 TOKEN = _TokenField()
+WEB_TOKEN = _WebTokenField()
 
 
 @dataclass(frozen=True)
@@ -249,7 +262,7 @@ class _Markers:
     def __init__(self, nonce: str, locale: str) -> None:
         self.nonce = nonce
         self.locale = locale
-        self.fields: dict[str, Field] = {"t": TOKEN}
+        self.fields: dict[str, Field] = {"t": TOKEN, "w": WEB_TOKEN}
         self.pattern = re.compile(f"%%HUB{nonce}:([a-z0-9]+)%%")
         self._known: dict[tuple[Any, ...], Markup] = {}
 
@@ -266,6 +279,10 @@ class _Markers:
     @property
     def token(self) -> str:
         return f"%%HUB{self.nonce}:t%%"
+
+    @property
+    def web_token(self) -> str:
+        return f"%%HUB{self.nonce}:w%%"
 
     def field(self, name: str, before: str = "", after: str = "") -> Markup:
         if name not in _FIELD_NAMES:

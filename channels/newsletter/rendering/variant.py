@@ -15,6 +15,7 @@ import premailer
 from channels.base import (
     RECIPIENT_TOKEN,
     UNTRACKED_SCHEMES,
+    WEB_VERSION_TOKEN,
     CallToActionBlock,
     HeroBlock,
     MessageBlock,
@@ -63,6 +64,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "imprint": "Impressum",
         "privacy": "Datenschutz",
+        "web_version": "E-Mail wird nicht richtig angezeigt? Im Browser ansehen",
     },
     "en": {
         "more": "Learn more",
@@ -77,6 +79,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "imprint": "Imprint",
         "privacy": "Privacy policy",
+        "web_version": "Trouble viewing this e-mail? View it in your browser",
     },
 }
 
@@ -206,6 +209,7 @@ def render_variant(
         brand=variant.brand,
         unsubscribe_url=tracking.unsubscribe_url,
         preferences_url=tracking.preferences_url,
+        web_version_url=tracking.web_version_url,
     )
     html = inline_css(html)
     tree = lxml.html.document_fromstring(html)
@@ -232,9 +236,10 @@ def _track_links(tree: Any, markers: _Markers, variant: Variant) -> None:
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
         if anchor.attrib.pop("data-hub-tracked", None) == markers.nonce:
-            # Unsubscribe and preferences (marked with this rendering's nonce, which editor
-            # text cannot know): tracked URLs already, only the token goes in.
-            anchor.set("href", href.replace(RECIPIENT_TOKEN, markers.token))
+            # Unsubscribe, preferences and the web version (marked with this rendering's
+            # nonce, which editor text cannot know): tracked URLs already, only tokens go in.
+            href = href.replace(RECIPIENT_TOKEN, markers.token)
+            anchor.set("href", href.replace(WEB_VERSION_TOKEN, markers.web_token))
         elif href and not href.lower().startswith(UNTRACKED_SCHEMES):
             anchor.set("href", markers.tracked(href, tracking.click))
     body = tree.find("body")
