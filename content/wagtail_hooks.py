@@ -128,6 +128,7 @@ class TranslateMenuItem(ActionMenuItem):
     users who may add items and translate, while a language has no version of it yet."""
 
     name = "action-translate"
+    classname = "hub-action-translate"
     label = _("Translate")
     icon_name = "globe"
 
