@@ -46,7 +46,9 @@ class EditorBriefingPanel(Panel):
             if obj.pk is None:
                 return context
             request = self.request
-            context["versions"] = language_versions(obj)
+            versions = language_versions(obj)
+            context["current"] = next((v for v in versions if v.current), None)
+            context["others"] = [v for v in versions if not v.current]
             context["translate_url"] = (
                 translate_url(obj)
                 if request.user.has_perm("simple_translation.submit_translation")
