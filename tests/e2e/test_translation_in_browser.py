@@ -38,7 +38,10 @@ def replace_rich_text(page: Page, field: str, text: str) -> None:
     editor.click()
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
-    expect(editor).to_contain_text(text)
+    expect(editor).to_have_text(text)
+    # Draftail writes its hidden input a moment after the last keystroke (stateSaveInterval):
+    # wait for it, or a quick save posts the old text.
+    expect(page.locator(f"input[name='{field}']")).to_have_value(re.compile(re.escape(text)))
 
 
 def test_editor_translates_a_german_product_from_the_edit_menu(
@@ -79,8 +82,8 @@ def test_editor_translates_a_german_product_from_the_edit_menu(
     page.get_by_role("button", name="Save draft").click()
 
     expect(page.get_by_role("status")).to_contain_text("updated")
-    expect(page.locator("[data-hub-needs-translation]")).to_have_count(0)
     shoot(page, "english-copy-saved")
+    expect(page.locator("[data-hub-needs-translation]")).to_have_count(0)
 
     # 5. The listing no longer says "needs translation" for it.
     page.goto("/admin/snippets/content/product/")
