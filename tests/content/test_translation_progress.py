@@ -9,12 +9,13 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from wagtail.users.models import UserProfile
 
-from content.models import Product
+from content.models import AudienceMessage, Product
 from content.selectors import product_completeness, products_with_completeness
-from content.services import content_reject, content_submit
+from content.services import content_reject, content_submit, content_translate
 from tests.admin_flow import admin_url, reload, submit_and_approve
-from tests.admin_posts import product_post
-from tests.factories import ProductFactory, locale
+from tests.admin_posts import message_post, product_post
+from tests.factories import AudienceMessageFactory, ProductFactory, locale
+from tests.listing_queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -287,3 +288,38 @@ def test_approving_from_the_task_list_says_what_happened(
     assert messages_of(response) == [
         "“Akku-Bohrschrauber (TP-1)” approved - waiting for Legal review."
     ]
+
+
+@pytest.mark.parametrize("model", ["product", "message"])
+def test_listings_with_copies_needing_translation_cost_constant_queries(client, make_user, model):
+    client.force_login(make_user(is_superuser=True))
+
+    def make_rows(n: int) -> None:
+        for _ in range(n):
+            source = ProductFactory() if model == "product" else AudienceMessageFactory()
+            content_translate(obj=source, locales=[locale("en")], user=None)
+
+    assert_constant_queries(client, admin_url(model, "list"), make_rows)
+
+
+def test_message_copy_needs_translation_until_its_text_is_translated(client, editor):
+    message = AudienceMessageFactory(headline="Sparen Sie Zeit", body="<p>Mit weniger Aufwand.</p>")
+    client.force_login(speaks(editor, "en"))
+
+    client.post(
+        reverse(
+            "simple_translation:submit_snippet_translation",
+            args=("content", "audiencemessage", message.pk),
+        ),
+        {"locales": [locale("en").pk]},
+    )
+    copy = AudienceMessage.objects.get(locale=locale("en"))
+    before = client.get(admin_url("message", "edit", copy.pk)).content.decode()
+    client.post(
+        admin_url("message", "edit", copy.pk),
+        message_post(headline="Save time", body="With less effort."),
+    )
+    after = client.get(admin_url("message", "edit", copy.pk)).content.decode()
+
+    assert re.search(r"data-hub-untranslated>([^<]*)<", before).group(1) == "headline, body"
+    assert "data-hub-needs-translation" not in after
