@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.forms import TaskStateCommentForm
 
+from .translation_state import field_labels, untranslated_fields
+
 
 class RejectWithCommentForm(TaskStateCommentForm):
     """ "Request changes" in the content approval workflow: the editor must learn why."""
@@ -15,7 +17,29 @@ class RejectWithCommentForm(TaskStateCommentForm):
     )
 
 
-class ProductForm(WagtailAdminModelForm):
+class ContentForm(WagtailAdminModelForm):
+    """The edit form of products and audience messages.
+
+    On a copy made by "Translate", the editor may confirm fields whose text is right as it
+    is (a product name, a brand): they then no longer count as untranslated.
+    """
+
+    translation_confirmed = forms.MultipleChoiceField(
+        label=_("Correct as it is in this language"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick a field whose text reads the same in both languages."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        pending = untranslated_fields(self.instance)
+        self.fields["translation_confirmed"].choices = list(
+            zip(pending, field_labels(type(self.instance), pending), strict=True)
+        )
+
+
+class ProductForm(ContentForm):
     """The product edit form; checks the spare parts and accessories against each other
     and against the product, with the error on the row's ``related`` field."""
 

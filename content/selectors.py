@@ -48,6 +48,11 @@ from .models import (
     ProductImage,
     ProductRelation,
 )
+from .translation_state import (
+    annotate_translation_state,
+    needing_translation_q,
+    untranslated_fields,
+)
 
 
 def _blank_text(value: object) -> bool:
@@ -140,24 +145,34 @@ class Completeness:
     required: tuple[str, ...]
     missing: tuple[str, ...]
     translated: bool = True
+    # Text fields of a copy made by "Translate" still in the source language: each counts
+    # as one more thing to do, required by the channel or not.
+    untranslated: tuple[str, ...] = ()
 
     @property
     def percent(self) -> int:
         if not self.translated:
             return 0
-        if not self.required:
+        todo = set(self.required) | set(self.untranslated)
+        if not todo:
             return 100
-        return (len(self.required) - len(self.missing)) * 100 // len(self.required)
+        done = todo - set(self.missing) - set(self.untranslated)
+        return len(done) * 100 // len(todo)
 
     @property
     def complete(self) -> bool:
-        return self.translated and not self.missing
+        return self.translated and not self.missing and not self.untranslated
 
     @property
     def missing_labels(self) -> list[str]:
         if not self.translated:
             return ["translation"]
-        return [FIELD_CHECKS[field].label for field in self.missing]
+        labels = [FIELD_CHECKS[field].label for field in self.missing]
+        return labels + [
+            f"{FIELD_CHECKS[field].label if field in FIELD_CHECKS else field} (not translated)"
+            for field in self.untranslated
+            if field not in self.missing
+        ]
 
 
 def _missing_fields(product: Product, channel: BaseChannel, locale: str) -> tuple[str, ...]:
@@ -177,6 +192,12 @@ def completeness_for(product: Product, channel_key: str) -> Completeness:
 
     No query for a row from ``products_with_completeness`` (or ``channel_ready_products``).
     """
+    return _completeness(product, channel_key, untranslated_fields(product))
+
+
+def _completeness(
+    product: Product, channel_key: str, untranslated: tuple[str, ...]
+) -> Completeness:
     channel = get_channels()[channel_key]
     locale = product.locale.language_code
     return Completeness(
@@ -185,12 +206,17 @@ def completeness_for(product: Product, channel_key: str) -> Completeness:
         locale=locale,
         required=channel.required_fields_for(locale),
         missing=_missing_fields(product, channel, locale),
+        untranslated=untranslated,
     )
 
 
 def product_completeness(product: Product) -> list[Completeness]:
-    """Completeness of this product version, in its own locale, for every channel."""
-    return [completeness_for(product, key) for key in get_channels()]
+    """Completeness of this product version, in its own locale, for every channel.
+
+    No query for a row from ``products_with_completeness``.
+    """
+    untranslated = untranslated_fields(product)
+    return [_completeness(product, key, untranslated) for key in get_channels()]
 
 
 def product_completeness_matrix(product: Product) -> list[Completeness]:
@@ -236,13 +262,17 @@ def _required_anywhere() -> set[str]:
 
 def products_with_completeness(queryset: QuerySet[Product]) -> QuerySet[Product]:
     """Annotate ``missing_<field>`` flags so a page of products needs no query per row."""
-    return queryset.select_related("locale").annotate(
-        **{
-            f"missing_{field}": ExpressionWrapper(
-                FIELD_CHECKS[field].missing_q(), output_field=BooleanField()
-            )
-            for field in sorted(_required_anywhere())
-        }
+    return (
+        annotate_translation_state(queryset)
+        .select_related("locale")
+        .annotate(
+            **{
+                f"missing_{field}": ExpressionWrapper(
+                    FIELD_CHECKS[field].missing_q(), output_field=BooleanField()
+                )
+                for field in sorted(_required_anywhere())
+            }
+        )
     )
 
 
@@ -257,7 +287,8 @@ def _incomplete_condition(channel_key: str) -> Q:
         for field in fields:
             missing_any |= FIELD_CHECKS[field].missing_q()
         condition |= Q(locale=locale) & missing_any
-    return condition
+    # A copy whose text is still the source language's is not complete for any channel.
+    return condition | needing_translation_q()
 
 
 def products_incomplete_for(queryset: QuerySet[Product], channel_key: str) -> QuerySet[Product]:

@@ -18,7 +18,8 @@ from wagtail.log_actions import log
 from wagtail.models import Revision, WorkflowState
 
 from .exceptions import NotAReviewer, NotInReview, WorkflowNotConfigured
-from .models import ERP_FIELDS, ContentModel, Product
+from .models import ERP_FIELDS, ContentModel, Product, TranslationProgress
+from .translation_state import normalized_text, text_snapshot, translation_progress
 
 
 @transaction.atomic
@@ -30,6 +31,7 @@ def content_save_draft(*, obj: ContentModel, user) -> Revision:
             obj.live = False
         obj.save()
     revision = obj.save_revision(user=user, log_action=False)
+    translation_progress_record(obj=obj, user=user)
     log(
         instance=obj,
         action="wagtail.create" if is_new else "wagtail.edit",
@@ -80,6 +82,61 @@ def content_reject(*, obj: ContentModel, user, comment: str) -> WorkflowState:
     task_state, task = _current_task(obj, user)
     task.on_action(task_state, user, "reject", comment=comment)
     return task_state.workflow_state
+
+
+# --- translations ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def content_translate(*, obj: ContentModel, locales: Sequence, user) -> list[ContentModel]:
+    """Copy ``obj`` (its latest version) into each of ``locales`` as an unapproved draft.
+
+    Each copy remembers the source's text: its text fields need translating until their
+    text differs from the source's or an editor confirms it (``translation_progress_record``).
+    Fields empty in the source need nothing.
+    """
+    source_text = text_snapshot(obj)
+    copies = []
+    for locale in locales:
+        copy = obj.copy_for_translation(locale)
+        copy.save()
+        TranslationProgress.objects.create(
+            **{_progress_field(copy): copy},
+            source_locale=obj.locale,
+            source_text=source_text,
+            pending=[field for field, text in source_text.items() if text],
+        )
+        log(instance=copy, action="wagtail.create", user=user)
+        copies.append(copy)
+    return copies
+
+
+def _progress_field(obj: ContentModel) -> str:
+    return "product" if isinstance(obj, Product) else "message"
+
+
+@transaction.atomic
+def translation_progress_record(
+    *, obj: ContentModel, user, confirmed: Sequence[str] = ()
+) -> TranslationProgress | None:
+    """After ``obj`` (a draft, saved or not) was saved: drop from its untranslated fields
+    those whose text now differs from the source's, and those in ``confirmed`` (the editor
+    says they read the same in both languages). A translated field stays translated."""
+    progress = translation_progress(obj)
+    if progress is None or not progress.pending:
+        return progress
+    confirmed = [field for field in confirmed if field in progress.pending]
+    progress.pending = [
+        field
+        for field in progress.pending
+        if field not in confirmed
+        and normalized_text(getattr(obj, field)) == progress.source_text.get(field, "")
+    ]
+    if confirmed:
+        progress.confirmed = [*progress.confirmed, *confirmed]
+        progress.confirmed_by = user
+    progress.save()
+    return progress
 
 
 # --- the ERP's facts ------------------------------------------------------------------------

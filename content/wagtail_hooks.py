@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.http import Http404
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -15,7 +16,7 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.admin.ui.tables import Column, LocaleColumn, UpdatedAtColumn
-from wagtail.snippets.action_menu import UnpublishMenuItem
+from wagtail.snippets.action_menu import ActionMenuItem, UnpublishMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.permissions import get_permission_name
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
@@ -28,9 +29,9 @@ from core.admin_listings import (
 )
 from core.spreadsheets import FormulaSafeExportMixin
 
-from .forms import ProductForm
+from .forms import ContentForm, ProductForm
 from .models import AudienceMessage, Category, EtimFeature, Product
-from .panels import CompletenessPanel
+from .panels import CompletenessPanel, EditorBriefingPanel
 from .selectors import (
     asset_is_public,
     channel_choices,
@@ -40,7 +41,15 @@ from .selectors import (
     user_may_see_asset,
 )
 from .taxonomy import BuyingRole, JourneyPhase
-from .views import ContentEditView, WithdrawView
+from .translation_state import (
+    annotate_translation_state,
+    field_labels,
+    language_versions,
+    needing_translation_q,
+    translate_url,
+    untranslated_fields,
+)
+from .views import ContentEditView, ContentWorkflowActionView, TranslateView, WithdrawView
 
 
 class CompletenessColumn(Column):
@@ -48,6 +57,31 @@ class CompletenessColumn(Column):
 
     def get_value(self, instance):
         return product_completeness(instance)
+
+
+class TranslationColumn(Column):
+    """ "Needs translation" and the fields still in the source language, from the annotation."""
+
+    cell_template_name = "content/translation_cell.html"
+
+    def get_value(self, instance):
+        return field_labels(type(instance), untranslated_fields(instance))
+
+
+def filter_needs_translation(queryset, name, value):
+    if value is None:
+        return queryset
+    return (
+        queryset.filter(needing_translation_q())
+        if value
+        else queryset.exclude(needing_translation_q())
+    )
+
+
+def needs_translation_filter():
+    return django_filters.BooleanFilter(
+        label=_("Needs translation"), method=filter_needs_translation
+    )
 
 
 class ProductFilterSet(WagtailFilterSet):
@@ -58,13 +92,14 @@ class ProductFilterSet(WagtailFilterSet):
         empty_label=_("Any"),
     )
     live = django_filters.BooleanFilter(label=_("Live"))
+    needs_translation = needs_translation_filter()
     categories = django_filters.ModelChoiceFilter(
         label=_("Category"), queryset=Category.objects.all()
     )
 
     class Meta:
         model = Product
-        fields = ["incomplete_for", "live", "categories"]
+        fields = ["incomplete_for", "live", "needs_translation", "categories"]
 
     def filter_incomplete_for(self, queryset, name, value):
         return products_incomplete_for(queryset, value) if value else queryset
@@ -86,6 +121,51 @@ class WithdrawMenuItem(UnpublishMenuItem):
             # Users with "publish" already see Wagtail's own Unpublish item.
             and not user.has_perm(get_permission_name("publish", model))
         )
+
+
+class TranslateMenuItem(ActionMenuItem):
+    """ "Translate" in the edit view's menu: simple_translation's form for this item, for
+    users who may add items and translate, while a language has no version of it yet."""
+
+    name = "action-translate"
+    classname = "hub-action-translate"
+    label = _("Translate")
+    icon_name = "globe"
+
+    def is_shown(self, context):
+        if context["view"] != "edit":
+            return False
+        user = context["request"].user
+        if not (
+            user.has_perm(get_permission_name("add", context["model"]))
+            and user.has_perm("simple_translation.submit_translation")
+        ):
+            return False
+        return any(v.edit_url is None for v in language_versions(context["instance"]))
+
+    def get_url(self, context):
+        return translate_url(context["instance"])
+
+
+@hooks.register("register_snippet_action_menu_item")
+def register_translate_menu_item(model):
+    if model in (Product, AudienceMessage):
+        return TranslateMenuItem(order=60)
+    return None
+
+
+@hooks.register("register_admin_urls", order=-1)
+def register_translate_view():
+    # The same path as simple_translation's own form for snippets, listed before it: every
+    # "Translate" link to a product or message (the listing's, the edit menu's) opens ours.
+    return [
+        path(
+            "translation/submit/snippet/content/<slug:model_name>/<str:pk>/",
+            TranslateView.as_view(),
+            {"app_label": "content"},
+            name="content_translate",
+        )
+    ]
 
 
 @hooks.register("construct_main_menu")
@@ -113,6 +193,7 @@ class ProductViewSet(SnippetViewSet):
     model = Product
     edit_view_class = ContentEditView
     unpublish_view_class = WithdrawView
+    workflow_action_view_class = ContentWorkflowActionView
     icon = "tag"
     menu_label = _("Products")
     menu_order = 100
@@ -124,6 +205,7 @@ class ProductViewSet(SnippetViewSet):
         LocaleColumn(label=_("Language")),
         AnnotatedLiveStatusColumn(label=_("Status")),
         CompletenessColumn("completeness", label=_("Completeness")),
+        TranslationColumn("translation", label=_("Translation")),
         UpdatedAtColumn(label=_("Updated")),
     ]
     list_export = ["sku", "gtin", "name", "brand", "live", "updated_at"]
@@ -137,6 +219,7 @@ class ProductViewSet(SnippetViewSet):
         [
             ObjectList(
                 [
+                    EditorBriefingPanel(heading=_("Language and review")),
                     CompletenessPanel(heading=_("Completeness per channel")),
                     FieldRowPanel([FieldPanel("sku"), FieldPanel("gtin")]),
                     FieldRowPanel([FieldPanel("brand"), FieldPanel("manufacturer_part_number")]),
@@ -239,16 +322,18 @@ class AudienceMessageFilterSet(WagtailFilterSet):
     role = django_filters.ChoiceFilter(choices=BuyingRole.choices, label=_("Role"))
     phase = django_filters.ChoiceFilter(choices=JourneyPhase.choices, label=_("Phase"))
     live = django_filters.BooleanFilter(label=_("Live"))
+    needs_translation = needs_translation_filter()
 
     class Meta:
         model = AudienceMessage
-        fields = ["role", "phase", "live"]
+        fields = ["role", "phase", "live", "needs_translation"]
 
 
 class AudienceMessageViewSet(SnippetViewSet):
     model = AudienceMessage
     edit_view_class = ContentEditView
     unpublish_view_class = WithdrawView
+    workflow_action_view_class = ContentWorkflowActionView
     inspect_view_enabled = True
     icon = "openquote"
     menu_label = _("Audience messages")
@@ -262,18 +347,25 @@ class AudienceMessageViewSet(SnippetViewSet):
         "product",
         LocaleColumn(label=_("Language")),
         AnnotatedLiveStatusColumn(label=_("Status")),
+        TranslationColumn("translation", label=_("Translation")),
         UpdatedAtColumn(label=_("Updated")),
     ]
-    panels = [
-        FieldPanel("headline"),
-        FieldRowPanel([FieldPanel("role"), FieldPanel("phase")]),
-        FieldPanel("product"),
-        FieldPanel("body"),
-        FieldRowPanel([FieldPanel("cta_label"), FieldPanel("cta_url")]),
-    ]
+    edit_handler = ObjectList(
+        [
+            EditorBriefingPanel(heading=_("Language and review")),
+            FieldPanel("headline"),
+            FieldRowPanel([FieldPanel("role"), FieldPanel("phase")]),
+            FieldPanel("product"),
+            FieldPanel("body"),
+            FieldRowPanel([FieldPanel("cta_label"), FieldPanel("cta_url")]),
+        ],
+        base_form_class=ContentForm,
+    )
 
     def get_queryset(self, request):
-        return annotate_listing_state(AudienceMessage.objects.select_related("product", "locale"))
+        return annotate_listing_state(
+            annotate_translation_state(AudienceMessage.objects.select_related("product", "locale"))
+        )
 
 
 class CategoryViewSet(SnippetViewSet):

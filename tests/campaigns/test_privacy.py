@@ -320,6 +320,7 @@ NEVER_A_CONTACT = {
     "content.productetimclass": "product content",
     "content.productrelation": "product content (spare parts and accessories)",
     "content.etimfeature": "ETIM reference data",
+    "content.translationprogress": "a translated copy's source text: product and message content",
     "campaigns.feed": "receivers of catalogue files: names, formats, URLs of their servers",
     "campaigns.feedrun": "runs of a feed: counts, file names, errors of the receiver's server",
     "campaigns.feedrefusal": "SKUs left out of a feed and why",

@@ -175,8 +175,11 @@ def test_editor_submits_and_each_reviewer_approves_in_the_footer_menu(
         expect(menu.get_by_role("button", name="Approve with comment")).to_be_visible()
         shoot(page, f"{username}-footer-menu")
         menu.get_by_role("button", name="Approve", exact=True).click()
-        # The footer posts the edit form along with the action, hence "updated".
-        expect(page.get_by_role("status")).to_contain_text(f"'{NAME} ({SKU})' updated")
+        # The reviewer learns what the approval did: the next step, or live.
+        outcome = (
+            f"waiting for {REVIEWERS[index + 1][2]}." if index < len(REVIEWERS) - 1 else "now live."
+        )
+        expect(page.get_by_role("status")).to_contain_text(f"“{NAME} ({SKU})” approved - {outcome}")
         shoot(page, f"{username}-approved")
 
         workflow_state.refresh_from_db()

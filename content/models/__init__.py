@@ -25,8 +25,8 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
-from .rich_text import RICH_TEXT_FEATURES
-from .taxonomy import (
+from ..rich_text import RICH_TEXT_FEATURES
+from ..taxonomy import (
     Availability,
     BuyingRole,
     EtimDataType,
@@ -34,7 +34,7 @@ from .taxonomy import (
     MeasureUnit,
     RelationKind,
 )
-from .validators import (
+from ..validators import (
     DEFAULT_ETIM_RELEASE,
     validate_eprel_code,
     validate_etim_class,
@@ -120,7 +120,7 @@ class ReviewTask(GroupApprovalTask):
 
     def get_form_for_action(self, action: str):
         if action == "reject":
-            from .forms import RejectWithCommentForm
+            from ..forms import RejectWithCommentForm
 
             return RejectWithCommentForm
         return super().get_form_for_action(action)
@@ -168,6 +168,9 @@ class ContentModel(
     """What products and audience messages share: drafts, locks, revisions, approval, locales."""
 
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    # Text an editor translates; the rest (numbers, codes, media) a copy keeps as it is.
+    translatable_text_fields: tuple[str, ...] = ()
 
     class Meta(TranslatableMixin.Meta):
         abstract = True
@@ -240,6 +243,8 @@ class Product(ContentModel):
     )
     lead_time_days = models.PositiveIntegerField(_("lead time (days)"), null=True, blank=True)
     erp_updated_at = models.DateTimeField(_("ERP updated at"), null=True, blank=True)
+
+    translatable_text_fields = ("name", "short_text", "long_text")
 
     workflow_states = GenericRelation(
         "wagtailcore.WorkflowState",
@@ -478,6 +483,8 @@ class AudienceMessage(ContentModel):
     cta_label = models.CharField(_("call-to-action label"), max_length=60, blank=True)
     cta_url = models.URLField(_("call-to-action URL"), blank=True)
 
+    translatable_text_fields = ("headline", "body", "cta_label")
+
     workflow_states = GenericRelation(
         "wagtailcore.WorkflowState",
         content_type_field="base_content_type",
@@ -564,3 +571,7 @@ class AudienceMessage(ContentModel):
 
     def get_preview_template(self, request, mode_name):
         return "content/message_preview.html"
+
+
+# Below the models it refers to.
+from .translation_progress import TranslationProgress as TranslationProgress  # noqa: E402
