@@ -17,7 +17,7 @@ from tests.listing_queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
 
-seeding = importlib.import_module("campaigns.migrations.0022_newsletter_topics")
+seeding = importlib.import_module("campaigns.migrations.0023_newsletter_topics")
 
 
 def topic_options(html: str) -> dict[str, str]:
