@@ -39,6 +39,7 @@ from channels.base import BaseChannel
 from channels.registry import get_channels
 
 from .models import (
+    ERP_FIELDS,
     AudienceMessage,
     Category,
     EtimFeature,
@@ -158,6 +159,21 @@ class Completeness:
         if not self.translated:
             return ["translation"]
         return [FIELD_CHECKS[field].label for field in self.missing]
+
+    @property
+    def editor_missing_labels(self) -> list[str]:
+        """What an editor can still fill in: the missing fields the ERP does not deliver."""
+        if not self.translated:
+            return ["translation"]
+        return [FIELD_CHECKS[f].label for f in self.missing if f not in ERP_FIELDS]
+
+    @property
+    def erp_missing_labels(self) -> list[str]:
+        """Missing fields only the ERP import fills (price, availability): the admin shows
+        them read-only, so no editor can complete them."""
+        if not self.translated:
+            return []
+        return [FIELD_CHECKS[f].label for f in self.missing if f in ERP_FIELDS]
 
 
 def _missing_fields(product: Product, channel: BaseChannel, locale: str) -> tuple[str, ...]:
