@@ -491,6 +491,26 @@ def test_recently_viewed_leaves_out_the_products_the_mail_shows_in_its_grid(
     assert "Schleifer ES 125" in recently_viewed
 
 
+def test_the_mail_carries_rich_text_without_the_editors_block_keys(
+    approved, campaign_manager, newsletter_sink
+):
+    from wagtail.rich_text import RichText
+
+    live_message("de", body='<p data-block-key="m1x2y">Botschaft für Einkäufer</p>')
+    ContactFactory()
+    text = ("text", RichText('<p data-block-key="a1b2c">Sommeraktion</p>'))
+    campaign = approved(newsletter_campaign(extra_blocks=[text]))
+
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+    campaigns_tick()
+
+    [mail] = newsletter_sink.received
+    html = mail.message.get_body(("html",)).get_content()
+    assert "Sommeraktion" in html
+    assert "Botschaft für Einkäufer" in html
+    assert "data-block-key" not in html
+
+
 def test_checking_the_products_of_a_campaign_takes_no_query_per_product(
     approved, django_assert_max_num_queries
 ):
