@@ -176,19 +176,27 @@ class Completeness:
         return [FIELD_CHECKS[f].label for f in self.missing if f in ERP_FIELDS]
 
 
-def _missing_fields(product: Product, channel: BaseChannel, locale: str) -> tuple[str, ...]:
-    # Rows annotated by products_with_completeness() answer without further queries.
+def _missing_fields(
+    product: Product, channel: BaseChannel, locale: str, checked: dict[str, bool]
+) -> tuple[str, ...]:
+    # Rows annotated by products_with_completeness() answer without further queries; on
+    # other objects each field is checked once per call of product_completeness and
+    # remembered in ``checked`` for the other channels (six channels: six image queries).
     missing = []
     for field in channel.required_fields_for(locale):
         flag = getattr(product, f"missing_{field}", None)
         if flag is None:
-            flag = FIELD_CHECKS[field].is_missing(product)
+            flag = checked.get(field)
+            if flag is None:
+                flag = checked[field] = FIELD_CHECKS[field].is_missing(product)
         if flag:
             missing.append(field)
     return tuple(missing)
 
 
-def completeness_for(product: Product, channel_key: str) -> Completeness:
+def completeness_for(
+    product: Product, channel_key: str, *, _checked: dict[str, bool] | None = None
+) -> Completeness:
     """Completeness of this product version, in its own locale, for one channel.
 
     No query for a row from ``products_with_completeness`` (or ``channel_ready_products``).
@@ -200,13 +208,14 @@ def completeness_for(product: Product, channel_key: str) -> Completeness:
         channel_name=channel.name,
         locale=locale,
         required=channel.required_fields_for(locale),
-        missing=_missing_fields(product, channel, locale),
+        missing=_missing_fields(product, channel, locale, {} if _checked is None else _checked),
     )
 
 
 def product_completeness(product: Product) -> list[Completeness]:
     """Completeness of this product version, in its own locale, for every channel."""
-    return [completeness_for(product, key) for key in get_channels()]
+    checked: dict[str, bool] = {}
+    return [completeness_for(product, key, _checked=checked) for key in get_channels()]
 
 
 def product_completeness_matrix(product: Product) -> list[Completeness]:
