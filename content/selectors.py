@@ -78,6 +78,7 @@ class FieldCheck:
     label: str
     missing_q: Callable[[], Q]
     is_missing: Callable[[Product], bool]
+    in_row: bool = True  # judged from the product's own columns, no other table
 
 
 def _text(field: str, label: str) -> FieldCheck:
@@ -101,6 +102,7 @@ def _child_rows(model, relation: str, label: str) -> FieldCheck:
         label,
         lambda: ~Exists(model.objects.filter(product=OuterRef("pk"))),
         lambda product: not list(getattr(product, relation).all()),
+        in_row=False,
     )
 
 
@@ -122,6 +124,7 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
         "categories",
         lambda: ~Exists(Product.categories.through.objects.filter(product=OuterRef("pk"))),
         lambda product: not list(product.categories.all()),
+        in_row=False,
     ),
     "images": _child_rows(ProductImage, "images", "images"),
     "documents": _child_rows(ProductDocument, "documents", "documents"),
@@ -176,15 +179,34 @@ class Completeness:
         return [FIELD_CHECKS[f].label for f in self.missing if f in ERP_FIELDS]
 
 
+# (channel, locale) -> the fields it requires, and interned Completeness values: a page
+# of 200 products asks 1,200 times and meets a handful of distinct answers. The channel
+# objects are the registry's (rebuilt when HUB_CHANNELS changes), so the keys follow it.
+_REQUIRED: dict[tuple[BaseChannel, str], tuple[str, ...]] = {}
+_INTERNED: dict[tuple, Completeness] = {}
+_CACHE_LIMIT = 10_000
+
+
+def _required(channel: BaseChannel, locale: str) -> tuple[str, ...]:
+    key = (channel, locale)
+    required = _REQUIRED.get(key)
+    if required is None:
+        if len(_REQUIRED) >= _CACHE_LIMIT:
+            _REQUIRED.clear()
+        required = _REQUIRED[key] = tuple(channel.required_fields_for(locale))
+    return required
+
+
 def _missing_fields(
-    product: Product, channel: BaseChannel, locale: str, checked: dict[str, bool]
+    product: Product, required: tuple[str, ...], checked: dict[str, bool]
 ) -> tuple[str, ...]:
     # Rows annotated by products_with_completeness() answer without further queries; on
     # other objects each field is checked once per call of product_completeness and
     # remembered in ``checked`` for the other channels (six channels: six image queries).
     missing = []
-    for field in channel.required_fields_for(locale):
-        flag = getattr(product, f"missing_{field}", None)
+    values = product.__dict__
+    for field in required:
+        flag = values.get(f"missing_{field}")
         if flag is None:
             flag = checked.get(field)
             if flag is None:
@@ -194,28 +216,43 @@ def _missing_fields(
     return tuple(missing)
 
 
-def completeness_for(
-    product: Product, channel_key: str, *, _checked: dict[str, bool] | None = None
+def _completeness(
+    key: str, channel: BaseChannel, locale: str, product: Product, checked: dict[str, bool]
 ) -> Completeness:
+    required = _required(channel, locale)
+    missing = _missing_fields(product, required, checked)
+    interned_key = (key, channel, locale, missing)
+    found = _INTERNED.get(interned_key)
+    if found is None:
+        if len(_INTERNED) >= _CACHE_LIMIT:
+            _INTERNED.clear()
+        found = _INTERNED[interned_key] = Completeness(
+            channel_key=key,
+            channel_name=channel.name,
+            locale=locale,
+            required=required,
+            missing=missing,
+        )
+    return found
+
+
+def completeness_for(product: Product, channel_key: str) -> Completeness:
     """Completeness of this product version, in its own locale, for one channel.
 
     No query for a row from ``products_with_completeness`` (or ``channel_ready_products``).
     """
     channel = get_channels()[channel_key]
-    locale = product.locale.language_code
-    return Completeness(
-        channel_key=channel_key,
-        channel_name=channel.name,
-        locale=locale,
-        required=channel.required_fields_for(locale),
-        missing=_missing_fields(product, channel, locale, {} if _checked is None else _checked),
-    )
+    return _completeness(channel_key, channel, product.locale.language_code, product, {})
 
 
 def product_completeness(product: Product) -> list[Completeness]:
     """Completeness of this product version, in its own locale, for every channel."""
     checked: dict[str, bool] = {}
-    return [completeness_for(product, key, _checked=checked) for key in get_channels()]
+    locale = product.locale.language_code
+    return [
+        _completeness(key, channel, locale, product, checked)
+        for key, channel in get_channels().items()
+    ]
 
 
 def product_completeness_matrix(product: Product) -> list[Completeness]:
@@ -259,14 +296,22 @@ def _required_anywhere() -> set[str]:
     }
 
 
-def products_with_completeness(queryset: QuerySet[Product]) -> QuerySet[Product]:
-    """Annotate ``missing_<field>`` flags so a page of products needs no query per row."""
+def products_with_completeness(
+    queryset: QuerySet[Product], *, relations_only: bool = False
+) -> QuerySet[Product]:
+    """Annotate ``missing_<field>`` flags so a page of products needs no query per row.
+
+    ``relations_only`` annotates only the flags of other tables (features, categories,
+    images, documents): for model rows, whose own columns are loaded anyway and checked in
+    Python for nothing, while every SQL flag costs compiling a subquery.
+    """
     return queryset.select_related("locale").annotate(
         **{
             f"missing_{field}": ExpressionWrapper(
                 FIELD_CHECKS[field].missing_q(), output_field=BooleanField()
             )
             for field in sorted(_required_anywhere())
+            if not (relations_only and FIELD_CHECKS[field].in_row)
         }
     )
 

@@ -157,7 +157,9 @@ class ProductViewSet(SnippetViewSet):
     inspect_view_enabled = True
 
     def get_queryset(self, request):
-        return annotate_listing_state(products_with_completeness(Product.objects.all()))
+        return annotate_listing_state(
+            products_with_completeness(Product.objects.all(), relations_only=True)
+        )
 
     edit_handler = TabbedInterface(
         [
