@@ -18,6 +18,7 @@ def main() -> int:
     call_command("migrate", verbosity=0, interactive=False)
 
     from bench import (
+        admin_listing,
         api,
         completeness,
         feeds,
@@ -31,6 +32,7 @@ def main() -> int:
     )
 
     completeness.run()
+    admin_listing.run()
     api.run()
     imports.run()
     newsletter.run()

@@ -24,11 +24,11 @@ from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
-from wagtail.rich_text import expand_db_html
 
 from channels import base as contract
 from channels.placements import OffersBlock
 from channels.registry import get_channels
+from content.rich_text import rich_text_html
 from content.selectors import (
     channel_ready_products,
     completeness_for,
@@ -315,7 +315,7 @@ class ContentResolver:
                         contract.CallToActionBlock(label=value["cta_label"], url=value["link_url"])
                     )
             elif block.block_type == "text":
-                blocks.append(contract.TextBlock(html=expand_db_html(value.source)))
+                blocks.append(contract.TextBlock(html=rich_text_html(value.source)))
             elif block.block_type == "products":
                 live = [self.live_product(product, locale) for product in value["products"]]
                 shown = [product for product in live if product is not None]
@@ -350,7 +350,7 @@ class ContentResolver:
                 blocks.append(
                     contract.MessageBlock(
                         headline=message.headline,
-                        body_html=expand_db_html(message.body),
+                        body_html=rich_text_html(message.body),
                         cta_label=message.cta_label,
                         cta_url=message.cta_url,
                         product=_card(live, prices) if live is not None else None,

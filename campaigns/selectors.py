@@ -189,7 +189,11 @@ def _personal_product_channels() -> list[str]:
     return [key for key, channel in get_channels().items() if channel.per_recipient]
 
 
-def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> BatchFacts:
+def _batch_facts(
+    contact_ids: Sequence[int], locale: str, now: dt.datetime, shown: frozenset[str]
+) -> BatchFacts:
+    """``shown`` are the SKUs the message shows everybody (its grids and messages): a
+    personal block repeating one of them would waste a place, so they count as seen."""
     since = now - dt.timedelta(days=VIEWED_DAYS)
     bought: dict[int, set[str]] = defaultdict(set)
     for contact_id, sku in OrderLine.objects.filter(
@@ -204,7 +208,7 @@ def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> B
         occurred_at__gte=since,
     ).values_list("contact_id", "kind", "sku", "category_id"):
         if kind == EventKind.PRODUCT_VIEW:
-            if sku not in bought[contact_id]:
+            if sku not in bought[contact_id] and sku not in shown:
                 viewed[contact_id][sku] += 1
         elif category_id:
             clicked[contact_id][category_id] += 1
@@ -236,7 +240,7 @@ def _batch_facts(contact_ids: Sequence[int], locale: str, now: dt.datetime) -> B
         cards[product.sku] = product_card(product)
     recommended: dict[int, list[str]] = {}
     for contact_id, counts in clicked.items():
-        seen = bought[contact_id] | set(top_viewed.get(contact_id, ()))
+        seen = bought[contact_id] | shown | set(top_viewed.get(contact_id, ()))
         picks: list[str] = []
         for category, _n in counts.most_common():
             for product in in_category.get(category, ()):
@@ -272,17 +276,18 @@ def recipients_for(
 
     ``deliveries`` must have ``contact`` (with ``account``) loaded. ``skus`` are the products
     the variant shows everybody: each recipient gets their price group's prices for those
-    and for their personal products.
+    and for their personal products, which never repeat one of them.
     """
     now = now or timezone.now()
     contact_ids = [delivery.contact_id for delivery in deliveries]
-    facts = _batch_facts(contact_ids, locale, now)
+    shown = frozenset(skus)
+    facts = _batch_facts(contact_ids, locale, now, shown)
     groups = {
         d.contact.account.price_group
         for d in deliveries
         if d.contact.account_id and d.contact.account.price_group
     }
-    prices = _group_prices(groups, set(skus) | set(facts.cards))
+    prices = _group_prices(groups, shown | set(facts.cards))
     recipients = []
     for delivery in deliveries:
         contact = delivery.contact

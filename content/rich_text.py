@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 from wagtail.rich_text import expand_db_html
 
@@ -10,10 +12,18 @@ from wagtail.rich_text import expand_db_html
 RICH_TEXT_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "link"]
 
 
+# Draftail stores a key on every block it saves (<p data-block-key="a1b2c">): the editor's
+# bookkeeping, meaningless to a channel. Wagtail writes it in this one form.
+_BLOCK_KEY = re.compile(r'\s+data-block-key="[^"]*"')
+
+
 def rich_text_html(html: str) -> str:
-    """Stored rich text as HTML for a channel: internal links and embeds expanded."""
+    """Stored rich text as HTML for a channel: internal links and embeds expanded, and
+    no editor-internal attributes (``data-block-key``) left."""
     # Only internal links and embeds need expanding; most texts have neither.
-    return expand_db_html(html) if "linktype=" in html or "<embed" in html else html
+    if "linktype=" in html or "<embed" in html:
+        html = expand_db_html(html)
+    return _BLOCK_KEY.sub("", html) if "data-block-key" in html else html
 
 
 # Elements whose text is a paragraph of its own in plain text.

@@ -39,6 +39,7 @@ from channels.base import BaseChannel
 from channels.registry import get_channels
 
 from .models import (
+    ERP_FIELDS,
     AudienceMessage,
     Category,
     EtimFeature,
@@ -82,6 +83,7 @@ class FieldCheck:
     label: str
     missing_q: Callable[[], Q]
     is_missing: Callable[[Product], bool]
+    in_row: bool = True  # judged from the product's own columns, no other table
 
 
 def _text(field: str, label: str) -> FieldCheck:
@@ -105,6 +107,7 @@ def _child_rows(model, relation: str, label: str) -> FieldCheck:
         label,
         lambda: ~Exists(model.objects.filter(product=OuterRef("pk"))),
         lambda product: not list(getattr(product, relation).all()),
+        in_row=False,
     )
 
 
@@ -126,6 +129,7 @@ FIELD_CHECKS: dict[str, FieldCheck] = {
         "categories",
         lambda: ~Exists(Product.categories.through.objects.filter(product=OuterRef("pk"))),
         lambda product: not list(product.categories.all()),
+        in_row=False,
     ),
     "images": _child_rows(ProductImage, "images", "images"),
     "documents": _child_rows(ProductDocument, "documents", "documents"),
@@ -174,17 +178,83 @@ class Completeness:
             if field not in self.missing
         ]
 
+    @property
+    def editor_missing_labels(self) -> list[str]:
+        """What an editor can still fill in: the missing fields the ERP does not deliver."""
+        if not self.translated:
+            return ["translation"]
+        return [FIELD_CHECKS[f].label for f in self.missing if f not in ERP_FIELDS]
 
-def _missing_fields(product: Product, channel: BaseChannel, locale: str) -> tuple[str, ...]:
-    # Rows annotated by products_with_completeness() answer without further queries.
+    @property
+    def erp_missing_labels(self) -> list[str]:
+        """Missing fields only the ERP import fills (price, availability): the admin shows
+        them read-only, so no editor can complete them."""
+        if not self.translated:
+            return []
+        return [FIELD_CHECKS[f].label for f in self.missing if f in ERP_FIELDS]
+
+
+# (channel, locale) -> the fields it requires, and interned Completeness values: a page
+# of 200 products asks 1,200 times and meets a handful of distinct answers. The channel
+# objects are the registry's (rebuilt when HUB_CHANNELS changes), so the keys follow it.
+_REQUIRED: dict[tuple[BaseChannel, str], tuple[str, ...]] = {}
+_INTERNED: dict[tuple, Completeness] = {}
+_CACHE_LIMIT = 10_000
+
+
+def _required(channel: BaseChannel, locale: str) -> tuple[str, ...]:
+    key = (channel, locale)
+    required = _REQUIRED.get(key)
+    if required is None:
+        if len(_REQUIRED) >= _CACHE_LIMIT:
+            _REQUIRED.clear()
+        required = _REQUIRED[key] = tuple(channel.required_fields_for(locale))
+    return required
+
+
+def _missing_fields(
+    product: Product, required: tuple[str, ...], checked: dict[str, bool]
+) -> tuple[str, ...]:
+    # Rows annotated by products_with_completeness() answer without further queries; on
+    # other objects each field is checked once per call of product_completeness and
+    # remembered in ``checked`` for the other channels (six channels: six image queries).
     missing = []
-    for field in channel.required_fields_for(locale):
-        flag = getattr(product, f"missing_{field}", None)
+    values = product.__dict__
+    for field in required:
+        flag = values.get(f"missing_{field}")
         if flag is None:
-            flag = FIELD_CHECKS[field].is_missing(product)
+            flag = checked.get(field)
+            if flag is None:
+                flag = checked[field] = FIELD_CHECKS[field].is_missing(product)
         if flag:
             missing.append(field)
     return tuple(missing)
+
+
+def _completeness(
+    key: str,
+    channel: BaseChannel,
+    locale: str,
+    product: Product,
+    checked: dict[str, bool],
+    untranslated: tuple[str, ...],
+) -> Completeness:
+    required = _required(channel, locale)
+    missing = _missing_fields(product, required, checked)
+    interned_key = (key, channel, locale, missing, untranslated)
+    found = _INTERNED.get(interned_key)
+    if found is None:
+        if len(_INTERNED) >= _CACHE_LIMIT:
+            _INTERNED.clear()
+        found = _INTERNED[interned_key] = Completeness(
+            channel_key=key,
+            channel_name=channel.name,
+            locale=locale,
+            required=required,
+            missing=missing,
+            untranslated=untranslated,
+        )
+    return found
 
 
 def completeness_for(product: Product, channel_key: str) -> Completeness:
@@ -192,22 +262,9 @@ def completeness_for(product: Product, channel_key: str) -> Completeness:
 
     No query for a row from ``products_with_completeness`` (or ``channel_ready_products``).
     """
-    return _completeness(product, channel_key, untranslated_fields(product))
-
-
-def _completeness(
-    product: Product, channel_key: str, untranslated: tuple[str, ...]
-) -> Completeness:
     channel = get_channels()[channel_key]
     locale = product.locale.language_code
-    return Completeness(
-        channel_key=channel_key,
-        channel_name=channel.name,
-        locale=locale,
-        required=channel.required_fields_for(locale),
-        missing=_missing_fields(product, channel, locale),
-        untranslated=untranslated,
-    )
+    return _completeness(channel_key, channel, locale, product, {}, untranslated_fields(product))
 
 
 def product_completeness(product: Product) -> list[Completeness]:
@@ -215,8 +272,13 @@ def product_completeness(product: Product) -> list[Completeness]:
 
     No query for a row from ``products_with_completeness``.
     """
+    checked: dict[str, bool] = {}
+    locale = product.locale.language_code
     untranslated = untranslated_fields(product)
-    return [_completeness(product, key, untranslated) for key in get_channels()]
+    return [
+        _completeness(key, channel, locale, product, checked, untranslated)
+        for key, channel in get_channels().items()
+    ]
 
 
 def product_completeness_matrix(product: Product) -> list[Completeness]:
@@ -260,8 +322,15 @@ def _required_anywhere() -> set[str]:
     }
 
 
-def products_with_completeness(queryset: QuerySet[Product]) -> QuerySet[Product]:
-    """Annotate ``missing_<field>`` flags so a page of products needs no query per row."""
+def products_with_completeness(
+    queryset: QuerySet[Product], *, relations_only: bool = False
+) -> QuerySet[Product]:
+    """Annotate ``missing_<field>`` flags so a page of products needs no query per row.
+
+    ``relations_only`` annotates only the flags of other tables (features, categories,
+    images, documents): for model rows, whose own columns are loaded anyway and checked in
+    Python for nothing, while every SQL flag costs compiling a subquery.
+    """
     return (
         annotate_translation_state(queryset)
         .select_related("locale")
@@ -271,6 +340,7 @@ def products_with_completeness(queryset: QuerySet[Product]) -> QuerySet[Product]
                     FIELD_CHECKS[field].missing_q(), output_field=BooleanField()
                 )
                 for field in sorted(_required_anywhere())
+                if not (relations_only and FIELD_CHECKS[field].in_row)
             }
         )
     )

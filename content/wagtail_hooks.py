@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.http import Http404
 from django.urls import path
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -15,13 +16,14 @@ from wagtail.admin.panels import (
     ObjectList,
     TabbedInterface,
 )
-from wagtail.admin.ui.tables import Column, LocaleColumn, UpdatedAtColumn
+from wagtail.admin.ui.tables import Column
 from wagtail.snippets.action_menu import ActionMenuItem, UnpublishMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.permissions import get_permission_name
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from core.admin_cells import FastLocaleColumn, FastUpdatedAtColumn, escape_value
 from core.admin_listings import (
     AnnotatedButtonsMixin,
     AnnotatedLiveStatusColumn,
@@ -53,10 +55,34 @@ from .views import ContentEditView, ContentWorkflowActionView, TranslateView, Wi
 
 
 class CompletenessColumn(Column):
-    cell_template_name = "content/completeness_cell.html"
+    """A status tag per channel with its percentage; the title names what is missing.
+
+    Written in Python (six tags a row): a template per cell was a tenth of the listing's time.
+    """
 
     def get_value(self, instance):
         return product_completeness(instance)
+
+    def render_cell_html(self, instance, parent_context):
+        tags = "".join(
+            f'<span class="w-status{" w-status--primary" if cell.complete else ""}" '
+            f'data-channel="{escape_value(cell.channel_key)}" data-percent="{cell.percent}" '
+            f'title="{escape_value(completeness_title(cell))}">'
+            f"{escape_value(cell.channel_name)} {cell.percent}&nbsp;%</span> "
+            for cell in self.get_value(instance)
+        )
+        classname = f' class="{escape_value(self.classname)}"' if self.classname else ""
+        return mark_safe(f"<td{classname}>{tags}</td>")  # noqa: S308 - values escaped above
+
+
+def completeness_title(cell) -> str:
+    """What an editor can still fill in, then what only the ERP delivers."""
+    parts = []
+    if cell.editor_missing_labels:
+        parts.append(_("Missing:") + " " + ", ".join(cell.editor_missing_labels))
+    if cell.erp_missing_labels:
+        parts.append(_("Comes from the ERP:") + " " + ", ".join(cell.erp_missing_labels))
+    return " · ".join(str(part) for part in parts)
 
 
 class TranslationColumn(Column):
@@ -202,18 +228,20 @@ class ProductViewSet(SnippetViewSet):
     list_display = [
         "name",
         "sku",
-        LocaleColumn(label=_("Language")),
+        FastLocaleColumn(label=_("Language")),
         AnnotatedLiveStatusColumn(label=_("Status")),
         CompletenessColumn("completeness", label=_("Completeness")),
         TranslationColumn("translation", label=_("Translation")),
-        UpdatedAtColumn(label=_("Updated")),
+        FastUpdatedAtColumn(label=_("Updated")),
     ]
     list_export = ["sku", "gtin", "name", "brand", "live", "updated_at"]
     index_view_class = ProductIndexView
     inspect_view_enabled = True
 
     def get_queryset(self, request):
-        return annotate_listing_state(products_with_completeness(Product.objects.all()))
+        return annotate_listing_state(
+            products_with_completeness(Product.objects.all(), relations_only=True)
+        )
 
     edit_handler = TabbedInterface(
         [
@@ -345,10 +373,10 @@ class AudienceMessageViewSet(SnippetViewSet):
         "role",
         "phase",
         "product",
-        LocaleColumn(label=_("Language")),
+        FastLocaleColumn(label=_("Language")),
         AnnotatedLiveStatusColumn(label=_("Status")),
         TranslationColumn("translation", label=_("Translation")),
-        UpdatedAtColumn(label=_("Updated")),
+        FastUpdatedAtColumn(label=_("Updated")),
     ]
     edit_handler = ObjectList(
         [

@@ -25,6 +25,7 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from ..revision_data import checked_serializable_data
 from ..rich_text import RICH_TEXT_FEATURES
 from ..taxonomy import (
     Availability,
@@ -178,6 +179,15 @@ class ContentModel(
     def publish_blockers(self) -> list[str]:
         """Why this version cannot go live now; empty when it can."""
         return []
+
+    @classmethod
+    def from_serializable_data(cls, data, check_fks=True, strict_fks=False):
+        # A revision read back checks its keys with one query per model, not one per key.
+        if check_fks:
+            data = checked_serializable_data(cls, data, strict_fks=strict_fks)
+            if data is None:
+                return None
+        return super().from_serializable_data(data, check_fks=False, strict_fks=strict_fks)
 
     def copy_for_translation(self, locale, exclude_fields=None):
         """A copy in ``locale`` that starts as an unapproved draft.

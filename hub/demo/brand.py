@@ -42,7 +42,7 @@ BRAND = {
 def logo_png() -> bytes:
     """A plain word mark: the company's name on its red."""
     image = PILImage.new("RGB", (400, 120), "#c8102e")
-    ImageDraw.Draw(image).text((28, 34), "HUBWERK", fill="white", font=_font(48))
+    ImageDraw.Draw(image).text((28, 34), "HUBWERK", fill="white", font=_font(48, bold=True))
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()

@@ -1,6 +1,7 @@
 """Generated demo media: product placeholder images (Pillow) and data sheets (WeasyPrint).
 
-Nothing is downloaded: Pillow's bundled font draws the images, WeasyPrint renders the PDFs.
+Nothing is downloaded: Debian's DejaVu fonts (fonts-dejavu-core) draw the images, so umlauts
+show; without them Pillow's bundled font stands in. WeasyPrint renders the PDFs.
 """
 
 # German typography: the en dash in the data sheet is intended.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import textwrap
 from functools import cache
+from pathlib import Path
 
 from django.utils.html import escape
 from PIL import Image as PILImage
@@ -19,11 +21,17 @@ from PIL import ImageDraw, ImageFont
 from content.models import Product
 
 IMAGE_SIZE = (640, 480)
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 
 
 @cache
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    # Pillow's bundled font: no system fonts and no downloads needed.
+def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans at ``size``: it has every German glyph, Pillow's bundled font lacks äöüß."""
+    path = FONT_DIR / FONT_FILES[bold]
+    if path.is_file():
+        return ImageFont.truetype(str(path), size=size)
+    # A machine without fonts-dejavu-core still seeds: the text loses its umlauts, nothing fails.
     return ImageFont.load_default(size=size)
 
 
@@ -39,7 +47,9 @@ def product_jpeg(*, name: str, sku: str, colour: str, detail: bool) -> bytes:
         draw.rounded_rectangle((360, 60, 600, 240), radius=24, fill="white", outline="black")
         draw.rectangle((400, 120, 560, 180), fill=colour)
     lines = textwrap.wrap(name, width=28)[:4]
-    draw.multiline_text((32, 270), "\n".join(lines), fill="white", font=_font(30), spacing=8)
+    draw.multiline_text(
+        (32, 270), "\n".join(lines), fill="white", font=_font(30, bold=True), spacing=8
+    )
     draw.text((32, 40), sku, fill="white", font=_font(26))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=80)

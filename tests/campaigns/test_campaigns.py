@@ -463,6 +463,54 @@ def test_an_incomplete_product_someone_viewed_is_left_out_of_their_mail_and_bloc
     assert "Bohrhammer ohne Bild" not in html
 
 
+def test_recently_viewed_leaves_out_the_products_the_mail_shows_in_its_grid(
+    approved, campaign_manager, newsletter_sink
+):
+    from tests.factories import EventFactory, ProductFactory
+
+    live_message("de")
+    in_grid = ProductFactory(sku="GRID-1", name="Kappsäge KS 216", live=True, with_image=True)
+    ProductFactory(sku="VIEW-1", name="Akkuschrauber AS 18", live=True, with_image=True)
+    ProductFactory(sku="VIEW-2", name="Schleifer ES 125", live=True, with_image=True)
+    viewer = ContactFactory()
+    for sku in ("GRID-1", "GRID-1", "GRID-1", "VIEW-1", "VIEW-2"):
+        EventFactory(contact=viewer, sku=sku)
+    viewed = ("personal_products", {"heading": "Zuletzt angesehen", "source": "viewed"})
+    campaign = approved(newsletter_campaign(extra_blocks=[grid(in_grid), viewed]))
+
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+    campaigns_tick()
+
+    [mail] = newsletter_sink.received
+    html = mail.message.get_body(("html",)).get_content()
+    grid_part, heading, recently_viewed = html.partition("Zuletzt angesehen")
+    assert heading
+    assert "Kappsäge KS 216" in grid_part
+    assert "Kappsäge KS 216" not in recently_viewed
+    assert "Akkuschrauber AS 18" in recently_viewed
+    assert "Schleifer ES 125" in recently_viewed
+
+
+def test_the_mail_carries_rich_text_without_the_editors_block_keys(
+    approved, campaign_manager, newsletter_sink
+):
+    from wagtail.rich_text import RichText
+
+    live_message("de", body='<p data-block-key="m1x2y">Botschaft für Einkäufer</p>')
+    ContactFactory()
+    text = ("text", RichText('<p data-block-key="a1b2c">Sommeraktion</p>'))
+    campaign = approved(newsletter_campaign(extra_blocks=[text]))
+
+    campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
+    campaigns_tick()
+
+    [mail] = newsletter_sink.received
+    html = mail.message.get_body(("html",)).get_content()
+    assert "Sommeraktion" in html
+    assert "Botschaft für Einkäufer" in html
+    assert "data-block-key" not in html
+
+
 def test_checking_the_products_of_a_campaign_takes_no_query_per_product(
     approved, django_assert_max_num_queries
 ):

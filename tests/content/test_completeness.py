@@ -207,3 +207,19 @@ def test_edit_view_shows_completeness_of_the_draft_being_edited(admin_client, ad
     assert 'data-channel="newsletter" data-percent="66"' in german
     assert "Missing: short text" in german or "short text" in german
     assert Product.objects.get(pk=product.pk).short_text == "Kurztext"
+
+
+def test_edit_view_says_which_missing_fields_come_from_the_erp(admin_client):
+    product = complete_product(sku="NEW-1", price=None, availability="")
+
+    response = admin_client.get(reverse("wagtailsnippets_content_product:edit", args=(product.pk,)))
+
+    html = response.content.decode()
+    panel = html[html.index("data-hub-completeness") :]
+    german = panel[panel.index('data-locale="de"') : panel.index('data-locale="en"')]
+    amazon = german[german.index('data-channel="amazon"') :]
+    amazon = amazon[: amazon.index("</td>")]
+    assert "Kommt aus dem ERP: price, availability" in amazon
+    assert "price" not in amazon.replace("Kommt aus dem ERP: price, availability", "")
+    newsletter = german[german.index('data-channel="newsletter"') :]
+    assert 'data-percent="100"' in newsletter[: newsletter.index("</td>")]

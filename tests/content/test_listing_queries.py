@@ -83,3 +83,55 @@ def test_category_listing_queries_do_not_grow_with_rows(superuser_client):
             CategoryFactory(parent=CategoryFactory(parent=parent))
 
     assert_constant_queries(superuser_client, "/admin/snippets/content/category/", categories)
+
+
+def _product_with_rows(n: int) -> Product:
+    """A product with ``n`` images, documents, features, categories and related products."""
+    from django.core.files.base import ContentFile
+    from wagtail.documents.models import Document
+
+    from content.models import ProductDocument, ProductRelation
+    from tests.factories import ProductFeatureFactory, ProductImageFactory
+
+    product = ProductFactory()
+    parent = CategoryFactory()
+    for index in range(n):
+        ProductImageFactory(product=product)
+        ProductFeatureFactory(product=product, name=f"Merkmal {index}")
+        document = Document.objects.create(
+            title=f"Blatt {index}", file=ContentFile(b"%PDF-1.4", name="blatt.pdf")
+        )
+        ProductDocument.objects.create(product=product, document=document, label="Datenblatt")
+        ProductRelation.objects.create(
+            product=product, kind="accessory", related=ProductFactory(), sort_order=index
+        )
+        product.categories.add(CategoryFactory(parent=parent))
+    product.save()
+    product.save_revision()
+    return product
+
+
+def test_product_edit_view_queries_do_not_grow_with_its_rows(superuser_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    few = _product_with_rows(1)
+    many = _product_with_rows(10)
+    edit = "/admin/snippets/content/product/edit/{}/"
+    # Caches filled once per process, and the thumbnails made the first time they show.
+    superuser_client.get(edit.format(few.pk))
+    superuser_client.get(edit.format(many.pk))
+
+    with CaptureQueriesContext(connection) as one_each:
+        first = superuser_client.get(edit.format(few.pk))
+    with CaptureQueriesContext(connection) as ten_each:
+        second = superuser_client.get(edit.format(many.pk))
+
+    assert first.status_code == second.status_code == 200
+    assert second.content.decode().count('name="images-') > first.content.decode().count(
+        'name="images-'
+    )
+    assert len(ten_each) == len(one_each), "\n".join(
+        q["sql"][:200] for q in ten_each.captured_queries
+    )
+    assert len(one_each) <= 60
