@@ -19,7 +19,12 @@ from wagtail.models import Revision, WorkflowState
 
 from .exceptions import NotAReviewer, NotInReview, WorkflowNotConfigured
 from .models import ERP_FIELDS, ContentModel, Product, TranslationProgress
-from .translation_state import normalized_text, text_snapshot, translation_progress
+from .translation_state import (
+    PENDING_ANNOTATION,
+    normalized_text,
+    text_snapshot,
+    translation_progress,
+)
 
 
 @transaction.atomic
@@ -136,6 +141,7 @@ def translation_progress_record(
         progress.confirmed = [*progress.confirmed, *confirmed]
         progress.confirmed_by = user
     progress.save()
+    setattr(obj, PENDING_ANNOTATION, progress.pending)
     return progress
 
 

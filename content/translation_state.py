@@ -61,6 +61,10 @@ def untranslated_fields(obj: ContentModel) -> tuple[str, ...]:
     else:
         progress = translation_progress(obj)
         pending = progress.pending if progress else []
+        if obj.pk is not None:
+            # Remembered on the object: the edit view asks for it from the form, the
+            # banner and the completeness panel.
+            setattr(obj, PENDING_ANNOTATION, pending)
     return tuple(field for field in obj.translatable_text_fields if field in pending)
 
 

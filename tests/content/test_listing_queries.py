@@ -134,4 +134,6 @@ def test_product_edit_view_queries_do_not_grow_with_its_rows(superuser_client):
     assert len(ten_each) == len(one_each), "\n".join(
         q["sql"][:200] for q in ten_each.captured_queries
     )
-    assert len(one_each) <= 60
+    # 65 with the language banner and the reviewer's comment (it was 83 before the choosers
+    # were preloaded); the workflow-state queries are Wagtail's own.
+    assert len(one_each) <= 65
