@@ -335,3 +335,12 @@ def test_a_user_who_may_see_none_of_it_is_refused(client, make_user):
 
     assert response.status_code == 302  # Wagtail's "you do not have permission" redirect
     assert response["Location"] == "/admin/"
+
+
+def test_the_dashboard_search_box_asks_the_hub_search_not_the_page_explorer(client, editor):
+    html = home(client, editor)
+
+    form = html[html.index('role="search"') - 200 : html.index('role="search"')]
+    assert 'action="/admin/search/"' in form
+    assert "/admin/pages/search/" not in html
+    assert 'placeholder="Search all pages' not in html
