@@ -264,7 +264,7 @@ class ContentResolver:
                     Missing(
                         label,
                         _(
-                            "product %(sku)s “%(name)s” is incomplete for %(channel)s "
+                            'product %(sku)s "%(name)s" is incomplete for %(channel)s '
                             "(%(language)s): missing %(fields)s"
                         )
                         % {
@@ -390,7 +390,7 @@ class ContentResolver:
                 survey = value["survey"]
                 if survey is None or not survey.active:
                     reason = (
-                        _("the survey “%(name)s” is not active") % {"name": survey.name}
+                        _('the survey "%(name)s" is not active') % {"name": survey.name}
                         if survey is not None
                         else _("the survey is not active")
                     )
