@@ -22,7 +22,7 @@ from tests.admin_flow import error_messages, outcome, unchanged
 from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
 from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DISPATCH = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 10, 12, 23, 30, tzinfo=dt.UTC)  # half past one at night in Berlin

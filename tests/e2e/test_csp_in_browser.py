@@ -15,6 +15,7 @@ from tests.admin_flow import admin_url
 from tests.factories import ContactFactory, DeliveryFactory, ProductFactory, UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
