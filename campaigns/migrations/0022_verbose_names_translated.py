@@ -9,337 +9,562 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0021_brand_settings'),
-        ('content', '0007_verbose_names_translated'),
+        ("campaigns", "0021_brand_settings"),
+        ("content", "0007_verbose_names_translated"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='consentrecord',
-            name='at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='time'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='campaigns.contact', verbose_name='contact'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='ip_address',
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='kind',
-            field=models.CharField(choices=[('opt_in', 'Opt-in'), ('confirmation', 'Confirmation'), ('opt_out', 'Opt-out')], max_length=12, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='mailed_at',
-            field=models.DateTimeField(blank=True, help_text='When the confirmation link was mailed (opt-ins).', null=True, verbose_name='mailed at'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='message_id',
-            field=models.CharField(blank=True, db_index=True, max_length=200, verbose_name='message ID'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='source',
-            field=models.CharField(help_text='Where it happened: web form, import, API, admin, CRM.', max_length=50, verbose_name='source'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='text_version',
-            field=models.CharField(blank=True, help_text='The version of the form or consent text the contact saw.', max_length=100, verbose_name='text version'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='token_hash',
-            field=models.CharField(blank=True, help_text="Hash of the confirmation link's token.", max_length=64, verbose_name='token hash'),
-        ),
-        migrations.AlterField(
-            model_name='consentrecord',
-            name='user_agent',
-            field=models.CharField(blank=True, max_length=300, verbose_name='user agent'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='account',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='campaigns.account', verbose_name='account'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='campaign',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='campaigns.campaign', verbose_name='campaign'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='content.category', verbose_name='category'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='campaigns.contact', verbose_name='contact'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='data',
-            field=models.JSONField(blank=True, default=dict, verbose_name='data'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='idempotency_key',
-            field=models.CharField(blank=True, max_length=100, verbose_name='idempotency key'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('email_open', 'E-mail opened'), ('email_click', 'E-mail link clicked'), ('click', 'Campaign content clicked'), ('unsubscribe', 'Unsubscribed'), ('bounce', 'Bounced'), ('complaint', 'Complained'), ('product_view', 'Product viewed'), ('category_click', 'Product group clicked'), ('cart_abandoned', 'Cart abandoned'), ('order', 'Ordered'), ('survey_answer', 'Survey answered')], max_length=20, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='occurred_at',
-            field=models.DateTimeField(db_index=True, verbose_name='occurred at'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='received_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='received at'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='sku',
-            field=models.CharField(blank=True, db_index=True, help_text='The product, by SKU.', max_length=64, verbose_name='SKU'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='source',
-            field=models.CharField(help_text='Who reported it: api:<client id>, tracking, import, crm.', max_length=50, verbose_name='source'),
-        ),
-        migrations.AlterField(
-            model_name='event',
-            name='value',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='Revenue of an order, score of a survey answer.', max_digits=14, null=True, verbose_name='value'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='created_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='created count'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='dry_run',
-            field=models.BooleanField(default=True, verbose_name='dry run'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='error_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='error count'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='errors',
-            field=models.JSONField(blank=True, default=list, help_text='[{line, field, reason}], the first thousand.', verbose_name='errors'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='finished_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='finished at'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='message',
-            field=models.TextField(blank=True, help_text='Why the whole file failed, if it did.', verbose_name='message'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='processed_rows',
-            field=models.PositiveIntegerField(default=0, verbose_name='processed rows'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='total_rows',
-            field=models.PositiveIntegerField(default=0, verbose_name='total rows'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='unchanged_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='unchanged count'),
-        ),
-        migrations.AlterField(
-            model_name='importjob',
-            name='updated_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='updated count'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='account',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='campaigns.account', verbose_name='account'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='campaign',
-            field=models.ForeignKey(blank=True, help_text='The campaign the order is attributed to.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='campaigns.campaign', verbose_name='campaign'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='campaigns.contact', verbose_name='contact'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='created_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='currency',
-            field=models.CharField(default='EUR', max_length=3, verbose_name='currency'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='source',
-            field=models.CharField(choices=[('erp', 'ERP'), ('webshop', 'Webshop'), ('crm', 'CRM'), ('import', 'File import')], max_length=20, verbose_name='source'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
-        ),
-        migrations.AlterField(
-            model_name='orderline',
-            name='line_total',
-            field=models.DecimalField(decimal_places=2, max_digits=14, verbose_name='line total'),
-        ),
-        migrations.AlterField(
-            model_name='orderline',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='campaigns.order', verbose_name='order'),
-        ),
-        migrations.AlterField(
-            model_name='orderline',
-            name='quantity',
-            field=models.DecimalField(decimal_places=3, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='quantity'),
-        ),
-        migrations.AlterField(
-            model_name='orderline',
-            name='sku',
-            field=models.CharField(db_index=True, max_length=64, verbose_name='SKU'),
-        ),
-        migrations.AlterField(
-            model_name='orderline',
-            name='unit_price',
-            field=models.DecimalField(decimal_places=2, max_digits=12, verbose_name='unit price'),
-        ),
-        migrations.AlterField(
-            model_name='phasechange',
-            name='changed_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='changed at'),
-        ),
-        migrations.AlterField(
-            model_name='phasechange',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phase_changes', to='campaigns.contact', verbose_name='contact'),
-        ),
-        migrations.AlterField(
-            model_name='phasechange',
-            name='from_phase',
-            field=models.CharField(blank=True, choices=[('awareness', 'Awareness'), ('consideration', 'Consideration'), ('transaction', 'Transaction'), ('experience', 'Experience'), ('loyalty', 'Loyalty')], max_length=20, verbose_name='from phase'),
-        ),
-        migrations.AlterField(
-            model_name='phasechange',
-            name='reason',
-            field=models.CharField(blank=True, max_length=255, verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='phasechange',
-            name='rule',
-            field=models.ForeignKey(blank=True, help_text='The rule that moved the contact; blank when set by hand or import.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='campaigns.journeyrule', verbose_name='rule'),
-        ),
-        migrations.AlterField(
-            model_name='phasechange',
-            name='to_phase',
-            field=models.CharField(choices=[('awareness', 'Awareness'), ('consideration', 'Consideration'), ('transaction', 'Transaction'), ('experience', 'Experience'), ('loyalty', 'Loyalty')], max_length=20, verbose_name='to phase'),
-        ),
-        migrations.AlterField(
-            model_name='suppression',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at'),
-        ),
-        migrations.AlterField(
-            model_name='suppression',
-            name='email_hash',
-            field=models.CharField(max_length=64, unique=True, verbose_name='email hash'),
-        ),
-        migrations.AlterField(
-            model_name='suppression',
-            name='reason',
-            field=models.CharField(choices=[('unsubscribed', 'Unsubscribed'), ('hard_bounce', 'Hard bounce'), ('complaint', 'Spam complaint'), ('manual', 'Suppressed by hand')], max_length=20, verbose_name='reason'),
-        ),
-        migrations.AlterField(
-            model_name='suppression',
-            name='source',
-            field=models.CharField(blank=True, max_length=50, verbose_name='source'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='at',
-            field=models.DateTimeField(verbose_name='time'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='classification',
-            field=models.CharField(choices=[('human', 'Person'), ('apple_mpp', 'Apple Mail Privacy Protection'), ('proxy', 'Image proxy (a real open)'), ('scanner', 'Security scanner or bot')], max_length=20, verbose_name='classification'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='delivery',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tracking_hits', to='campaigns.delivery', verbose_name='delivery'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='ip',
-            field=models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='kind',
-            field=models.CharField(choices=[('open', 'Open'), ('click', 'Click')], max_length=10, verbose_name='kind'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='seconds_after_send',
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='seconds after send'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='url',
-            field=models.URLField(blank=True, max_length=2000, verbose_name='URL'),
-        ),
-        migrations.AlterField(
-            model_name='trackinghit',
-            name='user_agent',
-            field=models.CharField(blank=True, max_length=400, verbose_name='user agent'),
+            model_name="consentrecord",
+            name="at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="time"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="consents",
+                to="campaigns.contact",
+                verbose_name="contact",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="ip_address",
+            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("opt_in", "Opt-in"),
+                    ("confirmation", "Confirmation"),
+                    ("opt_out", "Opt-out"),
+                ],
+                max_length=12,
+                verbose_name="kind",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="mailed_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the confirmation link was mailed (opt-ins).",
+                null=True,
+                verbose_name="mailed at",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="message_id",
+            field=models.CharField(
+                blank=True, db_index=True, max_length=200, verbose_name="message ID"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="recorded by",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="source",
+            field=models.CharField(
+                help_text="Where it happened: web form, import, API, admin, CRM.",
+                max_length=50,
+                verbose_name="source",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="text_version",
+            field=models.CharField(
+                blank=True,
+                help_text="The version of the form or consent text the contact saw.",
+                max_length=100,
+                verbose_name="text version",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="token_hash",
+            field=models.CharField(
+                blank=True,
+                help_text="Hash of the confirmation link's token.",
+                max_length=64,
+                verbose_name="token hash",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="user_agent",
+            field=models.CharField(blank=True, max_length=300, verbose_name="user agent"),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="events",
+                to="campaigns.account",
+                verbose_name="account",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="campaign",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="events",
+                to="campaigns.campaign",
+                verbose_name="campaign",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="content.category",
+                verbose_name="category",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="events",
+                to="campaigns.contact",
+                verbose_name="contact",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="data",
+            field=models.JSONField(blank=True, default=dict, verbose_name="data"),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="idempotency_key",
+            field=models.CharField(blank=True, max_length=100, verbose_name="idempotency key"),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("email_open", "E-mail opened"),
+                    ("email_click", "E-mail link clicked"),
+                    ("click", "Campaign content clicked"),
+                    ("unsubscribe", "Unsubscribed"),
+                    ("bounce", "Bounced"),
+                    ("complaint", "Complained"),
+                    ("product_view", "Product viewed"),
+                    ("category_click", "Product group clicked"),
+                    ("cart_abandoned", "Cart abandoned"),
+                    ("order", "Ordered"),
+                    ("survey_answer", "Survey answered"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="occurred_at",
+            field=models.DateTimeField(db_index=True, verbose_name="occurred at"),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="received_at",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="received at"),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="sku",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="The product, by SKU.",
+                max_length=64,
+                verbose_name="SKU",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="source",
+            field=models.CharField(
+                help_text="Who reported it: api:<client id>, tracking, import, crm.",
+                max_length=50,
+                verbose_name="source",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="event",
+            name="value",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="Revenue of an order, score of a survey answer.",
+                max_digits=14,
+                null=True,
+                verbose_name="value",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="created by",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="created_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="created count"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="dry_run",
+            field=models.BooleanField(default=True, verbose_name="dry run"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="error_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="error count"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="errors",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="[{line, field, reason}], the first thousand.",
+                verbose_name="errors",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="finished_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="message",
+            field=models.TextField(
+                blank=True,
+                help_text="Why the whole file failed, if it did.",
+                verbose_name="message",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="processed_rows",
+            field=models.PositiveIntegerField(default=0, verbose_name="processed rows"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="total_rows",
+            field=models.PositiveIntegerField(default=0, verbose_name="total rows"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="unchanged_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="unchanged count"),
+        ),
+        migrations.AlterField(
+            model_name="importjob",
+            name="updated_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="updated count"),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="account",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="campaigns.account",
+                verbose_name="account",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="campaign",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The campaign the order is attributed to.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="campaigns.campaign",
+                verbose_name="campaign",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="campaigns.contact",
+                verbose_name="contact",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="created_at",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="created at"),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="currency",
+            field=models.CharField(default="EUR", max_length=3, verbose_name="currency"),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("erp", "ERP"),
+                    ("webshop", "Webshop"),
+                    ("crm", "CRM"),
+                    ("import", "File import"),
+                ],
+                max_length=20,
+                verbose_name="source",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="order",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
+        ),
+        migrations.AlterField(
+            model_name="orderline",
+            name="line_total",
+            field=models.DecimalField(decimal_places=2, max_digits=14, verbose_name="line total"),
+        ),
+        migrations.AlterField(
+            model_name="orderline",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lines",
+                to="campaigns.order",
+                verbose_name="order",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="orderline",
+            name="quantity",
+            field=models.DecimalField(
+                decimal_places=3,
+                max_digits=12,
+                validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                verbose_name="quantity",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="orderline",
+            name="sku",
+            field=models.CharField(db_index=True, max_length=64, verbose_name="SKU"),
+        ),
+        migrations.AlterField(
+            model_name="orderline",
+            name="unit_price",
+            field=models.DecimalField(decimal_places=2, max_digits=12, verbose_name="unit price"),
+        ),
+        migrations.AlterField(
+            model_name="phasechange",
+            name="changed_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="changed at"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="phasechange",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="phase_changes",
+                to="campaigns.contact",
+                verbose_name="contact",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="phasechange",
+            name="from_phase",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("awareness", "Awareness"),
+                    ("consideration", "Consideration"),
+                    ("transaction", "Transaction"),
+                    ("experience", "Experience"),
+                    ("loyalty", "Loyalty"),
+                ],
+                max_length=20,
+                verbose_name="from phase",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="phasechange",
+            name="reason",
+            field=models.CharField(blank=True, max_length=255, verbose_name="reason"),
+        ),
+        migrations.AlterField(
+            model_name="phasechange",
+            name="rule",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The rule that moved the contact; blank when set by hand or import.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="campaigns.journeyrule",
+                verbose_name="rule",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="phasechange",
+            name="to_phase",
+            field=models.CharField(
+                choices=[
+                    ("awareness", "Awareness"),
+                    ("consideration", "Consideration"),
+                    ("transaction", "Transaction"),
+                    ("experience", "Experience"),
+                    ("loyalty", "Loyalty"),
+                ],
+                max_length=20,
+                verbose_name="to phase",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="suppression",
+            name="created_at",
+            field=models.DateTimeField(
+                default=django.utils.timezone.now, verbose_name="created at"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="suppression",
+            name="email_hash",
+            field=models.CharField(max_length=64, unique=True, verbose_name="email hash"),
+        ),
+        migrations.AlterField(
+            model_name="suppression",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("unsubscribed", "Unsubscribed"),
+                    ("hard_bounce", "Hard bounce"),
+                    ("complaint", "Spam complaint"),
+                    ("manual", "Suppressed by hand"),
+                ],
+                max_length=20,
+                verbose_name="reason",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="suppression",
+            name="source",
+            field=models.CharField(blank=True, max_length=50, verbose_name="source"),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="at",
+            field=models.DateTimeField(verbose_name="time"),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="classification",
+            field=models.CharField(
+                choices=[
+                    ("human", "Person"),
+                    ("apple_mpp", "Apple Mail Privacy Protection"),
+                    ("proxy", "Image proxy (a real open)"),
+                    ("scanner", "Security scanner or bot"),
+                ],
+                max_length=20,
+                verbose_name="classification",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="delivery",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tracking_hits",
+                to="campaigns.delivery",
+                verbose_name="delivery",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="ip",
+            field=models.GenericIPAddressField(blank=True, null=True, verbose_name="IP address"),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="kind",
+            field=models.CharField(
+                choices=[("open", "Open"), ("click", "Click")], max_length=10, verbose_name="kind"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="seconds_after_send",
+            field=models.PositiveIntegerField(
+                blank=True, null=True, verbose_name="seconds after send"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="url",
+            field=models.URLField(blank=True, max_length=2000, verbose_name="URL"),
+        ),
+        migrations.AlterField(
+            model_name="trackinghit",
+            name="user_agent",
+            field=models.CharField(blank=True, max_length=400, verbose_name="user agent"),
         ),
     ]

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('content', '0006_product_relations'),
+        ("content", "0006_product_relations"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='category',
-            name='slug',
-            field=models.SlugField(max_length=100, unique=True, verbose_name='slug'),
+            model_name="category",
+            name="slug",
+            field=models.SlugField(max_length=100, unique=True, verbose_name="slug"),
         ),
         migrations.AlterField(
-            model_name='category',
-            name='sort_order',
-            field=models.PositiveIntegerField(default=0, verbose_name='sort order'),
+            model_name="category",
+            name="sort_order",
+            field=models.PositiveIntegerField(default=0, verbose_name="sort order"),
         ),
         migrations.AlterField(
-            model_name='category',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, verbose_name='updated at'),
+            model_name="category",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
     ]
