@@ -22,7 +22,7 @@ from tests.admin_flow import error_messages, outcome, unchanged
 from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
 from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+pytestmark = pytest.mark.django_db
 
 DISPATCH = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 10, 12, 23, 30, tzinfo=dt.UTC)  # half past one at night in Berlin
@@ -63,6 +63,7 @@ def _edit_data(client, campaign: Campaign, **changes) -> dict:
     return {**data, "name": campaign.name, **changes}
 
 
+@pytest.mark.usefixtures("english")
 def test_editing_a_scheduled_campaign_leads_to_its_progress(
     client, campaign_manager, scheduled_campaign
 ):
@@ -101,6 +102,7 @@ def test_a_scheduled_campaign_cannot_be_unpublished(client, campaign_manager, sc
 
 
 @pytest.mark.parametrize("status", [CampaignStatus.SCHEDULED, CampaignStatus.RUNNING])
+@pytest.mark.usefixtures("english")
 def test_deleting_a_scheduled_or_running_campaign_is_refused(
     client, campaign_manager, scheduled_campaign, status
 ):
@@ -157,6 +159,7 @@ def test_an_approved_campaign_has_schedule_as_its_primary_action(
     assert url("progress", draft) not in draft_page
 
 
+@pytest.mark.usefixtures("english")
 def test_sending_now_asks_first_with_the_number_of_recipients(
     client, campaign_manager, approved_campaign
 ):
