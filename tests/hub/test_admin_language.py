@@ -18,6 +18,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.utils import quote
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import CharField, TextField
 from django.test import Client
@@ -25,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from lxml import html
 from wagtail.contrib.settings.registry import registry as settings_registry
+from wagtail.models import Locale
 from wagtail.users.models import UserProfile
 
 from hub.demo.audience import AudienceSeeder
@@ -33,7 +35,7 @@ from hub.demo.campaigns import CampaignSeeder
 from hub.demo.feeds import seed_etim_features, seed_feeds
 from hub.demo.print_catalogue import seed_print_catalogue
 from hub.demo.quiet import quiet_seeding
-from hub.demo.users import CAMPAIGN_APPROVERS, seed_users
+from hub.demo.users import CAMPAIGN_APPROVERS, DEMO_USERS, seed_users
 from hub.demo.webshop import seed_webshop
 from tests import factories
 from tests.catalogues import translated_pairs
@@ -214,6 +216,12 @@ def _seed():
     """The demo's audience, campaigns, feeds, catalogue and webshop over a few products
     (the demo's own products take a minute to make)."""
     created, now = Counter(), timezone.now()
+    # Groups and locales come from migrations; a transactional test run before this module
+    # in the same process may have flushed them.
+    for name in {spec.group for spec in DEMO_USERS if spec.group}:
+        Group.objects.get_or_create(name=name)
+    for code, _name in settings.LANGUAGES:
+        Locale.objects.get_or_create(language_code=code)
     users = seed_users(created)
     approvers = [users[username] for username in CAMPAIGN_APPROVERS]
     seed_brand(created)
