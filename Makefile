@@ -9,7 +9,7 @@ PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= hub.settings.dev
 export WAGTAILADMIN_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install run test e2e lint format bench migrate demo clean
+.PHONY: install run test e2e lint format bench migrate demo clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,17 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The German catalogues: collect the strings of each app (and of hub/, core/ and templates/
+# into hub/locale), then compile the .mo files, which are committed.
+MESSAGES_OPTS := -l de --no-obsolete --add-location=file
+messages: install
+	cd campaigns && ../$(BIN)/python ../manage.py makemessages $(MESSAGES_OPTS)
+	cd campaigns && ../$(BIN)/python ../manage.py makemessages -d djangojs $(MESSAGES_OPTS) --ignore="static/campaigns/vendor/*"
+	cd channels && ../$(BIN)/python ../manage.py makemessages $(MESSAGES_OPTS)
+	cd content && ../$(BIN)/python ../manage.py makemessages $(MESSAGES_OPTS)
+	$(BIN)/python manage.py makemessages $(MESSAGES_OPTS) --ignore="campaigns/*" --ignore="channels/*" --ignore="content/*" --ignore="tests/*" --ignore="bench/*" --ignore="var/*" --ignore="$(VENV)/*" --ignore="templates/newsletter/*" --ignore="templates/webshop/*"
+	$(BIN)/python manage.py compilemessages --ignore="$(VENV)/*" --ignore="var/*"
 
 clean:
 	rm -rf var/static var/celerybeat-schedule*

@@ -263,9 +263,17 @@ class ContentResolver:
                 missing.append(
                     Missing(
                         label,
-                        f'product {product.sku} "{product.name}" is incomplete for '
-                        f"{completeness.channel_name} ({completeness.locale}): missing "
-                        + ", ".join(completeness.missing_labels),
+                        _(
+                            'product %(sku)s "%(name)s" is incomplete for %(channel)s '
+                            "(%(language)s): missing %(fields)s"
+                        )
+                        % {
+                            "sku": product.sku,
+                            "name": product.name,
+                            "channel": completeness.channel_name,
+                            "language": completeness.locale,
+                            "fields": ", ".join(map(str, completeness.missing_labels)),
+                        },
                     )
                 )
         return missing
@@ -321,7 +329,11 @@ class ContentResolver:
                 shown = [product for product in live if product is not None]
                 if len(shown) < len(live):
                     missing.append(
-                        Missing(label, f"{len(live) - len(shown)} product(s) not live in {locale}")
+                        Missing(
+                            label,
+                            _("%(count)s product(s) not live in %(language)s")
+                            % {"count": len(live) - len(shown), "language": locale},
+                        )
                     )
                 cards = []
                 for product in shown:
@@ -340,8 +352,12 @@ class ContentResolver:
                 message = self.message_for(product, locale, role, phase)
                 if message is None:
                     if value["required"]:
-                        about = f" about {product.sku}" if product is not None else ""
-                        missing.append(Missing(label, f"no approved audience message{about}"))
+                        reason = (
+                            _("no approved audience message about %(sku)s") % {"sku": product.sku}
+                            if product is not None
+                            else _("no approved audience message")
+                        )
+                        missing.append(Missing(label, reason))
                     continue
                 live = self.live_product(message.product, locale)
                 if live is not None and (problems := self.incomplete(live, label)):
@@ -373,8 +389,12 @@ class ContentResolver:
             elif block.block_type == "survey":
                 survey = value["survey"]
                 if survey is None or not survey.active:
-                    name = f' "{survey.name}"' if survey is not None else ""
-                    missing.append(Missing(label, f"the survey{name} is not active"))
+                    reason = (
+                        _('the survey "%(name)s" is not active') % {"name": survey.name}
+                        if survey is not None
+                        else _("the survey is not active")
+                    )
+                    missing.append(Missing(label, reason))
                     continue
                 if self.campaign_id is None:
                     continue  # an answer counts for a campaign: default content has none
@@ -413,7 +433,8 @@ class VariantResolver(ContentResolver):
         label = variant_label(key)
         content = self.content_for(locale, arm)
         if content is None:
-            return None, [Missing(label, f"no newsletter version in language {locale!r}")]
+            reason = _("no newsletter version in language %(language)s") % {"language": locale}
+            return None, [Missing(label, reason)]
         blocks, missing = self.blocks(
             content.body, locale=locale, role=role, phase=phase, label=label
         )

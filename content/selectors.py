@@ -29,6 +29,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail.documents.models import Document
 from wagtail.images import get_image_model
 from wagtail.images.models import Image
@@ -112,30 +113,30 @@ def _child_rows(model, relation: str, label: str) -> FieldCheck:
 
 
 FIELD_CHECKS: dict[str, FieldCheck] = {
-    "sku": _text("sku", "SKU"),
-    "gtin": _text("gtin", "GTIN"),
-    "brand": _text("brand", "brand"),
-    "manufacturer_part_number": _text("manufacturer_part_number", "manufacturer part number"),
-    "name": _text("name", "name"),
-    "short_text": _text("short_text", "short text"),
+    "sku": _text("sku", _("SKU")),
+    "gtin": _text("gtin", _("GTIN")),
+    "brand": _text("brand", _("brand")),
+    "manufacturer_part_number": _text("manufacturer_part_number", _("manufacturer part number")),
+    "name": _text("name", _("name")),
+    "short_text": _text("short_text", _("short text")),
     "long_text": FieldCheck(
-        "long text",
+        _("long text"),
         lambda: Q(long_text__in=EMPTY_RICH_TEXT),
         lambda product: _blank_rich_text(product.long_text),
     ),
-    "etim_class": _text("etim_class", "ETIM class"),
-    "features": _child_rows(ProductFeature, "features", "features"),
+    "etim_class": _text("etim_class", _("ETIM class")),
+    "features": _child_rows(ProductFeature, "features", _("features")),
     "categories": FieldCheck(
-        "categories",
+        _("categories"),
         lambda: ~Exists(Product.categories.through.objects.filter(product=OuterRef("pk"))),
         lambda product: not list(product.categories.all()),
         in_row=False,
     ),
-    "images": _child_rows(ProductImage, "images", "images"),
-    "documents": _child_rows(ProductDocument, "documents", "documents"),
-    "price": _nullable("price", "price"),
-    "availability": _text("availability", "availability"),
-    "lead_time_days": _nullable("lead_time_days", "lead time"),
+    "images": _child_rows(ProductImage, "images", _("images")),
+    "documents": _child_rows(ProductDocument, "documents", _("documents")),
+    "price": _nullable("price", _("price")),
+    "availability": _text("availability", _("availability")),
+    "lead_time_days": _nullable("lead_time_days", _("lead time")),
 }
 
 
@@ -170,10 +171,11 @@ class Completeness:
     @property
     def missing_labels(self) -> list[str]:
         if not self.translated:
-            return ["translation"]
+            return [_("translation")]
         labels = [FIELD_CHECKS[field].label for field in self.missing]
         return labels + [
-            f"{FIELD_CHECKS[field].label if field in FIELD_CHECKS else field} (not translated)"
+            _("%(field)s (not translated)")
+            % {"field": FIELD_CHECKS[field].label if field in FIELD_CHECKS else field}
             for field in self.untranslated
             if field not in self.missing
         ]
@@ -182,7 +184,7 @@ class Completeness:
     def editor_missing_labels(self) -> list[str]:
         """What an editor can still fill in: the missing fields the ERP does not deliver."""
         if not self.translated:
-            return ["translation"]
+            return [_("translation")]
         return [FIELD_CHECKS[f].label for f in self.missing if f not in ERP_FIELDS]
 
     @property

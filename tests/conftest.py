@@ -3,6 +3,7 @@ import datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from tests.factories import UserFactory
 
@@ -57,6 +58,16 @@ def _start_clock(request):
         yield
         return
     with time_machine.travel(instant, tick=True):
+        yield
+
+
+@pytest.fixture
+def english(settings):
+    """Our English source strings, for tests that assert them: German is the default language
+    (hub.settings.base) and has a catalogue; tests/hub/test_admin_language.py checks that
+    every admin page speaks German, and English, throughout."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
         yield
 
 

@@ -38,6 +38,7 @@ class Event(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="events",
+        verbose_name=_("contact"),
     )
     account = models.ForeignKey(
         "campaigns.Account",
@@ -45,14 +46,24 @@ class Event(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="events",
+        verbose_name=_("account"),
     )
-    kind = models.CharField(max_length=20, choices=EventKind.choices)
-    occurred_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=20, choices=EventKind.choices, verbose_name=_("kind"))
+    occurred_at = models.DateTimeField(db_index=True, verbose_name=_("occurred at"))
     sku = models.CharField(
-        max_length=64, blank=True, db_index=True, help_text=_("The product, by SKU.")
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("The product, by SKU."),
+        verbose_name=_("SKU"),
     )
     category = models.ForeignKey(
-        "content.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "content.Category",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("category"),
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -60,6 +71,7 @@ class Event(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="events",
+        verbose_name=_("campaign"),
     )
     value = models.DecimalField(
         max_digits=14,
@@ -67,13 +79,18 @@ class Event(models.Model):
         null=True,
         blank=True,
         help_text=_("Revenue of an order, score of a survey answer."),
+        verbose_name=_("value"),
     )
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     source = models.CharField(
-        max_length=50, help_text=_("Who reported it: api:<client id>, tracking, import, crm.")
+        max_length=50,
+        help_text=_("Who reported it: api:<client id>, tracking, import, crm."),
+        verbose_name=_("source"),
     )
-    idempotency_key = models.CharField(max_length=100, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
+    idempotency_key = models.CharField(
+        max_length=100, blank=True, verbose_name=_("idempotency key")
+    )
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -108,7 +125,7 @@ class OrderSource(models.TextChoices):
 class Order(models.Model):
     """An order, from the ERP, the webshop or the CRM (won opportunities), with its revenue."""
 
-    source = models.CharField(max_length=20, choices=OrderSource.choices)
+    source = models.CharField(max_length=20, choices=OrderSource.choices, verbose_name=_("source"))
     external_id = models.CharField(_("order number"), max_length=100)
     account = models.ForeignKey(
         "campaigns.Account",
@@ -116,6 +133,7 @@ class Order(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="orders",
+        verbose_name=_("account"),
     )
     contact = models.ForeignKey(
         "campaigns.Contact",
@@ -123,6 +141,7 @@ class Order(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="orders",
+        verbose_name=_("contact"),
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign",
@@ -131,14 +150,15 @@ class Order(models.Model):
         on_delete=models.SET_NULL,
         related_name="orders",
         help_text=_("The campaign the order is attributed to."),
+        verbose_name=_("campaign"),
     )
     ordered_at = models.DateTimeField(_("ordered at"))
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", verbose_name=_("currency"))
     revenue = models.DecimalField(
         _("revenue"), max_digits=14, decimal_places=2, default=Decimal("0.00")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-ordered_at", "-pk"]
@@ -163,13 +183,18 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    sku = models.CharField(max_length=64, db_index=True)
-    quantity = models.DecimalField(
-        max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0"))]
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
     )
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    line_total = models.DecimalField(max_digits=14, decimal_places=2)
+    sku = models.CharField(max_length=64, db_index=True, verbose_name=_("SKU"))
+    quantity = models.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name=_("quantity"),
+    )
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("unit price"))
+    line_total = models.DecimalField(max_digits=14, decimal_places=2, verbose_name=_("line total"))
 
     class Meta:
         ordering = ["order", "pk"]

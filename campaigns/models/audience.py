@@ -228,10 +228,18 @@ class Contact(models.Model):
 class PhaseChange(models.Model):
     """One move of a contact between journey phases, and why."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phase_changes")
-    from_phase = models.CharField(max_length=20, choices=JourneyPhase.choices, blank=True)
-    to_phase = models.CharField(max_length=20, choices=JourneyPhase.choices)
-    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="phase_changes", verbose_name=_("contact")
+    )
+    from_phase = models.CharField(
+        max_length=20, choices=JourneyPhase.choices, blank=True, verbose_name=_("from phase")
+    )
+    to_phase = models.CharField(
+        max_length=20, choices=JourneyPhase.choices, verbose_name=_("to phase")
+    )
+    changed_at = models.DateTimeField(
+        default=timezone.now, db_index=True, verbose_name=_("changed at")
+    )
     rule = models.ForeignKey(
         "campaigns.JourneyRule",
         null=True,
@@ -239,8 +247,9 @@ class PhaseChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The rule that moved the contact; blank when set by hand or import."),
+        verbose_name=_("rule"),
     )
-    reason = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=255, blank=True, verbose_name=_("reason"))
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
@@ -257,30 +266,48 @@ class ConsentRecord(models.Model):
     Append-only. The contact's ``consent`` field is the state these rows add up to.
     """
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
-    kind = models.CharField(max_length=12, choices=ConsentKind.choices)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="consents", verbose_name=_("contact")
+    )
+    kind = models.CharField(max_length=12, choices=ConsentKind.choices, verbose_name=_("kind"))
+    at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("time"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    user_agent = models.CharField(max_length=300, blank=True, verbose_name=_("user agent"))
     source = models.CharField(
-        max_length=50, help_text=_("Where it happened: web form, import, API, admin, CRM.")
+        max_length=50,
+        help_text=_("Where it happened: web form, import, API, admin, CRM."),
+        verbose_name=_("source"),
     )
     text_version = models.CharField(
         max_length=100,
         blank=True,
         help_text=_("The version of the form or consent text the contact saw."),
+        verbose_name=_("text version"),
     )
     token_hash = models.CharField(
-        max_length=64, blank=True, help_text=_("Hash of the confirmation link's token.")
+        max_length=64,
+        blank=True,
+        help_text=_("Hash of the confirmation link's token."),
+        verbose_name=_("token hash"),
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     mailed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the confirmation link was mailed (opt-ins).")
+        null=True,
+        blank=True,
+        help_text=_("When the confirmation link was mailed (opt-ins)."),
+        verbose_name=_("mailed at"),
     )
     # The confirmation mail's Message-ID, by which a bounce of it is known to be the hub's.
-    message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    message_id = models.CharField(
+        max_length=200, blank=True, db_index=True, verbose_name=_("message ID")
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -297,10 +324,12 @@ class Suppression(models.Model):
     Keyed by the address's hash only, so it holds no personal data once the contact is gone.
     """
 
-    email_hash = models.CharField(max_length=64, unique=True)
-    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
-    source = models.CharField(max_length=50, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    email_hash = models.CharField(max_length=64, unique=True, verbose_name=_("email hash"))
+    reason = models.CharField(
+        max_length=20, choices=SuppressionReason.choices, verbose_name=_("reason")
+    )
+    source = models.CharField(max_length=50, blank=True, verbose_name=_("source"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -40,22 +40,32 @@ class ImportJob(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )
-    dry_run = models.BooleanField(default=True)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    unchanged_count = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
+    dry_run = models.BooleanField(default=True, verbose_name=_("dry run"))
+    total_rows = models.PositiveIntegerField(default=0, verbose_name=_("total rows"))
+    processed_rows = models.PositiveIntegerField(default=0, verbose_name=_("processed rows"))
+    created_count = models.PositiveIntegerField(default=0, verbose_name=_("created count"))
+    updated_count = models.PositiveIntegerField(default=0, verbose_name=_("updated count"))
+    unchanged_count = models.PositiveIntegerField(default=0, verbose_name=_("unchanged count"))
+    error_count = models.PositiveIntegerField(default=0, verbose_name=_("error count"))
     errors = models.JSONField(
-        default=list, blank=True, help_text=_("[{line, field, reason}], the first thousand.")
+        default=list,
+        blank=True,
+        help_text=_("[{line, field, reason}], the first thousand."),
+        verbose_name=_("errors"),
     )
-    message = models.TextField(blank=True, help_text=_("Why the whole file failed, if it did."))
+    message = models.TextField(
+        blank=True, help_text=_("Why the whole file failed, if it did."), verbose_name=_("message")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]

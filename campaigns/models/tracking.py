@@ -55,15 +55,24 @@ def is_human(classification: str) -> bool:
 
 class TrackingHit(models.Model):
     delivery = models.ForeignKey(
-        "campaigns.Delivery", on_delete=models.CASCADE, related_name="tracking_hits"
+        "campaigns.Delivery",
+        on_delete=models.CASCADE,
+        related_name="tracking_hits",
+        verbose_name=_("delivery"),
     )
-    kind = models.CharField(max_length=10, choices=HitKind.choices)
-    at = models.DateTimeField()
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=USER_AGENT_LENGTH, blank=True)
-    url = models.URLField(max_length=2000, blank=True)
-    classification = models.CharField(max_length=20, choices=HitClass.choices)
-    seconds_after_send = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=HitKind.choices, verbose_name=_("kind"))
+    at = models.DateTimeField(verbose_name=_("time"))
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    user_agent = models.CharField(
+        max_length=USER_AGENT_LENGTH, blank=True, verbose_name=_("user agent")
+    )
+    url = models.URLField(max_length=2000, blank=True, verbose_name=_("URL"))
+    classification = models.CharField(
+        max_length=20, choices=HitClass.choices, verbose_name=_("classification")
+    )
+    seconds_after_send = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("seconds after send")
+    )
 
     class Meta:
         verbose_name = _("tracking hit")

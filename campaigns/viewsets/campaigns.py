@@ -91,7 +91,7 @@ class CampaignViewSet(SnippetViewSet):
         Column("segment", label=gettext_lazy("Segment")),
         DateColumn("send_at", label=gettext_lazy("Send at")),
         Column("progress", label=gettext_lazy("Progress"), accessor=_progress_text),
-        UpdatedAtColumn(),
+        UpdatedAtColumn(label=gettext_lazy("Updated")),
     ]
     list_filter = ["status"]
 
@@ -453,12 +453,14 @@ class TestSendForm(forms.Form):
     addresses = forms.CharField(
         label=gettext_lazy("Addresses"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("Up to %(limit)s, one per line or separated by commas.")
-        % {"limit": TEST_SEND_LIMIT},
     )
 
     def __init__(self, *args, keys: list[str], **kwargs):
         super().__init__(*args, **kwargs)
+        # Formatted per request: a lazy string formatted here would be fixed at import.
+        self.fields["addresses"].help_text = _(
+            "Up to %(limit)s, one per line or separated by commas."
+        ) % {"limit": TEST_SEND_LIMIT}
         self.fields["variant"].choices = [(key, variant_label(key)) for key in keys]
 
     def clean_addresses(self) -> list[str]:

@@ -128,7 +128,7 @@ class CatalogueViewSet(SnippetViewSet):
             get_url=lambda catalogue: reverse(f"{URL_NAMESPACE}:runs", args=(catalogue.pk,)),
         ),
         DateColumn("last_generated", label=gettext_lazy("Last generated")),
-        UpdatedAtColumn(),
+        UpdatedAtColumn(label=gettext_lazy("Updated")),
     ]
     list_filter = ["language", "profile"]
     search_fields = ["title"]

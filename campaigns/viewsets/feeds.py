@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, TitleColumn, UpdatedAtColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
@@ -273,7 +273,7 @@ class FeedViewSet(SnippetViewSet):
             get_url=lambda feed: reverse(f"{URL_NAMESPACE}:runs", args=(feed.pk,)),
         ),
         Column("active", label=gettext_lazy("Active")),
-        UpdatedAtColumn(),
+        DateColumn("updated_at", label=gettext_lazy("Updated"), sort_key="updated_at"),
     ]
     list_filter = ["active", "channel"]
     search_fields = ["name", "slug"]

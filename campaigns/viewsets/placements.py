@@ -82,7 +82,7 @@ class PlacementViewSet(SnippetViewSet):
         Column("channel", label=gettext_lazy("Channel"), accessor=_channel_name),
         "name",
         AnnotatedLiveStatusColumn(),
-        UpdatedAtColumn(),
+        UpdatedAtColumn(label=gettext_lazy("Updated")),
     ]
     list_filter = ["channel"]
     search_fields = ["name", "key"]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import View
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList, Panel
-from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, UpdatedAtColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.views.generic import CreateView, EditView, IndexView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -354,7 +354,7 @@ class SegmentViewSet(ModelViewSet):
         ),
         BooleanColumn("include_all", label=gettext_lazy("Everyone (analysis)")),
         Column("latest_snapshot", label=gettext_lazy("Last snapshot"), accessor=_latest_snapshot),
-        UpdatedAtColumn(),
+        DateColumn("updated_at", label=gettext_lazy("Updated"), sort_key="updated_at"),
         DateColumn("created_at", label=gettext_lazy("Created")),
     ]
     list_filter = ["kind", "include_all"]

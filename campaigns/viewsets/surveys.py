@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views.snippets import EditView, SnippetViewSet
@@ -102,7 +102,7 @@ class SurveyViewSet(SnippetViewSet):
         "name",
         Column("kind", label=gettext_lazy("Kind"), accessor="get_kind_display"),
         Column("active", label=gettext_lazy("Active")),
-        UpdatedAtColumn(),
+        DateColumn("updated_at", label=gettext_lazy("Updated"), sort_key="updated_at"),
     ]
     list_filter = ["kind", "active"]
     search_fields = ["name"]

@@ -55,7 +55,7 @@ class Category(index.Indexed, models.Model):
 
     name = models.CharField(_("name (German)"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -64,8 +64,8 @@ class Category(index.Indexed, models.Model):
         related_name="children",
         verbose_name=_("parent"),
     )
-    sort_order = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    sort_order = models.PositiveIntegerField(default=0, verbose_name=_("sort order"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     search_fields = [index.SearchField("name"), index.SearchField("name_en")]
 

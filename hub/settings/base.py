@@ -161,6 +161,9 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Berlin")
 USE_I18N = True
+# The project's own catalogue: strings of hub/, core/ (not an app) and templates/. The apps
+# (campaigns, channels, content) keep theirs in <app>/locale/. `make messages` updates all.
+LOCALE_PATHS = [BASE_DIR / "hub" / "locale"]
 USE_TZ = True
 
 # Static files are served by whitenoise from STATIC_ROOT after collectstatic.

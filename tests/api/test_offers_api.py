@@ -99,7 +99,7 @@ def test_the_visitor_gets_their_accounts_offers_in_the_kinds_order(offers, visit
             "price_basis": None,
             "lead_time_days": None,
             "kind": "viewed",
-            "reason": "You looked at this on 5. Dezember 2026.",
+            "reason": "Sie haben sich das am 5. Dezember 2026 angesehen.",
         },
         {
             "sku": "GREASE-1",
@@ -111,7 +111,7 @@ def test_the_visitor_gets_their_accounts_offers_in_the_kinds_order(offers, visit
             "price_basis": "price_group",
             "lead_time_days": None,
             "kind": "reorder",
-            "reason": "You order this about every 30 days; last ordered on 1. November 2026.",
+            "reason": "Sie bestellen das etwa alle 30 Tage; zuletzt bestellt am 1. November 2026.",
         },
         {
             "sku": "SEAL-1",
@@ -123,7 +123,7 @@ def test_the_visitor_gets_their_accounts_offers_in_the_kinds_order(offers, visit
             "price_basis": "list_price",
             "lead_time_days": 5,
             "kind": "spare_part",
-            "reason": "A spare part for Kreiselpumpe, which you bought.",
+            "reason": "Ein Ersatzteil für Kreiselpumpe, das Sie gekauft haben.",
         },
     ]
 

@@ -12,7 +12,7 @@ from campaigns.models import Event, Order
 from tests.admin_flow import outcome
 from tests.factories import ContactFactory, EventFactory, OrderFactory, OrderLineFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from campaigns.services.consent import suppression_add
 from tests.admin_flow import outcome, unchanged
 from tests.factories import AccountFactory, ContactFactory, EventFactory, OrderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 CONTACT_VIEWS = [
     "inspect",

@@ -13,7 +13,7 @@ from tests.admin_flow import assert_permission_denied, unchanged
 from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
 from tests.factories import ContactFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def url(name: str, campaign: Campaign, *args) -> str:
@@ -224,10 +224,10 @@ def test_scheduling_waits_until_a_grid_product_has_its_image_approved(
     publish(pump)
     scheduled = client.post(url("schedule", campaign), {"mode": "now", "confirmed": "1"})
 
-    # The admin speaks German here: the variant reads in words of that language.
-    with translation.override("de"):
+    # The admin speaks English here (the "english" fixture): the variant reads in its words.
+    with translation.override("en"):
         variant = " - ".join(
-            ["Deutsch", str(BuyingRole.BUYER.label), str(JourneyPhase.CONSIDERATION.label)]
+            ["German", str(BuyingRole.BUYER.label), str(JourneyPhase.CONSIDERATION.label)]
         )
     assert refused.status_code == 400
     assert (

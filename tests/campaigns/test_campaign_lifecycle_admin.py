@@ -63,6 +63,7 @@ def _edit_data(client, campaign: Campaign, **changes) -> dict:
     return {**data, "name": campaign.name, **changes}
 
 
+@pytest.mark.usefixtures("english")
 def test_editing_a_scheduled_campaign_leads_to_its_progress(
     client, campaign_manager, scheduled_campaign
 ):
@@ -101,6 +102,7 @@ def test_a_scheduled_campaign_cannot_be_unpublished(client, campaign_manager, sc
 
 
 @pytest.mark.parametrize("status", [CampaignStatus.SCHEDULED, CampaignStatus.RUNNING])
+@pytest.mark.usefixtures("english")
 def test_deleting_a_scheduled_or_running_campaign_is_refused(
     client, campaign_manager, scheduled_campaign, status
 ):
@@ -171,6 +173,7 @@ def test_an_approved_campaign_has_schedule_as_its_primary_action(
     assert url("progress", draft) not in draft_page
 
 
+@pytest.mark.usefixtures("english")
 def test_sending_now_asks_first_with_the_number_of_recipients(
     client, campaign_manager, approved_campaign
 ):

@@ -12,7 +12,7 @@ from campaigns.models import Campaign, CampaignPlacement, Placement
 from tests.campaigns.campaign_setup import newsletter_campaign
 from tests.factories import rich_text_json
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def edit_url(campaign: Campaign) -> str:

@@ -30,7 +30,7 @@ from campaigns.services.events import (
 )
 from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DISPATCH = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)  # half past midnight in Berlin

@@ -56,7 +56,7 @@ def test_a_campaign_in_review_reads_in_approval_and_cannot_be_scheduled(
     with pytest.raises(CampaignError):
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
-    assert campaign.status_label == "In approval"
+    assert campaign.status_label == "In Freigabe"  # German, the default
     assert not Delivery.objects.exists()
 
 
@@ -83,7 +83,9 @@ def test_scheduling_lists_each_variant_without_an_approved_message(approved, cam
     with pytest.raises(CampaignNotReady) as refused:
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
-    assert refused.value.problems == ["Englisch - Approver - Loyalty: no approved audience message"]
+    assert refused.value.problems == [
+        "Englisch - Genehmiger - Loyalität: keine freigegebene Zielgruppen-Botschaft"
+    ]
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.APPROVED
 
 
@@ -97,7 +99,8 @@ def test_scheduling_names_a_language_without_a_newsletter_version(approved, camp
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
     assert refused.value.problems == [
-        "Englisch - Buyer / recommender - Awareness: no newsletter version in language 'en'"
+        "Englisch - Einkäufer / Empfehler - Aufmerksamkeit: "
+        "keine Newsletter-Version in der Sprache en"
     ]
 
 
@@ -411,12 +414,10 @@ def test_scheduling_names_each_incomplete_grid_product_with_its_missing_fields(
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
     assert refused.value.problems == [
-        'Deutsch - Buyer / recommender - Consideration: product ABC-123 "Pumpe X" is incomplete '
-        "for Newsletter "
-        "(de): missing images",
-        'Deutsch - Buyer / recommender - Consideration: product ABC-124 "Ventil Y" is incomplete '
-        "for Newsletter "
-        "(de): missing short text, images",
+        "Deutsch - Einkäufer / Empfehler - Abwägung: Produkt ABC-123 „Pumpe X“ ist unvollständig "
+        "für Newsletter (de): Es fehlt Bilder",
+        "Deutsch - Einkäufer / Empfehler - Abwägung: Produkt ABC-124 „Ventil Y“ ist unvollständig "
+        "für Newsletter (de): Es fehlt Kurztext, Bilder",
     ]
 
 
@@ -434,9 +435,8 @@ def test_scheduling_names_the_incomplete_product_of_an_audience_message(approved
         campaign_schedule(campaign=campaign, mode=ScheduleMode.NOW, user=campaign_manager)
 
     assert refused.value.problems == [
-        'Deutsch - Buyer / recommender - Awareness: product ABC-123 "Pumpe X" is incomplete '
-        "for Newsletter (de): "
-        "missing images"
+        "Deutsch - Einkäufer / Empfehler - Aufmerksamkeit: Produkt ABC-123 „Pumpe X“ ist "
+        "unvollständig für Newsletter (de): Es fehlt Bilder"
     ]
 
 

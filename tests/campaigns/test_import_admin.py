@@ -19,7 +19,7 @@ from tests.campaigns.import_files import (
 )
 from tests.factories import AccountFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 FILE = [
     ["E-Mail", "Vorname", "Nachname", "Kundennummer", "Rolle"],

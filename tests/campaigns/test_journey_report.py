@@ -15,7 +15,7 @@ from tests.admin_flow import assert_permission_denied
 from tests.campaigns.journey_history import at, known_history
 from tests.factories import CampaignFactory, DeliveryFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture(autouse=True)

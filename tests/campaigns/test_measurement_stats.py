@@ -34,6 +34,8 @@ from campaigns.measurement.stats import (
     welch,
 )
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def revenue(n, buyers, seed, mu=4.0, sigma=1.0):
     """n contacts of whom ``buyers`` bought, lognormal order values."""

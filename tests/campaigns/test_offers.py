@@ -131,7 +131,7 @@ def test_the_reason_gives_the_date_as_the_answers_language_writes_it(erika, mont
         offers = offers_for(contact_id=erika.pk, locale="de", kinds=["reorder"], limit=4)
 
     assert offers[0].product.name == "Schmierfett"
-    assert offers[0].reason.endswith("last ordered on 1. November 2026.")
+    assert offers[0].reason.endswith("zuletzt bestellt am 1. November 2026.")
 
 
 def test_a_product_ordered_twice_is_no_habit_yet(erika, buy):
@@ -200,7 +200,7 @@ def test_complementary_products_come_from_the_category_bought_most(erika, buy):
 
     assert english_offers == ()  # no English versions of these products
     assert shown(german_offers) == [("complementary", "PUMP-9")]
-    assert german_offers[0].reason == "You often buy from Pumpen."
+    assert german_offers[0].reason == "Sie kaufen oft aus Pumpen."
 
 
 def test_products_the_contact_viewed_and_the_account_did_not_order_since(erika, buy):
@@ -218,7 +218,7 @@ def test_products_the_contact_viewed_and_the_account_did_not_order_since(erika, 
         offers = offers_for(contact_id=erika.pk, locale="de", kinds=["viewed"], limit=4)
 
     assert shown(offers) == [("viewed", "VALVE-1")]
-    assert offers[0].reason == "You looked at this on 1. Dezember 2026."
+    assert offers[0].reason == "Sie haben sich das am 1. Dezember 2026 angesehen."
 
 
 def test_a_withdrawn_product_disappears_at_the_next_read(erika, monthly_grease):

@@ -116,7 +116,7 @@ def test_editors_may_not_edit_a_placement(client, editor):
     assert Placement.objects.get(pk=placement.pk).name == "Warenkorb"
 
 
-def test_a_bad_slot_name_is_an_error_on_the_slot_field(client, campaign_manager):
+def test_a_bad_slot_name_is_an_error_on_the_slot_field(client, campaign_manager, english):
     client.force_login(campaign_manager)
 
     response = client.post(url("add"), placement_post(key="Home Hero"))
@@ -164,7 +164,7 @@ def test_the_list_shows_slot_channel_name_and_status(client, campaign_manager):
     assert "Entwurf" in page
 
 
-def test_a_slot_exists_once_per_channel(client, campaign_manager):
+def test_a_slot_exists_once_per_channel(client, campaign_manager, english):
     Placement.objects.create(key="home.hero", channel="webshop", name="Bühne", live=False)
     client.force_login(campaign_manager)
 

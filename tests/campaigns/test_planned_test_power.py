@@ -21,7 +21,7 @@ from campaigns.models import (
 from tests.campaigns.campaign_setup import newsletter_campaign
 from tests.factories import CampaignFactory, ContactFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 NOW = dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC)
 

@@ -7,7 +7,7 @@ from campaigns.services.campaigns import CampaignError, campaign_preview, campai
 from tests.campaigns.campaign_setup import live_message, newsletter_campaign
 from tests.factories import ContactFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 VARIANT = "de:buyer:awareness:-"
 

@@ -15,7 +15,7 @@ from campaigns.models import CampaignFigures, CampaignStatus, DeliveryState
 from campaigns.services.events import ContactRef, OrderInput, orders_record
 from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DISPATCH = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC)

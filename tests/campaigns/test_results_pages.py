@@ -19,7 +19,7 @@ from tests.admin_flow import assert_permission_denied
 from tests.campaigns.results_setup import results_campaign
 from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 DISPATCH = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 FROZEN = dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from campaigns.models import ConsentState, Segment, SegmentKind, SegmentMember, SegmentSnapshot
 from tests.factories import ContactFactory, SegmentFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 BUYERS = {"op": "and", "rules": [{"field": "role", "operator": "in", "value": ["buyer"]}]}
 

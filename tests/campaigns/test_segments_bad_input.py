@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from campaigns.models import JourneyRule, Segment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def condition(field, operator, value):

@@ -29,7 +29,7 @@ from channels.base import RECIPIENT_TOKEN
 from tests.campaigns.campaign_setup import live_message, newsletter_campaign
 from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory, SegmentFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 NOON = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
 

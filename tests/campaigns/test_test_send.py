@@ -20,7 +20,7 @@ from tests.campaigns.campaign_setup import live_message, newsletter_campaign
 from tests.campaigns.test_surveys import make_survey
 from tests.factories import ContactFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 VARIANT = "de:buyer:awareness:-"
 SHOP_URL = "https://shop.example.com/neuheiten"
@@ -103,7 +103,7 @@ def test_the_unsubscribe_link_of_a_test_mail_explains_it_was_a_test(client, sent
     assert shown.status_code == 200
     assert posted.status_code == 200
     assert b"data-test-send" in shown.content
-    assert b"Nothing has been changed" in posted.content
+    assert "Es wurde nichts geändert" in posted.content.decode()  # the German default
     contact.refresh_from_db()
     assert contact.consent == ConsentState.CONFIRMED
     assert not Suppression.objects.exists()

@@ -4,7 +4,7 @@ from django.urls import reverse
 from channels.models import ApiClient, Scope
 from core.tokens import hash_token
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_missing_fields_lower_the_percentage_of_the_channels_that_need_them():
 
     # Newsletter needs name, short text and images: only the name is there.
     assert results["newsletter"].percent == 33
-    assert results["newsletter"].missing_labels == ["short text", "images"]
+    assert results["newsletter"].missing_labels == ["Kurztext", "Bilder"]  # German: the default
     assert results["amazon"].missing == ("images",)
     assert results["amazon"].percent == 87  # 7 of its 8 fields
 
@@ -92,7 +92,7 @@ def test_a_missing_translation_counts_as_nothing_done():
 
     english = by_channel(matrix, "en")
     assert {r.percent for r in english.values()} == {0}
-    assert english["webshop"].missing_labels == ["translation"]
+    assert english["webshop"].missing_labels == ["Übersetzung"]
     assert {r.percent for r in by_channel(matrix, "de").values()} == {100}
 
 
@@ -205,7 +205,7 @@ def test_edit_view_shows_completeness_of_the_draft_being_edited(admin_client, ad
     panel = html[html.index("data-hub-completeness") :]
     german = panel[panel.index('data-locale="de"') : panel.index('data-locale="en"')]
     assert 'data-channel="newsletter" data-percent="66"' in german
-    assert "Missing: short text" in german or "short text" in german
+    assert "Es fehlt: Kurztext" in german
     assert Product.objects.get(pk=product.pk).short_text == "Kurztext"
 
 

@@ -149,7 +149,7 @@ def test_the_edit_view_shows_the_spare_parts_and_accessories_panel(client, edito
     response = client.get(admin_url("product", "edit", drill.pk))
 
     assert response.status_code == 200
-    assert "Spare parts and accessories" in response.content.decode()
+    assert "Ersatzteile und Zubehör" in response.content.decode()  # the German default
 
 
 # --- the selector ----------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from tests.admin_flow import (
 from tests.admin_posts import message_post, product_post
 from tests.factories import AudienceMessageFactory, ProductFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SUBMIT = {"action-submit": "action-submit"}
 
 

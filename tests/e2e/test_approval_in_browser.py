@@ -19,6 +19,7 @@ from tests.factories import ProductFactory
 # serialized_rollback=True: the flush after a transactional test also empties what the data
 # migrations created (locales, groups, the workflow); this restores it for the next test.
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

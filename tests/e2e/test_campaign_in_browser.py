@@ -10,6 +10,7 @@ from tests.campaigns.campaign_setup import approve, live_message, newsletter_cam
 from tests.factories import ContactFactory, UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

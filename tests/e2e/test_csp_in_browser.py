@@ -17,6 +17,7 @@ from tests.campaigns.campaign_setup import live_message, newsletter_campaign
 from tests.factories import ContactFactory, DeliveryFactory, ProductFactory, UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

@@ -11,6 +11,7 @@ from tests.campaigns.import_files import csv_bytes
 from tests.factories import UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

@@ -15,6 +15,7 @@ from tests.campaigns.journey_history import at, known_history
 from tests.factories import CampaignFactory, DeliveryFactory, UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

@@ -13,6 +13,7 @@ from tests.campaigns.results_setup import results_campaign
 from tests.factories import UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

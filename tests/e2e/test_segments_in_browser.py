@@ -9,6 +9,7 @@ from campaigns.models import Segment
 from tests.factories import AccountFactory, ContactFactory, UserFactory
 
 pytestmark = [
+    pytest.mark.usefixtures("english"),
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

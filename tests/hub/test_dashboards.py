@@ -26,7 +26,7 @@ from tests.factories import (
     SegmentFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def home(client, user) -> str:

@@ -4,8 +4,11 @@
 (() => {
   "use strict";
 
-  // Django's JavaScript catalogue when the page loads one; the English text otherwise.
-  const gettext = (text) => (typeof window.gettext === "function" ? window.gettext(text) : text);
+  // Django's JavaScript catalogue (the admin loads it on every page) translates; without it
+  // the English source strings show.
+  const gettext = (text) => (window.gettext ? window.gettext(text) : text);
+  const interpolate = (format, values) =>
+    window.interpolate ? window.interpolate(format, values) : format.replace("%s", values[0]);
 
   const h = (tag, attrs = {}, children = []) => {
     const node = document.createElement(tag);
@@ -121,34 +124,34 @@
       return h("fieldset", { class: "segment-rules__group" }, [
         h("div", { class: "segment-rules__bar" }, [
           select(
-            [["and", "All of these (and)"], ["or", "Any of these (or)"]],
+            [["and", gettext("All of these (and)")], ["or", gettext("Any of these (or)")]],
             group.op,
             (value) => {
               group.op = value;
               changed();
             },
-            "Combine",
+            gettext("Combine"),
           ),
-          h("label", { class: "segment-rules__negate" }, [negate, h("span", { text: " not" })]),
-          button("+ Condition", () => {
+          h("label", { class: "segment-rules__negate" }, [negate, h("span", { text: ` ${gettext("not")}` })]),
+          button(gettext("+ Condition"), () => {
             const field = fields[0];
             const operator = field.operators[0].name;
             group.rules.push({ field: field.name, operator, value: defaultValue(field, operator) });
             rerender();
           }),
-          button("+ Group", () => {
+          button(gettext("+ Group"), () => {
             group.rules.push({ op: "or", rules: [] });
             rerender();
           }),
           parent &&
-            button("Remove group", () => {
+            button(gettext("Remove group"), () => {
               parent.rules.splice(parent.rules.indexOf(group), 1);
               rerender();
             }, "no"),
         ]),
         group.rules.length
           ? list
-          : h("p", { class: "help", text: group.op === "and" ? "Empty: matches every contact." : "Empty: matches nobody." }),
+          : h("p", { class: "help", text: group.op === "and" ? gettext("Empty: matches every contact.") : gettext("Empty: matches nobody.") }),
       ]);
     }
 
@@ -165,7 +168,7 @@
             condition.value = defaultValue(next, condition.operator);
             rerender();
           },
-          "Field",
+          gettext("Field"),
         ),
         select(
           field.operators.map((item) => [item.name, item.label]),
@@ -176,10 +179,10 @@
             if (shapeChanges) condition.value = defaultValue(field, value);
             rerender();
           },
-          "Operator",
+          gettext("Operator"),
         ),
         valueEditor(field, condition),
-        button("Remove", () => {
+        button(gettext("Remove"), () => {
           parent.rules.splice(parent.rules.indexOf(condition), 1);
           rerender();
         }, "no"),
@@ -211,9 +214,9 @@
           box.append(
             h("input", {
               type: "text",
-              placeholder: "comma-separated, e.g. DE, AT",
+              placeholder: gettext("comma-separated, e.g. DE, AT"),
               value: (condition.value || []).join(", "),
-              "aria-label": "Values",
+              "aria-label": gettext("Values"),
               onchange: (event) => {
                 condition.value = event.target.value.split(",").map((part) => part.trim()).filter(Boolean);
                 changed();
@@ -254,11 +257,11 @@
             select(field.choices, value.kind, (kind) => {
               value.kind = kind;
               changed();
-            }, "Event kind"),
-            input(value, "min_count", "at least (times)", "number", changed, { min: 1 }),
-            input(value, "within_days", "in the last (days)", "number", changed, { min: 1 }),
-            input(value, "sku", "SKU", "text", changed),
-            input(value, "category", "category (slug)", "text", changed),
+            }, gettext("Event kind")),
+            input(value, "min_count", gettext("at least (times)"), "number", changed, { min: 1 }),
+            input(value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }),
+            input(value, "sku", gettext("SKU"), "text", changed),
+            input(value, "category", gettext("category (slug)"), "text", changed),
           );
           break;
         }
@@ -270,7 +273,7 @@
             h("input", {
               type: "number",
               step,
-              "aria-label": index === 1 ? "highest" : "lowest",
+              "aria-label": index === 1 ? gettext("highest") : gettext("lowest"),
               value: Array.isArray(value.value) ? value.value[index] : value.value,
               onchange: (event) => {
                 const number = field.widget === "revenue" ? event.target.value : Number(event.target.value);
@@ -280,8 +283,8 @@
               },
             });
           box.append(bound(0));
-          if (condition.operator === "between") box.append(h("span", { text: " and " }), bound(1));
-          box.append(input(value, "within_days", "in the last (days)", "number", changed, { min: 1 }));
+          if (condition.operator === "between") box.append(h("span", { text: ` ${gettext("and")} ` }), bound(1));
+          box.append(input(value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }));
           break;
         }
         case "last_order":
@@ -290,7 +293,7 @@
               type: condition.operator === "before" || condition.operator === "after" ? "date" : "number",
               min: 1,
               value: condition.value,
-              "aria-label": "Value",
+              "aria-label": gettext("Value"),
               onchange: (event) => {
                 condition.value = event.target.type === "number" ? Number(event.target.value) : event.target.value;
                 changed();
@@ -299,13 +302,13 @@
           );
           break;
         case "window":
-          box.append(input(condition.value, "within_days", "in the last (days)", "number", changed, { min: 1 }));
+          box.append(input(condition.value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }));
           break;
         case "viewed":
           box.append(
-            input(condition.value, "within_days", "in the last (days)", "number", changed, { min: 1, required: true }),
-            input(condition.value, "sku", "SKU", "text", changed),
-            input(condition.value, "category", "category (slug)", "text", changed),
+            input(condition.value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1, required: true }),
+            input(condition.value, "sku", gettext("SKU"), "text", changed),
+            input(condition.value, "category", gettext("category (slug)"), "text", changed),
           );
           break;
         case "survey": {
@@ -314,11 +317,11 @@
             select(field.choices, value.kind, (kind) => {
               value.kind = kind;
               changed();
-            }, "Survey kind"),
-            input(value, "min_score", "score from", "number", changed, { min: 0, max: 10, required: true }),
-            input(value, "max_score", "to", "number", changed, { min: 0, max: 10, required: true }),
-            input(value, "within_days", "in the last (days)", "number", changed, { min: 1 }),
-            input(value, "survey", "survey (id, optional)", "number", changed, { min: 1 }),
+            }, gettext("Survey kind")),
+            input(value, "min_score", gettext("score from"), "number", changed, { min: 0, max: 10, required: true }),
+            input(value, "max_score", gettext("to"), "number", changed, { min: 0, max: 10, required: true }),
+            input(value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }),
+            input(value, "survey", gettext("survey (id, optional)"), "number", changed, { min: 1 }),
           );
           break;
         }
@@ -349,7 +352,7 @@
       try {
         rules = JSON.parse(textarea.value || "{}");
       } catch {
-        errors.replaceChildren(h("li", { text: "The JSON is not valid." }));
+        errors.replaceChildren(h("li", { text: gettext("The JSON is not valid.") }));
         errors.hidden = false;
         return;
       }
@@ -365,7 +368,7 @@
           segment: panel.dataset.segmentId || null,
         }),
       });
-      const data = await response.json().catch(() => ({ errors: [`The server answered ${response.status}.`] }));
+      const data = await response.json().catch(() => ({ errors: [interpolate(gettext("The server answered %s."), [response.status])] }));
       if (question !== asked) return;
       errors.replaceChildren(...(data.errors || []).map((text) => h("li", { text })));
       errors.hidden = !data.errors;
@@ -375,7 +378,7 @@
         return;
       }
       count.textContent = data.count.toLocaleString();
-      note.textContent = data.count > data.sample.length ? `(showing ${data.sample.length})` : "";
+      note.textContent = data.count > data.sample.length ? interpolate(gettext("(showing %s)"), [data.sample.length]) : "";
       sample.tBodies[0].replaceChildren(
         ...data.sample.map((row) =>
           h("tr", {}, [

@@ -10,7 +10,7 @@ from tests.factories import CategoryFactory, ProductFactory, png_bytes, rich_tex
 
 from .admin_setup import PACKAGE, PDF, draft_catalogue, finished_run, open_run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 BASE = "/admin/snippets/campaigns/catalogue"
 

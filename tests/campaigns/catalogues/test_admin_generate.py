@@ -12,7 +12,7 @@ from tests.campaigns.catalogues.catalogue_setup import category, product
 
 from .admin_setup import approved_catalogue, draft_catalogue, open_run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 BASE = "/admin/snippets/campaigns/catalogue"
 

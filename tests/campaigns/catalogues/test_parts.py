@@ -21,7 +21,7 @@ from tests.campaigns.catalogues.catalogue_setup import (
 )
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -10,7 +10,7 @@ from campaigns.models import Catalogue, CatalogueRun, CatalogueRunStatus
 from tests.campaigns.catalogues.catalogue_setup import catalogue, category, product
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -10,7 +10,7 @@ from campaigns.models import Feed
 from core.tokens import hash_token
 from tests.factories import CategoryFactory, ProductFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 BASE = "/admin/snippets/campaigns/feed"
 

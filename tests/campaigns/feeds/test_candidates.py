@@ -17,7 +17,7 @@ from tests.factories import (
     rich_text_json,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 SHOP = "https://shop.example.com/{language}/p/{sku}"
 

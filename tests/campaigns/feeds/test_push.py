@@ -19,6 +19,8 @@ from campaigns.feeds.push import PushFailed, PushTarget, parse_push_target, push
 
 from .sftp_server import PASSWORD, EventLoopThread, SFTPServer, asyncssh
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture(autouse=True)
 def short_timeout(settings):

@@ -10,7 +10,7 @@ from campaigns.feeds.runs import feed_generate
 from campaigns.models import Feed
 from tests.factories import ProductFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 
 from campaigns.feeds.push import PushTarget, parse_push_target
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture(scope="module")
 def host_key():

@@ -12,7 +12,7 @@ from campaigns.models import Feed, FeedRefusal, FeedRun
 from tests.campaigns.feeds import fake_channel
 from tests.factories import ProductFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 

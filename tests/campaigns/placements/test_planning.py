@@ -13,7 +13,7 @@ from tests.factories import ContactFactory
 
 from .setup import message_slot, placement, schedule_now, teaser, webshop_campaign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
@@ -49,8 +49,8 @@ def test_a_required_message_slot_needs_a_message_for_each_audience(hero, approve
     campaign = approved(webshop_campaign({(hero, "de"): [message_slot()]}))
 
     assert campaign_problems(campaign) == [
-        "home.hero / Deutsch - Buyer / recommender - Awareness: no approved audience message",
-        "home.hero / Deutsch - engineer - decision: no approved audience message",
+        "home.hero / German - Buyer / recommender - Awareness: no approved audience message",
+        "home.hero / German - engineer - decision: no approved audience message",
     ]
 
 

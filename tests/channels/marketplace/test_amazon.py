@@ -15,6 +15,8 @@ from channels.feeds import FeedAsset, FeedPart
 from channels.marketplace.amazon import AmazonListingsChannel
 from tests.channels.marketplace.builders import feed_product, feed_spec, feed_text
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SCHEMA = json.loads(
     (
         Path(__file__).parents[3] / "channels/marketplace/schemas/amazon_listings_feed_v2.json"

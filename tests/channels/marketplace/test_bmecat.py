@@ -14,6 +14,8 @@ from channels.feeds import DirectorySink, FeedAsset, FeedFeature, FeedPart
 from channels.marketplace.bmecat import BMEcatChannel
 from tests.channels.marketplace.builders import GENERATED_AT, feed_product, feed_spec, feed_text
 
+pytestmark = pytest.mark.usefixtures("english")
+
 NS = {"b": "http://www.bmecat.org/bmecat/2005fd"}
 XSD = Path(channels.marketplace.__file__).parent / "schemas" / "bmecat_2005.xsd"
 SCHEMA = etree.XMLSchema(etree.parse(str(XSD)))

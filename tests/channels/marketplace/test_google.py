@@ -17,6 +17,8 @@ from channels.marketplace.google import GoogleMerchantChannel
 from channels.marketplace.google_rules import split_cell
 from tests.channels.marketplace.builders import DirectorySink, feed_product, feed_spec, feed_text
 
+pytestmark = pytest.mark.usefixtures("english")
+
 G = "{http://base.google.com/ns/1.0}"
 OPTIONS = {"shipping_price": "4.95"}
 

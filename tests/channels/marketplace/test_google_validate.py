@@ -11,6 +11,8 @@ from channels.feeds import FeedCertification, FeedPart
 from channels.marketplace.google import GoogleMerchantChannel
 from tests.channels.marketplace.builders import DirectorySink, feed_product, feed_spec
 
+pytestmark = pytest.mark.usefixtures("english")
+
 OPTIONS = {"shipping_price": "4.95"}
 TSV = {"options": {**OPTIONS, "variant": "tsv"}}
 

@@ -17,6 +17,8 @@ from tests.channels.print_catalogue.builders import (
 )
 from tests.factories import png_bytes
 
+pytestmark = pytest.mark.usefixtures("english")
+
 CHANNEL = PrintCatalogueChannel("print")
 TOC = [
     TocEntry("kapitel-1", "Akkuwerkzeuge", 1),
@@ -71,7 +73,7 @@ def test_the_contents_list_every_chapter_with_its_page(print_front):
 
     text = page_text(read_pdf(pdf).pages[2])
 
-    assert "Contents" in text
+    assert "Inhalt" in text
     for entry in TOC:
         assert f"{entry.title} ." in text  # then the dot leader
         assert text.index(entry.title) < text.index(f" {entry.page} ", text.index(entry.title))
@@ -88,7 +90,7 @@ def test_the_front_matter_is_numbered_in_roman_and_the_cover_is_not(print_front)
 def test_the_contents_have_a_bookmark(print_front):
     _rendered, pdf = print_front
 
-    assert [item.title for item in read_pdf(pdf).outline] == ["Contents"]
+    assert [item.title for item in read_pdf(pdf).outline] == ["Inhalt"]
 
 
 def test_in_print_the_cover_image_fills_the_bleed(print_front):
@@ -152,7 +154,7 @@ def test_the_index_continues_the_body_page_numbers(back):
 def test_the_index_has_a_bookmark(back):
     _rendered, reader = back
 
-    assert [item.title for item in reader.outline] == ["Index"]
+    assert [item.title for item in reader.outline] == ["Register"]
 
 
 def test_the_index_is_set_in_two_columns(back):

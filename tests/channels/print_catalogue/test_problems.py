@@ -20,6 +20,8 @@ from tests.channels.print_catalogue.builders import (
 )
 from tests.factories import png_bytes
 
+pytestmark = pytest.mark.usefixtures("english")
+
 CHANNEL = PrintCatalogueChannel("print")
 LONG = " ".join(["Ein sehr langer Absatz über das Werkzeug."] * 400)
 
@@ -110,14 +112,14 @@ def test_an_image_that_cannot_be_shown_is_a_placeholder_and_a_problem(rendered, 
     page = reader.pages[result.product_pages[sku] - 1]
 
     assert (sku, "images") in problems_of(result)
-    assert "No image" in page_text(page)
+    assert "Kein Bild" in page_text(page)
 
 
 def test_a_readable_image_is_no_problem(rendered):
     result, reader = rendered
 
     assert ("OK-1", "images") not in problems_of(result)
-    assert "No image" not in page_text(reader.pages[result.product_pages["OK-1"] - 1])
+    assert "Kein Bild" not in page_text(reader.pages[result.product_pages["OK-1"] - 1])
 
 
 def test_in_print_an_image_too_coarse_for_its_box_is_shown_and_reported(rendered):
@@ -126,7 +128,7 @@ def test_in_print_an_image_too_coarse_for_its_box_is_shown_and_reported(rendered
 
     page = page_text(reader.pages[result.product_pages["COARSE-1"] - 1])
 
-    assert "No image" not in page
+    assert "Kein Bild" not in page
     if is_print(reader):
         assert [(p.field, "dpi" in p.message) for p in problems] == [("images", True)]
     else:

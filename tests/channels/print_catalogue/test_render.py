@@ -22,6 +22,8 @@ from tests.channels.print_catalogue.builders import (
 )
 from tests.factories import png_bytes
 
+pytestmark = pytest.mark.usefixtures("english")
+
 CHANNEL = PrintCatalogueChannel("print")
 MM = 72 / 25.4
 LAYOUTS = [(profile, layout) for profile in ("screen", "print") for layout in ("pages", "grid")]
@@ -75,7 +77,7 @@ def test_the_part_shows_the_approved_texts_and_the_chapter_titles(bodies, chapte
         assert chapter.title in text
         for product in chapter.products:
             de = product.text("de")
-            for value in (de.name, de.short_text, de.long_text, f"Item no. {product.sku}"):
+            for value in (de.name, de.short_text, de.long_text, f"Art.-Nr. {product.sku}"):
                 assert value in text
 
 
@@ -85,7 +87,7 @@ def test_prices_are_net_in_the_catalogues_language_with_the_lead_time(bodies):
     text = page_text(reader.pages[1])
 
     assert "1.299,50 EUR net" in text
-    assert "Lead time: 3 working days" in text
+    assert "Lieferzeit: 3 Arbeitstage" in text
     assert "Spannung 18 V" in text
 
 
@@ -121,7 +123,7 @@ def test_chapter_and_product_pages_point_at_the_pages_that_carry_them(
         assert chapter.title in page_text(page)
         for product in chapter.products:
             page = reader.pages[rendered.product_pages[product.sku] - 1]
-            assert f"Item no. {product.sku}" in page_text(page)
+            assert f"Art.-Nr. {product.sku}" in page_text(page)
             assert footer_number(page) == str(rendered.product_pages[product.sku])
 
 
