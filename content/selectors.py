@@ -171,10 +171,10 @@ class Completeness:
     @property
     def missing_labels(self) -> list[str]:
         if not self.translated:
-            return [_("translation")]
-        labels = [FIELD_CHECKS[field].label for field in self.missing]
+            return [str(_("translation"))]
+        labels = [str(FIELD_CHECKS[field].label) for field in self.missing]
         return labels + [
-            _("%(field)s (not translated)")
+            str(_("%(field)s (not translated)"))
             % {"field": FIELD_CHECKS[field].label if field in FIELD_CHECKS else field}
             for field in self.untranslated
             if field not in self.missing
@@ -184,8 +184,8 @@ class Completeness:
     def editor_missing_labels(self) -> list[str]:
         """What an editor can still fill in: the missing fields the ERP does not deliver."""
         if not self.translated:
-            return [_("translation")]
-        return [FIELD_CHECKS[f].label for f in self.missing if f not in ERP_FIELDS]
+            return [str(_("translation"))]
+        return [str(FIELD_CHECKS[f].label) for f in self.missing if f not in ERP_FIELDS]
 
     @property
     def erp_missing_labels(self) -> list[str]:
@@ -193,7 +193,7 @@ class Completeness:
         them read-only, so no editor can complete them."""
         if not self.translated:
             return []
-        return [FIELD_CHECKS[f].label for f in self.missing if f in ERP_FIELDS]
+        return [str(FIELD_CHECKS[f].label) for f in self.missing if f in ERP_FIELDS]
 
 
 # (channel, locale) -> the fields it requires, and interned Completeness values: a page

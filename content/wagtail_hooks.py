@@ -79,10 +79,10 @@ def completeness_title(cell) -> str:
     """What an editor can still fill in, then what only the ERP delivers."""
     parts = []
     if cell.editor_missing_labels:
-        parts.append(_("Missing:") + " " + ", ".join(cell.editor_missing_labels))
+        parts.append(f"{_('Missing:')} {', '.join(map(str, cell.editor_missing_labels))}")
     if cell.erp_missing_labels:
-        parts.append(_("Comes from the ERP:") + " " + ", ".join(cell.erp_missing_labels))
-    return " · ".join(str(part) for part in parts)
+        parts.append(f"{_('Comes from the ERP:')} {', '.join(map(str, cell.erp_missing_labels))}")
+    return " · ".join(parts)
 
 
 class TranslationColumn(Column):

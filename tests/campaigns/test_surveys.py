@@ -269,7 +269,8 @@ def test_an_inactive_survey_takes_no_answer(client, delivery):
     assert not Event.objects.exists()
 
 
-def test_the_link_of_an_erased_contact_records_nothing(client, survey):
+def test_the_link_of_an_erased_contact_records_nothing(client, survey, settings):
+    settings.LANGUAGE_CODE = "de"  # no contact, no language of its own: the hub's
     erased = DeliveryFactory(contact=None)
 
     response = client.get(answer_path(erased, survey, 9))

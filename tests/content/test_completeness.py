@@ -219,7 +219,7 @@ def test_edit_view_says_which_missing_fields_come_from_the_erp(admin_client):
     german = panel[panel.index('data-locale="de"') : panel.index('data-locale="en"')]
     amazon = german[german.index('data-channel="amazon"') :]
     amazon = amazon[: amazon.index("</td>")]
-    assert "Kommt aus dem ERP: price, availability" in amazon
-    assert "price" not in amazon.replace("Kommt aus dem ERP: price, availability", "")
+    assert "Kommt aus dem ERP: Preis, Verfügbarkeit" in amazon
+    assert "Preis" not in amazon.replace("Kommt aus dem ERP: Preis, Verfügbarkeit", "")
     newsletter = german[german.index('data-channel="newsletter"') :]
     assert 'data-percent="100"' in newsletter[: newsletter.index("</td>")]
