@@ -9,6 +9,7 @@ from campaigns import urls as consent_urls
 from channels.newsletter.transports import ses_configured
 from hub.accounts import ThrottledPasswordResetView
 from hub.api import api
+from hub.js_catalog import js_catalog_view
 from hub.media import serve_media
 
 
@@ -25,6 +26,8 @@ urlpatterns = [
         ThrottledPasswordResetView.as_view(),
         name="wagtailadmin_password_reset",
     ),
+    # Before the admin's own URLs, which ask for a sign-in: the sign-in page loads it too.
+    path("admin/hub-jsi18n/", js_catalog_view, name="hub_javascript_catalog"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("consent/", include(consent_urls)),

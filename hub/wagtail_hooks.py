@@ -3,9 +3,7 @@
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.views.i18n import JavaScriptCatalog
 from wagtail import hooks
-from wagtail.admin.localization import get_localized_response
 
 from hub.admin_search import HubSearchArea, admin_search_view
 from hub.dashboards import panels_for
@@ -26,20 +24,6 @@ def register_two_factor_menu_item(request):
         "label": _("Two-factor sign-in"),
         "help_text": _("Ask for a code from an authenticator app when you sign in."),
     }
-
-
-# The apps' JavaScript strings (djangojs catalogues), in the user's preferred admin language
-# as Wagtail's own catalogue is. Served from the hub itself, so the CSP's 'self' covers it.
-_js_catalog = JavaScriptCatalog.as_view(packages=["campaigns"])
-
-
-def js_catalog_view(request, *args, **kwargs):
-    return get_localized_response(_js_catalog, request, *args, **kwargs)
-
-
-@hooks.register("register_admin_urls")
-def register_js_catalog_url():
-    return [path("hub-jsi18n/", js_catalog_view, name="hub_javascript_catalog")]
 
 
 @hooks.register("insert_global_admin_js")

@@ -41,3 +41,13 @@ def test_the_catalogue_is_empty_of_german_for_an_english_user(client):
     catalogue = admin.get(reverse("hub_javascript_catalog")).content.decode()
 
     assert "Bedingung" not in catalogue
+
+
+def test_the_sign_in_page_loads_the_catalogue_as_javascript_without_a_sign_in(client):
+    page = client.get(reverse("wagtailadmin_login")).content.decode()
+
+    response = client.get(reverse("hub_javascript_catalog"))
+
+    assert f'<script src="{reverse("hub_javascript_catalog")}"></script>' in page
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
