@@ -274,7 +274,11 @@ def pages(superuser, django_db_blocker):
 
 # --- the tests -----------------------------------------------------------------------------
 
+# Both tests are marked django_db, so pytest-django runs them with the other database tests,
+# before any transactional test flushes what migrations made (the approval workflows).
 
+
+@pytest.mark.django_db
 def test_the_language_test_covers_our_admin_pages_and_catalogue(pages):
     assert len(pages) >= 60, pages
     assert len(translated_pairs()) >= 1000
