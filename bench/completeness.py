@@ -13,7 +13,7 @@ ours 10.0 ms CPU, the baseline 38.6 ms; wall clock ours 11.7-16 ms median, basel
 42-45 ms). Both sides build the same 200 ``Product`` instances, and that alone (the plain
 queryset, no completeness at all) costs 5.5 ms CPU, over half of ours; the four relation
 subqueries add 3-4 ms, the checks of 1,200 (product, channel) pairs about 1 ms after
-interning (``content.selectors._completeness``). 5x would need ours under 7.7 ms, i.e.
+interning (``content.completeness._completeness``). 5x would need ours under 7.7 ms, i.e.
 not building model instances, which a listing of model rows cannot avoid.
 """
 
