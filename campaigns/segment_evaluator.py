@@ -18,6 +18,7 @@ from content.selectors import category_nodes, product_category_links
 
 from .models import Account, ConsentState, Contact, Event, EventKind, Order, OrderLine
 from .segments import clean_rules, day_start
+from .segments import window_start as day_window_start
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def _evaluate_condition(
     name, operator, value = node["field"], node["operator"], node["value"]
 
     def window_start(days: int | None) -> dt.datetime | None:
-        return None if days is None else now - dt.timedelta(days=days)
+        return None if days is None else day_window_start(now, days)
 
     def in_window(moment: dt.datetime, start: dt.datetime | None) -> bool:
         return start is None or moment >= start
@@ -228,10 +229,10 @@ def _evaluate_condition(
         if operator == "before":
             return last < day_start(value)
         if operator == "after":
-            return last >= day_start(dt.date.fromisoformat(value)) + dt.timedelta(days=1)
+            return last >= day_start(dt.date.fromisoformat(value) + dt.timedelta(days=1))
         if operator == "within_days":
-            return last >= now - dt.timedelta(days=value)
-        return last < now - dt.timedelta(days=value)
+            return last >= day_window_start(now, value)
+        return last < day_window_start(now, value)
 
     if name == "cart_abandoned_without_order":
         return any(

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from pyroaring import BitMap
 
 from channels import base as contract
 from channels.registry import get_channels
@@ -27,7 +28,6 @@ from content.selectors import live_products_complete_for
 from .models import (
     Campaign,
     CampaignStatus,
-    ConsentState,
     Contact,
     Delivery,
     DeliveryState,
@@ -39,11 +39,11 @@ from .models import (
     Segment,
     SegmentKind,
     SegmentMember,
-    Suppression,
 )
 from .models.campaign import OPEN_DELIVERY_STATES
 from .personalisation import PERSONAL_PRODUCTS, VIEWED_DAYS, greeting, local_moment, product_card
 from .segments import compile_rules
+from .segments.backends import SegmentBackend, reachable_q, segment_backend
 from .tracking import delivery_token, web_version_token
 
 if TYPE_CHECKING:  # for annotations only: content is read through content.selectors
@@ -54,8 +54,7 @@ if TYPE_CHECKING:  # for annotations only: content is read through content.selec
 
 def reachable(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
     """Only contacts who confirmed consent and whose address is not suppressed."""
-    suppressed = Suppression.objects.filter(email_hash=OuterRef("email_hash"))
-    return queryset.filter(consent=ConsentState.CONFIRMED).filter(~Exists(suppressed))
+    return queryset.filter(reachable_q())
 
 
 def segment_contacts(
@@ -81,6 +80,32 @@ def segment_contacts(
         tree = segment.rules if rules is None else rules
         contacts = contacts.filter(compile_rules(tree, now=now or timezone.now()))
     return contacts if include_all else reachable(contacts)
+
+
+def segment_members(
+    segment: Segment,
+    *,
+    now: dt.datetime | None = None,
+    rules: Any = None,
+    kind: str | None = None,
+    include_all: bool | None = None,
+    within: BitMap | None = None,
+    backend: SegmentBackend | None = None,
+) -> BitMap:
+    """The ids of the contacts in a segment now, as ``segment_contacts`` selects them, from
+    the configured backend (the bitmaps by default: what counts and listings read)."""
+    backend = backend or segment_backend()
+    kind = kind or segment.kind
+    include_all = segment.include_all if include_all is None else include_all
+    if kind == SegmentKind.STATIC:
+        listed = SegmentMember.objects.filter(segment_id=segment.pk) if segment.pk else None
+        members = BitMap(listed.values_list("contact_id", flat=True)) if listed else BitMap()
+        if within is not None:
+            members &= within
+    else:
+        tree = segment.rules if rules is None else rules
+        members = backend.members(tree, now=now or timezone.now(), within=within)
+    return members if include_all else members & backend.reachable(within)
 
 
 # --- campaigns due, and their progress ------------------------------------------------------

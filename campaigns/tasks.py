@@ -74,12 +74,21 @@ def campaigns_tick() -> None:
     campaigns_advance()
 
 
-@shared_task(name="campaigns.tasks.segment_counts_refresh", ignore_result=True)
-def segment_counts_refresh() -> None:
-    """Every 15 minutes (beat): recount the segments, for the counts the listing shows."""
-    from campaigns.services.segments import segment_counts_refresh as refresh
+@shared_task(name="campaigns.tasks.segment_state_refresh", ignore_result=True)
+def segment_state_refresh() -> None:
+    """Every 30 s (beat): rebuild the segment sets the intakes marked, recheck the saved
+    segments for the contacts they touched, store their members and counts."""
+    from campaigns.services.segment_state import segment_state_refresh as refresh
 
     refresh()
+
+
+@shared_task(name="campaigns.tasks.segment_state_rebuild", ignore_result=True)
+def segment_state_rebuild() -> None:
+    """Nightly (beat): build every segment set, order day and membership again."""
+    from campaigns.services.segment_state import segment_state_rebuild as rebuild
+
+    rebuild()
 
 
 @shared_task(name="campaigns.tasks.tracking_hits_anonymise", ignore_result=True)

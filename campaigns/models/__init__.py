@@ -67,6 +67,14 @@ from .results import (
     DeliveryStateCount,
     OrderCredit,
 )
+from .segment_state import (
+    BitmapSpan,
+    ChangeKind,
+    ContactBitmap,
+    ContactDay,
+    SegmentChange,
+    SegmentState,
+)
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
 from .surveys import SCORES, Survey, SurveyKind
 from .sync import SyncState
@@ -89,6 +97,7 @@ __all__ = [
     "AccountOffer",
     "AttributionBasis",
     "AttributionScope",
+    "BitmapSpan",
     "BrandSettings",
     "Campaign",
     "CampaignArm",
@@ -106,10 +115,13 @@ __all__ = [
     "CatalogueRun",
     "CatalogueRunPart",
     "CatalogueRunStatus",
+    "ChangeKind",
     "ConsentKind",
     "ConsentRecord",
     "ConsentState",
     "Contact",
+    "ContactBitmap",
+    "ContactDay",
     "CreditKind",
     "DataMergeEncoding",
     "Delivery",
@@ -149,9 +161,11 @@ __all__ = [
     "Salutation",
     "ScheduleMode",
     "Segment",
+    "SegmentChange",
     "SegmentKind",
     "SegmentMember",
     "SegmentSnapshot",
+    "SegmentState",
     "SizeClass",
     "SnapshotMember",
     "Suppression",

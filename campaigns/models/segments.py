@@ -40,6 +40,10 @@ class Segment(models.Model):
     member_count_at = models.DateTimeField(
         _("members counted"), null=True, blank=True, editable=False
     )
+    # A dynamic segment's members at ``member_count_at`` (contact ids, a serialized roaring
+    # bitmap), kept up to date by the segment-state maintenance: rechecked for the contacts
+    # each intake touched, and computed again when the day turns.
+    member_bits = models.BinaryField(_("members (bitmap)"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

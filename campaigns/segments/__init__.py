@@ -17,7 +17,12 @@ field 'role'; use in, not_in``. Nothing from the tree reaches SQL except as a pa
 Python; it is written separately from the compiler on purpose: the property test holds
 the two to the same answers.
 
-Conditions (``D`` days are counted back from ``now``; a window includes its start):
+Time windows are whole days in the hub's time zone (``TIME_ZONE``): "in the last D days"
+means from midnight D days before today up to now (events dated later count too). Both
+backends answer the same: the direct SQL one (``compile_rules``) and the bitmap one
+(``bitmaps``), which reads day sets kept by ``campaigns.services.segment_state``.
+
+Conditions (a window includes its first day):
 
 - ``role``, ``phase``, ``language``, ``consent``: ``in`` / ``not_in`` a list of choices.
 - ``account.industry``, ``account.country``, ``account.size_class``,
@@ -52,7 +57,14 @@ from .compiler import compile_rules
 from .conditions import CompileContext
 from .fields import FIELDS, FieldSpec, Operator, field_catalogue
 from .parsing import MAX_JSON_DEPTH, MAX_NUMBER, RuleError, check_plain_json, parse_rules_json
-from .values import MAX_AMOUNT, MAX_DAYS, day_start
+from .values import (
+    MAX_AMOUNT,
+    MAX_DAYS,
+    day_start,
+    local_day,
+    window_first_day,
+    window_start,
+)
 
 __all__ = [
     "FIELDS",
@@ -71,5 +83,8 @@ __all__ = [
     "compile_rules",
     "day_start",
     "field_catalogue",
+    "local_day",
     "parse_rules_json",
+    "window_first_day",
+    "window_start",
 ]

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from content.selectors import category_subtree, skus_in_categories
 
 from ..models import Account, Event, EventKind, Order, OrderLine
+from .values import window_start
 
 
 @dataclass
@@ -20,7 +21,9 @@ class CompileContext:
     _subtrees: dict[str, list[int]] = field(default_factory=dict)
 
     def since(self, days: int) -> dt.datetime:
-        return self.now - dt.timedelta(days=days)
+        """Midnight ``days`` days before today, in the hub's time zone: windows are whole
+        days, so the bitmap backend answers them from day sets."""
+        return window_start(self.now, days)
 
     def category_subtree(self, slug: str) -> list[int]:
         if slug not in self._subtrees:

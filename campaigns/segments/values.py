@@ -216,3 +216,20 @@ def day_start(date: str | dt.date) -> dt.datetime:
     if isinstance(date, str):
         date = dt.date.fromisoformat(date)
     return dt.datetime.combine(date, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The calendar day a moment falls on in the hub's time zone."""
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def window_first_day(now: dt.datetime, days: int) -> dt.date:
+    """The first day of "the last ``days`` days": windows are whole days in the hub's time
+    zone, from midnight ``days`` days before today up to now (and beyond: events dated in
+    the future count too)."""
+    return local_day(now) - dt.timedelta(days=days)
+
+
+def window_start(now: dt.datetime, days: int) -> dt.datetime:
+    """The first moment of "the last ``days`` days" (see ``window_first_day``)."""
+    return day_start(window_first_day(now, days))

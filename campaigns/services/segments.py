@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pyroaring import BitMap
 
 from campaigns.models import (
     Contact,
@@ -22,7 +23,8 @@ from campaigns.models import (
 )
 from campaigns.placements.audience import placement_audience_stale_on_commit
 from campaigns.segments import clean_rules
-from campaigns.selectors import segment_contacts
+from campaigns.segments.bitmaps import from_bytes, to_bytes
+from campaigns.selectors import segment_contacts, segment_members
 
 logger = logging.getLogger(__name__)
 
@@ -51,42 +53,68 @@ def segment_snapshot(
         segment_contacts(segment, now=now).order_by("pk").values_list("pk", flat=True)
     ).iterator(chunk_size=CHUNK)
     size = 0
+    frozen = BitMap()
     for chunk in _chunks(contact_ids):
         SnapshotMember.objects.bulk_create(
             SnapshotMember(snapshot=snapshot, contact_id=contact_id) for contact_id in chunk
         )
+        frozen.update(chunk)
         size += len(chunk)
     snapshot.size = size
     snapshot.save(update_fields=["size"])
-    Segment.objects.filter(pk=segment.pk).update(member_count=size, member_count_at=now)
+    segment_members_store(segment, frozen, now)
     logger.info("segment.snapshot segment=%s snapshot=%s size=%s", segment.pk, snapshot.pk, size)
     return snapshot
 
 
+def segment_members_store(segment: Segment, members: BitMap | None, now: dt.datetime) -> int | None:
+    """Keep a segment's members and their count with the moment they were computed; none
+    (not counted) when its rules no longer compile."""
+    count = None if members is None else len(members)
+    Segment.objects.filter(pk=segment.pk).update(
+        member_bits=None if members is None else to_bytes(members),
+        member_count=count,
+        member_count_at=now,
+    )
+    segment.member_count, segment.member_count_at = count, now
+    return count
+
+
 def segment_count_refresh(*, segment: Segment, now: dt.datetime | None = None) -> int | None:
-    """Count the segment's members now and store the count with its moment.
+    """Compute the segment's members now (configured backend) and store them and their count.
 
     A segment whose rules no longer compile (a category or survey since deleted) keeps no
     count: the listing shows it as not counted rather than a stale number.
     """
     now = now or timezone.now()
     try:
-        count = segment_contacts(segment, now=now).count()
+        members = segment_members(segment, now=now)
     except ValidationError:
-        count = None
+        members = None
     with transaction.atomic():
-        Segment.objects.filter(pk=segment.pk).update(member_count=count, member_count_at=now)
-    segment.member_count, segment.member_count_at = count, now
+        count = segment_members_store(segment, members, now)
     logger.info("segment.counted segment=%s count=%s", segment.pk, count)
     return count
 
 
-def segment_counts_refresh(*, now: dt.datetime | None = None) -> int:
-    """Recount every segment (beat, every 15 minutes). Returns how many were counted."""
+def segment_counts_refresh(
+    *, now: dt.datetime | None = None, touched: BitMap | None = None, backend=None
+) -> int:
+    """Store every segment's members and count: computed again (``touched`` None, or a
+    segment without stored members), or rechecked for the touched contacts only (the
+    segment-state maintenance). Returns how many segments were stored."""
     now = now or timezone.now()
     segments = list(Segment.objects.order_by("pk"))
     for segment in segments:
-        segment_count_refresh(segment=segment, now=now)
+        try:
+            if touched is None or segment.member_bits is None:
+                members = segment_members(segment, now=now, backend=backend)
+            else:
+                rechecked = segment_members(segment, now=now, within=touched, backend=backend)
+                members = (from_bytes(segment.member_bits) - touched) | rechecked
+        except ValidationError:
+            members = None
+        segment_members_store(segment, members, now)
     return len(segments)
 
 

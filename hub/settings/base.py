@@ -226,6 +226,9 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # HUB_MAIL_DIRECTORY; the embedded default of `make run`). RATE_PER_SECOND is the global
 # send rate of the transport across all workers; empty means unlimited.
 HUB_MAIL_TRANSPORT = env("HUB_MAIL_TRANSPORT", default="smtp")
+# How segments are counted: "bitmap" (day and attribute sets kept by the segment-state
+# maintenance; fast, within a minute of new data) or "sql" (the rules over raw events).
+HUB_SEGMENT_BACKEND = env("HUB_SEGMENT_BACKEND", default="bitmap")
 if HUB_MAIL_TRANSPORT == "ses":
     _mail_transport = {
         "BACKEND": "channels.newsletter.transports.SESTransport",
@@ -358,11 +361,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0),
         "options": {"expires": env.float("HUB_PLACEMENT_AUDIENCE_REBUILD_EVERY", default=900.0)},
     },
-    # The member counts the segment listing shows (with the moment they were counted).
-    "segment-counts-refresh": {
-        "task": "campaigns.tasks.segment_counts_refresh",
-        "schedule": env.float("HUB_SEGMENT_COUNTS_EVERY", default=900.0),
-        "options": {"expires": env.float("HUB_SEGMENT_COUNTS_EVERY", default=900.0)},
+    # Segment state: the day and attribute sets the intakes marked are rebuilt, and the
+    # saved segments' members and counts rechecked, within a minute of a change.
+    "segment-state-refresh": {
+        "task": "campaigns.tasks.segment_state_refresh",
+        "schedule": env.float("HUB_SEGMENT_STATE_EVERY", default=30.0),
+        "options": {"expires": env.float("HUB_SEGMENT_STATE_EVERY", default=30.0)},
+    },
+    # ... and everything built again from events, orders and contacts, every night.
+    "segment-state-rebuild": {
+        "task": "campaigns.tasks.segment_state_rebuild",
+        "schedule": crontab(hour=env.int("HUB_SEGMENT_REBUILD_HOUR", default=2), minute=15),
     },
     # Catalogue runs whose workers died (lease lapsed) stop blocking their catalogue.
     "catalogue-runs-sweep": {

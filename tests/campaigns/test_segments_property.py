@@ -1,5 +1,7 @@
-"""Property: for random contacts, events, orders and rule trees, the compiled SQL query
-returns exactly the contacts the plain-Python evaluator picks."""
+"""Property: for random contacts, events, orders, rule trees and moments (around midnight
+and the DST changes in the hub's time zone), the three ways of answering a rule agree: the
+compiled SQL query, the bitmap backend over freshly built segment state, and the
+plain-Python evaluator."""
 
 import datetime as dt
 from decimal import Decimal
@@ -11,12 +13,28 @@ from hypothesis import strategies as st
 from campaigns.models import Account, Contact, Event, Order, OrderLine
 from campaigns.segment_evaluator import evaluate_many, load_catalogue, load_contact_facts
 from campaigns.segments import compile_rules
+from campaigns.segments.backends import BitmapBackend
+from campaigns.services.segment_state import segment_state_rebuild
 from content.taxonomy import BuyingRole, JourneyPhase
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
+# Moments the windows are counted back from (TIME_ZONE is Europe/Berlin): noon, just
+# before and after local midnight, and the days the clocks change (29 March 2026: the
+# night has 23 hours; 25 October 2026: 25 hours), and a day after each.
+MOMENTS = [
+    NOW,
+    dt.datetime(2026, 6, 15, 21, 59, tzinfo=dt.UTC),  # 23:59 in Berlin
+    dt.datetime(2026, 6, 15, 22, 0, tzinfo=dt.UTC),  # 00:00 in Berlin, the next day
+    dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC),  # 01:30 CET, before the change
+    dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC),  # 03:30 CEST, after it
+    dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC),  # 02:30 CEST
+    dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC),  # 02:30 CET, the hour again
+    dt.datetime(2026, 10, 26, 22, 59, tzinfo=dt.UTC),  # 23:59 CET
+]
 SKUS = ["S1", "S2", "S3"]
 KINDS = ["product_view", "cart_abandoned", "email_click", "category_click"]
 ACCOUNTS = [
@@ -181,7 +199,7 @@ def catalogue_rows():
     return {"tools": tools.pk, "drills": drills.pk, "garden": garden.pk}
 
 
-def store(contacts: list[dict], categories: dict[str, int]) -> None:
+def store(contacts: list[dict], categories: dict[str, int], now: dt.datetime = NOW) -> None:
     Event.objects.all().delete()
     Order.objects.all().delete()
     Contact.objects.all().delete()
@@ -202,7 +220,7 @@ def store(contacts: list[dict], categories: dict[str, int]) -> None:
             Event(
                 contact=person,
                 kind=item["kind"],
-                occurred_at=NOW - dt.timedelta(hours=item["hours_ago"]),
+                occurred_at=now - dt.timedelta(hours=item["hours_ago"]),
                 sku=item["sku"],
                 category_id=categories.get(item["category"]),
                 source="test",
@@ -213,7 +231,7 @@ def store(contacts: list[dict], categories: dict[str, int]) -> None:
             Event(
                 contact=person,
                 kind="survey_answer",
-                occurred_at=NOW - dt.timedelta(hours=item["hours_ago"]),
+                occurred_at=now - dt.timedelta(hours=item["hours_ago"]),
                 value=item["score"],
                 data={"survey": 1, "kind": item["kind"], "score": item["score"]},
                 source="test",
@@ -225,7 +243,7 @@ def store(contacts: list[dict], categories: dict[str, int]) -> None:
                 source="erp",
                 external_id=f"{index}-{number}",
                 contact=person,
-                ordered_at=NOW - dt.timedelta(hours=item["hours_ago"]),
+                ordered_at=now - dt.timedelta(hours=item["hours_ago"]),
                 revenue=item["revenue"],
             )
             OrderLine.objects.bulk_create(
@@ -239,14 +257,21 @@ def store(contacts: list[dict], categories: dict[str, int]) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(contacts=st.lists(contact, min_size=1, max_size=6), rules=trees)
-def test_compiled_query_and_python_evaluation_pick_the_same_contacts(
-    catalogue_rows, contacts, rules
+@given(
+    contacts=st.lists(contact, min_size=1, max_size=6),
+    rules=trees,
+    now=st.sampled_from(MOMENTS),
+)
+def test_sql_bitmaps_and_python_evaluation_pick_the_same_contacts(
+    catalogue_rows, contacts, rules, now
 ):
-    store(contacts, catalogue_rows)
+    store(contacts, catalogue_rows, now)
+    segment_state_rebuild(now=now)
     tree = rules if "op" in rules else {"op": "and", "rules": [rules]}
 
-    in_sql = set(Contact.objects.filter(compile_rules(tree, now=NOW)).values_list("pk", flat=True))
-    in_python = evaluate_many(tree, load_contact_facts(), now=NOW, catalogue=load_catalogue())
+    in_sql = set(Contact.objects.filter(compile_rules(tree, now=now)).values_list("pk", flat=True))
+    in_bitmaps = set(BitmapBackend().members(tree, now=now))
+    in_python = evaluate_many(tree, load_contact_facts(), now=now, catalogue=load_catalogue())
 
     assert in_sql == in_python
+    assert in_bitmaps == in_python

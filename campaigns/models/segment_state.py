@@ -1,0 +1,125 @@
+"""Segment state: contact sets per day and attribute as bitmaps, and per-contact order days.
+
+Counting a segment over raw events scans millions of rows; these tables keep what the
+rules ask for up to date instead (``campaigns.services.segment_state`` writes them,
+``campaigns.segments.bitmaps`` reads them):
+
+- ``ContactBitmap``: one set of contact ids (a serialized roaring bitmap) per day and
+  metric ("events:product_view", "ordered", ...), per month (the OR of its days), and per
+  contact attribute ("role:buyer", "reachable", "all").
+- ``ContactDay``: a contact's orders and revenue (integer cents) on one day in the hub's
+  time zone, for thresholds such as "revenue between 1,000 and 5,000 in 365 days".
+- ``SegmentChange``: what an intake changed (a day of events or orders, or contacts'
+  attributes) and whom it touched; the maintenance task consumes these marks.
+- ``SegmentState``: one row, locked by maintenance and erasure so they never interleave.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BitmapSpan(models.TextChoices):
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month")
+    ATTRIBUTE = "attribute", _("Attribute")
+
+
+class ContactBitmap(models.Model):
+    span = models.CharField(_("span"), max_length=10, choices=BitmapSpan.choices)
+    key = models.CharField(_("key"), max_length=160)
+    # The day, or the first day of the month; none for attributes.
+    period = models.DateField(_("period"), null=True, blank=True)
+    bits = models.BinaryField(_("bits"))
+    size = models.PositiveIntegerField(_("contacts"), default=0)
+    built_at = models.DateTimeField(_("built"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact bitmap")
+        verbose_name_plural = _("contact bitmaps")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "span", "period"],
+                condition=models.Q(period__isnull=False),
+                name="contact_bitmap_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["key", "span"],
+                condition=models.Q(period__isnull=True),
+                name="contact_bitmap_once_per_attribute",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.span} {self.period or ''}".strip()
+
+
+class ContactDay(models.Model):
+    """A contact's orders on one day (hub time zone): how many, and their revenue in cents."""
+
+    contact = models.ForeignKey(
+        "campaigns.Contact",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("contact"),
+    )
+    day = models.DateField(_("day"))
+    orders = models.PositiveIntegerField(_("orders"))
+    revenue_cents = models.BigIntegerField(_("revenue in cents"))
+
+    class Meta:
+        verbose_name = _("contact order day")
+        verbose_name_plural = _("contact order days")
+        constraints = [models.UniqueConstraint(fields=["contact", "day"], name="contact_day_once")]
+        indexes = [
+            # Sums over a window of days, read from the index alone.
+            models.Index(
+                fields=["day"],
+                include=["contact", "orders", "revenue_cents"],
+                name="contact_day_at",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} {self.day}"
+
+
+class ChangeKind(models.TextChoices):
+    EVENTS = "events", _("Events of a day")
+    ORDERS = "orders", _("Orders of a day")
+    ATTRIBUTES = "attributes", _("Contact attributes")
+    FORGET = "forget", _("Contacts removed")
+
+
+class SegmentChange(models.Model):
+    """A mark left by an intake, in the intake's own transaction."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=ChangeKind.choices)
+    day = models.DateField(_("day"), null=True, blank=True)
+    contacts = models.BinaryField(_("contacts"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("segment change")
+        verbose_name_plural = _("segment changes")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day or ''}".strip()
+
+
+class SegmentState(models.Model):
+    """The single row maintenance and erasure lock; what was last built, and for which day."""
+
+    built_at = models.DateTimeField(_("fully built"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed"), null=True, blank=True)
+    # The day (hub time zone) the saved segments' memberships were computed for: when the
+    # day turns, their windows move and every membership is computed again.
+    segments_day = models.DateField(_("segments computed for"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("segment state")
+        verbose_name_plural = _("segment state")
+
+    def __str__(self) -> str:
+        return f"segment state {self.refreshed_at or '-'}"

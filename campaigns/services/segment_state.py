@@ -1,0 +1,403 @@
+"""Writes to the segment state: marks from intakes, the maintenance run, erasure, the sweep.
+
+The bitmap backend (``campaigns.segments.bitmaps``) reads contact sets per day, month and
+attribute, and per-contact order days. They are kept up to date like this:
+
+- **Marks.** Every intake that changes events, orders or what a contact is (role, phase,
+  consent, account, suppression) calls a ``segment_state_note_*`` function in its own
+  transaction: one ``SegmentChange`` row per day (or for attributes) holding the ids it
+  touched. Nothing is rebuilt per event: setting one bit would rewrite a whole set.
+- **Maintenance** (``segment_state_refresh``, beat, every 30 s): takes the marks, rebuilds
+  the marked days' sets from the events and orders (one query per day), their months (the
+  OR of the days), and the touched contacts' attribute sets; then rechecks every saved
+  segment for the touched contacts only, and stores its members and count. When the day
+  turns, windows move, and every segment is computed again.
+- **Erasure** removes a contact from every set and order day in the same transaction that
+  erases it (``segment_state_forget``).
+- **The nightly sweep** (``segment_state_rebuild``) builds everything again from the events,
+  orders and contacts: whatever a write outside the services changed is honest again by
+  morning. The first maintenance run on a new installation does the same.
+
+Maintenance, sweep and erasure lock the one ``SegmentState`` row, so they never interleave:
+a set rebuilt from events read before an erasure cannot put the erased contact back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from pyroaring import BitMap
+
+from campaigns.models import (
+    BitmapSpan,
+    ChangeKind,
+    ConsentState,
+    Contact,
+    ContactBitmap,
+    ContactDay,
+    Event,
+    EventKind,
+    Order,
+    Segment,
+    SegmentChange,
+    SegmentState,
+    Suppression,
+)
+from campaigns.segments import day_start, local_day
+from campaigns.segments.backends import BitmapBackend
+from campaigns.segments.bitmaps import (
+    ACCOUNT_ATTRIBUTES,
+    ALL,
+    CONTACT_ATTRIBUTES,
+    ORDERED,
+    REACHABLE,
+    VIEWED_PRODUCT,
+    attribute_key,
+    event_key,
+    from_bytes,
+    month_start,
+    next_month,
+    to_bytes,
+    union,
+)
+from campaigns.services.segments import segment_counts_refresh
+
+logger = logging.getLogger(__name__)
+
+# Marks taken per maintenance run; the rest wait for the next one.
+MARKS_PER_RUN = 10_000
+CHUNK = 5_000
+EVENT_KEYS = [event_key(kind) for kind in EventKind.values] + [VIEWED_PRODUCT]
+
+# --- marks ------------------------------------------------------------------------------------
+
+
+def _note(kind: str, by_day: dict[dt.date | None, set[int]]) -> int:
+    changes = [
+        SegmentChange(kind=kind, day=day, contacts=to_bytes(BitMap(ids)))
+        for day, ids in by_day.items()
+        if ids
+    ]
+    SegmentChange.objects.bulk_create(changes)
+    return len(changes)
+
+
+def _by_day(pairs: Iterable[tuple[dt.datetime, int | None]]) -> dict[dt.date, set[int]]:
+    by_day: dict[dt.date, set[int]] = defaultdict(set)
+    for moment, contact_id in pairs:
+        if contact_id is not None:
+            by_day[local_day(moment)].add(contact_id)
+    return by_day
+
+
+def segment_state_note_events(pairs: Iterable[tuple[dt.datetime, int | None]]) -> int:
+    """Mark the days of new or changed events: ``(occurred_at, contact_id)`` pairs."""
+    return _note(ChangeKind.EVENTS, _by_day(pairs))
+
+
+def segment_state_note_orders(pairs: Iterable[tuple[dt.datetime, int | None]]) -> int:
+    """Mark the days of new or changed orders: ``(ordered_at, contact_id)`` pairs; for a
+    changed order, its old day and contact too."""
+    return _note(ChangeKind.ORDERS, _by_day(pairs))
+
+
+def segment_state_note_contacts(contact_ids: Iterable[int | None]) -> int:
+    """Mark contacts whose role, phase, language, consent, account or address changed (or
+    who were created or deleted)."""
+    return _note(ChangeKind.ATTRIBUTES, {None: {pk for pk in contact_ids if pk is not None}})
+
+
+def segment_state_note_removed(contact_ids: Iterable[int | None]) -> int:
+    """Mark contacts deleted (not erased: erasure forgets at once): the next run takes them
+    out of every set."""
+    return _note(ChangeKind.FORGET, {None: {pk for pk in contact_ids if pk is not None}})
+
+
+def segment_state_note_accounts(account_ids: Iterable[int]) -> int:
+    """Mark the contacts of accounts whose industry, country, size or price group changed."""
+    ids = Contact.objects.filter(account_id__in=list(account_ids)).values_list("pk", flat=True)
+    return segment_state_note_contacts(ids)
+
+
+def segment_state_note_addresses(email_hashes: Iterable[str]) -> int:
+    """Mark the contacts of addresses suppressed or released."""
+    ids = Contact.objects.filter(email_hash__in=list(email_hashes)).values_list("pk", flat=True)
+    return segment_state_note_contacts(ids)
+
+
+# --- building sets ----------------------------------------------------------------------------
+
+
+def _replace(span: str, period: dt.date | None, sets: dict[str, BitMap], keys: Iterable[str]):
+    """Store ``sets`` for these keys of one span and period; keys without contacts go."""
+    keys = list(keys)
+    ContactBitmap.objects.filter(span=span, period=period, key__in=keys).delete()
+    ContactBitmap.objects.bulk_create(
+        ContactBitmap(span=span, period=period, key=key, bits=to_bytes(bits), size=len(bits))
+        for key, bits in sets.items()
+        if bits and key in keys
+    )
+
+
+def _build_event_day(day: dt.date) -> None:
+    events = Event.objects.filter(
+        occurred_at__gte=day_start(day),
+        occurred_at__lt=day_start(day + dt.timedelta(days=1)),
+        contact__isnull=False,
+    ).order_by()
+    sets: dict[str, BitMap] = defaultdict(BitMap)
+    for kind, contact_id in events.values_list("kind", "contact_id").distinct():
+        sets[event_key(kind)].add(contact_id)
+    named = events.filter(kind=EventKind.PRODUCT_VIEW).exclude(sku="")
+    sets[VIEWED_PRODUCT] = BitMap(named.values_list("contact_id", flat=True).distinct())
+    _replace(BitmapSpan.DAY, day, sets, EVENT_KEYS)
+
+
+def _build_order_day(day: dt.date) -> None:
+    orders = Order.objects.filter(
+        ordered_at__gte=day_start(day),
+        ordered_at__lt=day_start(day + dt.timedelta(days=1)),
+        contact__isnull=False,
+    ).order_by()
+    totals: dict[int, list] = {}
+    # Summed here in Decimal, not in SQL: SQLite would add the amounts as floats.
+    for contact_id, revenue in orders.values_list("contact_id", "revenue"):
+        entry = totals.setdefault(contact_id, [0, Decimal(0)])
+        entry[0] += 1
+        entry[1] += revenue
+    ContactDay.objects.filter(day=day).delete()
+    ContactDay.objects.bulk_create(
+        (
+            ContactDay(contact_id=pk, day=day, orders=count, revenue_cents=int(revenue * 100))
+            for pk, (count, revenue) in totals.items()
+        ),
+        batch_size=CHUNK,
+    )
+    _replace(BitmapSpan.DAY, day, {ORDERED: BitMap(totals)}, [ORDERED])
+
+
+def _build_months(months: Iterable[dt.date], keys: list[str]) -> None:
+    for month in sorted(set(months)):
+        days = ContactBitmap.objects.filter(
+            span=BitmapSpan.DAY, key__in=keys, period__gte=month, period__lt=next_month(month)
+        ).values_list("key", "bits")
+        grouped: dict[str, list[BitMap]] = defaultdict(list)
+        for key, bits in days:
+            grouped[key].append(from_bytes(bits))
+        _replace(BitmapSpan.MONTH, month, {key: union(sets) for key, sets in grouped.items()}, keys)
+
+
+def _contact_attributes(contacts) -> dict[str, BitMap]:
+    """The attribute sets of these contacts: role, phase, language, consent, account fields,
+    "reachable" and "all"."""
+    sets: dict[str, BitMap] = defaultdict(BitMap)
+    columns = [f"account__{name}" for name in ACCOUNT_ATTRIBUTES]
+    rows = contacts.order_by().values_list("pk", "email_hash", *CONTACT_ATTRIBUTES, *columns)
+    for chunk in _row_chunks(rows.iterator(chunk_size=CHUNK)):
+        hashes = {row[1] for row in chunk}
+        suppressed = set(
+            Suppression.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
+        )
+        for pk, email_hash, *values in chunk:
+            sets[ALL].add(pk)
+            names = [*CONTACT_ATTRIBUTES, *(f"account.{name}" for name in ACCOUNT_ATTRIBUTES)]
+            for name, value in zip(names, values, strict=True):
+                if value:
+                    sets[attribute_key(name, value)].add(pk)
+            consent = values[CONTACT_ATTRIBUTES.index("consent")]
+            if consent == ConsentState.CONFIRMED and email_hash not in suppressed:
+                sets[REACHABLE].add(pk)
+    return sets
+
+
+def _row_chunks(rows, size: int = CHUNK):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _build_attributes(touched: BitMap | None) -> None:
+    """Rebuild every attribute set (``touched`` is None) or only these contacts' places."""
+    if touched is None:
+        fresh = _contact_attributes(Contact.objects.all())
+        ContactBitmap.objects.filter(span=BitmapSpan.ATTRIBUTE).delete()
+        _replace(BitmapSpan.ATTRIBUTE, None, fresh, fresh)
+        return
+    fresh: dict[str, BitMap] = defaultdict(BitMap)
+    ids = list(touched)
+    for start in range(0, len(ids), CHUNK):
+        for key, bits in _contact_attributes(
+            Contact.objects.filter(pk__in=ids[start : start + CHUNK])
+        ).items():
+            fresh[key] |= bits
+    stored = {
+        key: from_bytes(bits)
+        for key, bits in ContactBitmap.objects.filter(span=BitmapSpan.ATTRIBUTE).values_list(
+            "key", "bits"
+        )
+    }
+    changed = {}
+    for key in set(stored) | set(fresh):
+        bits = (stored.get(key, BitMap()) - touched) | fresh.get(key, BitMap())
+        if bits != stored.get(key):
+            changed[key] = bits
+    _replace(BitmapSpan.ATTRIBUTE, None, changed, changed)
+
+
+def _forget(ids: BitMap) -> None:
+    """Take these contacts out of every set, order day and stored segment membership."""
+    if not ids:
+        return
+    changed = []
+    for row in ContactBitmap.objects.only("pk", "bits").iterator(chunk_size=500):
+        bits = from_bytes(row.bits)
+        if bits.intersect(ids):
+            bits -= ids
+            row.bits, row.size = to_bytes(bits), len(bits)
+            changed.append(row)
+    ContactBitmap.objects.bulk_update(changed, ["bits", "size"], batch_size=500)
+    values = list(ids)
+    for start in range(0, len(values), CHUNK):
+        ContactDay.objects.filter(contact_id__in=values[start : start + CHUNK]).delete()
+    for segment in Segment.objects.exclude(member_bits=None).only("pk", "member_bits"):
+        members = from_bytes(segment.member_bits)
+        if members.intersect(ids):
+            members -= ids
+            Segment.objects.filter(pk=segment.pk).update(
+                member_bits=to_bytes(members), member_count=len(members)
+            )
+
+
+def _lock() -> SegmentState:
+    state, _created = SegmentState.objects.get_or_create(pk=1)
+    return SegmentState.objects.select_for_update().get(pk=state.pk)
+
+
+# --- the runs ---------------------------------------------------------------------------------
+
+
+def _activity_days() -> tuple[set[dt.date], set[dt.date]]:
+    def days(queryset, field: str) -> set[dt.date]:
+        bounds = queryset.aggregate(first=Min(field), last=Max(field))
+        if bounds["first"] is None:
+            return set()
+        first, last = local_day(bounds["first"]), local_day(bounds["last"])
+        return {first + dt.timedelta(days=n) for n in range((last - first).days + 1)}
+
+    return (
+        days(Event.objects.filter(contact__isnull=False), "occurred_at"),
+        days(Order.objects.filter(contact__isnull=False), "ordered_at"),
+    )
+
+
+def _build_everything() -> dict[str, int]:
+    event_days, order_days = _activity_days()
+    ContactBitmap.objects.filter(span__in=[BitmapSpan.DAY, BitmapSpan.MONTH]).delete()
+    ContactDay.objects.all().delete()
+    for day in sorted(event_days):
+        _build_event_day(day)
+    for day in sorted(order_days):
+        _build_order_day(day)
+    _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
+    _build_months({month_start(day) for day in order_days}, [ORDERED])
+    _build_attributes(None)
+    return {"event_days": len(event_days), "order_days": len(order_days)}
+
+
+def segment_state_rebuild(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Build every set, order day and segment membership again (nightly; first run)."""
+    now = now or timezone.now()
+    started = time.perf_counter()
+    with transaction.atomic():
+        state = _lock()
+        marks = list(SegmentChange.objects.values_list("pk", flat=True))
+        built = _build_everything()
+        segments = segment_counts_refresh(now=now, backend=BitmapBackend())
+        SegmentChange.objects.filter(pk__in=marks).delete()
+        state.built_at = state.refreshed_at = now
+        state.segments_day = local_day(now)
+        state.save()
+    built.update(segments=segments, marks=len(marks))
+    logger.info(
+        "segment_state.rebuilt %s seconds=%.1f",
+        " ".join(f"{key}={value}" for key, value in built.items()),
+        time.perf_counter() - started,
+    )
+    return built
+
+
+def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Apply the marks left since the last run (beat, every 30 s)."""
+    now = now or timezone.now()
+    if not SegmentState.objects.filter(built_at__isnull=False).exists():
+        return segment_state_rebuild(now=now)
+    with transaction.atomic():
+        state = _lock()
+        marks = list(
+            SegmentChange.objects.order_by("pk").values_list("pk", "kind", "day", "contacts")[
+                :MARKS_PER_RUN
+            ]
+        )
+        event_days, order_days = set(), set()
+        attributes, forgotten, touched = BitMap(), BitMap(), BitMap()
+        for _pk, kind, day, contacts in marks:
+            ids = from_bytes(contacts)
+            touched |= ids
+            if kind == ChangeKind.EVENTS:
+                event_days.add(day)
+            elif kind == ChangeKind.ORDERS:
+                order_days.add(day)
+            elif kind == ChangeKind.FORGET:
+                forgotten |= ids
+            else:
+                attributes |= ids
+        for day in sorted(event_days):
+            _build_event_day(day)
+        for day in sorted(order_days):
+            _build_order_day(day)
+        _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
+        _build_months({month_start(day) for day in order_days}, [ORDERED])
+        _forget(forgotten)
+        if attributes or forgotten:
+            _build_attributes(attributes | forgotten)
+        today = local_day(now)
+        if state.segments_day != today:
+            segment_counts_refresh(now=now, backend=BitmapBackend())
+        elif touched:
+            segment_counts_refresh(now=now, touched=touched, backend=BitmapBackend())
+        SegmentChange.objects.filter(pk__in=[mark[0] for mark in marks]).delete()
+        state.refreshed_at, state.segments_day = now, today
+        state.save(update_fields=["refreshed_at", "segments_day"])
+    counts = {
+        "marks": len(marks),
+        "event_days": len(event_days),
+        "order_days": len(order_days),
+        "touched": len(touched),
+    }
+    if marks:
+        logger.info("segment_state.refreshed %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
+def segment_state_forget(contact_ids: Iterable[int]) -> None:
+    """Take contacts out of every set and order day now, in the caller's transaction (the
+    erasure's): waits for a running maintenance, which then cannot put them back."""
+    ids = BitMap(pk for pk in contact_ids if pk is not None)
+    if not ids:
+        return
+    with transaction.atomic():
+        _lock()
+        _forget(ids)
