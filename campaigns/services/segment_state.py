@@ -258,7 +258,8 @@ def _build_attributes(touched: BitMap | None) -> None:
 
 
 def _forget(ids: BitMap) -> None:
-    """Take these contacts out of every set, order day and stored segment membership."""
+    """Take these contacts out of every set, order day, pending mark and stored segment
+    membership."""
     if not ids:
         return
     changed = []
@@ -272,6 +273,10 @@ def _forget(ids: BitMap) -> None:
     values = list(ids)
     for start in range(0, len(values), CHUNK):
         ContactDay.objects.filter(contact_id__in=values[start : start + CHUNK]).delete()
+    for change in SegmentChange.objects.only("pk", "contacts"):
+        marked = from_bytes(change.contacts)
+        if marked.intersect(ids):
+            SegmentChange.objects.filter(pk=change.pk).update(contacts=to_bytes(marked - ids))
     for segment in Segment.objects.exclude(member_bits=None).only("pk", "member_bits"):
         members = from_bytes(segment.member_bits)
         if members.intersect(ids):

@@ -278,6 +278,9 @@ ERASURE_COVERS = {
     "campaigns.ignoredfeedback": "deleted (it holds the address's hash)",
     "campaigns.suppression": "kept: the hashed tombstone, by design",
     "campaigns.syncstate": "the address scrubbed from errors and stats",
+    "campaigns.contactbitmap": "the contact's id taken out of every set",
+    "campaigns.contactday": "deleted",
+    "campaigns.segmentchange": "the contact's id taken out of pending marks",
     "wagtailcore.modellogentry": "kept as the audit trail, titles rewritten",
 }
 
