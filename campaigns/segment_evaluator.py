@@ -182,6 +182,10 @@ def _evaluate_condition(
             event.occurred_at, window_start(spec.get("within_days"))
         ):
             return False
+        if "within_hours" in spec and event.occurred_at < now - dt.timedelta(
+            hours=spec["within_hours"]
+        ):
+            return False
         if "sku" in spec and event.sku != spec["sku"]:
             return False
         if "category" in spec:

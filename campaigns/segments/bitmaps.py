@@ -29,7 +29,7 @@ from pyroaring import BitMap
 from ..models import BitmapSpan, Contact, ContactBitmap, ContactDay, EventKind
 from .conditions import CompileContext
 from .fields import FIELDS
-from .values import window_first_day
+from .values import local_day, window_first_day
 
 ALL = "all"
 REACHABLE = "reachable"
@@ -41,6 +41,7 @@ CONTACT_ATTRIBUTES = ("role", "phase", "language", "consent")
 ACCOUNT_ATTRIBUTES = ("industry", "country", "size_class", "price_group")
 # Lists of candidate ids are sent to SQL in chunks of this many parameters.
 CHUNK = 5_000
+MAX_CANDIDATES = 4 * CHUNK
 
 
 def event_key(kind: str) -> str:
@@ -118,10 +119,15 @@ def _chunks(ids: BitMap, size: int = CHUNK):
 
 
 def sql_members(q: Q, within: BitMap | None = None) -> BitMap:
-    """The contacts matching one compiled SQL condition (among ``within`` when given)."""
+    """The contacts matching one compiled SQL condition (among ``within`` when given).
+
+    A few candidates are sent along as ``pk IN (...)`` chunks; for many, one query over
+    everyone and an intersection cost less than running the condition once per chunk.
+    """
     contacts = Contact.objects.filter(q).order_by()
-    if within is None:
-        return BitMap(contacts.values_list("pk", flat=True))
+    if within is None or len(within) > MAX_CANDIDATES:
+        found = BitMap(contacts.values_list("pk", flat=True))
+        return found if within is None else found & within
     found = BitMap()
     for chunk in _chunks(within):
         found.update(contacts.filter(pk__in=chunk).values_list("pk", flat=True))
@@ -138,7 +144,11 @@ class Evaluation:
         self.ctx = CompileContext(now=now)
 
     def first_day(self, value: dict) -> dt.date | None:
-        days = value.get("within_days") if isinstance(value, dict) else None
+        """The first day of a condition's window; for a window in hours, the day its first
+        moment falls on (the day sets then hold a superset of the answer)."""
+        if "within_hours" in value:
+            return local_day(self.now - dt.timedelta(hours=value["within_hours"]))
+        days = value.get("within_days")
         return None if days is None else window_first_day(self.now, days)
 
     def members(self, tree: dict) -> BitMap:
@@ -179,6 +189,8 @@ class Evaluation:
             return self.last_order(operator, value)
         if name == "cart_abandoned_without_order":
             carts = self.reader.since(event_key(EventKind.CART_ABANDONED), self.first_day(value))
+            if "within_hours" in value:
+                return self.sql(name, operator, value, within=carts)
             return self.unless_ordered(carts, name, operator, value)
         if name == "viewed_not_bought":
             if "sku" in value or "category" in value:
@@ -190,10 +202,12 @@ class Evaluation:
         return found if operator == "has" else self.complement(found)
 
     def event(self, operator: str, value: dict) -> BitMap:
-        if value["min_count"] == 1 and "sku" not in value and "category" not in value:
-            found = self.reader.since(event_key(value["kind"]), self.first_day(value))
+        did = self.reader.since(event_key(value["kind"]), self.first_day(value))
+        if value["min_count"] == 1 and not {"sku", "category", "within_hours"} & set(value):
+            found = did
         else:
-            found = self.sql("event", "has", value)
+            # Counts, products and hours: the SQL decides among those who did it at all.
+            found = self.sql("event", "has", value, within=did)
         return found if operator == "has" else self.complement(found)
 
     def unless_ordered(self, started: BitMap, name: str, operator: str, value: dict) -> BitMap:
@@ -237,7 +251,7 @@ class Evaluation:
 
     def _ids(self, totals) -> BitMap:
         totals = totals.values_list("contact_id", flat=True)
-        if self.within is None or len(self.within) > 20 * CHUNK:
+        if self.within is None or len(self.within) > MAX_CANDIDATES:
             return BitMap(totals)
         found = BitMap()
         for chunk in _chunks(self.within):

@@ -53,6 +53,10 @@ def _event_match(value: dict, ctx: CompileContext, *, kind: str | None = None) -
     q = Q(kind=kind or value["kind"])
     if "within_days" in value:
         q &= Q(occurred_at__gte=ctx.since(value["within_days"]))
+    if "within_hours" in value:
+        # Sub-day windows ("a cart abandoned in the last 2 hours", for automations) are
+        # moments, not whole days: the bitmap backend answers them with this SQL too.
+        q &= Q(occurred_at__gte=ctx.now - dt.timedelta(hours=value["within_hours"]))
     if "sku" in value:
         q &= Q(sku=value["sku"])
     if "category" in value:

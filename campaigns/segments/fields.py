@@ -37,6 +37,7 @@ from .values import (
     _object,
     _strings,
     _text,
+    clean_window,
     day_start,
 )
 
@@ -164,7 +165,7 @@ FIELDS: dict[str, FieldSpec] = {
         {
             "is": Operator(
                 _("is true"),
-                lambda value, path: _object(value, path, {"within_days": (False, _days)}),
+                clean_window,
                 _cart_abandoned_without_order,
             )
         },

@@ -63,6 +63,28 @@ def _days(value: Any, path: str) -> int:
     return _int(value, path, minimum=1, maximum=MAX_DAYS)
 
 
+MAX_HOURS = 7 * 24
+
+
+def _hours(value: Any, path: str) -> int:
+    return _int(value, path, minimum=1, maximum=MAX_HOURS)
+
+
+def _one_window(cleaned: dict, path: str) -> dict:
+    """A condition is windowed by whole days or by hours, not both."""
+    if "within_days" in cleaned and "within_hours" in cleaned:
+        raise RuleError(_join(path, "within_hours"), "give within_days or within_hours, not both")
+    return cleaned
+
+
+def clean_window(value: Any, path: str) -> dict:
+    """``{"within_days"}`` or ``{"within_hours"}`` (or neither: ever)."""
+    return _one_window(
+        _object(value, path, {"within_days": (False, _days), "within_hours": (False, _hours)}),
+        path,
+    )
+
+
 def _text(value: Any, path: str, max_length: int = 100) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
         raise RuleError(path, f"give a text of 1 to {max_length} characters")
@@ -111,12 +133,13 @@ def _clean_event(value: Any, path: str) -> dict:
             "kind": (True, _event_kind),
             "min_count": (False, lambda v, p: _int(v, p, minimum=1, maximum=10_000)),
             "within_days": (False, _days),
+            "within_hours": (False, _hours),
             "sku": (False, _text),
             "category": (False, _category),
         },
     )
     cleaned.setdefault("min_count", 1)
-    return cleaned
+    return _one_window(cleaned, path)
 
 
 def _survey_kind(value: Any, path: str) -> str:

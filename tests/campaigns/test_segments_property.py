@@ -103,6 +103,12 @@ def merged(*parts):
     return st.tuples(*parts).map(lambda dicts: {k: v for d in dicts for k, v in d.items()})
 
 
+# Whole days, or hours (sub-day windows, answered by SQL in both backends), or ever.
+window = st.one_of(
+    st.just({}),
+    days.map(lambda value: {"within_days": value}),
+    st.sampled_from([1, 2, 6, 30]).map(lambda value: {"within_hours": value}),
+)
 amount = st.integers(min_value=0, max_value=8).map(lambda n: n * 50)
 count = st.integers(min_value=0, max_value=3)
 dates = st.integers(min_value=0, max_value=45).map(
@@ -151,7 +157,7 @@ conditions = st.one_of(
         merged(
             st.sampled_from(KINDS).map(lambda kind: {"kind": kind}),
             optional("min_count", st.integers(min_value=1, max_value=3)),
-            optional("within_days", days),
+            window,
             optional("sku", st.sampled_from(SKUS)),
             optional("category", st.sampled_from(CATEGORIES)),
         ),
@@ -160,7 +166,7 @@ conditions = st.one_of(
     aggregate("revenue", amount),
     condition("last_order", st.sampled_from(["before", "after"]), dates),
     condition("last_order", st.sampled_from(["within_days", "not_within_days"]), days),
-    condition("cart_abandoned_without_order", st.just("is"), optional("within_days", days)),
+    condition("cart_abandoned_without_order", st.just("is"), window),
     condition(
         "viewed_not_bought",
         st.just("is"),
