@@ -61,6 +61,7 @@ from campaigns.models import (
     SyncState,
     TrackingHit,
 )
+from campaigns.services.segment_state import segment_state_forget
 from channels.registry import get_channels
 
 logger = logging.getLogger(__name__)
@@ -281,6 +282,9 @@ def contact_erase(*, contact: Contact, user=None, reason: str) -> dict[str, Any]
         raise ValueError("An erasure needs a reason (the request it answers).")
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     contact_id = contact.pk
+    # Out of every segment set and order day now, in this transaction: a maintenance run
+    # holding the state's lock finishes first, and cannot put the contact back.
+    segment_state_forget([contact_id])
 
     suppression, created = Suppression.objects.get_or_create(
         email_hash=contact.email_hash,

@@ -357,7 +357,7 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
             ]
         )
         event_days, order_days = set(), set()
-        attributes, forgotten, touched = BitMap(), BitMap(), BitMap()
+        forgotten, touched = BitMap(), BitMap()
         for _pk, kind, day, contacts in marks:
             ids = from_bytes(contacts)
             touched |= ids
@@ -367,8 +367,6 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
                 order_days.add(day)
             elif kind == ChangeKind.FORGET:
                 forgotten |= ids
-            else:
-                attributes |= ids
         for day in sorted(event_days):
             _build_event_day(day)
         for day in sorted(order_days):
@@ -376,12 +374,16 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
         _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
         _build_months({month_start(day) for day in order_days}, [ORDERED])
         _forget(forgotten)
-        if attributes or forgotten:
-            _build_attributes(attributes | forgotten)
+        # Every touched contact's attributes are read again, not only those marked for
+        # them: a contact first seen through an event is counted even if its creation
+        # left no mark.
+        if touched:
+            _build_attributes(touched)
         today = local_day(now)
         if state.segments_day != today:
             segment_counts_refresh(now=now, backend=BitmapBackend())
-        elif touched:
+        else:
+            # The touched contacts (none: only segments whose windows are in hours).
             segment_counts_refresh(now=now, touched=touched, backend=BitmapBackend())
         SegmentChange.objects.filter(pk__in=[mark[0] for mark in marks]).delete()
         state.refreshed_at, state.segments_day = now, today

@@ -97,6 +97,22 @@ def segment_count_refresh(*, segment: Segment, now: dt.datetime | None = None) -
     return count
 
 
+def _moves_with_time(segment: Segment) -> bool:
+    """Whether a segment's members change by the hour without new data: its rules hold a
+    window in hours. (Windows in days move at midnight, when every segment is computed
+    again.)"""
+    if segment.kind != SegmentKind.DYNAMIC:
+        return False
+    stack = [segment.rules]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("value"), dict) and "within_hours" in node["value"]:
+                return True
+            stack.extend(node.get("rules") or [])
+    return False
+
+
 def segment_counts_refresh(
     *, now: dt.datetime | None = None, touched: BitMap | None = None, backend=None
 ) -> int:
@@ -105,9 +121,14 @@ def segment_counts_refresh(
     segment-state maintenance). Returns how many segments were stored."""
     now = now or timezone.now()
     segments = list(Segment.objects.order_by("pk"))
+    stored = 0
     for segment in segments:
+        moves = _moves_with_time(segment)
+        if touched is not None and not touched and not moves and segment.member_bits is not None:
+            continue
+        stored += 1
         try:
-            if touched is None or segment.member_bits is None:
+            if touched is None or segment.member_bits is None or moves:
                 members = segment_members(segment, now=now, backend=backend)
             else:
                 rechecked = segment_members(segment, now=now, within=touched, backend=backend)
@@ -115,7 +136,7 @@ def segment_counts_refresh(
         except ValidationError:
             members = None
         segment_members_store(segment, members, now)
-    return len(segments)
+    return stored
 
 
 def _require_static(segment: Segment) -> None:

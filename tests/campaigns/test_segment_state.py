@@ -1,0 +1,222 @@
+"""The segment state over time: windows of whole days around midnight and the DST changes,
+segments recomputed when the day turns or their window is in hours, a maintenance run that
+fails halfway, and an erasure racing a maintenance run."""
+
+import datetime as dt
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, transaction
+
+from campaigns.models import ContactBitmap, ContactDay, Segment, SegmentChange, SegmentState
+from campaigns.segments.backends import BitmapBackend, SqlBackend
+from campaigns.segments.bitmaps import from_bytes
+from campaigns.services import segment_state
+from campaigns.services.privacy import contact_erase
+from campaigns.services.segment_state import (
+    segment_state_note_events,
+    segment_state_rebuild,
+    segment_state_refresh,
+)
+from tests.factories import ContactFactory, EventFactory, OrderFactory, SegmentFactory
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BERLIN)
+
+
+def viewed(days: int) -> dict:
+    return {
+        "field": "event",
+        "operator": "has",
+        "value": {"kind": "product_view", "within_days": days},
+    }
+
+
+def members(rule: dict, now: dt.datetime) -> tuple[set[int], set[int]]:
+    tree = {"op": "and", "rules": [rule]}
+    return set(SqlBackend().members(tree, now=now)), set(BitmapBackend().members(tree, now=now))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("now", "inside", "outside"),
+    [
+        # "The last 1 day" at 00:10 reaches back to yesterday's midnight, not 24 hours.
+        (berlin(2026, 6, 16, 0, 10), berlin(2026, 6, 15, 0, 0), berlin(2026, 6, 14, 23, 59)),
+        # At 23:59 the same window still starts at yesterday's midnight.
+        (berlin(2026, 6, 16, 23, 59), berlin(2026, 6, 15, 0, 0), berlin(2026, 6, 14, 23, 59)),
+        # The night the clocks go forward (29 March 2026 has 23 hours).
+        (berlin(2026, 3, 30, 1, 0), berlin(2026, 3, 29, 0, 0), berlin(2026, 3, 28, 23, 59)),
+        # The night they go back (25 October 2026 has 25 hours).
+        (berlin(2026, 10, 26, 1, 0), berlin(2026, 10, 25, 0, 0), berlin(2026, 10, 24, 23, 59)),
+    ],
+)
+def test_a_window_of_days_starts_at_local_midnight_in_both_backends(now, inside, outside):
+    early, late = ContactFactory(), ContactFactory()
+    EventFactory(contact=late, occurred_at=inside)
+    EventFactory(contact=early, occurred_at=outside)
+    segment_state_rebuild(now=now)
+
+    in_sql, in_bitmaps = members(viewed(1), now)
+
+    assert in_sql == in_bitmaps == {late.pk}
+
+
+@pytest.mark.django_db
+def test_the_last_hour_of_a_dst_day_belongs_to_that_day():
+    # 25 October 2026, 02:30 happens twice; 23:30 CET is 22:30 UTC, still the 25th in Berlin.
+    now = berlin(2026, 10, 27, 9, 0)
+    contact = ContactFactory()
+    EventFactory(contact=contact, occurred_at=dt.datetime(2026, 10, 25, 22, 30, tzinfo=dt.UTC))
+    segment_state_rebuild(now=now)
+
+    day = ContactBitmap.objects.get(span="day", key="events:product_view")
+
+    assert day.period == dt.date(2026, 10, 25)
+    assert members(viewed(2), now) == ({contact.pk}, {contact.pk})
+    assert members(viewed(1), now) == (set(), set())
+
+
+@pytest.mark.django_db
+def test_a_saved_segment_loses_a_member_when_the_day_turns_without_new_data():
+    contact = ContactFactory()
+    EventFactory(contact=contact, occurred_at=berlin(2026, 6, 15, 9, 0))
+    segment = SegmentFactory(rules={"op": "and", "rules": [viewed(1)]})
+    segment_state_rebuild(now=berlin(2026, 6, 16, 23, 0))
+    segment.refresh_from_db()
+    assert segment.member_count == 1
+
+    segment_state_refresh(now=berlin(2026, 6, 16, 23, 59))
+    segment.refresh_from_db()
+    assert segment.member_count == 1
+
+    segment_state_refresh(now=berlin(2026, 6, 17, 0, 0, 30))
+    segment.refresh_from_db()
+    assert segment.member_count == 0
+    assert set(from_bytes(segment.member_bits)) == set()
+
+
+@pytest.mark.django_db
+def test_a_segment_with_a_window_in_hours_moves_on_every_run():
+    contact = ContactFactory()
+    cart = EventFactory(
+        contact=contact, kind="cart_abandoned", occurred_at=berlin(2026, 6, 16, 9, 0)
+    )
+    rule = {"field": "cart_abandoned_without_order", "operator": "is", "value": {"within_hours": 2}}
+    segment = SegmentFactory(rules={"op": "and", "rules": [rule]})
+    segment_state_rebuild(now=berlin(2026, 6, 16, 10, 0))
+    segment.refresh_from_db()
+    assert segment.member_count == 1
+
+    # No new data; three hours after the cart it is out of the window.
+    segment_state_refresh(now=berlin(2026, 6, 16, 12, 0))
+    segment.refresh_from_db()
+
+    assert segment.member_count == 0
+    assert members(rule, berlin(2026, 6, 16, 12, 0)) == (set(), set())
+    assert cart.contact_id == contact.pk
+
+
+@pytest.mark.django_db
+def test_a_maintenance_run_that_fails_halfway_changes_nothing_and_keeps_its_marks(monkeypatch):
+    now = berlin(2026, 6, 16, 10, 0)
+    first = ContactFactory()
+    EventFactory(contact=first, occurred_at=berlin(2026, 6, 16, 8, 0))
+    segment = SegmentFactory(rules={"op": "and", "rules": [viewed(1)]})
+    segment_state_rebuild(now=now)
+    second = ContactFactory()
+    event = EventFactory(contact=second, occurred_at=berlin(2026, 6, 16, 9, 0))
+    segment_state_note_events([(event.occurred_at, second.pk)])
+    stored = dict(ContactBitmap.objects.values_list("pk", "bits"))
+
+    def crash(*args, **kwargs):
+        raise OSError("the database connection dropped")
+
+    # The day's sets are rebuilt, then the month fails: all of it is rolled back.
+    monkeypatch.setattr(segment_state, "_build_months", crash)
+    with pytest.raises(OSError):
+        segment_state_refresh(now=now)
+
+    assert {pk: bytes(bits) for pk, bits in ContactBitmap.objects.values_list("pk", "bits")} == {
+        pk: bytes(bits) for pk, bits in stored.items()
+    }
+    assert SegmentChange.objects.count() == 1
+    segment.refresh_from_db()
+    assert segment.member_count == 1
+
+    monkeypatch.undo()
+    segment_state_refresh(now=now)
+    segment.refresh_from_db()
+    assert segment.member_count == 2
+    assert SegmentChange.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_an_erasure_waits_for_a_running_maintenance_and_leaves_no_trace():
+    """Maintenance reads the contact's events, then stalls before it commits; the erasure
+    started meanwhile waits for it, and then takes the id out of what it wrote."""
+    now = berlin(2026, 6, 16, 10, 0)
+    contact = ContactFactory()
+    EventFactory(contact=contact, occurred_at=berlin(2026, 6, 16, 8, 0))
+    OrderFactory(contact=contact, ordered_at=berlin(2026, 6, 16, 8, 30))
+    segment = SegmentFactory(rules={"op": "and", "rules": [viewed(1)]})
+    segment_state_rebuild(now=now)
+    event = EventFactory(contact=contact, occurred_at=berlin(2026, 6, 16, 9, 0))
+    segment_state_note_events([(event.occurred_at, contact.pk)])
+
+    built, release = threading.Event(), threading.Event()
+    original = segment_state._build_months
+
+    def stall(*args, **kwargs):
+        original(*args, **kwargs)
+        built.set()
+        release.wait(10)
+
+    errors = []
+
+    def maintain():
+        try:
+            segment_state.segment_state_refresh(now=now)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def erase():
+        try:
+            contact_erase(contact=contact, reason="test")
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    segment_state._build_months = stall
+    try:
+        maintenance = threading.Thread(target=maintain)
+        maintenance.start()
+        assert built.wait(10)
+        erasure = threading.Thread(target=erase)
+        erasure.start()
+        erasure.join(1)
+        assert erasure.is_alive(), "the erasure must wait for the maintenance's lock"
+        release.set()
+        maintenance.join(10)
+        erasure.join(10)
+    finally:
+        segment_state._build_months = original
+        release.set()
+
+    assert errors == []
+    for key, bits in ContactBitmap.objects.values_list("key", "bits"):
+        assert contact.pk not in from_bytes(bits), key
+    assert not ContactDay.objects.filter(contact_id=contact.pk).exists()
+    segment.refresh_from_db()
+    assert contact.pk not in from_bytes(segment.member_bits)
+    assert SegmentState.objects.get().refreshed_at is not None
+    with transaction.atomic():
+        assert Segment.objects.filter(pk=segment.pk).exists()
