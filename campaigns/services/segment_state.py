@@ -286,9 +286,11 @@ def _forget(ids: BitMap) -> None:
             )
 
 
-def _lock() -> SegmentState:
+def _lock(*, wait: bool = True) -> SegmentState | None:
+    """The state row, locked for this transaction; ``None`` when another run holds it and
+    ``wait`` is false."""
     state, _created = SegmentState.objects.get_or_create(pk=1)
-    return SegmentState.objects.select_for_update().get(pk=state.pk)
+    return SegmentState.objects.select_for_update(skip_locked=not wait).filter(pk=state.pk).first()
 
 
 # --- the runs ---------------------------------------------------------------------------------
@@ -350,7 +352,12 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
     if not SegmentState.objects.filter(built_at__isnull=False).exists():
         return segment_state_rebuild(now=now)
     with transaction.atomic():
-        state = _lock()
+        state = _lock(wait=False)
+        if state is None:
+            # A run still busy (a slow one, or the nightly rebuild): it or the next takes
+            # the marks; this worker does not queue up behind it.
+            logger.info("segment_state.busy")
+            return {"busy": 1}
         marks = list(
             SegmentChange.objects.order_by("pk").values_list("pk", "kind", "day", "contacts")[
                 :MARKS_PER_RUN

@@ -182,7 +182,7 @@ def test_an_erasure_waits_for_a_running_maintenance_and_leaves_no_trace():
     def maintain():
         try:
             segment_state.segment_state_refresh(now=now)
-        except Exception as error:  # noqa: BLE001 (reported below)
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
@@ -190,7 +190,7 @@ def test_an_erasure_waits_for_a_running_maintenance_and_leaves_no_trace():
     def erase():
         try:
             contact_erase(contact=contact, reason="test")
-        except Exception as error:  # noqa: BLE001 (reported below)
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
@@ -220,3 +220,34 @@ def test_an_erasure_waits_for_a_running_maintenance_and_leaves_no_trace():
     assert SegmentState.objects.get().refreshed_at is not None
     with transaction.atomic():
         assert Segment.objects.filter(pk=segment.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_maintenance_run_does_not_queue_behind_a_busy_one():
+    now = berlin(2026, 6, 16, 10, 0)
+    segment_state_rebuild(now=now)
+    contact = ContactFactory()
+    event = EventFactory(contact=contact, occurred_at=berlin(2026, 6, 16, 9, 0))
+    segment_state_note_events([(event.occurred_at, contact.pk)])
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with transaction.atomic():
+            SegmentState.objects.select_for_update().get()
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        assert segment_state_refresh(now=now) == {"busy": 1}
+        assert SegmentChange.objects.count() == 1
+    finally:
+        release.set()
+        holder.join(10)
+
+    assert segment_state_refresh(now=now)["marks"] == 1
+    assert members(viewed(1), now)[1] == {contact.pk}
