@@ -21,6 +21,7 @@ import datetime as dt
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, OuterRef, Q
 from pyroaring import BitMap
 
@@ -77,6 +78,10 @@ def bitmaps_built() -> bool:
 def segment_backend(name: str | None = None) -> SegmentBackend:
     """The configured backend (or the one named); SQL while no bitmaps were built yet."""
     name = name or settings.HUB_SEGMENT_BACKEND
+    if name not in BACKENDS:
+        raise ImproperlyConfigured(
+            f"HUB_SEGMENT_BACKEND is {name!r}; use one of {', '.join(sorted(BACKENDS))}."
+        )
     if name == "bitmap" and not bitmaps_built():
         name = "sql"
     return BACKENDS[name]()

@@ -251,3 +251,19 @@ def test_a_maintenance_run_does_not_queue_behind_a_busy_one():
 
     assert segment_state_refresh(now=now)["marks"] == 1
     assert members(viewed(1), now)[1] == {contact.pk}
+
+
+@pytest.mark.django_db
+def test_the_backend_follows_the_setting_and_answers_with_sql_until_the_sets_exist(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from campaigns.segments.backends import segment_backend
+
+    assert segment_backend().name == "sql"  # nothing built yet: the sets would be empty
+    segment_state_rebuild(now=berlin(2026, 6, 16, 10, 0))
+    assert segment_backend().name == "bitmap"
+    settings.HUB_SEGMENT_BACKEND = "sql"
+    assert segment_backend().name == "sql"
+    settings.HUB_SEGMENT_BACKEND = "clickhouse"
+    with pytest.raises(ImproperlyConfigured, match="use one of bitmap, sql"):
+        segment_backend()
