@@ -15,7 +15,7 @@ from campaigns.models import Account, Segment, SegmentKind
 from campaigns.segments import field_catalogue
 from campaigns.services.consent import suppression_add
 from campaigns.services.segments import segment_add_emails, segment_counts_refresh
-from campaigns.tasks import segment_counts_refresh as segment_counts_task
+from campaigns.tasks import segment_state_refresh as segment_state_task
 from tests.factories import AccountFactory, ContactFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,15 +118,15 @@ def test_the_listing_reads_counts_without_counting_any_segment(client, campaign_
     assert not any('"campaigns_contact"' in query["sql"] for query in queries.captured_queries)
 
 
-def test_beat_recounts_the_segments(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["segment-counts-refresh"]
+def test_beat_recounts_the_segments_within_a_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["segment-state-refresh"]
     segment = SegmentFactory(rules=BUYERS)
     ContactFactory(role="buyer")
 
-    segment_counts_task.run()
+    segment_state_task.run()
 
-    assert entry["task"] == segment_counts_task.name
-    assert entry["schedule"] <= 3600
+    assert entry["task"] == segment_state_task.name
+    assert entry["schedule"] <= 60
     segment.refresh_from_db()
     assert segment.member_count == 1
 
