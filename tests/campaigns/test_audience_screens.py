@@ -70,6 +70,17 @@ def test_the_german_segment_listing_says_when_it_was_counted_in_german(client, c
     assert "Mitglieder" in page
 
 
+def test_the_german_rule_editor_says_windows_are_whole_days(client, campaign_manager):
+    client.force_login(speaking(campaign_manager, "de"))
+
+    page = client.get(reverse("segment:add")).content.decode()
+
+    assert (
+        "Zeitfenster sind ganze Tage (Zeitzone des Hubs, Europe/Berlin): „in den letzten 30 "
+        "Tagen“ zählt ab Mitternacht vor 30 Tagen bis jetzt."
+    ) in page
+
+
 def test_a_segment_never_counted_says_so_rather_than_zero(client, campaign_manager):
     SegmentFactory(name="Frisch angelegt", rules=BUYERS)
     ContactFactory(role="buyer")

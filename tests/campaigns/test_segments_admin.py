@@ -56,6 +56,20 @@ def test_the_add_form_shows_the_rule_editor_and_the_preview_panel(client, campai
     assert reverse("segment:preview") in html
 
 
+def test_the_rule_editor_says_windows_are_whole_days_in_the_hubs_time_zone(
+    client, campaign_manager, settings
+):
+    settings.TIME_ZONE = "Europe/Vienna"
+    client.force_login(campaign_manager)
+
+    html = client.get(reverse("segment:add")).content.decode()
+
+    assert (
+        "Time windows are whole days (the hub's time zone, Europe/Vienna): "
+        "“in the last 30 days” counts from midnight 30 days ago up to now."
+    ) in html
+
+
 def test_bad_rules_are_refused_naming_the_place(client, campaign_manager):
     client.force_login(campaign_manager)
     rules = {"op": "and", "rules": [{"field": "role", "operator": "like", "value": ["x"]}]}
