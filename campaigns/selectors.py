@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 from pyroaring import BitMap
 
@@ -26,9 +27,12 @@ from channels.registry import get_channels
 from content.selectors import live_products_complete_for
 
 from .models import (
+    BitmapSpan,
     Campaign,
     CampaignStatus,
     Contact,
+    ContactBitmap,
+    ContactDay,
     Delivery,
     DeliveryState,
     Event,
@@ -39,6 +43,7 @@ from .models import (
     Segment,
     SegmentKind,
     SegmentMember,
+    SegmentState,
 )
 from .models.campaign import OPEN_DELIVERY_STATES
 from .personalisation import PERSONAL_PRODUCTS, VIEWED_DAYS, greeting, local_moment, product_card
@@ -106,6 +111,32 @@ def segment_members(
         tree = segment.rules if rules is None else rules
         members = backend.members(tree, now=now or timezone.now(), within=within)
     return members if include_all else members & backend.reachable(within)
+
+
+def segment_data_until(backend: SegmentBackend) -> dt.datetime | None:
+    """Up to when the data behind a backend's answer goes: the moment the bitmaps were last
+    refreshed, or None when SQL answers (exact at the moment it runs)."""
+    if backend.name != "bitmap":
+        return None
+    return SegmentState.objects.values_list("refreshed_at", flat=True).first()
+
+
+@dataclass(frozen=True)
+class SegmentStateSize:
+    """What the segment state holds: contact sets per span, their bytes, order-day rows."""
+
+    sets: dict[str, int]
+    set_bytes: int
+    order_days: int
+
+
+def segment_state_size() -> SegmentStateSize:
+    rows = ContactBitmap.objects.order_by().values_list("span").annotate(n=Count("*"))
+    return SegmentStateSize(
+        sets={span: dict(rows).get(span, 0) for span in BitmapSpan.values},
+        set_bytes=ContactBitmap.objects.aggregate(n=Sum(Length("bits")))["n"] or 0,
+        order_days=ContactDay.objects.count(),
+    )
 
 
 # --- campaigns due, and their progress ------------------------------------------------------

@@ -34,7 +34,7 @@ from ..models import (
     OrderCredit,
 )
 from ..personalisation import parse_variant_key
-from ..selectors import segment_contacts
+from ..selectors import segment_members
 from ..services.dispatch import HOLDOUT
 from . import stats
 from .intake import COUNTERS, RECEIVED
@@ -517,7 +517,7 @@ def planned_test_power(
     arms = {arm.label: arm.share for arm in campaign.arms.all()}
     if len(arms) < 2 or not campaign.segment_id:
         return None
-    audience = segment_contacts(campaign.segment, now=now).count()
+    audience = len(segment_members(campaign.segment, now=now))
     shares = planned_shares(campaign, arms)
     tested = round(audience * sum(shares.values()) / 100)
     baseline = baseline_click_rate(now, exclude=campaign)

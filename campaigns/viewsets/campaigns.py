@@ -35,7 +35,13 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from campaigns.measurement.results import BASELINE_DAYS, PlannedTestPower, planned_test_power
 from campaigns.models import ARM_LABELS, Campaign, CampaignStatus, DeliveryState, ScheduleMode
 from campaigns.personalisation import variant_label
-from campaigns.selectors import campaign_progress, campaign_unsent_reasons, segment_contacts
+from campaigns.segments.backends import segment_backend
+from campaigns.selectors import (
+    campaign_progress,
+    campaign_unsent_reasons,
+    segment_data_until,
+    segment_members,
+)
 from campaigns.services.campaigns import (
     TEST_SEND_LIMIT,
     CampaignError,
@@ -298,13 +304,15 @@ class CampaignScheduleView(CampaignPageMixin, TemplateView):
         if self.campaign.status != CampaignStatus.APPROVED:
             messages.error(request=self.request, message=locked_message(self.campaign))
             return redirect(campaign_home_url(self.campaign))
+        backend = segment_backend()
         return TemplateResponse(
             self.request,
             "campaigns/campaigns/confirm_send_now.html",
             {
                 **self.get_context_data(form=form),
                 "page_title": _("Send now?"),
-                "recipients": segment_contacts(self.campaign.segment).count(),
+                "recipients": len(segment_members(self.campaign.segment, backend=backend)),
+                "data_until": segment_data_until(backend),
             },
         )
 

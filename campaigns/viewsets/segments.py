@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from itertools import islice
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -27,14 +31,15 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
 from wagtail.log_actions import log
 
-from campaigns.models import Segment, SegmentKind, SegmentSnapshot
+from campaigns.models import Contact, Segment, SegmentKind, SegmentSnapshot
 from campaigns.models.segments import empty_rules
 from campaigns.segments import (
     clean_rules,
     field_catalogue,
     parse_rules_json,
 )
-from campaigns.selectors import segment_contacts
+from campaigns.segments.backends import segment_backend
+from campaigns.selectors import segment_data_until, segment_members
 from campaigns.services.segments import (
     segment_add_emails,
     segment_count_refresh,
@@ -62,6 +67,7 @@ class RuleTreeWidget(forms.Textarea):
         context["widget"]["fields"] = field_catalogue()
         context["widget"]["fields_id"] = f"{context['widget']['attrs'].get('id', name)}-fields"
         context["widget"]["preview_url"] = reverse("segment:preview")
+        context["widget"]["time_zone"] = settings.TIME_ZONE
         return context
 
 
@@ -238,18 +244,37 @@ class SegmentPreviewView(PermissionCheckedMixin, View):
         kind = payload.get("kind") or segment.kind
         if kind not in SegmentKind.values:
             return JsonResponse({"errors": [_("Unknown kind %r.") % kind]}, status=400)
+        backend = segment_backend()
         try:
-            contacts = segment_contacts(
+            members = segment_members(
                 segment,
                 rules=payload.get("rules"),
                 kind=kind,
                 include_all=bool(payload.get("include_all", segment.include_all)),
+                backend=backend,
             )
-            count = contacts.count()
         except ValidationError as error:
             return JsonResponse({"errors": error.messages}, status=400)
-        sample = contacts.select_related("account").order_by("pk")[:SAMPLE_SIZE]
-        return JsonResponse({"count": count, "sample": [_contact_row(c) for c in sample]})
+        sample = (
+            Contact.objects.filter(pk__in=list(islice(members, SAMPLE_SIZE)))
+            .select_related("account")
+            .order_by("pk")
+        )
+        return JsonResponse(
+            {
+                "count": len(members),
+                "sample": [_contact_row(c) for c in sample],
+                "data_until": data_until_text(segment_data_until(backend)),
+            }
+        )
+
+
+def data_until_text(until: dt.datetime | None) -> str:
+    """How fresh a count from the bitmaps is; nothing when SQL counted (exact now)."""
+    if until is None:
+        return ""
+    when = date_format(timezone.localtime(until), "SHORT_DATETIME_FORMAT")
+    return _("counted from the data up to %(when)s") % {"when": when}
 
 
 class SegmentSnapshotView(PermissionCheckedMixin, View):

@@ -15,7 +15,7 @@ from campaigns.models import Account, Segment, SegmentKind
 from campaigns.segments import field_catalogue
 from campaigns.services.consent import suppression_add
 from campaigns.services.segments import segment_add_emails, segment_counts_refresh
-from campaigns.tasks import segment_counts_refresh as segment_counts_task
+from campaigns.tasks import segment_state_refresh as segment_state_task
 from tests.factories import AccountFactory, ContactFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +70,17 @@ def test_the_german_segment_listing_says_when_it_was_counted_in_german(client, c
     assert "Mitglieder" in page
 
 
+def test_the_german_rule_editor_says_windows_are_whole_days(client, campaign_manager):
+    client.force_login(speaking(campaign_manager, "de"))
+
+    page = client.get(reverse("segment:add")).content.decode()
+
+    assert (
+        "Zeitfenster sind ganze Tage (Zeitzone des Hubs, Europe/Berlin): „in den letzten 30 "
+        "Tagen“ zählt ab Mitternacht vor 30 Tagen bis jetzt."
+    ) in page
+
+
 def test_a_segment_never_counted_says_so_rather_than_zero(client, campaign_manager):
     SegmentFactory(name="Frisch angelegt", rules=BUYERS)
     ContactFactory(role="buyer")
@@ -118,15 +129,15 @@ def test_the_listing_reads_counts_without_counting_any_segment(client, campaign_
     assert not any('"campaigns_contact"' in query["sql"] for query in queries.captured_queries)
 
 
-def test_beat_recounts_the_segments(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["segment-counts-refresh"]
+def test_beat_recounts_the_segments_within_a_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["segment-state-refresh"]
     segment = SegmentFactory(rules=BUYERS)
     ContactFactory(role="buyer")
 
-    segment_counts_task.run()
+    segment_state_task.run()
 
-    assert entry["task"] == segment_counts_task.name
-    assert entry["schedule"] <= 3600
+    assert entry["task"] == segment_state_task.name
+    assert entry["schedule"] <= 60
     segment.refresh_from_db()
     assert segment.member_count == 1
 

@@ -17,6 +17,7 @@ from campaigns.measurement.intake import results_refresh
 from campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryState, ScheduleMode
 from campaigns.personalisation import variant_label
 from campaigns.services.campaigns import campaign_schedule
+from campaigns.services.segment_state import segment_state_note_contacts, segment_state_refresh
 from content.taxonomy import BuyingRole, JourneyPhase
 from tests.admin_flow import error_messages, outcome, unchanged
 from tests.campaigns.campaign_setup import approve, live_message, newsletter_campaign
@@ -191,6 +192,23 @@ def test_sending_now_asks_first_with_the_number_of_recipients(
     assert 'name="confirmed" value="1"' in page
     assert confirmed.status_code == 302
     assert Campaign.objects.get(pk=approved_campaign.pk).status == CampaignStatus.SCHEDULED
+
+
+@pytest.mark.usefixtures("english")
+def test_sending_now_counts_from_the_segment_state_and_says_up_to_when(
+    client, campaign_manager, approved_campaign
+):
+    ContactFactory.create_batch(3)
+    segment_state_refresh(now=NOW)  # 01:30 in Berlin
+    latecomer = ContactFactory()
+    segment_state_note_contacts([latecomer.pk])  # not refreshed yet
+    client.force_login(campaign_manager)
+
+    asked = client.post(url("schedule", approved_campaign), {"mode": "now"})
+
+    page = html.unescape(asked.content.decode())
+    assert re.search(r"goes out now to 3 contacts", page)
+    assert re.search(r"Counted from the data up to 10/13/2026 1:30", page)
 
 
 def test_a_variant_reads_in_words():

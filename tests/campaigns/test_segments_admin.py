@@ -1,16 +1,19 @@
 """Segments in the admin: campaign managers only, rule validation, live count, snapshots."""
 
+import datetime as dt
 import json
 
 import pytest
 from django.urls import reverse
 
 from campaigns.models import ConsentState, Segment, SegmentKind, SegmentMember, SegmentSnapshot
+from campaigns.services.segment_state import segment_state_note_contacts, segment_state_refresh
 from tests.factories import ContactFactory, SegmentFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 BUYERS = {"op": "and", "rules": [{"field": "role", "operator": "in", "value": ["buyer"]}]}
+REFRESHED = dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.UTC)  # 10:30 in Berlin
 
 
 def form_data(**overrides):
@@ -53,6 +56,20 @@ def test_the_add_form_shows_the_rule_editor_and_the_preview_panel(client, campai
     assert reverse("segment:preview") in html
 
 
+def test_the_rule_editor_says_windows_are_whole_days_in_the_hubs_time_zone(
+    client, campaign_manager, settings
+):
+    settings.TIME_ZONE = "Europe/Vienna"
+    client.force_login(campaign_manager)
+
+    html = client.get(reverse("segment:add")).content.decode()
+
+    assert (
+        "Time windows are whole days (the hub's time zone, Europe/Vienna): "
+        "“in the last 30 days” counts from midnight 30 days ago up to now."
+    ) in html
+
+
 def test_bad_rules_are_refused_naming_the_place(client, campaign_manager):
     client.force_login(campaign_manager)
     rules = {"op": "and", "rules": [{"field": "role", "operator": "like", "value": ["x"]}]}
@@ -85,6 +102,7 @@ def test_live_count_and_sample_of_unsaved_rules(client, campaign_manager):
     buyers = [ContactFactory(role="buyer", first_name="Erika") for _ in range(3)]
     ContactFactory(role="buyer", consent=ConsentState.PENDING)
     ContactFactory(role="user")
+    segment_state_refresh(now=REFRESHED)
     client.force_login(campaign_manager)
 
     response = preview(client, rules=BUYERS, kind="dynamic", include_all=False)
@@ -98,11 +116,63 @@ def test_live_count_and_sample_of_unsaved_rules(client, campaign_manager):
 def test_live_count_with_include_all_counts_unconsented_contacts(client, campaign_manager):
     ContactFactory(role="buyer")
     ContactFactory(role="buyer", consent=ConsentState.NONE)
+    segment_state_refresh(now=REFRESHED)
     client.force_login(campaign_manager)
 
     response = preview(client, rules=BUYERS, kind="dynamic", include_all=True)
 
     assert response.json()["count"] == 2
+
+
+def test_the_sample_is_the_first_members_by_id_when_more_match(client, campaign_manager):
+    buyers = ContactFactory.create_batch(23, role="buyer")
+    segment_state_refresh(now=REFRESHED)
+    client.force_login(campaign_manager)
+
+    body = preview(client, rules=BUYERS, kind="dynamic").json()
+
+    assert body["count"] == 23
+    assert [row["email"] for row in body["sample"]] == [buyer.email for buyer in buyers[:20]]
+
+
+def test_the_live_count_says_up_to_when_the_data_was_counted(client, campaign_manager):
+    ContactFactory(role="buyer")
+    segment_state_refresh(now=REFRESHED)
+    client.force_login(campaign_manager)
+
+    body = preview(client, rules=BUYERS, kind="dynamic").json()
+
+    assert body["data_until"].startswith("counted from the data up to 11/03/2026 10:30")
+
+
+def test_before_the_segment_state_is_built_the_live_count_is_exact_and_says_no_moment(
+    client, campaign_manager
+):
+    ContactFactory(role="buyer")
+    client.force_login(campaign_manager)
+
+    body = preview(client, rules=BUYERS, kind="dynamic").json()
+
+    assert body["count"] == 1
+    assert body["data_until"] == ""
+
+
+def test_a_new_contact_counts_after_the_next_refresh_not_before(client, campaign_manager):
+    ContactFactory.create_batch(2, role="buyer")
+    segment_state_refresh(now=REFRESHED)
+    client.force_login(campaign_manager)
+    newcomer = ContactFactory(role="buyer")
+    segment_state_note_contacts([newcomer.pk])  # as the contact's intake marks it
+
+    before = preview(client, rules=BUYERS, kind="dynamic").json()
+    segment_state_refresh(now=REFRESHED + dt.timedelta(seconds=30))
+    after = preview(client, rules=BUYERS, kind="dynamic").json()
+
+    assert before["count"] == 2
+    assert newcomer.email not in [row["email"] for row in before["sample"]]
+    assert before["data_until"].startswith("counted from the data up to 11/03/2026 10:30")
+    assert after["count"] == 3
+    assert newcomer.email in [row["email"] for row in after["sample"]]
 
 
 def test_live_count_shows_rule_errors(client, campaign_manager):

@@ -52,6 +52,11 @@
       }),
     ]);
 
+  // "In the last N days": whole days in the hub's time zone, the rule language's windows.
+  const windowHelp = () => gettext("Whole days in the hub's time zone: from midnight that many days ago up to now.");
+  const withinDays = (obj, changed, attrs = {}) =>
+    input(obj, "within_days", gettext("in the last (days)"), "number", changed, { min: 1, title: windowHelp(), ...attrs });
+
   const today = () => new Date().toISOString().slice(0, 10);
 
   function defaultValue(field, operator) {
@@ -259,7 +264,7 @@
               changed();
             }, gettext("Event kind")),
             input(value, "min_count", gettext("at least (times)"), "number", changed, { min: 1 }),
-            input(value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }),
+            withinDays(value, changed),
             input(value, "sku", gettext("SKU"), "text", changed),
             input(value, "category", gettext("category (slug)"), "text", changed),
           );
@@ -284,16 +289,18 @@
             });
           box.append(bound(0));
           if (condition.operator === "between") box.append(h("span", { text: ` ${gettext("and")} ` }), bound(1));
-          box.append(input(value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }));
+          box.append(withinDays(value, changed));
           break;
         }
-        case "last_order":
+        case "last_order": {
+          const onDate = condition.operator === "before" || condition.operator === "after";
           box.append(
             h("input", {
-              type: condition.operator === "before" || condition.operator === "after" ? "date" : "number",
+              type: onDate ? "date" : "number",
               min: 1,
               value: condition.value,
               "aria-label": gettext("Value"),
+              title: onDate ? null : windowHelp(),
               onchange: (event) => {
                 condition.value = event.target.type === "number" ? Number(event.target.value) : event.target.value;
                 changed();
@@ -301,12 +308,13 @@
             }),
           );
           break;
+        }
         case "window":
-          box.append(input(condition.value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }));
+          box.append(withinDays(condition.value, changed));
           break;
         case "viewed":
           box.append(
-            input(condition.value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1, required: true }),
+            withinDays(condition.value, changed, { required: true }),
             input(condition.value, "sku", gettext("SKU"), "text", changed),
             input(condition.value, "category", gettext("category (slug)"), "text", changed),
           );
@@ -320,7 +328,7 @@
             }, gettext("Survey kind")),
             input(value, "min_score", gettext("score from"), "number", changed, { min: 0, max: 10, required: true }),
             input(value, "max_score", gettext("to"), "number", changed, { min: 0, max: 10, required: true }),
-            input(value, "within_days", gettext("in the last (days)"), "number", changed, { min: 1 }),
+            withinDays(value, changed),
             input(value, "survey", gettext("survey (id, optional)"), "number", changed, { min: 1 }),
           );
           break;
@@ -348,6 +356,7 @@
       const errors = panel.querySelector("[data-errors]");
       const sample = panel.querySelector("[data-sample]");
       const note = panel.querySelector("[data-note]");
+      const dataUntil = panel.querySelector("[data-data-until]");
       let rules;
       try {
         rules = JSON.parse(textarea.value || "{}");
@@ -374,11 +383,14 @@
       errors.hidden = !data.errors;
       if (data.errors) {
         count.textContent = "–";
+        dataUntil.textContent = "";
         sample.hidden = true;
         return;
       }
       count.textContent = data.count.toLocaleString();
       note.textContent = data.count > data.sample.length ? interpolate(gettext("(showing %s)"), [data.sample.length]) : "";
+      // From the bitmaps: the moment of the data they were last refreshed with.
+      dataUntil.textContent = data.data_until ? `(${data.data_until})` : "";
       sample.tBodies[0].replaceChildren(
         ...data.sample.map((row) =>
           h("tr", {}, [
