@@ -57,6 +57,15 @@
   const withinDays = (obj, changed, attrs = {}) =>
     input(obj, "within_days", gettext("in the last (days)"), "number", changed, { min: 1, title: windowHelp(), ...attrs });
 
+  // "In the last N hours": a moment, not whole days; for automations such as a cart
+  // abandoned in the last 2 hours. The rule takes days or hours, not both.
+  const withinHours = (obj, changed) =>
+    input(obj, "within_hours", gettext("or in the last (hours)"), "number", changed, {
+      min: 1,
+      max: 168,
+      title: gettext("Counted back from now to the minute; leave the days empty."),
+    });
+
   const today = () => new Date().toISOString().slice(0, 10);
 
   function defaultValue(field, operator) {
@@ -265,6 +274,7 @@
             }, gettext("Event kind")),
             input(value, "min_count", gettext("at least (times)"), "number", changed, { min: 1 }),
             withinDays(value, changed),
+            withinHours(value, changed),
             input(value, "sku", gettext("SKU"), "text", changed),
             input(value, "category", gettext("category (slug)"), "text", changed),
           );
@@ -310,7 +320,7 @@
           break;
         }
         case "window":
-          box.append(withinDays(condition.value, changed));
+          box.append(withinDays(condition.value, changed), withinHours(condition.value, changed));
           break;
         case "viewed":
           box.append(
