@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from campaigns.models import Account, Contact, ImportKind
 from campaigns.placements.audience import placement_audience_stale_on_commit
+from campaigns.segments.bitmaps import ACCOUNT_ATTRIBUTES
+from campaigns.services.segment_state import segment_state_note_accounts
 
 from .engine import Batch, Importer
 from .values import max_length, parse_country, parse_size, text_parser
@@ -52,6 +54,8 @@ class AccountImporter(Importer):
         super().write(batch)
         # An account's country, size or price group is part of its contacts' segments.
         changed = [row["id"] for row in batch.update]
+        if changed and batch.update_fields & set(ACCOUNT_ATTRIBUTES):
+            segment_state_note_accounts(changed)
         if changed:
             placement_audience_stale_on_commit(
                 Contact.objects.filter(account_id__in=changed).values_list("pk", flat=True)

@@ -17,6 +17,7 @@ from campaigns.models import (
     email_hash,
 )
 from campaigns.placements.audience import placement_audience_stale_on_commit
+from campaigns.services.segment_state import segment_state_note_contacts
 
 from .engine import Batch, Importer
 from .fields import ACCOUNT_KEY_NAMES
@@ -158,6 +159,7 @@ class ContactImporter(Importer):
     def write(self, batch: Batch) -> None:
         super().write(batch)
         # Rolled back with the batch in a dry run, like the rows themselves.
+        segment_state_note_contacts(row["id"] for row in (*batch.create, *batch.update))
         placement_audience_stale_on_commit(row["id"] for row in (*batch.create, *batch.update))
 
     def assign_pks(self, rows: list[dict[str, Any]]) -> None:

@@ -45,6 +45,10 @@ from campaigns.models import (
 )
 from campaigns.personalisation import greeting
 from campaigns.placements.audience import placement_audience_stale_on_commit
+from campaigns.services.segment_state import (
+    segment_state_note_addresses,
+    segment_state_note_contacts,
+)
 from channels.base import TransactionalMessage
 from channels.exceptions import TransportError
 from channels.registry import get_transactional_channel
@@ -124,6 +128,7 @@ def _set_consent(contact: Contact, state: ConsentState, at: datetime.datetime) -
     contact.consent = state
     contact.consent_changed_at = at
     contact.save(update_fields=["consent", "consent_changed_at", "updated_at"])
+    segment_state_note_contacts([contact.pk])
 
 
 @transaction.atomic
@@ -264,6 +269,7 @@ def consent_confirm(*, token: str, ip_address: str | None, user_agent: str) -> C
     if suppression is not None:
         logger.info("suppression.lifted contact=%s reason=%s", contact.pk, suppression.reason)
         suppression.delete()
+        segment_state_note_addresses([suppression.email_hash])
     confirmation = ConsentRecord.objects.create(
         contact=contact,
         kind=ConsentKind.CONFIRMATION,
@@ -349,6 +355,7 @@ def suppression_add(*, email: str, reason: SuppressionReason | str, source: str)
         email_hash=email_hash(email), defaults={"reason": reason, "source": source[:50]}
     )
     if created:
+        segment_state_note_addresses([suppression.email_hash])
         placement_audience_stale_on_commit(
             Contact.objects.filter(email_hash=suppression.email_hash).values_list("pk", flat=True)
         )

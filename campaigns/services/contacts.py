@@ -10,6 +10,7 @@ from wagtail.log_actions import log
 
 from campaigns.models import Contact, PhaseChange
 from campaigns.placements.audience import placement_audience_stale_on_commit
+from campaigns.services.segment_state import segment_state_note_contacts
 from content.taxonomy import JourneyPhase
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def contact_phase_set(
     contact.phase = phase
     contact.phase_changed_at = change.changed_at
     contact.save(update_fields=["phase", "phase_changed_at", "updated_at"])
+    segment_state_note_contacts([contact.pk])
     placement_audience_stale_on_commit([contact.pk])
     log(
         instance=contact,

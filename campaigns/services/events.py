@@ -35,6 +35,10 @@ from campaigns.models import (
 )
 from campaigns.offers.refresh import offers_refresh_later
 from campaigns.placements.audience import placement_audience_stale_on_commit
+from campaigns.services.segment_state import (
+    segment_state_note_events,
+    segment_state_note_orders,
+)
 from content.selectors import category_ids
 
 logger = logging.getLogger(__name__)
@@ -218,6 +222,7 @@ def _insert_once(events: list[Event]) -> tuple[list[Event], int]:
         try:
             with transaction.atomic():
                 Event.objects.bulk_create(fresh)
+                segment_state_note_events((event.occurred_at, event.contact_id) for event in fresh)
         except IntegrityError:
             continue
         return fresh, len(events) - len(fresh)
@@ -468,6 +473,8 @@ def _write_orders(
     changed: list[Order] = []
     unchanged = 0
     moved_from: set[int | None] = set()
+    # The days and contacts an order leaves when its date or contact changes.
+    left: list[tuple[datetime, int | None]] = []
     lines_of: dict[str, tuple[OrderLineInput, ...]] = {}
     for number, (item, contact_id, account_id) in resolved.items():
         values = {
@@ -488,6 +495,7 @@ def _write_orders(
             unchanged += 1
             continue
         moved_from.add(order.account_id)  # an order moved to another account leaves this one
+        left.append((order.ordered_at, order.contact_id))
         for name, value in values.items():
             setattr(order, name, value)
         changed.append(order)
@@ -510,6 +518,9 @@ def _write_orders(
         )
         for order in (*created, *changed)
         for line in lines_of[order.external_id]
+    )
+    segment_state_note_orders(
+        [*left, *((order.ordered_at, order.contact_id) for order in (*created, *changed))]
     )
     _mirror_as_events(source, created, changed, reported_by)
     orders_counted([order.pk for order in (*created, *changed)])
@@ -554,12 +565,16 @@ def _mirror_as_events(
                 kind=EventKind.ORDER, source=event_source, idempotency_key__in=list(by_number)
             )
         )
+        moments = []  # the event's day and contact before and after
         for event in events:
+            moments.append((event.occurred_at, event.contact_id))
             for name, value in _order_event_values(by_number[event.idempotency_key]).items():
                 setattr(event, name, value)
+            moments.append((event.occurred_at, event.contact_id))
         Event.objects.bulk_update(
             events, ["contact_id", "account_id", "campaign_id", "occurred_at", "value"]
         )
+        segment_state_note_events(moments)
         missing = set(by_number) - {event.idempotency_key for event in events}
         if missing:
             _insert_once(

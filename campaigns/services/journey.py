@@ -24,6 +24,7 @@ from django.utils import timezone
 from campaigns.models import Contact, JourneyRule, PhaseChange
 from campaigns.placements.audience import placement_audience_stale_on_commit
 from campaigns.segments import compile_rules
+from campaigns.services.segment_state import segment_state_note_contacts
 
 logger = logging.getLogger(__name__)
 
@@ -170,5 +171,6 @@ def _apply(
             changed.append(contact)
             result.moved[rule.phase] += 1
         Contact.objects.bulk_update(changed, ["phase", "phase_changed_at"])
+        segment_state_note_contacts(contact.pk for contact in changed)
         PhaseChange.objects.bulk_create(history)
         placement_audience_stale_on_commit(contact.pk for contact in changed)

@@ -18,6 +18,9 @@ Erasure keeps what the hub must keep and nothing else:
   clicked URLs;
 - audit log entries, their titles rewritten to "Contact #<id>".
 
+The contact leaves the segment state (every contact set, its order days, saved segments'
+members) in the erasure's own transaction, so no count includes it afterwards.
+
 Consent records, phase history, list memberships, ignored bounces of the address (kept by
 hash) and the contact row are deleted. Import files that name the address are deleted (the
 job row stays, with its counts, and says why its file is gone); the address is scrubbed

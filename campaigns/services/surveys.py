@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from campaigns.models import Contact, Event, EventKind, Survey
 from campaigns.services.events import ContactRef, EventInput, events_record
+from campaigns.services.segment_state import segment_state_note_events
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def _locked_answer(key: str) -> Event | None:
 
 def _revise(event: Event, *, score: int, comment: str | None, now) -> Event:
     data = dict(event.data)
+    before = (event.occurred_at, event.contact_id)  # the answer moves to today's events
     fields = []
     if data.get("score") != score:
         data["score"] = score
@@ -130,6 +132,8 @@ def _revise(event: Event, *, score: int, comment: str | None, now) -> Event:
     if data != event.data:
         event.data = data
         event.save(update_fields=[*fields, "data"])
+        if "occurred_at" in fields:
+            segment_state_note_events([before, (event.occurred_at, event.contact_id)])
         logger.info("survey.revised event=%s score=%s changes=%s", event.pk, score, data["changes"])
         if "value" in fields and event.contact_id is not None:
             _enqueue_journey(event.contact_id)

@@ -56,6 +56,7 @@ from campaigns.services.consent import (
     suppression_for,
 )
 from campaigns.services.events import ContactRef, EventInput, events_record
+from campaigns.services.segment_state import segment_state_note_contacts
 from campaigns.topics import topic_keys
 from channels.registry import get_channels
 
@@ -513,6 +514,7 @@ def contact_preferences_save(
         contact.language = language
         contact.declined_topics = sorted(set(declined_topics))
         contact.save(update_fields=["language", "declined_topics", "updated_at"])
+        segment_state_note_contacts([contact.pk])
         placement_audience_stale_on_commit([contact.pk])
     logger.info(
         "tracking.preferences_saved contact=%s language=%s declined_topics=%s",

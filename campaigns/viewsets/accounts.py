@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import IndexView, InspectView
+from wagtail.admin.views.generic import DeleteView, EditView, IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from campaigns.models import Account, Order
+from campaigns.segments.bitmaps import ACCOUNT_ATTRIBUTES
+from campaigns.services.segment_state import segment_state_note_accounts
 from core.spreadsheets import FormulaSafeExportMixin
 
 from .contacts import RECENT_ORDERS, with_suppression
@@ -37,6 +40,23 @@ class AccountInspectView(InspectView):
         return context
 
 
+class AccountEditView(EditView):
+    def save_instance(self):
+        # Industry, country, size and price group are in the account's contacts' segments.
+        instance = super().save_instance()
+        if set(self.form.changed_data) & set(ACCOUNT_ATTRIBUTES):
+            segment_state_note_accounts([instance.pk])
+        return instance
+
+
+class AccountDeleteView(DeleteView):
+    def delete_action(self):
+        # Its contacts lose the account's fields: marked before they lose the account too.
+        with transaction.atomic():
+            segment_state_note_accounts([self.object.pk])
+            super().delete_action()
+
+
 class AccountViewSet(ModelViewSet):
     model = Account
     # "/admin/account/" is Wagtail's own page for the user's account settings.
@@ -45,6 +65,8 @@ class AccountViewSet(ModelViewSet):
     menu_label = gettext_lazy("Accounts")
     index_view_class = AccountIndexView
     inspect_view_class = AccountInspectView
+    edit_view_class = AccountEditView
+    delete_view_class = AccountDeleteView
     copy_view_enabled = False
     inspect_view_enabled = True
     list_per_page = 50

@@ -26,7 +26,7 @@ from django_countries import countries
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column, StatusTagColumn
-from wagtail.admin.views.generic import EditView, IndexView, InspectView
+from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -56,6 +56,7 @@ from campaigns.services.privacy import (
     contact_erase,
     contact_export_data,
 )
+from campaigns.services.segment_state import segment_state_note_contacts
 from content.taxonomy import BuyingRole, JourneyPhase
 from core.spreadsheets import FormulaSafeExportMixin
 
@@ -412,6 +413,15 @@ class ContactInspectView(InspectView):
         return context
 
 
+class ContactCreateView(CreateView):
+    def save_instance(self):
+        # Saved in Wagtail's transaction: the mark commits with the contact.
+        instance = super().save_instance()
+        segment_state_note_contacts([instance.pk])
+        placement_audience_stale_on_commit([instance.pk])
+        return instance
+
+
 class ContactEditView(EditView):
     @cached_property
     def header_more_buttons(self):
@@ -420,6 +430,7 @@ class ContactEditView(EditView):
     def save_instance(self):
         # Role, language, account or address may put the contact in or out of a segment.
         instance = super().save_instance()
+        segment_state_note_contacts([instance.pk])
         placement_audience_stale_on_commit([instance.pk])
         return instance
 
@@ -435,6 +446,7 @@ class ContactViewSet(ModelViewSet):
     menu_label = gettext_lazy("Contacts")
     index_view_class = ContactIndexView
     inspect_view_class = ContactInspectView
+    add_view_class = ContactCreateView
     edit_view_class = ContactEditView
     copy_view_enabled = False
     inspect_view_enabled = True

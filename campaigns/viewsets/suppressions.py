@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
-from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic import DeleteView, IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -18,6 +19,7 @@ from wagtail.log_actions import log
 from campaigns.forms import SuppressionForm
 from campaigns.models import Suppression, email_hash
 from campaigns.services.consent import suppression_add
+from campaigns.services.segment_state import segment_state_note_addresses
 
 
 class SuppressionIndexView(IndexView):
@@ -85,6 +87,14 @@ class SuppressionCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, T
         return redirect("suppression:index")
 
 
+class SuppressionDeleteView(DeleteView):
+    def delete_action(self):
+        # The address's contacts may be mailed again: reachable in segments once more.
+        with transaction.atomic():
+            segment_state_note_addresses([self.object.email_hash])
+            super().delete_action()
+
+
 class SuppressionViewSet(ModelViewSet):
     """Suppressions are added here or by services; none is edited. Lifting one needs the
     delete permission, which no group holds (superusers only)."""
@@ -94,6 +104,7 @@ class SuppressionViewSet(ModelViewSet):
     menu_label = gettext_lazy("Suppressions")
     url_prefix = "suppressions"
     index_view_class = SuppressionIndexView
+    delete_view_class = SuppressionDeleteView
     copy_view_enabled = False
     list_per_page = 50
     list_display = [

@@ -1,11 +1,13 @@
 """The whole demo in one call: users, the brand, content, audience, campaigns, feeds, the
-print catalogue and the webshop, in that order."""
+print catalogue and the webshop, in that order; then the segment state is built from it."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from django.utils import timezone
+
+from campaigns.services.segment_state import segment_state_rebuild
 
 from .audience import AudienceSeeder
 from .brand import seed_brand
@@ -57,4 +59,8 @@ def seed_demo() -> Counter[str]:
         now=now,
         created=created,
     )
+    if created:
+        # The seeders write rows in bulk, past the intake's marks: the segment sets and the
+        # saved segments' counts are built once from everything they made.
+        segment_state_rebuild()
     return created

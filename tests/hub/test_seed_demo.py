@@ -35,9 +35,11 @@ from campaigns.models import (
     Placement,
     PlacementDefault,
     Segment,
+    SegmentState,
     Suppression,
     TrackingHit,
 )
+from campaigns.selectors import segment_contacts
 from channels.models import ApiClient
 from content.models import (
     AudienceMessage,
@@ -392,6 +394,21 @@ def test_the_demo_is_as_rich_as_before_it_moved(seeded):
     }
 
     assert counts == DEMO_COUNTS
+
+
+def test_the_demo_segments_are_counted_from_the_segment_state_built_after_seeding(seeded):
+    state = SegmentState.objects.get()
+    segments = list(Segment.objects.order_by("name"))
+
+    counts = {segment.name: segment.member_count for segment in segments}
+
+    assert state.built_at is not None
+    assert all(segment.member_bits is not None for segment in segments)
+    # The same as the plain SQL evaluation of each segment at the moment the state was built.
+    assert counts == {
+        segment.name: segment_contacts(segment, now=state.built_at).count() for segment in segments
+    }
+    assert sum(counts.values()) > 0
 
 
 def test_no_app_imports_the_demo():
