@@ -337,8 +337,8 @@ def test_a_batch_of_duplicates_asks_the_journey_engine_nothing(
     assert callbacks == []
 
 
-def insert_statements(queries):
-    return [q for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
+def insert_statements(queries, table="campaigns_event"):
+    return [q for q in queries if q["sql"].lstrip().startswith(f'INSERT INTO "{table}"')]
 
 
 def test_a_batch_costs_the_same_queries_whatever_its_size(report, erika):
@@ -371,6 +371,9 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(report, erika):
     chunks = -(-1000 // connection.ops.bulk_batch_size(fields, [None] * 1000))
     assert len(insert_statements(small)) == 1
     assert len(insert_statements(large)) == chunks
+    # One segment-state mark for the day the events happened, whatever their number.
+    assert len(insert_statements(small, "campaigns_segmentchange")) == 1
+    assert len(insert_statements(large, "campaigns_segmentchange")) == 1
     assert len(large) - chunks == len(small) - 1
 
 
