@@ -234,6 +234,20 @@ def test_a_tracked_click_counts_after_the_refresh(client, erika):
     assert members(clicked) == {erika.pk}
 
 
+def test_a_language_chosen_on_the_preference_page_moves_the_contact(client, erika):
+    token = delivery_token(DeliveryFactory(contact=erika).pk)
+    segment_state_rebuild(now=NOW)
+    client.get(f"/t/p/{token}/")
+
+    client.post(f"/t/p/{token}/", {"language": "en", "topics": ["products"]})
+    before = attribute("language", "en")
+    segment_state_refresh(now=NOW)
+
+    assert before == set()
+    assert attribute("language", "en") == {erika.pk}
+    assert attribute("language", "de") == set()
+
+
 def test_a_confirmed_opt_in_makes_the_contact_reachable_after_the_refresh(
     client, django_capture_on_commit_callbacks, newsletter_sink
 ):
@@ -466,6 +480,22 @@ def test_an_account_edited_in_the_admin_moves_its_contacts(client, campaign_mana
     segment_state_refresh(now=NOW)
 
     assert members(in_austria) == {erika.pk}
+
+
+def test_an_account_deleted_in_the_admin_takes_its_fields_from_its_contacts(
+    client, campaign_manager, erika
+):
+    in_germany = {"field": "account.country", "operator": "in", "value": ["DE"]}
+    segment_state_rebuild(now=NOW)
+    first = members(in_germany)
+    client.force_login(campaign_manager)
+
+    client.post(reverse("account:delete", args=(erika.account_id,)))
+    segment_state_refresh(now=NOW)
+
+    assert first == {erika.pk}
+    assert Contact.objects.get(pk=erika.pk).account_id is None
+    assert members(in_germany) == set()
 
 
 def test_a_suppression_lifted_in_the_admin_makes_the_contact_reachable_again(client, erika):

@@ -13,10 +13,11 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns.measurement.surveys import survey_results
-from campaigns.models import Contact, Event, EventKind, Survey
+from campaigns.models import Contact, Event, EventKind, Segment, Survey
 from campaigns.personalisation import VariantResolver, variant_key
 from campaigns.segment_evaluator import evaluate_rules, load_contact_facts
 from campaigns.segments import clean_rules, compile_rules, field_catalogue
+from campaigns.services.segment_state import segment_state_rebuild, segment_state_refresh
 from campaigns.services.surveys import COMMENT_MAX_LENGTH, survey_answer_record
 from campaigns.tracking import (
     delivery_token,
@@ -616,6 +617,24 @@ def test_a_detractor_who_changed_their_mind_leaves_the_segment(client, delivery,
     selected = Contact.objects.filter(compile_rules(DETRACTORS, now=timezone.now()))
 
     assert not selected.exists()
+
+
+def test_a_detractor_who_changed_their_mind_leaves_the_saved_segment_after_the_refresh(
+    client, delivery, survey
+):
+    segment = SegmentFactory(rules=DETRACTORS, include_all=True)
+    with time_machine.travel(NOON, tick=False):
+        client.get(answer_path(delivery, survey, 3))
+        segment_state_rebuild(now=NOON)
+    first = Segment.objects.get(pk=segment.pk).member_count
+    later = NOON + datetime.timedelta(minutes=5)
+
+    with time_machine.travel(later, tick=False):
+        client.get(answer_path(delivery, survey, 9))
+        segment_state_refresh(now=later)
+
+    assert first == 1
+    assert Segment.objects.get(pk=segment.pk).member_count == 0
 
 
 @pytest.mark.parametrize(
