@@ -32,13 +32,13 @@ from .models import (
     CampaignStatus,
     Contact,
     ContactBitmap,
-    ContactDay,
     Delivery,
     DeliveryState,
     Event,
     EventKind,
     GroupPrice,
     OrderLine,
+    OrderTotals,
     ScheduleMode,
     Segment,
     SegmentKind,
@@ -135,7 +135,7 @@ def segment_state_size() -> SegmentStateSize:
     return SegmentStateSize(
         sets={span: dict(rows).get(span, 0) for span in BitmapSpan.values},
         set_bytes=ContactBitmap.objects.aggregate(n=Sum(Length("bits")))["n"] or 0,
-        order_days=ContactDay.objects.count(),
+        order_days=OrderTotals.objects.filter(span="day").count(),
     )
 
 

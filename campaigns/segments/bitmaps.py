@@ -7,7 +7,8 @@ this one reads what ``campaigns.services.segment_state`` keeps up to date:
   and the month sets after it (``BitmapReader.since``);
 - role, phase, language, consent, the account's fields and "reachable" (consent confirmed,
   address not suppressed): attribute sets;
-- order counts and revenue with thresholds: sums over ``ContactDay`` rows;
+- order counts and revenue with thresholds: packed order totals per day and month
+  (``totals``), added up per contact in numpy;
 - conditions that compare moments within a day ("no order since the abandoned cart") or
   filter by SKU, category or survey: the sets above decide most contacts, and the
   direct SQL of that one condition decides the rest, restricted to those candidates.
@@ -23,10 +24,11 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 from pyroaring import BitMap
 
-from ..models import BitmapSpan, Contact, ContactBitmap, ContactDay, EventKind
+from ..models import BitmapSpan, Contact, ContactBitmap, EventKind
+from . import totals
 from .conditions import CompileContext
 from .fields import FIELDS
 from .values import local_day, window_first_day
@@ -81,6 +83,7 @@ class BitmapReader:
     def __init__(self) -> None:
         self._attributes: dict[str, BitMap] = {}
         self._windows: dict[tuple[str, dt.date | None], BitMap] = {}
+        self._totals: dict[dt.date | None, object] = {}
 
     def attribute(self, key: str) -> BitMap:
         if key not in self._attributes:
@@ -94,6 +97,12 @@ class BitmapReader:
 
     def universe(self) -> BitMap:
         return self.attribute(ALL)
+
+    def totals(self, first_day: dt.date | None):
+        """Orders and revenue per contact from ``first_day`` on (``None``: ever)."""
+        if first_day not in self._totals:
+            self._totals[first_day] = totals.window_totals(first_day, month_start, next_month)
+        return self._totals[first_day]
 
     def since(self, key: str, first_day: dt.date | None) -> BitMap:
         """Contacts in ``key``'s day sets from ``first_day`` on (``None``: ever)."""
@@ -232,31 +241,17 @@ class Evaluation:
         low, high = bound if operator == "between" else (bound, bound)
         low, high = int(Decimal(low) * scale), int(Decimal(high) * scale)
         if operator == "gte":
-            having, zero_matches = Q(total__gte=low), low <= 0
+            high = None
         elif operator == "lte":
-            having, zero_matches = Q(total__lte=high), high >= 0
-        else:
-            having, zero_matches = Q(total__gte=low, total__lte=high), low <= 0 <= high
-        rows = ContactDay.objects.order_by()
-        first_day = self.first_day(value)
-        if first_day is not None:
-            rows = rows.filter(day__gte=first_day)
-        totals = rows.values("contact_id").annotate(
-            total=Sum("orders" if name == "order_count" else "revenue_cents")
-        )
-        # Contacts without order days total 0: when 0 passes, subtract those who fail.
+            low = None
+        zero_matches = (low is None or low <= 0) and (high is None or high >= 0)
+        found = self.reader.totals(self.first_day(value))
+        mask = totals.passing(found, 1 if name == "order_count" else 2, low, high)
+        # Contacts without orders in the window total 0: when 0 passes, subtract those
+        # who fail instead of listing everyone who passes.
         if zero_matches:
-            return self.complement(self._ids(totals.filter(~having)))
-        return self._ids(totals.filter(having))
-
-    def _ids(self, totals) -> BitMap:
-        totals = totals.values_list("contact_id", flat=True)
-        if self.within is None or len(self.within) > MAX_CANDIDATES:
-            return BitMap(totals)
-        found = BitMap()
-        for chunk in _chunks(self.within):
-            found.update(totals.filter(contact_id__in=chunk))
-        return found
+            return self.complement(BitMap(found[0][~mask].tolist()))
+        return BitMap(found[0][mask].tolist())
 
 
 def bitmap_members(tree: dict, *, now: dt.datetime, within: BitMap | None = None) -> BitMap:

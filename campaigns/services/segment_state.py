@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -42,16 +43,17 @@ from campaigns.models import (
     ConsentState,
     Contact,
     ContactBitmap,
-    ContactDay,
     Event,
     EventKind,
     Order,
+    OrderTotals,
     Segment,
     SegmentChange,
     SegmentState,
     Suppression,
 )
 from campaigns.segments import day_start, local_day
+from campaigns.segments import totals as order_totals
 from campaigns.segments.backends import BitmapBackend
 from campaigns.segments.bitmaps import (
     ACCOUNT_ATTRIBUTES,
@@ -173,15 +175,28 @@ def _build_order_day(day: dt.date) -> None:
         entry = totals.setdefault(contact_id, [0, Decimal(0)])
         entry[0] += 1
         entry[1] += revenue
-    ContactDay.objects.filter(day=day).delete()
-    ContactDay.objects.bulk_create(
-        (
-            ContactDay(contact_id=pk, day=day, orders=count, revenue_cents=int(revenue * 100))
-            for pk, (count, revenue) in totals.items()
-        ),
-        batch_size=CHUNK,
+    day_totals = order_totals.block(
+        (pk, count, int(revenue * 100)) for pk, (count, revenue) in totals.items()
     )
+    _replace_totals(BitmapSpan.DAY, day, day_totals)
     _replace(BitmapSpan.DAY, day, {ORDERED: BitMap(totals)}, [ORDERED])
+
+
+def _replace_totals(span: str, period: dt.date, block) -> None:
+    OrderTotals.objects.filter(span=span, period=period).delete()
+    if block.shape[1]:
+        OrderTotals.objects.create(
+            span=span, period=period, data=order_totals.pack(block), size=block.shape[1]
+        )
+
+
+def _build_total_months(months: Iterable[dt.date]) -> None:
+    for month in sorted(set(months)):
+        days = OrderTotals.objects.filter(
+            span=BitmapSpan.DAY, period__gte=month, period__lt=next_month(month)
+        ).values_list("data", flat=True)
+        merged = order_totals.merge(order_totals.unpack(data) for data in days)
+        _replace_totals(BitmapSpan.MONTH, month, merged)
 
 
 def _build_months(months: Iterable[dt.date], keys: list[str]) -> None:
@@ -270,9 +285,16 @@ def _forget(ids: BitMap) -> None:
             row.bits, row.size = to_bytes(bits), len(bits)
             changed.append(row)
     ContactBitmap.objects.bulk_update(changed, ["bits", "size"], batch_size=500)
-    values = list(ids)
-    for start in range(0, len(values), CHUNK):
-        ContactDay.objects.filter(contact_id__in=values[start : start + CHUNK]).delete()
+    gone = np.array(list(ids), dtype=np.int64)
+    for row in OrderTotals.objects.only("pk", "data").iterator(chunk_size=100):
+        block = order_totals.unpack(row.data)
+        kept = order_totals.without(block, gone)
+        if kept.shape[1] != block.shape[1]:
+            if kept.shape[1]:
+                row.data, row.size = order_totals.pack(kept), kept.shape[1]
+                row.save(update_fields=["data", "size"])
+            else:
+                row.delete()
     for change in SegmentChange.objects.only("pk", "contacts"):
         marked = from_bytes(change.contacts)
         if marked.intersect(ids):
@@ -313,13 +335,14 @@ def _activity_days() -> tuple[set[dt.date], set[dt.date]]:
 def _build_everything() -> dict[str, int]:
     event_days, order_days = _activity_days()
     ContactBitmap.objects.filter(span__in=[BitmapSpan.DAY, BitmapSpan.MONTH]).delete()
-    ContactDay.objects.all().delete()
+    OrderTotals.objects.all().delete()
     for day in sorted(event_days):
         _build_event_day(day)
     for day in sorted(order_days):
         _build_order_day(day)
     _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
     _build_months({month_start(day) for day in order_days}, [ORDERED])
+    _build_total_months(month_start(day) for day in order_days)
     _build_attributes(None)
     return {"event_days": len(event_days), "order_days": len(order_days)}
 
@@ -380,6 +403,7 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
             _build_order_day(day)
         _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
         _build_months({month_start(day) for day in order_days}, [ORDERED])
+        _build_total_months(month_start(day) for day in order_days)
         _forget(forgotten)
         # Every touched contact's attributes are read again, not only those marked for
         # them: a contact first seen through an event is counted even if its creation

@@ -279,7 +279,7 @@ ERASURE_COVERS = {
     "campaigns.suppression": "kept: the hashed tombstone, by design",
     "campaigns.syncstate": "the address scrubbed from errors and stats",
     "campaigns.contactbitmap": "the contact's id taken out of every set",
-    "campaigns.contactday": "deleted",
+    "campaigns.ordertotals": "the contact's id taken out of every block",
     "campaigns.segmentchange": "the contact's id taken out of pending marks",
     "wagtailcore.modellogentry": "kept as the audit trail, titles rewritten",
 }

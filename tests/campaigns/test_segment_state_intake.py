@@ -21,9 +21,9 @@ from django.urls import reverse
 from campaigns.models import (
     Contact,
     ContactBitmap,
-    ContactDay,
     Event,
     JourneyRule,
+    OrderTotals,
     Segment,
     SegmentChange,
     SegmentKind,
@@ -31,6 +31,7 @@ from campaigns.models import (
 )
 from campaigns.segments.backends import BitmapBackend
 from campaigns.segments.bitmaps import BitmapReader, attribute_key, from_bytes
+from campaigns.segments.totals import unpack
 from campaigns.services.consent import consent_opt_in, suppression_add
 from campaigns.services.segment_state import segment_state_rebuild, segment_state_refresh
 from campaigns.tracking import delivery_token, link_token
@@ -141,7 +142,11 @@ def traces_of(contact_id: int) -> list[str]:
         for row in ContactBitmap.objects.all()
         if contact_id in from_bytes(row.bits)
     ]
-    found += [f"order day {day}" for day in ContactDay.objects.filter(contact_id=contact_id)]
+    found += [
+        f"order totals {row.span} {row.period}"
+        for row in OrderTotals.objects.all()
+        if contact_id in unpack(row.data)[0]
+    ]
     found += [
         f"mark {change.kind} {change.day}"
         for change in SegmentChange.objects.all()
@@ -191,8 +196,9 @@ def test_an_order_moved_to_another_day_and_contact_counts_on_the_new_day_only(ap
     assert members(ordered_late) == {max_.pk}
     ordered_ever = {"field": "order_count", "operator": "gte", "value": {"value": 1}}
     assert members(ordered_ever) == {max_.pk}
-    assert list(ContactDay.objects.values_list("contact_id", "day", "orders")) == [
-        (max_.pk, dt.date(2026, 11, 20), 1)
+    days = OrderTotals.objects.filter(span="day")
+    assert [(row.period, unpack(row.data)[:2].T.tolist()) for row in days] == [
+        (dt.date(2026, 11, 20), [[max_.pk, 1]])
     ]
 
 
