@@ -91,6 +91,19 @@ class BitmapReader:
             self._attributes[key] = from_bytes(data)
         return self._attributes[key]
 
+    def load_attributes(self, keys: Iterable[str]) -> None:
+        """Load these attribute sets in one query (one round trip instead of one each)."""
+        wanted = set(keys) - set(self._attributes)
+        if not wanted:
+            return
+        found = dict(
+            ContactBitmap.objects.filter(
+                span=BitmapSpan.ATTRIBUTE, key__in=wanted, period=None
+            ).values_list("key", "bits")
+        )
+        for key in wanted:
+            self._attributes[key] = from_bytes(found.get(key))
+
     def universe(self) -> BitMap:
         return self.attribute(ALL)
 
@@ -142,6 +155,7 @@ class Evaluation:
         return None if days is None else window_first_day(self.now, days)
 
     def members(self, tree: dict) -> BitMap:
+        self.reader.load_attributes([ALL, *attribute_keys(tree)])
         found = self.node(tree) & self.reader.universe()
         return found & self.within if self.within is not None else found
 
@@ -243,6 +257,16 @@ class Evaluation:
         for chunk in _chunks(self.within):
             found.update(totals.filter(contact_id__in=chunk))
         return found
+
+
+def attribute_keys(node: dict) -> list[str]:
+    """The attribute sets a cleaned tree reads."""
+    if "field" not in node:
+        return [key for child in node["rules"] for key in attribute_keys(child)]
+    name = node["field"]
+    if name in CONTACT_ATTRIBUTES or name.startswith("account."):
+        return [attribute_key(name, item) for item in node["value"]]
+    return []
 
 
 def bitmap_members(tree: dict, *, now: dt.datetime, within: BitMap | None = None) -> BitMap:
