@@ -42,7 +42,7 @@ from bench.postgres import (
     run_in_own_database,
     run_in_subprocess_if_postgres,
 )
-from bench.segments import CONSENT, COUNTRIES, INDUSTRIES, KINDS, PHASES, ROLES, SIZES
+from bench.segment_data import CONSENT, COUNTRIES, INDUSTRIES, KINDS, PHASES, ROLES, SIZES
 
 DATABASE = "hub_bench_webshop"
 SCALE = float(os.environ.get("BENCH_WEBSHOP_SCALE", "1"))

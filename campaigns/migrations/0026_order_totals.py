@@ -4,29 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0025_segment_state'),
+        ("campaigns", "0025_segment_state"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrderTotals',
+            name="OrderTotals",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('span', models.CharField(choices=[('day', 'Day'), ('month', 'Month'), ('attribute', 'Attribute')], max_length=10, verbose_name='span')),
-                ('period', models.DateField(verbose_name='period')),
-                ('data', models.BinaryField(verbose_name='data')),
-                ('size', models.PositiveIntegerField(default=0, verbose_name='contacts')),
-                ('built_at', models.DateTimeField(auto_now=True, verbose_name='built')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "span",
+                    models.CharField(
+                        choices=[("day", "Day"), ("month", "Month"), ("attribute", "Attribute")],
+                        max_length=10,
+                        verbose_name="span",
+                    ),
+                ),
+                ("period", models.DateField(verbose_name="period")),
+                ("data", models.BinaryField(verbose_name="data")),
+                ("size", models.PositiveIntegerField(default=0, verbose_name="contacts")),
+                ("built_at", models.DateTimeField(auto_now=True, verbose_name="built")),
             ],
             options={
-                'verbose_name': 'order totals',
-                'verbose_name_plural': 'order totals',
-                'constraints': [models.UniqueConstraint(fields=('span', 'period'), name='order_totals_once')],
+                "verbose_name": "order totals",
+                "verbose_name_plural": "order totals",
+                "constraints": [
+                    models.UniqueConstraint(fields=("span", "period"), name="order_totals_once")
+                ],
             },
         ),
         migrations.DeleteModel(
-            name='ContactDay',
+            name="ContactDay",
         ),
     ]

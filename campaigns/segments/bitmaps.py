@@ -27,11 +27,11 @@ from decimal import Decimal
 from django.db.models import Q
 from pyroaring import BitMap
 
-from ..models import BitmapSpan, Contact, ContactBitmap, EventKind
+from ..models import BitmapSpan, Contact, ContactBitmap, Event, EventKind, OrderLine
 from . import totals
 from .conditions import CompileContext
 from .fields import FIELDS
-from .values import local_day, window_first_day
+from .values import local_day, window_first_day, window_start
 
 ALL = "all"
 REACHABLE = "reachable"
@@ -94,6 +94,19 @@ class BitmapReader:
             )
             self._attributes[key] = from_bytes(data)
         return self._attributes[key]
+
+    def load_attributes(self, keys: Iterable[str]) -> None:
+        """Load these attribute sets in one query (one round trip instead of one each)."""
+        wanted = set(keys) - set(self._attributes)
+        if not wanted:
+            return
+        found = dict(
+            ContactBitmap.objects.filter(
+                span=BitmapSpan.ATTRIBUTE, key__in=wanted, period=None
+            ).values_list("key", "bits")
+        )
+        for key in wanted:
+            self._attributes[key] = from_bytes(found.get(key))
 
     def universe(self) -> BitMap:
         return self.attribute(ALL)
@@ -161,6 +174,7 @@ class Evaluation:
         return None if days is None else window_first_day(self.now, days)
 
     def members(self, tree: dict) -> BitMap:
+        self.reader.load_attributes([ALL, *attribute_keys(tree)])
         found = self.node(tree) & self.reader.universe()
         return found & self.within if self.within is not None else found
 
@@ -224,7 +238,35 @@ class Evaluation:
         without any order since the window's start are in; for those with one, the
         condition's own SQL compares the moments (and the SKUs)."""
         ordered = self.reader.since(ORDERED, self.first_day(value))
-        return (started - ordered) | self.sql(name, operator, value, within=started & ordered)
+        candidates = started & ordered
+        if self.within is not None:
+            candidates &= self.within
+        if name == "viewed_not_bought":
+            return (started - ordered) | self.viewed_not_bought_among(candidates, value)
+        return (started - ordered) | self.sql(name, operator, value, within=candidates)
+
+    def viewed_not_bought_among(self, candidates: BitMap, value: dict) -> BitMap:
+        """Of these contacts, those who viewed a product in the window that none of their
+        orders since the window began contains: their (contact, SKU) pairs of views and of
+        order lines, compared in Python (two index reads per chunk, no lookup per view)."""
+        since = window_start(self.now, value["within_days"])
+        found = BitMap()
+        for chunk in _chunks(candidates):
+            bought = set(
+                OrderLine.objects.filter(
+                    order__contact_id__in=chunk, order__ordered_at__gte=since
+                ).values_list("order__contact_id", "sku")
+            )
+            views = (
+                Event.objects.filter(
+                    contact_id__in=chunk, kind=EventKind.PRODUCT_VIEW, occurred_at__gte=since
+                )
+                .exclude(sku="")
+                .order_by()
+                .values_list("contact_id", "sku")
+            )
+            found.update(pk for pk, sku in views if (pk, sku) not in bought)
+        return found
 
     def last_order(self, operator: str, value) -> BitMap:
         ever = self.reader.since(ORDERED, None)
@@ -252,6 +294,16 @@ class Evaluation:
         if zero_matches:
             return self.complement(BitMap(found[0][~mask].tolist()))
         return BitMap(found[0][mask].tolist())
+
+
+def attribute_keys(node: dict) -> list[str]:
+    """The attribute sets a cleaned tree reads."""
+    if "field" not in node:
+        return [key for child in node["rules"] for key in attribute_keys(child)]
+    name = node["field"]
+    if name in CONTACT_ATTRIBUTES or name.startswith("account."):
+        return [attribute_key(name, item) for item in node["value"]]
+    return []
 
 
 def bitmap_members(tree: dict, *, now: dt.datetime, within: BitMap | None = None) -> BitMap:

@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from pyroaring import BitMap
@@ -360,6 +360,7 @@ def segment_state_rebuild(*, now: dt.datetime | None = None) -> dict[str, int]:
         state.built_at = state.refreshed_at = now
         state.segments_day = local_day(now)
         state.save()
+    _fresh_statistics()
     built.update(segments=segments, marks=len(marks))
     logger.info(
         "segment_state.rebuilt %s seconds=%.1f",
@@ -367,6 +368,17 @@ def segment_state_rebuild(*, now: dt.datetime | None = None) -> dict[str, int]:
         time.perf_counter() - started,
     )
     return built
+
+
+def _fresh_statistics() -> None:
+    """PostgreSQL: statistics (and, outside a transaction, the visibility map) for the tables
+    the sweep rewrote, so the planner sizes its reads of them for what they hold now."""
+    if connection.vendor != "postgresql":
+        return
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        for model in (ContactBitmap, OrderTotals):
+            cursor.execute(f"{command} {model._meta.db_table}")
 
 
 def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
