@@ -332,10 +332,8 @@ def _activity_days() -> tuple[set[dt.date], set[dt.date]]:
     )
 
 
-def _build_everything() -> dict[str, int]:
-    event_days, order_days = _activity_days()
-    ContactBitmap.objects.filter(span__in=[BitmapSpan.DAY, BitmapSpan.MONTH]).delete()
-    OrderTotals.objects.all().delete()
+def _build_days(event_days: set[dt.date], order_days: set[dt.date]) -> None:
+    """The sets and order totals of these days, and of their months."""
     for day in sorted(event_days):
         _build_event_day(day)
     for day in sorted(order_days):
@@ -343,6 +341,13 @@ def _build_everything() -> dict[str, int]:
     _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
     _build_months({month_start(day) for day in order_days}, [ORDERED])
     _build_total_months(month_start(day) for day in order_days)
+
+
+def _build_everything() -> dict[str, int]:
+    event_days, order_days = _activity_days()
+    ContactBitmap.objects.filter(span__in=[BitmapSpan.DAY, BitmapSpan.MONTH]).delete()
+    OrderTotals.objects.all().delete()
+    _build_days(event_days, order_days)
     _build_attributes(None)
     return {"event_days": len(event_days), "order_days": len(order_days)}
 
@@ -409,13 +414,7 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
                 order_days.add(day)
             elif kind == ChangeKind.FORGET:
                 forgotten |= ids
-        for day in sorted(event_days):
-            _build_event_day(day)
-        for day in sorted(order_days):
-            _build_order_day(day)
-        _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
-        _build_months({month_start(day) for day in order_days}, [ORDERED])
-        _build_total_months(month_start(day) for day in order_days)
+        _build_days(event_days, order_days)
         _forget(forgotten)
         # Every touched contact's attributes are read again, not only those marked for
         # them: a contact first seen through an event is counted even if its creation

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from django.db import connection, transaction
 
@@ -269,3 +270,24 @@ def test_the_backend_follows_the_setting_and_answers_with_sql_until_the_sets_exi
     settings.HUB_SEGMENT_BACKEND = "clickhouse"
     with pytest.raises(ImproperlyConfigured, match="use one of bitmap, sql"):
         segment_backend()
+
+
+def test_order_totals_add_up_exactly_by_counting_and_by_sorting(monkeypatch):
+    from campaigns.segments import totals
+
+    march = totals.block([(7, 1, 1999), (3, 2, 500), (2**31 + 5, 1, 10**15)])
+    april = totals.block([(3, 1, -200), (9, 4, 12_345)])
+    expected = [[3, 7, 9, 2**31 + 5], [3, 1, 4, 1], [300, 1999, 12_345, 10**15]]
+
+    by_sorting = totals.merge([march, april])  # ids beyond the counting arrays' reach
+    monkeypatch.setattr(totals, "DENSE_LIMIT", 2**40)
+    small = totals.merge([march[:, :2], april])
+
+    assert by_sorting.tolist() == expected
+    assert small.tolist() == [[3, 7, 9], [3, 1, 4], [300, 1999, 12_345]]
+    assert totals.unpack(totals.pack(by_sorting)).tolist() == expected
+    assert totals.without(by_sorting, np.array([7, 9])).tolist() == [
+        [3, 2**31 + 5],
+        [3, 1],
+        [300, 10**15],
+    ]
