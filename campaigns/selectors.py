@@ -135,7 +135,8 @@ def segment_state_size() -> SegmentStateSize:
     return SegmentStateSize(
         sets={span: dict(rows).get(span, 0) for span in BitmapSpan.values},
         set_bytes=ContactBitmap.objects.aggregate(n=Sum(Length("bits")))["n"] or 0,
-        order_days=OrderTotals.objects.filter(span="day").count(),
+        order_days=OrderTotals.objects.filter(span=BitmapSpan.DAY).aggregate(n=Sum("size"))["n"]
+        or 0,
     )
 
 
