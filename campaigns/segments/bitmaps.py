@@ -24,7 +24,9 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from pyroaring import BitMap
 
 from ..models import BitmapSpan, Contact, ContactBitmap, Event, EventKind, OrderLine
@@ -134,25 +136,31 @@ class BitmapReader:
         return self._windows[key, first_day]
 
 
-def _chunks(ids: BitMap, size: int = CHUNK):
+def id_lists(ids: BitMap):
+    """Contact ids as values for ``__in``: on PostgreSQL all of them as one array parameter
+    (``IN (SELECT unnest(%s))``: one value to bind, however many); elsewhere lists of
+    ``CHUNK`` ids, as many parameters each."""
     values = list(ids)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+    if connection.vendor == "postgresql":
+        yield RawSQL("SELECT unnest(%s::bigint[])", (values,))
+        return
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def sql_members(q: Q, within: BitMap | None = None) -> BitMap:
     """The contacts matching one compiled SQL condition (among ``within`` when given).
 
-    A few candidates are sent along as ``pk IN (...)`` chunks; for many, one query over
-    everyone and an intersection cost less than running the condition once per chunk.
+    A few candidates are sent along (``id_lists``); for many, one query over everyone and an
+    intersection cost less.
     """
     contacts = Contact.objects.filter(q).order_by()
     if within is None or len(within) > MAX_CANDIDATES:
         found = BitMap(contacts.values_list("pk", flat=True))
         return found if within is None else found & within
     found = BitMap()
-    for chunk in _chunks(within):
-        found.update(contacts.filter(pk__in=chunk).values_list("pk", flat=True))
+    for ids in id_lists(within):
+        found.update(contacts.filter(pk__in=ids).values_list("pk", flat=True))
     return found
 
 
@@ -251,7 +259,7 @@ class Evaluation:
         order lines, compared in Python (two index reads per chunk, no lookup per view)."""
         since = window_start(self.now, value["within_days"])
         found = BitMap()
-        for chunk in _chunks(candidates):
+        for chunk in id_lists(candidates):
             bought = set(
                 OrderLine.objects.filter(
                     order__contact_id__in=chunk, order__ordered_at__gte=since
