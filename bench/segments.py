@@ -22,26 +22,31 @@ for ``EXPLAIN ANALYZE`` with ``BENCH_SEGMENTS_KEEP=1``. ``BENCH_SEGMENTS_SCALES=
 the whole benchmark at each scale, each in a process and database of its own, then prints
 the growth and a linear extrapolation to 10M contacts / 100M events.
 
-Last measured (``BENCH_SEGMENTS_SCALES=1,2``, 7 December 2026, 2 CPUs shared with other
-work: load average 3.4-5.5 during the 1M counts, 1.1-1.2 during the 2M ones), ms median /
-best of 7, bitmaps against the plain SQL count:
+Last measured at 1M (``python -m bench.segments``, 7 December 2026, 2 CPUs, load average
+1.2-1.7), ms median / best of 7:
 
-    segment                              1M bitmap     1M sql count   2M bitmap     2M sql count
-    role+phase                             7.4 / 4.8    22.8 / 18.1     7.4 / 6.5    32.5 / 31.1
-    viewed, not bought (30 days)         350.6 / 322.6 944.7 / 847.2  784.3 / 575.1 1307 / 1287
-    cart abandoned, no order (14 days)    10.9 / 10.0   82.8 / 81.9    12.9 / 11.9   240 / 230
-    revenue 1,000-5,000 (365 days)       139.9 / 134.6 1040 / 1016    207.7 / 204.2 1928 / 1806
-    nested OR                            251.7 / 223.4  741 / 723     379.8 / 372.5 1674 / 1553
+    segment                              bitmaps        sql count      sql members
+    role+phase                             4.4 / 3.8     13.1 / 12.3    574 / 547
+    viewed, not bought (30 days)         239.4 / 209.9  492.4 / 465.6  1089 / 999
+    cart abandoned, no order (14 days)    10.1 / 9.3     70.2 / 67.4    477 / 464
+    revenue 1,000-5,000 (365 days)        42.5 / 41.9   622.8 / 605.9   938 / 919
+    nested OR                            134.9 / 132.5  490.5 / 482.2  1121 / 1030
 
-Goal (< 100 ms median) met by two of five (role+phase, cart abandoned). "Viewed, not
-bought" spends ~85% in the exact per-SKU check of the ~6k contacts who both viewed and
-ordered in the window (random index probes into events, orders and order lines); the
-revenue band and the nested OR in sums over order days (the OR also in the "3 clicks"
-count from events). Sweep 141 s (1M) / 273 s (2M); refresh after 10,000 events
-and 500 orders 2.5 s / 2.4 s; storage: bitmaps 47 / 92 MB, order days 72 / 142 MB, events
-2,790 / 5,563 MB. Linear extrapolation to 10M contacts / 100M events (not a measurement):
-bitmap medians 7, 4254, 29, 750 and 1404 ms; sweep ~22 min; bitmaps ~450 MB, order days
-~700 MB.
+Goal (< 100 ms median) met by three of five. "Viewed, not bought" spends most of its time
+on the exact per-SKU check of the ~6k contacts who both viewed and ordered in the window
+(two index reads of ~5,900 probes each, ~55-65 ms apiece in PostgreSQL, plus fetching);
+the nested OR in "at least 3 clicks" (a grouped count over 30 days of events, ~55 ms) and
+"at least 2 orders ever" (all 25 month blocks of order totals, 9.5 MB, ~45 ms to fetch and
+~25 ms to add up). Sweep 103 s; refresh after 10,000 events and 500 orders 1.3 s;
+storage: bitmaps 47 MB, order totals 7 MB, events 2,790 MB.
+
+An earlier run the same day at 1M and 2M (``BENCH_SEGMENTS_SCALES=1,2``, with order-day
+rows instead of order totals, and candidate lists bound as one parameter each) grew from
+1M to 2M as follows (bitmap medians, ms): role+phase 7.4 -> 7.4, viewed-not-bought 351 ->
+784, cart 10.9 -> 12.9, revenue 140 -> 208, nested OR 252 -> 380; sweep 141 -> 273 s;
+bitmaps 47 -> 92 MB. Extrapolated linearly to 10M contacts / 100M events (not a
+measurement): bitmaps ~450 MB, sweep ~22 min, and the costs that grow with the candidates
+(viewed-not-bought, the grouped event count) about five times the 2M figures.
 """
 
 from __future__ import annotations
