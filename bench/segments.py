@@ -41,7 +41,7 @@ the nested OR in "at least 3 clicks" (a grouped count over 30 days of events, ~5
 storage: bitmaps 47 MB, order totals 7 MB, events 2,790 MB.
 
 An earlier run the same day at 1M and 2M (``BENCH_SEGMENTS_SCALES=1,2``, with order-day
-rows instead of order totals, and candidate lists bound as one parameter each) grew from
+rows instead of order totals, and candidates bound as 5,000 placeholders a chunk) grew from
 1M to 2M as follows (bitmap medians, ms): role+phase 7.4 -> 7.4, viewed-not-bought 351 ->
 784, cart 10.9 -> 12.9, revenue 140 -> 208, nested OR 252 -> 380; sweep 141 -> 273 s;
 bitmaps 47 -> 92 MB. Extrapolated linearly to 10M contacts / 100M events (not a
