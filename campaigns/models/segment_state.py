@@ -81,7 +81,6 @@ class ChangeKind(models.TextChoices):
     EVENTS = "events", _("Events of a day")
     ORDERS = "orders", _("Orders of a day")
     ATTRIBUTES = "attributes", _("Contact attributes")
-    FORGET = "forget", _("Contacts removed")
 
 
 class SegmentChange(models.Model):

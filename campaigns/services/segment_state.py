@@ -70,7 +70,7 @@ from campaigns.segments.bitmaps import (
     to_bytes,
     union,
 )
-from campaigns.services.segments import segment_counts_refresh
+from campaigns.services.segments import _chunks, segment_counts_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -115,12 +115,6 @@ def segment_state_note_contacts(contact_ids: Iterable[int | None]) -> int:
     """Mark contacts whose role, phase, language, consent, account or address changed (or
     who were created or deleted)."""
     return _note(ChangeKind.ATTRIBUTES, {None: {pk for pk in contact_ids if pk is not None}})
-
-
-def segment_state_note_removed(contact_ids: Iterable[int | None]) -> int:
-    """Mark contacts deleted (not erased: erasure forgets at once): the next run takes them
-    out of every set."""
-    return _note(ChangeKind.FORGET, {None: {pk for pk in contact_ids if pk is not None}})
 
 
 def segment_state_note_accounts(account_ids: Iterable[int]) -> int:
@@ -216,7 +210,7 @@ def _contact_attributes(contacts) -> dict[str, BitMap]:
     sets: dict[str, BitMap] = defaultdict(BitMap)
     columns = [f"account__{name}" for name in ACCOUNT_ATTRIBUTES]
     rows = contacts.order_by().values_list("pk", "email_hash", *CONTACT_ATTRIBUTES, *columns)
-    for chunk in _row_chunks(rows.iterator(chunk_size=CHUNK)):
+    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
         hashes = {row[1] for row in chunk}
         suppressed = set(
             Suppression.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
@@ -231,17 +225,6 @@ def _contact_attributes(contacts) -> dict[str, BitMap]:
             if consent == ConsentState.CONFIRMED and email_hash not in suppressed:
                 sets[REACHABLE].add(pk)
     return sets
-
-
-def _row_chunks(rows, size: int = CHUNK):
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _build_attributes(touched: BitMap | None) -> None:
@@ -404,7 +387,7 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
             ]
         )
         event_days, order_days = set(), set()
-        forgotten, touched = BitMap(), BitMap()
+        touched = BitMap()
         for _pk, kind, day, contacts in marks:
             ids = from_bytes(contacts)
             touched |= ids
@@ -412,10 +395,7 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
                 event_days.add(day)
             elif kind == ChangeKind.ORDERS:
                 order_days.add(day)
-            elif kind == ChangeKind.FORGET:
-                forgotten |= ids
         _build_days(event_days, order_days)
-        _forget(forgotten)
         # Every touched contact's attributes are read again, not only those marked for
         # them: a contact first seen through an event is counted even if its creation
         # left no mark.
