@@ -72,8 +72,11 @@ from .segment_state import (
     ChangeKind,
     ContactBitmap,
     OrderTotals,
+    PairKind,
+    ProductPairs,
     SegmentChange,
     SegmentState,
+    SkuCode,
 )
 from .segments import Segment, SegmentKind, SegmentMember, SegmentSnapshot, SnapshotMember
 from .surveys import SCORES, Survey, SurveyKind
@@ -152,11 +155,13 @@ __all__ = [
     "OrderLine",
     "OrderSource",
     "OrderTotals",
+    "PairKind",
     "PhaseChange",
     "Placement",
     "PlacementAudience",
     "PlacementDefault",
     "PriceBasis",
+    "ProductPairs",
     "RuleScope",
     "Salutation",
     "ScheduleMode",
@@ -167,6 +172,7 @@ __all__ = [
     "SegmentSnapshot",
     "SegmentState",
     "SizeClass",
+    "SkuCode",
     "SnapshotMember",
     "Suppression",
     "SuppressionReason",

@@ -10,6 +10,9 @@ rules ask for up to date instead (``campaigns.services.segment_state`` writes th
 - ``OrderTotals``: per day and month (hub time zone), each contact's orders and revenue in
   integer cents, packed, for thresholds such as "revenue between 1,000 and 5,000 in 365
   days".
+- ``ProductPairs``: per day and month, which contact viewed or ordered which SKU, as packed
+  (contact, SKU code) pairs; ``SkuCode`` numbers the SKUs. "Viewed a product but did not
+  buy it" compares these instead of reading events and order lines.
 - ``SegmentChange``: what an intake changed (a day of events or orders, or contacts'
   attributes) and whom it touched; the maintenance task consumes these marks.
 - ``SegmentState``: one row, locked by maintenance and erasure so they never interleave.
@@ -75,6 +78,49 @@ class OrderTotals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.span} {self.period}"
+
+
+class PairKind(models.TextChoices):
+    VIEWED = "viewed", _("Viewed")
+    BOUGHT = "bought", _("Bought")
+
+
+class ProductPairs(models.Model):
+    """Which contact viewed (a product view naming a SKU) or bought (an order line) which SKU
+    on one day or in one month: one sorted array of 64-bit integers without repeats, each
+    ``contact id * 2**32 + SKU code``, packed into one value (``campaigns.segments.pairs``)."""
+
+    span = models.CharField(_("span"), max_length=10, choices=BitmapSpan.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=PairKind.choices)
+    period = models.DateField(_("period"))
+    data = models.BinaryField(_("data"))
+    size = models.PositiveIntegerField(_("pairs"), default=0)
+    built_at = models.DateTimeField(_("built"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("product pairs")
+        verbose_name_plural = _("product pairs")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "span", "period"], name="product_pairs_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.span} {self.period}"
+
+
+class SkuCode(models.Model):
+    """A number per SKU seen in product views or order lines, so that a (contact, SKU) pair
+    packs into one 64-bit integer. Codes are never reused; a SKU is not personal data."""
+
+    id = models.AutoField(primary_key=True)
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("SKU code")
+        verbose_name_plural = _("SKU codes")
+
+    def __str__(self) -> str:
+        return f"{self.sku} = {self.pk}"
 
 
 class ChangeKind(models.TextChoices):

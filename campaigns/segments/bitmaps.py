@@ -5,10 +5,17 @@ this one reads what ``campaigns.services.segment_state`` keeps up to date:
 
 - "did X in the last D days": the OR of the day sets of the window's first, partial month
   and the month sets after it (``BitmapReader.since``);
+- "did X at least N times" and "at least N orders" (N up to ``LEVELS``): each day and month
+  also keeps the contacts who did X at least 2, 3, ... ``LEVELS`` times in it; a contact
+  did X at least N times in a window exactly when it is in at least N of the window's
+  sets of all levels (``count_levels``: a count capped at ``LEVELS`` per period adds up to
+  at least N, N <= ``LEVELS``, only if the true count does);
 - role, phase, language, consent, the account's fields and "reachable" (consent confirmed,
   address not suppressed): attribute sets;
 - order counts and revenue with thresholds: packed order totals per day and month
   (``totals``), added up per contact in numpy;
+- "viewed a product but did not buy it": the (contact, SKU) pairs of views and order lines
+  (``pairs``) for the contacts who both viewed and ordered in the window;
 - conditions that compare moments within a day ("no order since the abandoned cart") or
   filter by SKU, category or survey: the sets above decide most contacts, and the
   direct SQL of that one condition decides the rest, restricted to those candidates.
@@ -24,16 +31,17 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
+import numpy as np
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from pyroaring import BitMap
 
-from ..models import BitmapSpan, Contact, ContactBitmap, Event, EventKind, OrderLine
-from . import totals
+from ..models import BitmapSpan, Contact, ContactBitmap, EventKind, PairKind
+from . import pairs, totals
 from .conditions import CompileContext
 from .fields import FIELDS
-from .values import local_day, window_first_day, window_start
+from .values import local_day, window_first_day
 
 ALL = "all"
 REACHABLE = "reachable"
@@ -46,10 +54,31 @@ ACCOUNT_ATTRIBUTES = ("industry", "country", "size_class", "price_group")
 # Lists of candidate ids are sent to SQL in chunks of this many parameters.
 CHUNK = 5_000
 MAX_CANDIDATES = 4 * CHUNK
+# Sets of "did it at least 2, 3, ... LEVELS times" are kept per day and month.
+LEVELS = 5
 
 
 def event_key(kind: str) -> str:
     return f"events:{kind}"
+
+
+def level_key(key: str, level: int) -> str:
+    """The set of contacts in ``key`` at least ``level`` times (level 1 is ``key`` itself)."""
+    return key if level == 1 else f"{key}>={level}"
+
+
+def level_keys(key: str) -> list[str]:
+    return [level_key(key, level) for level in range(1, LEVELS + 1)]
+
+
+def count_levels(sets: Iterable[BitMap], top: int) -> list[BitMap]:
+    """The contacts in at least 1, 2, ... ``top`` of these sets."""
+    reached = [BitMap() for _ in range(top)]
+    for bits in sets:
+        for level in range(top - 1, 0, -1):
+            reached[level] |= reached[level - 1] & bits
+        reached[0] |= bits
+    return reached
 
 
 def attribute_key(name: str, value: str) -> str:
@@ -85,7 +114,9 @@ class BitmapReader:
     def __init__(self) -> None:
         self._attributes: dict[str, BitMap] = {}
         self._windows: dict[tuple[str, dt.date | None], BitMap] = {}
+        self._counted: dict[tuple[str, dt.date | None, int], BitMap] = {}
         self._totals: dict[dt.date | None, object] = {}
+        self._pairs: dict[tuple[str, dt.date], object] = {}
 
     def attribute(self, key: str) -> BitMap:
         if key not in self._attributes:
@@ -119,21 +150,37 @@ class BitmapReader:
             self._totals[first_day] = totals.window_totals(first_day, month_start, next_month)
         return self._totals[first_day]
 
+    def pairs(self, kind: str, first_day: dt.date):
+        """The (contact, SKU) pairs viewed or bought from ``first_day`` on."""
+        if (kind, first_day) not in self._pairs:
+            self._pairs[kind, first_day] = pairs.window_keys(
+                kind, first_day, month_start, next_month
+            )
+        return self._pairs[kind, first_day]
+
+    def _rows(self, keys: list[str], first_day: dt.date | None) -> list[BitMap]:
+        """The sets of these keys in a window starting ``first_day`` (``None``: ever): the
+        day sets of its first, partial month and the month sets after it."""
+        where = totals.window_where(first_day, month_start, next_month)
+        rows = ContactBitmap.objects.filter(where, key__in=keys).values_list("bits", flat=True)
+        return [from_bytes(data) for data in rows]
+
     def since(self, key: str, first_day: dt.date | None) -> BitMap:
         """Contacts in ``key``'s day sets from ``first_day`` on (``None``: ever)."""
         if (key, first_day) not in self._windows:
-            if first_day is None:
-                where = Q(span=BitmapSpan.MONTH)
-            elif first_day == month_start(first_day):
-                where = Q(span=BitmapSpan.MONTH, period__gte=first_day)
-            else:
-                later = next_month(first_day)
-                where = Q(span=BitmapSpan.DAY, period__gte=first_day, period__lt=later) | Q(
-                    span=BitmapSpan.MONTH, period__gte=later
-                )
-            rows = ContactBitmap.objects.filter(where, key=key).values_list("bits", flat=True)
-            self._windows[key, first_day] = union(from_bytes(data) for data in rows)
+            self._windows[key, first_day] = union(self._rows([key], first_day))
         return self._windows[key, first_day]
+
+    def at_least(self, key: str, first_day: dt.date | None, times: int) -> BitMap:
+        """Contacts in ``key`` at least ``times`` times (up to ``LEVELS``) in the window."""
+        if times <= 0:
+            return self.universe()
+        if times == 1:
+            return self.since(key, first_day)
+        if (key, first_day, times) not in self._counted:
+            rows = self._rows(level_keys(key)[:times], first_day)
+            self._counted[key, first_day, times] = count_levels(rows, times)[-1]
+        return self._counted[key, first_day, times]
 
 
 def id_lists(ids: BitMap):
@@ -224,18 +271,16 @@ class Evaluation:
                 return self.sql(name, operator, value, within=carts)
             return self.unless_ordered(carts, name, operator, value)
         if name == "viewed_not_bought":
-            if "sku" in value or "category" in value:
-                return self.sql(name, operator, value)
-            viewed = self.reader.since(VIEWED_PRODUCT, self.first_day(value))
-            return self.unless_ordered(viewed, name, operator, value)
+            return self.viewed_not_bought(value)
         # survey_answer: answers are few; the SQL decides "has", the sets "has not".
         found = self.sql(name, "has", value)
         return found if operator == "has" else self.complement(found)
 
     def event(self, operator: str, value: dict) -> BitMap:
-        did = self.reader.since(event_key(value["kind"]), self.first_day(value))
-        if value["min_count"] == 1 and not {"sku", "category", "within_hours"} & set(value):
-            found = did
+        key, first_day, times = event_key(value["kind"]), self.first_day(value), value["min_count"]
+        did = self.reader.since(key, first_day)
+        if times <= LEVELS and not {"sku", "category", "within_hours"} & set(value):
+            found = self.reader.at_least(key, first_day, times)
         else:
             # Counts, products and hours: the SQL decides among those who did it at all.
             found = self.sql("event", "has", value, within=did)
@@ -244,37 +289,46 @@ class Evaluation:
     def unless_ordered(self, started: BitMap, name: str, operator: str, value: dict) -> BitMap:
         """Contacts who did something in the window and placed no order since: those
         without any order since the window's start are in; for those with one, the
-        condition's own SQL compares the moments (and the SKUs)."""
+        condition's own SQL compares the moments."""
         ordered = self.reader.since(ORDERED, self.first_day(value))
         candidates = started & ordered
         if self.within is not None:
             candidates &= self.within
-        if name == "viewed_not_bought":
-            return (started - ordered) | self.viewed_not_bought_among(candidates, value)
         return (started - ordered) | self.sql(name, operator, value, within=candidates)
 
-    def viewed_not_bought_among(self, candidates: BitMap, value: dict) -> BitMap:
-        """Of these contacts, those who viewed a product in the window that none of their
-        orders since the window began contains: their (contact, SKU) pairs of views and of
-        order lines, compared in Python (two index reads per chunk, no lookup per view)."""
-        since = window_start(self.now, value["within_days"])
-        found = BitMap()
-        for chunk in id_lists(candidates):
-            bought = set(
-                OrderLine.objects.filter(
-                    order__contact_id__in=chunk, order__ordered_at__gte=since
-                ).values_list("order__contact_id", "sku")
-            )
-            views = (
-                Event.objects.filter(
-                    contact_id__in=chunk, kind=EventKind.PRODUCT_VIEW, occurred_at__gte=since
-                )
-                .exclude(sku="")
-                .order_by()
-                .values_list("contact_id", "sku")
-            )
-            found.update(pk for pk, sku in views if (pk, sku) not in bought)
-        return found
+    def viewed_not_bought(self, value: dict) -> BitMap:
+        """Contacts who viewed a product in the window that none of their orders since the
+        window began contains. Those who viewed and ordered nothing are in; for those who
+        did both, their (contact, SKU) pairs of views and of order lines are compared."""
+        if "category" in value:
+            return self.sql("viewed_not_bought", "is", value)
+        first_day = self.first_day(value)
+        viewed = self.reader.pairs(PairKind.VIEWED, first_day)
+        if "sku" in value:
+            code = pairs.sku_code(value["sku"])
+            viewed = viewed[pairs.codes(viewed) == code] if code is not None else pairs.EMPTY
+            started = BitMap(pairs.contacts(viewed).tolist())
+        else:
+            started = self.reader.since(VIEWED_PRODUCT, first_day)
+        ordered = self.reader.since(ORDERED, first_day)
+        candidates = started & ordered
+        if self.within is not None:
+            candidates &= self.within
+        ids = np.array(candidates.to_array(), dtype=np.int64)
+        views = pairs.among(viewed, ids)
+        bought = pairs.among(self.reader.pairs(PairKind.BOUGHT, first_day), ids)
+        left = views[~np.isin(views, bought)]
+        return (started - ordered) | BitMap(pairs.contacts(left).tolist())
+
+    def order_count(self, low: int | None, high: int | None, first_day: dt.date | None):
+        """``low <= orders <= high`` from the order level sets; ``None`` for bounds beyond
+        ``LEVELS`` (then the order totals decide)."""
+        if (low is not None and low > LEVELS) or (high is not None and high + 1 > LEVELS):
+            return None
+        found = (
+            self.reader.universe() if low is None else self.reader.at_least(ORDERED, first_day, low)
+        )
+        return found if high is None else found - self.reader.at_least(ORDERED, first_day, high + 1)
 
     def last_order(self, operator: str, value) -> BitMap:
         ever = self.reader.since(ORDERED, None)
@@ -295,6 +349,10 @@ class Evaluation:
         elif operator == "lte":
             low = None
         zero_matches = (low is None or low <= 0) and (high is None or high >= 0)
+        if name == "order_count":
+            counted = self.order_count(low, high, self.first_day(value))
+            if counted is not None:
+                return counted
         found = self.reader.totals(self.first_day(value))
         mask = totals.passing(found, 1 if name == "order_count" else 2, low, high)
         # Contacts without orders in the window total 0: when 0 passes, subtract those
@@ -323,14 +381,18 @@ __all__ = [
     "ACCOUNT_ATTRIBUTES",
     "ALL",
     "CONTACT_ATTRIBUTES",
+    "LEVELS",
     "ORDERED",
     "REACHABLE",
     "VIEWED_PRODUCT",
     "BitmapReader",
     "attribute_key",
     "bitmap_members",
+    "count_levels",
     "event_key",
     "from_bytes",
+    "level_key",
+    "level_keys",
     "month_start",
     "next_month",
     "sql_members",

@@ -33,7 +33,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from pyroaring import BitMap
 
@@ -46,25 +46,33 @@ from campaigns.models import (
     Event,
     EventKind,
     Order,
+    OrderLine,
     OrderTotals,
+    PairKind,
+    ProductPairs,
     Segment,
     SegmentChange,
     SegmentState,
     Suppression,
 )
 from campaigns.segments import day_start, local_day
+from campaigns.segments import pairs as product_pairs
 from campaigns.segments import totals as order_totals
 from campaigns.segments.backends import BitmapBackend
 from campaigns.segments.bitmaps import (
     ACCOUNT_ATTRIBUTES,
     ALL,
     CONTACT_ATTRIBUTES,
+    LEVELS,
     ORDERED,
     REACHABLE,
     VIEWED_PRODUCT,
     attribute_key,
+    count_levels,
     event_key,
     from_bytes,
+    level_key,
+    level_keys,
     month_start,
     next_month,
     to_bytes,
@@ -77,7 +85,11 @@ logger = logging.getLogger(__name__)
 # Marks taken per maintenance run; the rest wait for the next one.
 MARKS_PER_RUN = 10_000
 CHUNK = 5_000
-EVENT_KEYS = [event_key(kind) for kind in EventKind.values] + [VIEWED_PRODUCT]
+# Keys counted in levels ("at least 2 times that day", ...), and every key a day holds.
+LEVELED = [event_key(kind) for kind in EventKind.values] + [ORDERED]
+EVENT_KEYS = [key for kind in EventKind.values for key in level_keys(event_key(kind))]
+EVENT_KEYS.append(VIEWED_PRODUCT)
+ORDER_KEYS = level_keys(ORDERED)
 
 # --- marks ------------------------------------------------------------------------------------
 
@@ -143,6 +155,26 @@ def _replace(span: str, period: dt.date | None, sets: dict[str, BitMap], keys: I
     )
 
 
+def _add_levels(sets: dict[str, BitMap], key: str, contact_id: int, times: int) -> None:
+    for level in range(1, min(times, LEVELS) + 1):
+        sets[level_key(key, level)].add(contact_id)
+
+
+def _replace_pairs(kind: str, span: str, period: dt.date, keys) -> None:
+    ProductPairs.objects.filter(kind=kind, span=span, period=period).delete()
+    if keys.size:
+        ProductPairs.objects.create(
+            kind=kind, span=span, period=period, data=product_pairs.pack(keys), size=keys.size
+        )
+
+
+def _pairs_block(rows: Iterable[tuple[int, str]]):
+    """A pairs block from ``(contact id, SKU)`` rows."""
+    rows = list(rows)
+    codes = product_pairs.sku_codes(sku for _contact, sku in rows)
+    return product_pairs.block((contact, codes[sku]) for contact, sku in rows)
+
+
 def _build_event_day(day: dt.date) -> None:
     events = Event.objects.filter(
         occurred_at__gte=day_start(day),
@@ -150,11 +182,14 @@ def _build_event_day(day: dt.date) -> None:
         contact__isnull=False,
     ).order_by()
     sets: dict[str, BitMap] = defaultdict(BitMap)
-    for kind, contact_id in events.values_list("kind", "contact_id").distinct():
-        sets[event_key(kind)].add(contact_id)
+    counted = events.values("kind", "contact_id").annotate(n=Count("*"))
+    for kind, contact_id, times in counted.values_list("kind", "contact_id", "n"):
+        _add_levels(sets, event_key(kind), contact_id, times)
     named = events.filter(kind=EventKind.PRODUCT_VIEW).exclude(sku="")
-    sets[VIEWED_PRODUCT] = BitMap(named.values_list("contact_id", flat=True).distinct())
+    viewed = list(named.values_list("contact_id", "sku").distinct())
+    sets[VIEWED_PRODUCT] = BitMap(contact_id for contact_id, _sku in viewed)
     _replace(BitmapSpan.DAY, day, sets, EVENT_KEYS)
+    _replace_pairs(PairKind.VIEWED, BitmapSpan.DAY, day, _pairs_block(viewed))
 
 
 def _build_order_day(day: dt.date) -> None:
@@ -173,7 +208,13 @@ def _build_order_day(day: dt.date) -> None:
         (pk, count, int(revenue * 100)) for pk, (count, revenue) in totals.items()
     )
     _replace_totals(BitmapSpan.DAY, day, day_totals)
-    _replace(BitmapSpan.DAY, day, {ORDERED: BitMap(totals)}, [ORDERED])
+    sets: dict[str, BitMap] = defaultdict(BitMap)
+    for contact_id, (count, _revenue) in totals.items():
+        _add_levels(sets, ORDERED, contact_id, count)
+    _replace(BitmapSpan.DAY, day, sets, ORDER_KEYS)
+    lines = OrderLine.objects.filter(order__in=orders).order_by()
+    bought = lines.values_list("order__contact_id", "sku").distinct()
+    _replace_pairs(PairKind.BOUGHT, BitmapSpan.DAY, day, _pairs_block(bought))
 
 
 def _replace_totals(span: str, period: dt.date, block) -> None:
@@ -193,15 +234,39 @@ def _build_total_months(months: Iterable[dt.date]) -> None:
         _replace_totals(BitmapSpan.MONTH, month, merged)
 
 
+def _month_sets(days: list[tuple[str, BitMap]], keys: list[str]) -> dict[str, BitMap]:
+    """A month's sets from its days': the OR of each key's days; for a counted key, the
+    contacts in at least 2, 3, ... of its days' sets of all levels (a count capped at
+    ``LEVELS`` per day adds up to the month's, capped)."""
+    grouped: dict[str, list[BitMap]] = defaultdict(list)
+    for key, bits in days:
+        grouped[key].append(bits)
+    sets = {}
+    for key in keys:
+        if key in LEVELED:
+            levels = [bits for name in level_keys(key) for bits in grouped.get(name, [])]
+            sets.update(zip(level_keys(key), count_levels(levels, LEVELS), strict=True))
+        elif key in grouped and key not in sets:
+            sets[key] = union(grouped[key])
+    return sets
+
+
 def _build_months(months: Iterable[dt.date], keys: list[str]) -> None:
     for month in sorted(set(months)):
         days = ContactBitmap.objects.filter(
             span=BitmapSpan.DAY, key__in=keys, period__gte=month, period__lt=next_month(month)
         ).values_list("key", "bits")
-        grouped: dict[str, list[BitMap]] = defaultdict(list)
-        for key, bits in days:
-            grouped[key].append(from_bytes(bits))
-        _replace(BitmapSpan.MONTH, month, {key: union(sets) for key, sets in grouped.items()}, keys)
+        sets = _month_sets([(key, from_bytes(bits)) for key, bits in days], keys)
+        _replace(BitmapSpan.MONTH, month, sets, keys)
+
+
+def _build_pair_months(months: Iterable[dt.date], kind: str) -> None:
+    for month in sorted(set(months)):
+        days = ProductPairs.objects.filter(
+            kind=kind, span=BitmapSpan.DAY, period__gte=month, period__lt=next_month(month)
+        ).values_list("data", flat=True)
+        merged = product_pairs.merge(product_pairs.unpack(data) for data in days)
+        _replace_pairs(kind, BitmapSpan.MONTH, month, merged)
 
 
 def _contact_attributes(contacts) -> dict[str, BitMap]:
@@ -269,6 +334,15 @@ def _forget(ids: BitMap) -> None:
             changed.append(row)
     ContactBitmap.objects.bulk_update(changed, ["bits", "size"], batch_size=500)
     gone = np.array(list(ids), dtype=np.int64)
+    for row in ProductPairs.objects.only("pk", "data").iterator(chunk_size=100):
+        keys = product_pairs.unpack(row.data)
+        kept = product_pairs.without(keys, gone)
+        if kept.size != keys.size:
+            if kept.size:
+                row.data, row.size = product_pairs.pack(kept), kept.size
+                row.save(update_fields=["data", "size"])
+            else:
+                row.delete()
     for row in OrderTotals.objects.only("pk", "data").iterator(chunk_size=100):
         block = order_totals.unpack(row.data)
         kept = order_totals.without(block, gone)
@@ -322,14 +396,17 @@ def _build_days(event_days: set[dt.date], order_days: set[dt.date]) -> None:
     for day in sorted(order_days):
         _build_order_day(day)
     _build_months({month_start(day) for day in event_days}, EVENT_KEYS)
-    _build_months({month_start(day) for day in order_days}, [ORDERED])
+    _build_months({month_start(day) for day in order_days}, ORDER_KEYS)
     _build_total_months(month_start(day) for day in order_days)
+    _build_pair_months({month_start(day) for day in event_days}, PairKind.VIEWED)
+    _build_pair_months({month_start(day) for day in order_days}, PairKind.BOUGHT)
 
 
 def _build_everything() -> dict[str, int]:
     event_days, order_days = _activity_days()
     ContactBitmap.objects.filter(span__in=[BitmapSpan.DAY, BitmapSpan.MONTH]).delete()
     OrderTotals.objects.all().delete()
+    ProductPairs.objects.all().delete()
     _build_days(event_days, order_days)
     _build_attributes(None)
     return {"event_days": len(event_days), "order_days": len(order_days)}
@@ -365,7 +442,7 @@ def _fresh_statistics() -> None:
         return
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        for model in (ContactBitmap, OrderTotals):
+        for model in (ContactBitmap, OrderTotals, ProductPairs):
             cursor.execute(f"{command} {model._meta.db_table}")
 
 

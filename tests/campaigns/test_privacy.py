@@ -280,6 +280,7 @@ ERASURE_COVERS = {
     "campaigns.syncstate": "the address scrubbed from errors and stats",
     "campaigns.contactbitmap": "the contact's id taken out of every set",
     "campaigns.ordertotals": "the contact's id taken out of every block",
+    "campaigns.productpairs": "the contact's pairs taken out of every block",
     "campaigns.segmentchange": "the contact's id taken out of pending marks",
     "wagtailcore.modellogentry": "kept as the audit trail, titles rewritten",
 }
@@ -304,6 +305,7 @@ NEVER_A_CONTACT = {
     "campaigns.newslettertopic": "topic keys and their labels, written by staff",
     "campaigns.machinerule": "address ranges and user-agent patterns of machines, not people",
     "campaigns.orderline": "SKUs and amounts",
+    "campaigns.skucode": "SKUs and their numbers",
     "campaigns.segment": "rules and names; the rule language has no address field",
     "campaigns.survey": "questions and texts written by staff; answers are events",
     "campaigns.segmentsnapshot": "frozen rules and a count; members are SnapshotMember",

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 from django.db import connection, transaction
 
-from campaigns.models import ContactBitmap, OrderTotals, Segment, SegmentChange, SegmentState
+from campaigns.models import (
+    ContactBitmap,
+    OrderTotals,
+    ProductPairs,
+    Segment,
+    SegmentChange,
+    SegmentState,
+)
+from campaigns.segments import pairs
 from campaigns.segments.backends import BitmapBackend, SqlBackend
 from campaigns.segments.bitmaps import from_bytes
 from campaigns.segments.totals import unpack
@@ -21,7 +29,13 @@ from campaigns.services.segment_state import (
     segment_state_rebuild,
     segment_state_refresh,
 )
-from tests.factories import ContactFactory, EventFactory, OrderFactory, SegmentFactory
+from tests.factories import (
+    ContactFactory,
+    EventFactory,
+    OrderFactory,
+    OrderLineFactory,
+    SegmentFactory,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -164,11 +178,14 @@ def test_an_erasure_waits_for_a_running_maintenance_and_leaves_no_trace():
     started meanwhile waits for it, and then takes the id out of what it wrote."""
     now = berlin(2026, 6, 16, 10, 0)
     contact = ContactFactory()
-    EventFactory(contact=contact, occurred_at=berlin(2026, 6, 16, 8, 0))
-    OrderFactory(contact=contact, ordered_at=berlin(2026, 6, 16, 8, 30))
+    EventFactory(contact=contact, occurred_at=berlin(2026, 6, 16, 8, 0), sku="S1")
+    OrderLineFactory(
+        order=OrderFactory(contact=contact, ordered_at=berlin(2026, 6, 16, 8, 30)), sku="S2"
+    )
     segment = SegmentFactory(rules={"op": "and", "rules": [viewed(1)]})
     segment_state_rebuild(now=now)
-    event = EventFactory(contact=contact, occurred_at=berlin(2026, 6, 16, 9, 0))
+    assert ProductPairs.objects.filter(span="day").count() == 2  # viewed S1, bought S2
+    event = EventFactory(contact=contact, occurred_at=berlin(2026, 6, 16, 9, 0), sku="S3")
     segment_state_note_events([(event.occurred_at, contact.pk)])
 
     built, release = threading.Event(), threading.Event()
@@ -218,6 +235,8 @@ def test_an_erasure_waits_for_a_running_maintenance_and_leaves_no_trace():
         assert contact.pk not in from_bytes(bits), key
     for data in OrderTotals.objects.values_list("data", flat=True):
         assert contact.pk not in unpack(data)[0]
+    for data in ProductPairs.objects.values_list("data", flat=True):
+        assert contact.pk not in pairs.contacts(pairs.unpack(data))
     segment.refresh_from_db()
     assert contact.pk not in from_bytes(segment.member_bits)
     assert SegmentState.objects.get().refreshed_at is not None

@@ -24,6 +24,7 @@ from campaigns.models import (
     Event,
     JourneyRule,
     OrderTotals,
+    ProductPairs,
     Segment,
     SegmentChange,
     SegmentKind,
@@ -31,6 +32,8 @@ from campaigns.models import (
 )
 from campaigns.segments.backends import BitmapBackend
 from campaigns.segments.bitmaps import BitmapReader, attribute_key, from_bytes
+from campaigns.segments.pairs import contacts as pair_contacts
+from campaigns.segments.pairs import unpack as unpack_pairs
 from campaigns.segments.totals import unpack
 from campaigns.services.consent import consent_opt_in, suppression_add
 from campaigns.services.segment_state import segment_state_rebuild, segment_state_refresh
@@ -146,6 +149,11 @@ def traces_of(contact_id: int) -> list[str]:
         f"order totals {row.span} {row.period}"
         for row in OrderTotals.objects.all()
         if contact_id in unpack(row.data)[0]
+    ]
+    found += [
+        f"pairs {row.kind} {row.span} {row.period}"
+        for row in ProductPairs.objects.all()
+        if contact_id in pair_contacts(unpack_pairs(row.data))
     ]
     found += [
         f"mark {change.kind} {change.day}"
@@ -540,7 +548,7 @@ def test_an_erasure_leaves_no_trace_in_the_segment_state(api, client, campaign_m
 
     assert not Contact.objects.filter(pk=erika.pk).exists()
     assert Event.objects.filter(contact=None).count() == 3  # two views and the order's event
-    assert {trace.split()[0] for trace in held} == {"bitmap", "order", "mark", "segment"}
+    assert {trace.split()[0] for trace in held} == {"bitmap", "order", "pairs", "mark", "segment"}
     assert right_after == []
     assert traces_of(erika.pk) == []
     assert count_of(segment) == 0

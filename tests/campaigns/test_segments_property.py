@@ -14,6 +14,7 @@ from campaigns.models import Account, Contact, Event, Order, OrderLine
 from campaigns.segment_evaluator import evaluate_many, load_catalogue, load_contact_facts
 from campaigns.segments import compile_rules
 from campaigns.segments.backends import BitmapBackend
+from campaigns.segments.bitmaps import LEVELS
 from campaigns.services.segment_state import segment_state_rebuild
 from content.taxonomy import BuyingRole, JourneyPhase
 from tests.factories import CategoryFactory, ProductFactory
@@ -44,7 +45,10 @@ ACCOUNTS = [
 ]
 CATEGORIES = ["tools", "drills", "garden"]
 
-hours = st.integers(min_value=0, max_value=24 * 45)
+# Often within the same day or two (repeats on a day: the count levels), else over 45 days.
+hours = st.one_of(
+    st.integers(min_value=0, max_value=30), st.integers(min_value=0, max_value=24 * 45)
+)
 days = st.sampled_from([1, 7, 30])
 
 event = st.fixed_dictionaries(
@@ -79,7 +83,7 @@ contact = st.fixed_dictionaries(
         "language": st.sampled_from(["de", "en"]),
         "consent": st.sampled_from(["none", "confirmed"]),
         "account": st.sampled_from([None, 0, 1, 2]),
-        "events": st.lists(event, max_size=4),
+        "events": st.lists(event, max_size=LEVELS + 2),
         "orders": st.lists(order, max_size=3),
         "answers": st.lists(answer, max_size=2),
     }
@@ -110,7 +114,7 @@ window = st.one_of(
     st.sampled_from([1, 2, 6, 30]).map(lambda value: {"within_hours": value}),
 )
 amount = st.integers(min_value=0, max_value=8).map(lambda n: n * 50)
-count = st.integers(min_value=0, max_value=3)
+count = st.integers(min_value=0, max_value=LEVELS + 1)  # beyond: the order totals
 dates = st.integers(min_value=0, max_value=45).map(
     lambda n: (NOW - dt.timedelta(days=n)).date().isoformat()
 )
@@ -156,7 +160,7 @@ conditions = st.one_of(
         st.sampled_from(["has", "has_not"]),
         merged(
             st.sampled_from(KINDS).map(lambda kind: {"kind": kind}),
-            optional("min_count", st.integers(min_value=1, max_value=3)),
+            optional("min_count", st.integers(min_value=1, max_value=LEVELS + 1)),
             window,
             optional("sku", st.sampled_from(SKUS)),
             optional("category", st.sampled_from(CATEGORIES)),
