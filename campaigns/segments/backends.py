@@ -58,13 +58,19 @@ class SqlBackend:
 
 
 class BitmapBackend:
+    """``shared``: one reader for many trees (a maintenance run rechecking every saved
+    segment over sets that do not change meanwhile): each set is loaded once."""
+
     name = "bitmap"
 
+    def __init__(self, *, shared: bool = False) -> None:
+        self.reader = BitmapReader() if shared else None
+
     def members(self, rules: Any, *, now: dt.datetime, within: BitMap | None = None) -> BitMap:
-        return bitmap_members(clean_rules(rules), now=now, within=within)
+        return bitmap_members(clean_rules(rules), now=now, within=within, reader=self.reader)
 
     def reachable(self, within: BitMap | None = None) -> BitMap:
-        found = BitmapReader().attribute(REACHABLE)
+        found = (self.reader or BitmapReader()).attribute(REACHABLE)
         return found & within if within is not None else found
 
 

@@ -214,10 +214,12 @@ def sql_members(q: Q, within: BitMap | None = None) -> BitMap:
 class Evaluation:
     """One tree at one moment, optionally only for the contacts in ``within``."""
 
-    def __init__(self, now: dt.datetime, within: BitMap | None = None) -> None:
+    def __init__(
+        self, now: dt.datetime, within: BitMap | None = None, reader: BitmapReader | None = None
+    ) -> None:
         self.now = now
         self.within = within
-        self.reader = BitmapReader()
+        self.reader = reader or BitmapReader()
         self.ctx = CompileContext(now=now)
 
     def first_day(self, value: dict) -> dt.date | None:
@@ -372,9 +374,15 @@ def attribute_keys(node: dict) -> list[str]:
     return []
 
 
-def bitmap_members(tree: dict, *, now: dt.datetime, within: BitMap | None = None) -> BitMap:
+def bitmap_members(
+    tree: dict,
+    *,
+    now: dt.datetime,
+    within: BitMap | None = None,
+    reader: BitmapReader | None = None,
+) -> BitMap:
     """The contacts a cleaned tree matches now (among ``within`` when given)."""
-    return Evaluation(now, within).members(tree)
+    return Evaluation(now, within, reader).members(tree)
 
 
 __all__ = [

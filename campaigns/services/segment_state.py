@@ -420,7 +420,7 @@ def segment_state_rebuild(*, now: dt.datetime | None = None) -> dict[str, int]:
         state = _lock()
         marks = list(SegmentChange.objects.values_list("pk", flat=True))
         built = _build_everything()
-        segments = segment_counts_refresh(now=now, backend=BitmapBackend())
+        segments = segment_counts_refresh(now=now, backend=BitmapBackend(shared=True))
         SegmentChange.objects.filter(pk__in=marks).delete()
         state.built_at = state.refreshed_at = now
         state.segments_day = local_day(now)
@@ -480,10 +480,10 @@ def segment_state_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
             _build_attributes(touched)
         today = local_day(now)
         if state.segments_day != today:
-            segment_counts_refresh(now=now, backend=BitmapBackend())
+            segment_counts_refresh(now=now, backend=BitmapBackend(shared=True))
         else:
             # The touched contacts (none: only segments whose windows are in hours).
-            segment_counts_refresh(now=now, touched=touched, backend=BitmapBackend())
+            segment_counts_refresh(now=now, touched=touched, backend=BitmapBackend(shared=True))
         SegmentChange.objects.filter(pk__in=[mark[0] for mark in marks]).delete()
         state.refreshed_at, state.segments_day = now, today
         state.save(update_fields=["refreshed_at", "segments_day"])
