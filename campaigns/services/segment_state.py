@@ -33,7 +33,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Exists, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from pyroaring import BitMap
 
@@ -53,6 +53,7 @@ from campaigns.models import (
     Segment,
     SegmentChange,
     SegmentState,
+    SkuCode,
     Suppression,
 )
 from campaigns.segments import day_start, local_day
@@ -71,6 +72,7 @@ from campaigns.segments.bitmaps import (
     count_levels,
     event_key,
     from_bytes,
+    id_lists,
     level_key,
     level_keys,
     month_start,
@@ -78,7 +80,7 @@ from campaigns.segments.bitmaps import (
     to_bytes,
     union,
 )
-from campaigns.services.segments import _chunks, segment_counts_refresh
+from campaigns.services.segments import segment_counts_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -168,11 +170,18 @@ def _replace_pairs(kind: str, span: str, period: dt.date, keys) -> None:
         )
 
 
-def _pairs_block(rows: Iterable[tuple[int, str]]):
-    """A pairs block from ``(contact id, SKU)`` rows."""
-    rows = list(rows)
-    codes = product_pairs.sku_codes(sku for _contact, sku in rows)
-    return product_pairs.block((contact, codes[sku]) for contact, sku in rows)
+def _with_codes(rows, sku: str = "sku"):
+    """``(contact id, SKU, SKU code)`` from ``(contact id, SKU)`` rows (a ``values_list``):
+    the codes looked up in the same query, new SKUs numbered after it."""
+    code = SkuCode.objects.filter(sku=OuterRef(sku)).values("pk")[:1]
+    found = list(rows.annotate(code=Subquery(code)))
+    new = product_pairs.sku_codes({row[1] for row in found if row[2] is None})
+    return [(contact, name, new[name] if code is None else code) for contact, name, code in found]
+
+
+def _pairs_block(rows: list[tuple[int, str, int]]):
+    """A pairs block from ``(contact id, SKU, SKU code)`` rows."""
+    return product_pairs.block((contact, code) for contact, _sku, code in rows)
 
 
 def _build_event_day(day: dt.date) -> None:
@@ -186,8 +195,8 @@ def _build_event_day(day: dt.date) -> None:
     for kind, contact_id, times in counted.values_list("kind", "contact_id", "n"):
         _add_levels(sets, event_key(kind), contact_id, times)
     named = events.filter(kind=EventKind.PRODUCT_VIEW).exclude(sku="")
-    viewed = list(named.values_list("contact_id", "sku").distinct())
-    sets[VIEWED_PRODUCT] = BitMap(contact_id for contact_id, _sku in viewed)
+    viewed = _with_codes(named.values_list("contact_id", "sku").distinct())
+    sets[VIEWED_PRODUCT] = BitMap(contact_id for contact_id, _sku, _code in viewed)
     _replace(BitmapSpan.DAY, day, sets, EVENT_KEYS)
     _replace_pairs(PairKind.VIEWED, BitmapSpan.DAY, day, _pairs_block(viewed))
 
@@ -213,7 +222,7 @@ def _build_order_day(day: dt.date) -> None:
         _add_levels(sets, ORDERED, contact_id, count)
     _replace(BitmapSpan.DAY, day, sets, ORDER_KEYS)
     lines = OrderLine.objects.filter(order__in=orders).order_by()
-    bought = lines.values_list("order__contact_id", "sku").distinct()
+    bought = _with_codes(lines.values_list("order__contact_id", "sku").distinct())
     _replace_pairs(PairKind.BOUGHT, BitmapSpan.DAY, day, _pairs_block(bought))
 
 
@@ -274,21 +283,21 @@ def _contact_attributes(contacts) -> dict[str, BitMap]:
     "reachable" and "all"."""
     sets: dict[str, BitMap] = defaultdict(BitMap)
     columns = [f"account__{name}" for name in ACCOUNT_ATTRIBUTES]
-    rows = contacts.order_by().values_list("pk", "email_hash", *CONTACT_ATTRIBUTES, *columns)
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
-        hashes = {row[1] for row in chunk}
-        suppressed = set(
-            Suppression.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
-        )
-        for pk, email_hash, *values in chunk:
-            sets[ALL].add(pk)
-            names = [*CONTACT_ATTRIBUTES, *(f"account.{name}" for name in ACCOUNT_ATTRIBUTES)]
-            for name, value in zip(names, values, strict=True):
-                if value:
-                    sets[attribute_key(name, value)].add(pk)
-            consent = values[CONTACT_ATTRIBUTES.index("consent")]
-            if consent == ConsentState.CONFIRMED and email_hash not in suppressed:
-                sets[REACHABLE].add(pk)
+    names = [*CONTACT_ATTRIBUTES, *(f"account.{name}" for name in ACCOUNT_ATTRIBUTES)]
+    consent = CONTACT_ATTRIBUTES.index("consent")
+    suppressed = Exists(Suppression.objects.filter(email_hash=OuterRef("email_hash")))
+    rows = (
+        contacts.order_by()
+        .annotate(suppressed=suppressed)
+        .values_list("pk", "suppressed", *CONTACT_ATTRIBUTES, *columns)
+    )
+    for pk, is_suppressed, *values in rows.iterator(chunk_size=CHUNK):
+        sets[ALL].add(pk)
+        for name, value in zip(names, values, strict=True):
+            if value:
+                sets[attribute_key(name, value)].add(pk)
+        if values[consent] == ConsentState.CONFIRMED and not is_suppressed:
+            sets[REACHABLE].add(pk)
     return sets
 
 
@@ -300,11 +309,8 @@ def _build_attributes(touched: BitMap | None) -> None:
         _replace(BitmapSpan.ATTRIBUTE, None, fresh, fresh)
         return
     fresh: dict[str, BitMap] = defaultdict(BitMap)
-    ids = list(touched)
-    for start in range(0, len(ids), CHUNK):
-        for key, bits in _contact_attributes(
-            Contact.objects.filter(pk__in=ids[start : start + CHUNK])
-        ).items():
+    for ids in id_lists(touched):
+        for key, bits in _contact_attributes(Contact.objects.filter(pk__in=ids)).items():
             fresh[key] |= bits
     stored = {
         key: from_bytes(bits)
