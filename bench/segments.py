@@ -76,6 +76,7 @@ PRODUCTION_SETTINGS = {"random_page_cost": "1.1", "jit": "off", "work_mem": "'64
 TABLES = {
     "bitmaps": "campaigns_contactbitmap",
     "order totals": "campaigns_ordertotals",
+    "product pairs": "campaigns_productpairs",
     "events": "campaigns_event",
 }
 

@@ -39,6 +39,8 @@ from .models import (
     GroupPrice,
     OrderLine,
     OrderTotals,
+    PairKind,
+    ProductPairs,
     ScheduleMode,
     Segment,
     SegmentKind,
@@ -123,11 +125,13 @@ def segment_data_until(backend: SegmentBackend) -> dt.datetime | None:
 
 @dataclass(frozen=True)
 class SegmentStateSize:
-    """What the segment state holds: contact sets per span, their bytes, order-day rows."""
+    """What the segment state holds: contact sets per span, their bytes, order-day rows,
+    (contact, SKU) pairs of views and order lines (per day, summed)."""
 
     sets: dict[str, int]
     set_bytes: int
     order_days: int
+    pairs: dict[str, int]
 
 
 def segment_state_size() -> SegmentStateSize:
@@ -137,6 +141,13 @@ def segment_state_size() -> SegmentStateSize:
         set_bytes=ContactBitmap.objects.aggregate(n=Sum(Length("bits")))["n"] or 0,
         order_days=OrderTotals.objects.filter(span=BitmapSpan.DAY).aggregate(n=Sum("size"))["n"]
         or 0,
+        pairs={
+            kind: ProductPairs.objects.filter(span=BitmapSpan.DAY, kind=kind).aggregate(
+                n=Sum("size")
+            )["n"]
+            or 0
+            for kind in PairKind.values
+        },
     )
 
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from campaigns.selectors import segment_members
 from campaigns.services.segment_state import segment_state_refresh
-from tests.factories import EventFactory, OrderFactory, SegmentFactory
+from tests.factories import EventFactory, OrderFactory, OrderLineFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,8 @@ def test_the_rebuild_command_takes_up_events_loaded_without_marks():
 def test_the_rebuild_command_says_what_it_built_and_how_long_it_took():
     SegmentFactory(rules=VIEWED)
     EventFactory(occurred_at=NOW - dt.timedelta(days=3))
-    EventFactory(occurred_at=NOW - dt.timedelta(days=1))
-    OrderFactory(ordered_at=NOW - dt.timedelta(days=1))
+    EventFactory(occurred_at=NOW - dt.timedelta(days=1), sku="S1")
+    OrderLineFactory(order=OrderFactory(ordered_at=NOW - dt.timedelta(days=1)), sku="S1")
     out = StringIO()
 
     with time_machine.travel(NOW, tick=False):
@@ -54,4 +54,5 @@ def test_the_rebuild_command_says_what_it_built_and_how_long_it_took():
     assert "event days: 3, order days: 1" in report
     assert re.search(r"contact sets: [1-9]\d* per day, [1-9]\d* per month, [1-9]\d* per", report)
     assert "order days of contacts: 1" in report
+    assert "products viewed by contacts: 1 per day, bought: 1 per day" in report
     assert "segments counted: 1, marks taken up: 0" in report

@@ -11,7 +11,8 @@ from campaigns.services.segment_state import segment_state_rebuild
 
 class Command(BaseCommand):
     help = (
-        "Build every contact set (per day, month and attribute), every order day and every "
+        "Build every contact set (per day, month and attribute), every order day, the "
+        "products each contact viewed and bought, and every "
         "saved segment's members again from the events, orders and contacts, as the nightly "
         "run does. Run it after restoring a backup or loading events or orders with SQL."
     )
@@ -27,5 +28,7 @@ class Command(BaseCommand):
             f"  contact sets: {size.sets['day']} per day, {size.sets['month']} per month, "
             f"{size.sets['attribute']} per attribute ({size.set_bytes / 1e6:.1f} MB)\n"
             f"  order days of contacts: {size.order_days}\n"
+            f"  products viewed by contacts: {size.pairs['viewed']} per day, "
+            f"bought: {size.pairs['bought']} per day\n"
             f"  segments counted: {built['segments']}, marks taken up: {built['marks']}"
         )
