@@ -59,17 +59,25 @@ class ContactBitmap(models.Model):
         return f"{self.key} {self.span} {self.period or ''}".strip()
 
 
-class OrderTotals(models.Model):
+class PackedBlock(models.Model):
+    """Integer arrays of one day or month, packed into one value (numpy, read in one go)."""
+
+    span = models.CharField(_("span"), max_length=10, choices=BitmapSpan.choices)
+    period = models.DateField(_("period"))
+    data = models.BinaryField(_("data"))
+    built_at = models.DateTimeField(_("built"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class OrderTotals(PackedBlock):
     """Who ordered on one day (or in one month), how often and for how much: three arrays of
     64-bit integers (contact ids in ascending order, order counts, revenue in cents) packed
     into one value, so a sum over a year reads thirteen values instead of a row per contact
     and day (``campaigns.segments.totals``)."""
 
-    span = models.CharField(_("span"), max_length=10, choices=BitmapSpan.choices)
-    period = models.DateField(_("period"))
-    data = models.BinaryField(_("data"))
     size = models.PositiveIntegerField(_("contacts"), default=0)
-    built_at = models.DateTimeField(_("built"), auto_now=True)
 
     class Meta:
         verbose_name = _("order totals")
@@ -85,17 +93,13 @@ class PairKind(models.TextChoices):
     BOUGHT = "bought", _("Bought")
 
 
-class ProductPairs(models.Model):
+class ProductPairs(PackedBlock):
     """Which contact viewed (a product view naming a SKU) or bought (an order line) which SKU
     on one day or in one month: one sorted array of 64-bit integers without repeats, each
     ``contact id * 2**32 + SKU code``, packed into one value (``campaigns.segments.pairs``)."""
 
-    span = models.CharField(_("span"), max_length=10, choices=BitmapSpan.choices)
     kind = models.CharField(_("kind"), max_length=10, choices=PairKind.choices)
-    period = models.DateField(_("period"))
-    data = models.BinaryField(_("data"))
     size = models.PositiveIntegerField(_("pairs"), default=0)
-    built_at = models.DateTimeField(_("built"), auto_now=True)
 
     class Meta:
         verbose_name = _("product pairs")

@@ -60,6 +60,11 @@ def among(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return keys[flags[owners]]
 
 
+def count(keys: np.ndarray) -> int:
+    """How many pairs a block holds."""
+    return keys.size
+
+
 def without(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """The block without these contacts' pairs."""
     return keys[~np.isin(contacts(keys), ids)]

@@ -67,6 +67,11 @@ def merge(blocks: Iterable[np.ndarray]) -> np.ndarray:
     return np.vstack((ids[starts], sums))
 
 
+def count(block: np.ndarray) -> int:
+    """How many contacts a block holds."""
+    return block.shape[1]
+
+
 def without(item: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """The block without these contacts."""
     return item[:, ~np.isin(item[0], ids)]

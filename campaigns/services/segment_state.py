@@ -162,12 +162,16 @@ def _add_levels(sets: dict[str, BitMap], key: str, contact_id: int, times: int) 
         sets[level_key(key, level)].add(contact_id)
 
 
+def _replace_block(model, codec, block, **where) -> None:
+    """Store one packed block of order totals or product pairs (``codec``: the module that
+    packs it); an empty one goes."""
+    model.objects.filter(**where).delete()
+    if codec.count(block):
+        model.objects.create(data=codec.pack(block), size=codec.count(block), **where)
+
+
 def _replace_pairs(kind: str, span: str, period: dt.date, keys) -> None:
-    ProductPairs.objects.filter(kind=kind, span=span, period=period).delete()
-    if keys.size:
-        ProductPairs.objects.create(
-            kind=kind, span=span, period=period, data=product_pairs.pack(keys), size=keys.size
-        )
+    _replace_block(ProductPairs, product_pairs, keys, kind=kind, span=span, period=period)
 
 
 def _with_codes(rows, sku: str = "sku"):
@@ -227,11 +231,7 @@ def _build_order_day(day: dt.date) -> None:
 
 
 def _replace_totals(span: str, period: dt.date, block) -> None:
-    OrderTotals.objects.filter(span=span, period=period).delete()
-    if block.shape[1]:
-        OrderTotals.objects.create(
-            span=span, period=period, data=order_totals.pack(block), size=block.shape[1]
-        )
+    _replace_block(OrderTotals, order_totals, block, span=span, period=period)
 
 
 def _build_total_months(months: Iterable[dt.date]) -> None:
@@ -340,21 +340,14 @@ def _forget(ids: BitMap) -> None:
             changed.append(row)
     ContactBitmap.objects.bulk_update(changed, ["bits", "size"], batch_size=500)
     gone = np.array(list(ids), dtype=np.int64)
-    for row in ProductPairs.objects.only("pk", "data").iterator(chunk_size=100):
-        keys = product_pairs.unpack(row.data)
-        kept = product_pairs.without(keys, gone)
-        if kept.size != keys.size:
-            if kept.size:
-                row.data, row.size = product_pairs.pack(kept), kept.size
-                row.save(update_fields=["data", "size"])
-            else:
-                row.delete()
-    for row in OrderTotals.objects.only("pk", "data").iterator(chunk_size=100):
-        block = order_totals.unpack(row.data)
-        kept = order_totals.without(block, gone)
-        if kept.shape[1] != block.shape[1]:
-            if kept.shape[1]:
-                row.data, row.size = order_totals.pack(kept), kept.shape[1]
+    for model, codec in ((OrderTotals, order_totals), (ProductPairs, product_pairs)):
+        for row in model.objects.only("pk", "data").iterator(chunk_size=100):
+            block = codec.unpack(row.data)
+            kept = codec.without(block, gone)
+            if codec.count(kept) == codec.count(block):
+                continue
+            if codec.count(kept):
+                row.data, row.size = codec.pack(kept), codec.count(kept)
                 row.save(update_fields=["data", "size"])
             else:
                 row.delete()
