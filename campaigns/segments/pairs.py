@@ -21,6 +21,8 @@ from .totals import window_where
 EMPTY = np.zeros(0, dtype=np.int64)
 SHIFT = 32
 CODE_MASK = (1 << SHIFT) - 1
+# Up to this contact id, pairs are picked with an array of flags (one byte per id).
+FLAGS_LIMIT = 16_000_000
 
 
 def pack(keys: np.ndarray) -> bytes:
@@ -55,7 +57,11 @@ def among(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
     if not keys.size or not ids.size:
         return EMPTY
     owners = contacts(keys)
-    flags = np.zeros(int(max(owners.max(), ids.max())) + 1, dtype=bool)
+    top = int(max(owners.max(), ids.max())) + 1
+    if top > FLAGS_LIMIT:
+        return keys[np.isin(owners, ids)]
+    # One flag per contact id and a lookup per pair: no sort, unlike ``np.isin``.
+    flags = np.zeros(top, dtype=bool)
     flags[ids] = True
     return keys[flags[owners]]
 

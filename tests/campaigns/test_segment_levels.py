@@ -192,7 +192,9 @@ def test_a_month_of_pairs_holds_each_view_once(viewers):
     assert list(keys) == sorted(set(keys))
 
 
-def test_pairs_of_some_contacts_are_picked_and_dropped():
+@pytest.mark.parametrize("flags_limit", [pairs.FLAGS_LIMIT, 0])
+def test_pairs_of_some_contacts_are_picked_and_dropped(monkeypatch, flags_limit):
+    monkeypatch.setattr(pairs, "FLAGS_LIMIT", flags_limit)  # 0: sorting, as for huge ids
     keys = pairs.block([(3, 1), (1, 2), (3, 1), (2, 7), (1, 1)])
 
     assert [(int(k) >> 32, int(k) & 0xFFFFFFFF) for k in keys] == [(1, 1), (1, 2), (2, 7), (3, 1)]
