@@ -92,6 +92,8 @@ LEVELED = [event_key(kind) for kind in EventKind.values] + [ORDERED]
 EVENT_KEYS = [key for kind in EventKind.values for key in level_keys(event_key(kind))]
 EVENT_KEYS.append(VIEWED_PRODUCT)
 ORDER_KEYS = level_keys(ORDERED)
+# The levels above 1 ("at least 2 times", ...): a month's are counted, not ORed, from its days.
+COUNTED_LEVELS = {name for key in LEVELED for name in level_keys(key)[1:]}
 
 # --- marks ------------------------------------------------------------------------------------
 
@@ -255,8 +257,8 @@ def _month_sets(days: list[tuple[str, BitMap]], keys: list[str]) -> dict[str, Bi
         if key in LEVELED:
             levels = [bits for name in level_keys(key) for bits in grouped.get(name, [])]
             sets.update(zip(level_keys(key), count_levels(levels, LEVELS), strict=True))
-        elif key in grouped and key not in sets:
-            sets[key] = union(grouped[key])
+        elif key not in COUNTED_LEVELS:
+            sets[key] = union(grouped.get(key, []))
     return sets
 
 
