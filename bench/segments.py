@@ -22,31 +22,29 @@ for ``EXPLAIN ANALYZE`` with ``BENCH_SEGMENTS_KEEP=1``. ``BENCH_SEGMENTS_SCALES=
 the whole benchmark at each scale, each in a process and database of its own, then prints
 the growth and a linear extrapolation to 10M contacts / 100M events.
 
-Last measured at 1M (``python -m bench.segments``, 7 December 2026, 2 CPUs, load average
-1.2-1.7), ms median / best of 7:
+Last measured 7 December 2026 (``BENCH_SEGMENTS_SCALES=1,2 python -m bench.segments``,
+2 CPUs, load average 1.0-2.1), ms median / best of 7:
 
-    segment                              bitmaps        sql count      sql members
-    role+phase                             4.4 / 3.8     13.1 / 12.3    574 / 547
-    viewed, not bought (30 days)         239.4 / 209.9  492.4 / 465.6  1089 / 999
-    cart abandoned, no order (14 days)    10.1 / 9.3     70.2 / 67.4    477 / 464
-    revenue 1,000-5,000 (365 days)        42.5 / 41.9   622.8 / 605.9   938 / 919
-    nested OR                            134.9 / 132.5  490.5 / 482.2  1121 / 1030
+    1M contacts                          bitmaps        sql count      sql members
+    role+phase                             3.6 / 3.4     10.9 / 10.4    459 / 450
+    viewed, not bought (30 days)          26.5 / 25.8   389.8 / 380.3   830 / 806
+    cart abandoned, no order (14 days)     7.7 / 7.2     53.2 / 50.7    393 / 385
+    revenue 1,000-5,000 (365 days)        34.3 / 33.8   486.0 / 462.0   746 / 724
+    nested OR                             24.0 / 23.4   374.8 / 365.0   884 / 844
 
-Goal (< 100 ms median) met by three of five. "Viewed, not bought" spends most of its time
-on the exact per-SKU check of the ~6k contacts who both viewed and ordered in the window
-(two index reads of ~5,900 probes each, ~55-65 ms apiece in PostgreSQL, plus fetching);
-the nested OR in "at least 3 clicks" (a grouped count over 30 days of events, ~55 ms) and
-"at least 2 orders ever" (all 25 month blocks of order totals, 9.5 MB, ~45 ms to fetch and
-~25 ms to add up). Sweep 103 s; refresh after 10,000 events and 500 orders 1.3 s;
-storage: bitmaps 47 MB, order totals 7 MB, events 2,790 MB.
+Goal (< 100 ms median) met by all five, at 1M and at 2M. Sweep 99 s; refresh after 10,000
+events and 500 orders 1.2 s (it rebuilds the marked days whole: its cost follows the events
+per day, not the new ones); storage: bitmaps 49 MB (with the count levels), order totals
+7 MB, product pairs 85 MB, events 2,790 MB.
 
-An earlier run the same day at 1M and 2M (``BENCH_SEGMENTS_SCALES=1,2``, with order-day
-rows instead of order totals, and candidates bound as 5,000 placeholders a chunk) grew from
-1M to 2M as follows (bitmap medians, ms): role+phase 7.4 -> 7.4, viewed-not-bought 351 ->
-784, cart 10.9 -> 12.9, revenue 140 -> 208, nested OR 252 -> 380; sweep 141 -> 273 s;
-bitmaps 47 -> 92 MB. Extrapolated linearly to 10M contacts / 100M events (not a
-measurement): bitmaps ~450 MB, sweep ~22 min, and the costs that grow with the candidates
-(viewed-not-bought, the grouped event count) about five times the 2M figures.
+Growth 1M -> 2M and a straight line to 10M contacts / 100M events (an extrapolation, not a
+measurement), bitmap medians in ms: role+phase 3.6 -> 5.8 (~24), viewed-not-bought 26.5 ->
+44.6 (~190), cart 7.7 -> 10.3 (~31), revenue 34.3 -> 68.8 (~345), nested OR 24.0 -> 36.6
+(~137); sweep 99 -> 209 s (~18 min); refresh 1.2 -> 1.6 s (~4.8 s); bitmaps 49 -> 97 MB
+(~480), order totals 7 -> 12 MB (~56), product pairs 85 -> 169 MB (~840). At 10M three
+would miss 100 ms on this machine: the revenue band (numpy over every order total of the
+year), "viewed, not bought" (the pairs of 30 days) and the nested OR (count levels of
+every month for "2 orders or more, ever"): they read data that grows with the contacts.
 """
 
 from __future__ import annotations
