@@ -201,11 +201,13 @@ def _lease_lapsed() -> bool:
 
 
 def _send_what_the_dead_left(producer: Celery, queue: str, campaign: Campaign) -> None:
-    """What the ticker does once a dead worker's lease lapsed: queue its rows again."""
+    """What the ticker does once a dead worker's lease lapsed: queue its rows again. The
+    broker may have handed the dead worker's task to the new worker meanwhile, which then
+    claims the released rows first: nothing is left to queue, as for the ticker."""
     _wait(_lease_lapsed, 30, "the dead worker's lease to lapse")
     deliveries_release_stale()
-    [claim] = deliveries_claim(campaign_id=campaign.pk, limit=1)
-    _send(producer, queue, campaign, claim)
+    for claim in deliveries_claim(campaign_id=campaign.pk, limit=1):
+        _send(producer, queue, campaign, claim)
 
 
 def _all_connections_held(sink: MailSink) -> None:
