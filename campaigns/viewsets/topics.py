@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic import DeleteView
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from campaigns.models import NewsletterTopic
+from campaigns.models import Campaign, NewsletterTopic
 from campaigns.models.topics import label_field_name
 
 
@@ -22,6 +26,46 @@ class NewsletterTopicForm(WagtailAdminModelForm):
             self.fields["key"].disabled = True
 
 
+class NewsletterTopicDeleteView(DeleteView):
+    """A topic a campaign names stays: the campaign's recipients were filtered by it, and
+    its preference links offer it. The page lists those campaigns instead of the button."""
+
+    template_name = "campaigns/topics/confirm_delete.html"
+    # Enough to find them; the campaign listing filters by topic for the rest.
+    CAMPAIGNS_SHOWN = 20
+
+    @cached_property
+    def campaigns(self):
+        return Campaign.objects.filter(topic=self.object.key).order_by("-pk")
+
+    def in_use_message(self, count: int) -> str:
+        return ngettext(
+            "This topic cannot be deleted: %(count)s campaign names it. Give it another "
+            "topic first.",
+            "This topic cannot be deleted: %(count)s campaigns name it. Give them another "
+            "topic first.",
+            count,
+        ) % {"count": count}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        count = self.campaigns.count()
+        if count:
+            context.update(
+                is_protected=True,
+                in_use=self.in_use_message(count),
+                campaigns=self.campaigns[: self.CAMPAIGNS_SHOWN],
+            )
+        return context
+
+    def form_valid(self, form):
+        count = self.campaigns.count()
+        if count:
+            messages.error(self.request, self.in_use_message(count))
+            return HttpResponseRedirect(self.get_delete_url())
+        return super().form_valid(form)
+
+
 class NewsletterTopicViewSet(ModelViewSet):
     """The topics a campaign names and a contact may decline on their preference page."""
 
@@ -30,6 +74,7 @@ class NewsletterTopicViewSet(ModelViewSet):
     menu_label = _("Newsletter topics")
     url_prefix = "newsletter-topics"
     inspect_view_enabled = False
+    delete_view_class = NewsletterTopicDeleteView
     list_display = [
         Column("label", label=_("Topic"), accessor="label"),
         Column("key", label=_("Key")),

@@ -164,3 +164,33 @@ def test_the_topic_listing_runs_a_fixed_number_of_queries(client, campaign_manag
             )
 
     assert_constant_queries(client, reverse("newslettertopic:index"), make_rows)
+
+
+def test_a_topic_no_campaign_names_is_deleted(client, campaign_manager, english):
+    topic = NewsletterTopic.objects.create(key="fairs-2027", label_de="Messen", label_en="Fairs")
+    client.force_login(campaign_manager)
+
+    page = client.get(reverse("newslettertopic:delete", args=[topic.pk])).content.decode()
+    response = client.post(reverse("newslettertopic:delete", args=[topic.pk]))
+
+    assert "Yes, delete" in page
+    assert response.status_code == 302
+    assert not NewsletterTopic.objects.filter(key="fairs-2027").exists()
+
+
+def test_a_topic_a_campaign_names_cannot_be_deleted_and_the_page_says_which(
+    client, campaign_manager, english
+):
+    topic = NewsletterTopic.objects.get(key="offers")
+    campaign = newsletter_campaign(topic="offers", name="Spring offers")
+    client.force_login(campaign_manager)
+
+    page = client.get(reverse("newslettertopic:delete", args=[topic.pk])).content.decode()
+    response = client.post(reverse("newslettertopic:delete", args=[topic.pk]), follow=True)
+
+    assert "1 campaign names it" in page
+    assert "Spring offers" in page
+    assert reverse("wagtailsnippets_campaigns_campaign:edit", args=[campaign.pk]) in page
+    assert "Yes, delete" not in page
+    assert "1 campaign names it" in response.content.decode()
+    assert NewsletterTopic.objects.filter(key="offers").exists()
