@@ -1,19 +1,22 @@
 """Writes to the segment state: marks from intakes, the maintenance run, erasure, the sweep.
 
 The bitmap backend (``campaigns.segments.bitmaps``) reads contact sets per day, month and
-attribute, and per-contact order days. They are kept up to date like this:
+attribute (with count levels: "at least 2, 3, ... times" per day and month), order totals
+and (contact, SKU) pairs of views and purchases per day and month. They are kept up to
+date like this:
 
 - **Marks.** Every intake that changes events, orders or what a contact is (role, phase,
   consent, account, suppression) calls a ``segment_state_note_*`` function in its own
   transaction: one ``SegmentChange`` row per day (or for attributes) holding the ids it
   touched. Nothing is rebuilt per event: setting one bit would rewrite a whole set.
 - **Maintenance** (``segment_state_refresh``, beat, every 30 s): takes the marks, rebuilds
-  the marked days' sets from the events and orders (one query per day), their months (the
-  OR of the days), and the touched contacts' attribute sets; then rechecks every saved
+  the marked days' sets, totals and pairs from the events and orders (a few queries per
+  day), their months (the OR of the days; levels counted from the days' levels; totals and
+  pairs merged), and the touched contacts' attribute sets; then rechecks every saved
   segment for the touched contacts only, and stores its members and count. When the day
   turns, windows move, and every segment is computed again.
-- **Erasure** removes a contact from every set and order day in the same transaction that
-  erases it (``segment_state_forget``).
+- **Erasure** removes a contact from every set, order total and product pair in the same
+  transaction that erases it (``segment_state_forget``).
 - **The nightly sweep** (``segment_state_rebuild``) builds everything again from the events,
   orders and contacts: whatever a write outside the services changed is honest again by
   morning. The first maintenance run on a new installation does the same.
