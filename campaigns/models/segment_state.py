@@ -1,12 +1,13 @@
-"""Segment state: contact sets per day and attribute as bitmaps, and per-contact order days.
+"""Segment state: contact sets per day and attribute as bitmaps, order totals, product pairs.
 
 Counting a segment over raw events scans millions of rows; these tables keep what the
 rules ask for up to date instead (``campaigns.services.segment_state`` writes them,
 ``campaigns.segments.bitmaps`` reads them):
 
 - ``ContactBitmap``: one set of contact ids (a serialized roaring bitmap) per day and
-  metric ("events:product_view", "ordered", ...), per month (the OR of its days), and per
-  contact attribute ("role:buyer", "reachable", "all").
+  metric ("events:product_view", "ordered", ...) and count level ("ordered>=2": at least
+  twice that day), per month (the OR of its days; levels counted), and per contact
+  attribute ("role:buyer", "reachable", "all").
 - ``OrderTotals``: per day and month (hub time zone), each contact's orders and revenue in
   integer cents, packed, for thresholds such as "revenue between 1,000 and 5,000 in 365
   days".
