@@ -3,6 +3,7 @@ import datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.utils import translation
 
 from tests.factories import UserFactory
@@ -59,6 +60,15 @@ def _start_clock(request):
         return
     with time_machine.travel(instant, tick=True):
         yield
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache before and after: throttles and cached figures count in it, and it
+    outlives a test's database transaction."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

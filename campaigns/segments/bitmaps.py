@@ -280,12 +280,11 @@ class Evaluation:
 
     def event(self, operator: str, value: dict) -> BitMap:
         key, first_day, times = event_key(value["kind"]), self.first_day(value), value["min_count"]
-        did = self.reader.since(key, first_day)
         if times <= LEVELS and not {"sku", "category", "within_hours"} & set(value):
             found = self.reader.at_least(key, first_day, times)
         else:
             # Counts, products and hours: the SQL decides among those who did it at all.
-            found = self.sql("event", "has", value, within=did)
+            found = self.sql("event", "has", value, within=self.reader.since(key, first_day))
         return found if operator == "has" else self.complement(found)
 
     def unless_ordered(self, started: BitMap, name: str, operator: str, value: dict) -> BitMap:

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from wagtail.documents.models import Document
 
@@ -8,11 +7,8 @@ from content.models import Product, ProductDocument
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """The throttle counts in the cache, which outlives a test's database transaction."""
-    cache.clear()
-    yield
-    cache.clear()
+def fresh_rate_limits(fresh_cache):
+    """The throttle counts in the cache."""
 
 
 @pytest.fixture

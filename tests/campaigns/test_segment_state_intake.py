@@ -14,7 +14,6 @@ import re
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -62,11 +61,8 @@ def frozen_clock():
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """The API throttle counts in the cache, which outlives a test's transaction."""
-    cache.clear()
-    yield
-    cache.clear()
+def fresh_rate_limits(fresh_cache):
+    """The API throttle counts in the cache."""
 
 
 @pytest.fixture
